@@ -1,0 +1,60 @@
+# stockpipe: the PostgreSQL extension (PGXS) and the project's programs.
+#
+#   make                 build the extension and the programs
+#   make install         install the extension into PostgreSQL and the
+#                        programs into $(PREFIX)/bin (default /usr/local/bin)
+#   make installcheck    pg_regress against a running server that preloads
+#                        stockpipe (scripts/test.sh starts one)
+
+EXTENSION = stockpipe
+MODULE_big = stockpipe
+OBJS = \
+	src/consumer.o \
+	src/contract.o \
+	src/decode_sql.o \
+	src/guc.o \
+	src/kafka.o \
+	src/shmem.o \
+	src/stockpipe.o \
+	src/writer.o
+DATA = $(wildcard sql/stockpipe--*.sql)
+PGFILEDESC = "stockpipe - real-time stock market pipeline inside PostgreSQL"
+
+SHLIB_LINK = -lrdkafka -lcjson -lm
+PG_CPPFLAGS = -I$(srcdir)/src
+# PostgreSQL's headers are not -Wextra clean about unused parameters.
+PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+
+# The tests need shared_preload_libraries = 'stockpipe' and a Kafka broker;
+# scripts/test.sh starts both and runs installcheck against them.
+TESTS = $(wildcard test/sql/*.sql)
+REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --inputdir=test --dbname=stockpipe_regress
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Programs
+PREFIX ?= /usr/local
+PROG_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror
+PROGRAMS = bin/stockpipe-broker
+
+all: $(PROGRAMS)
+
+bin/stockpipe-broker: tools/stockpipe-broker.c
+	@mkdir -p bin
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lrdkafka
+
+install: install-programs
+
+install-programs: $(PROGRAMS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+
+clean: clean-programs
+
+clean-programs:
+	rm -rf bin
+
+.PHONY: install-programs clean-programs

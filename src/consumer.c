@@ -1,0 +1,589 @@
+/*-------------------------------------------------------------------------
+ *
+ * consumer.c
+ *	  The consumer background worker: Kafka → live_stock or
+ *	  historical_stock_data, exactly once.
+ *
+ * The loop waits on its latch and on a pipe that librdkafka writes to when
+ * its queue goes from empty to non-empty, so a message, a signal or a
+ * rebalance wakes the worker at once and nothing spins.  Messages are
+ * collected into a batch until none is waiting, the batch is full or
+ * stockpipe.batch_max_wait has passed; the batch is then stored in one
+ * transaction (writer.c).  At low rates a quote is stored as soon as it
+ * arrives; at high rates batches grow and commits are amortised.
+ *
+ * librdkafka callbacks run on this thread (from inside a poll) but only
+ * record what happened; PostgreSQL is called from the loop alone.  Partition
+ * assignment is deferred the same way: the rebalance callback saves the
+ * list, and the loop reads the stored offsets and then assigns.
+ *
+ * There is no PG_TRY here: an ERROR ends the worker, the postmaster starts
+ * it again, and the stored offsets make the restart lose and repeat nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "stockpipe.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "kafka.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "writer.h"
+
+/* How often the same Kafka problem may be logged. */
+#define SP_WARN_INTERVAL_MS 30000
+/* How long to wait before retrying a failed client creation. */
+#define SP_RETRY_MS 5000
+/* Bounded wait for leaving the group at shutdown. */
+#define SP_CLOSE_WAIT_MS 2000
+
+static SpWorkerArgs my_args;
+static const char *my_topic;
+static char my_client_id[64];
+
+static rd_kafka_t *rk = NULL;
+static rd_kafka_queue_t *rkqu = NULL;
+static int	wake_pipe[2] = {-1, -1};
+static char *client_settings = NULL;	/* what rk was built from */
+
+/* Set by the rebalance callback, acted upon by the loop. */
+static rd_kafka_topic_partition_list_t *pending_assign = NULL;
+static bool assignment_changed = false;
+
+/* Set by the error and log callbacks, logged by the loop. */
+static char kafka_problem[SP_ERROR_LEN];
+static bool kafka_problem_pending = false;
+static TimestampTz last_warning_at = 0;
+static int	suppressed_warnings = 0;
+
+/* The batch being collected. */
+static SpMessage *batch_msgs = NULL;
+static rd_kafka_message_t **batch_rkm = NULL;
+static int	batch_capacity = 0;
+
+static void note_kafka_problem(const char *fmt,...) pg_attribute_printf(1, 2);
+
+static void
+note_kafka_problem(const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(kafka_problem, sizeof(kafka_problem), fmt, ap);
+	va_end(ap);
+	kafka_problem_pending = true;
+}
+
+/*
+ * Log a Kafka problem at most every SP_WARN_INTERVAL_MS, saying how many
+ * were suppressed in between: a broker outage must not flood the log.
+ */
+static void
+report_kafka_problem(void)
+{
+	TimestampTz now;
+
+	if (!kafka_problem_pending)
+		return;
+	kafka_problem_pending = false;
+	sp_worker_set_error("%s", kafka_problem);
+	now = GetCurrentTimestamp();
+	if (last_warning_at != 0 &&
+		!TimestampDifferenceExceeds(last_warning_at, now, SP_WARN_INTERVAL_MS))
+	{
+		suppressed_warnings++;
+		return;
+	}
+	ereport(WARNING,
+			(errmsg("stockpipe %s consumer %d: %s", my_topic, my_args.index,
+					kafka_problem),
+			 suppressed_warnings > 0 ?
+			 errdetail("%d similar messages were suppressed in the last %d seconds.",
+					   suppressed_warnings, SP_WARN_INTERVAL_MS / 1000) : 0,
+			 errhint("Check stockpipe.kafka_brokers (\"%s\") and that the broker is up; "
+					 "the worker keeps retrying.", sp_kafka_brokers)));
+	last_warning_at = now;
+	suppressed_warnings = 0;
+}
+
+static void
+error_cb(rd_kafka_t *client, int err, const char *reason, void *opaque)
+{
+	note_kafka_problem("Kafka error: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+/* Only warnings and worse; the rest is librdkafka chatter. */
+static void
+log_cb(const rd_kafka_t *client, int level, const char *fac, const char *buf)
+{
+	if (level <= 4)
+		note_kafka_problem("Kafka %s: %s", fac, buf);
+}
+
+static void
+rebalance_cb(rd_kafka_t *client, rd_kafka_resp_err_t err,
+			 rd_kafka_topic_partition_list_t *partitions, void *opaque)
+{
+	bool		cooperative = strcmp(rd_kafka_rebalance_protocol(client), "COOPERATIVE") == 0;
+
+	if (pending_assign)
+	{
+		rd_kafka_topic_partition_list_destroy(pending_assign);
+		pending_assign = NULL;
+	}
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+	{
+		/* assigned in the loop, once the stored offsets are read */
+		pending_assign = rd_kafka_topic_partition_list_copy(partitions);
+	}
+	else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && cooperative)
+		rd_kafka_incremental_unassign(client, partitions);
+	else
+		rd_kafka_assign(client, NULL);
+	assignment_changed = true;
+}
+
+/* Everything the Kafka client is built from, to see if a reload changed it. */
+static char *
+current_client_settings(void)
+{
+	return psprintf("%s|%s|%s|%s", sp_kafka_brokers, sp_kafka_options,
+					sp_consumer_group, my_topic);
+}
+
+static void
+release_batch_messages(int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		rd_kafka_message_destroy(batch_rkm[i]);
+}
+
+static void
+destroy_client(void)
+{
+	if (rk == NULL)
+		return;
+	if (rkqu)
+	{
+		rd_kafka_error_t *error = rd_kafka_consumer_close_queue(rk, rkqu);
+		TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														   SP_CLOSE_WAIT_MS);
+
+		/* Leave the group so others take the partitions over at once. */
+		if (error)
+			rd_kafka_error_destroy(error);
+		else
+		{
+			while (!rd_kafka_consumer_closed(rk) &&
+				   GetCurrentTimestamp() < deadline)
+			{
+				rd_kafka_event_t *ev = rd_kafka_queue_poll(rkqu, 50);
+
+				if (ev)
+					rd_kafka_event_destroy(ev);
+			}
+		}
+		rd_kafka_queue_destroy(rkqu);
+		rkqu = NULL;
+	}
+	if (pending_assign)
+	{
+		rd_kafka_topic_partition_list_destroy(pending_assign);
+		pending_assign = NULL;
+	}
+	rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	rk = NULL;
+	sp_partitions_set(my_topic, NULL, 0);
+}
+
+static void
+on_exit_destroy_client(int code, Datum arg)
+{
+	destroy_client();
+}
+
+/*
+ * Build the consumer and subscribe.  Returns false (and records why) when
+ * the settings are unusable; the loop retries later, after a reload.
+ */
+static bool
+create_client(void)
+{
+	char		errbuf[512];
+	rd_kafka_conf_t *conf;
+	rd_kafka_topic_partition_list_t *topics;
+	rd_kafka_resp_err_t err;
+
+	conf = sp_kafka_consumer_conf(my_client_id, errbuf, sizeof(errbuf));
+	if (conf == NULL)
+	{
+		note_kafka_problem("cannot configure the Kafka client: %s", errbuf);
+		return false;
+	}
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, sizeof(errbuf));
+	if (rk == NULL)
+	{
+		rd_kafka_conf_destroy(conf);
+		note_kafka_problem("cannot create the Kafka client: %s", errbuf);
+		return false;
+	}
+
+	/* Logs, errors, rebalances and messages all come through one queue. */
+	rd_kafka_set_log_queue(rk, NULL);
+	rd_kafka_poll_set_consumer(rk);
+	rkqu = rd_kafka_queue_get_consumer(rk);
+	rd_kafka_queue_io_event_enable(rkqu, wake_pipe[1], "w", 1);
+
+	topics = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(topics, my_topic, RD_KAFKA_PARTITION_UA);
+	err = rd_kafka_subscribe(rk, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (err)
+	{
+		note_kafka_problem("cannot subscribe to topic \"%s\": %s", my_topic,
+						   rd_kafka_err2str(err));
+		destroy_client();
+		return false;
+	}
+	if (client_settings)
+		pfree(client_settings);
+	client_settings = MemoryContextStrdup(TopMemoryContext, current_client_settings());
+	ereport(LOG,
+			(errmsg("stockpipe %s consumer %d: consuming topic \"%s\" from %s in group \"%s\"",
+					my_topic, my_args.index, my_topic, sp_kafka_brokers,
+					sp_consumer_group)));
+	return true;
+}
+
+/* Assign the partitions the group gave us, at the offsets we stored. */
+static void
+apply_pending_assignment(void)
+{
+	rd_kafka_topic_partition_list_t *list = pending_assign;
+	int32	   *ids;
+	int64	   *offsets;
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	int			i;
+
+	pending_assign = NULL;
+	ids = palloc(sizeof(int32) * Max(list->cnt, 1));
+	offsets = palloc(sizeof(int64) * Max(list->cnt, 1));
+	for (i = 0; i < list->cnt; i++)
+		ids[i] = list->elems[i].partition;
+	if (list->cnt > 0)
+		sp_load_offsets(my_topic, ids, offsets, list->cnt);
+	for (i = 0; i < list->cnt; i++)
+		list->elems[i].offset = offsets[i];
+
+	if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0)
+		error = rd_kafka_incremental_assign(rk, list);
+	else
+		err = rd_kafka_assign(rk, list);
+	if (error)
+	{
+		note_kafka_problem("cannot assign partitions: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+	else if (err)
+		note_kafka_problem("cannot assign partitions: %s", rd_kafka_err2str(err));
+
+	sp_partitions_set(my_topic, ids, list->cnt);
+	ereport(LOG,
+			(errmsg("stockpipe %s consumer %d: assigned %d partition(s) of \"%s\"",
+					my_topic, my_args.index, list->cnt, my_topic)));
+	rd_kafka_topic_partition_list_destroy(list);
+	pfree(ids);
+	pfree(offsets);
+}
+
+static void
+grow_batch(void)
+{
+	if (batch_capacity == sp_batch_size)
+		return;
+	if (batch_msgs)
+	{
+		pfree(batch_msgs);
+		pfree(batch_rkm);
+	}
+	batch_capacity = sp_batch_size;
+	batch_msgs = MemoryContextAlloc(TopMemoryContext, sizeof(SpMessage) * batch_capacity);
+	batch_rkm = MemoryContextAlloc(TopMemoryContext,
+								   sizeof(rd_kafka_message_t *) * batch_capacity);
+}
+
+/* Keep the message for the batch, decoded; false if it was an error event. */
+static bool
+take_message(rd_kafka_message_t *rkm, int n)
+{
+	SpMessage  *m = &batch_msgs[n];
+	rd_kafka_timestamp_type_t tstype;
+	int64		ts;
+
+	if (rkm->err)
+	{
+		note_kafka_problem("%s", rd_kafka_message_errstr(rkm));
+		rd_kafka_message_destroy(rkm);
+		return false;
+	}
+	batch_rkm[n] = rkm;
+	m->partition = rkm->partition;
+	m->offset = rkm->offset;
+	m->key = rkm->key;
+	m->key_len = rkm->key_len;
+	m->payload = rkm->payload;
+	m->len = rkm->len;
+	ts = rd_kafka_message_timestamp(rkm, &tstype);
+	m->kafka_ts = (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0) ? 0 :
+		sp_unix_us_to_timestamptz(ts * 1000);
+	sp_decode_message(my_args.kind, m);
+	return true;
+}
+
+/* Tell Kafka how far we got, for lag tools only; the table is the truth. */
+static void
+commit_to_kafka(int n)
+{
+	rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(8);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		rd_kafka_topic_partition_t *tp;
+
+		tp = rd_kafka_topic_partition_list_find(offsets, my_topic, batch_msgs[i].partition);
+		if (tp == NULL)
+			tp = rd_kafka_topic_partition_list_add(offsets, my_topic, batch_msgs[i].partition);
+		if (batch_msgs[i].offset + 1 > tp->offset)
+			tp->offset = batch_msgs[i].offset + 1;
+	}
+	rd_kafka_commit(rk, offsets, 1);
+	for (i = 0; i < offsets->cnt; i++)
+	{
+		int64		low;
+		int64		high;
+
+		if (rd_kafka_get_watermark_offsets(rk, my_topic, offsets->elems[i].partition,
+										   &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+			high >= 0)
+			sp_partition_set_watermark(my_topic, offsets->elems[i].partition, high);
+	}
+	rd_kafka_topic_partition_list_destroy(offsets);
+}
+
+static void
+store_batch(int n)
+{
+	SpBatch		batch = {.kind = my_args.kind,.topic = my_topic,.msgs = batch_msgs,.n = n};
+	SpBatchResult result;
+
+	sp_worker_set_state("storing");
+	sp_ensure_partitions(&batch);
+	sp_store_batch(&batch, &result);
+	commit_to_kafka(n);
+	release_batch_messages(n);
+	sp_worker_count_batch(result.stored + result.dead);
+	if (result.skipped > 0)
+		ereport(LOG,
+				(errmsg("stockpipe %s consumer %d: skipped %lld message(s) already stored",
+						my_topic, my_args.index, (long long) result.skipped)));
+}
+
+/*
+ * Collect one batch: take what is waiting, stop when nothing more is, when
+ * the batch is full or when it has been collecting for batch_max_wait.
+ */
+static int
+collect_batch(void)
+{
+	int			n = 0;
+	TimestampTz deadline = 0;
+
+	grow_batch();
+	while (n < batch_capacity && !assignment_changed)
+	{
+		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 0);
+
+		if (rkm == NULL)
+			break;
+		if (!take_message(rkm, n))
+			continue;
+		if (n++ == 0)
+			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												   sp_batch_max_wait_ms);
+		else if ((n & 63) == 0 && GetCurrentTimestamp() >= deadline)
+			break;
+	}
+	return n;
+}
+
+static void
+drain_wake_pipe(void)
+{
+	char		buf[256];
+
+	while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+static void
+wait_for_work(long timeout_ms)
+{
+	int			rc;
+
+	rc = WaitLatchOrSocket(MyLatch,
+						   WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   wake_pipe[0], timeout_ms, PG_WAIT_EXTENSION);
+	if (rc & WL_LATCH_SET)
+		ResetLatch(MyLatch);
+}
+
+static void
+reload_settings(void)
+{
+	char	   *now;
+
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	now = current_client_settings();
+	if (rk != NULL && client_settings && strcmp(now, client_settings) != 0)
+	{
+		ereport(LOG,
+				(errmsg("stockpipe %s consumer %d: Kafka settings changed, reconnecting",
+						my_topic, my_args.index)));
+		destroy_client();
+	}
+	pfree(now);
+}
+
+/*
+ * Before the extension exists there is nothing to write to: wait for it,
+ * saying so once, instead of failing and being restarted over and over.
+ */
+static void
+wait_for_extension(void)
+{
+	bool		logged = false;
+
+	for (;;)
+	{
+		bool		exists;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		StartTransactionCommand();
+		exists = OidIsValid(get_extension_oid("stockpipe", true));
+		CommitTransactionCommand();
+		if (exists)
+			return;
+		if (!logged)
+		{
+			ereport(LOG,
+					(errmsg("stockpipe %s consumer %d: waiting for CREATE EXTENSION stockpipe in database \"%s\"",
+							my_topic, my_args.index, sp_database)));
+			sp_worker_set_state("waiting for extension");
+			logged = true;
+		}
+		pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION stockpipe");
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+void
+stockpipe_consumer_main(Datum arg)
+{
+	TimestampTz retry_at = 0;
+
+	memcpy(&my_args, MyBgworkerEntry->bgw_extra, sizeof(my_args));
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(sp_database, NULL, 0);
+	my_topic = my_args.kind == SP_WORKER_LIVE ? sp_live_topic : sp_daily_topic;
+	snprintf(my_client_id, sizeof(my_client_id), "stockpipe-%s-%d",
+			 my_args.kind == SP_WORKER_LIVE ? "live" : "daily", my_args.index);
+	pgstat_report_appname(MyBgworkerEntry->bgw_name);
+	sp_worker_attach(my_args.kind, my_args.index);
+
+	if (pipe(wake_pipe) != 0 ||
+		fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
+		fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create the stockpipe wake-up pipe: %m")));
+	before_shmem_exit(on_exit_destroy_client, (Datum) 0);
+
+	wait_for_extension();
+	/* The topic GUC may have been reloaded while waiting. */
+	my_topic = my_args.kind == SP_WORKER_LIVE ? sp_live_topic : sp_daily_topic;
+
+	for (;;)
+	{
+		int			n;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			reload_settings();
+			my_topic = my_args.kind == SP_WORKER_LIVE ? sp_live_topic : sp_daily_topic;
+		}
+
+		if (rk == NULL)
+		{
+			if (GetCurrentTimestamp() < retry_at || !create_client())
+			{
+				if (retry_at <= GetCurrentTimestamp())
+					retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SP_RETRY_MS);
+				report_kafka_problem();
+				sp_worker_set_state("waiting to retry Kafka client");
+				wait_for_work(sp_poll_interval_ms);
+				continue;
+			}
+			sp_worker_set_state("consuming");
+		}
+
+		drain_wake_pipe();
+		if (pending_assign)
+			apply_pending_assignment();
+		assignment_changed = false;
+
+		n = collect_batch();
+		report_kafka_problem();
+		if (n > 0)
+		{
+			store_batch(n);
+			sp_worker_set_state("consuming");
+			continue;
+		}
+		if (assignment_changed || pending_assign)
+			continue;
+
+		pgstat_report_activity(STATE_IDLE, NULL);
+		wait_for_work(sp_poll_interval_ms);
+	}
+}

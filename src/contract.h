@@ -1,0 +1,81 @@
+/*-------------------------------------------------------------------------
+ *
+ * contract.h
+ *	  Decoding of the Kafka message contract (see DESIGN.md): one JSON object
+ *	  per message, `stock_live` quotes and `stock_daily` bars.
+ *
+ * Pure C11, no PostgreSQL and no I/O, so that the extension, the SQL-callable
+ * decoders and the unit tests share exactly one implementation.  Every field
+ * the decoder accepts fits the table columns it is written to, so a decoded
+ * message can never make the batch INSERT fail.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STOCKPIPE_CONTRACT_H
+#define STOCKPIPE_CONTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SP_SYMBOL_MAX	20		/* characters */
+#define SP_CURRENCY_MAX 16
+#define SP_SOURCE_MAX	32
+#define SP_ERR_MAX		200		/* bytes of an error text, NUL included */
+
+/* Optional-field bits of sp_quote.present and sp_bar.present */
+#define SP_HAS_VOLUME		(1u << 0)
+#define SP_HAS_OPEN			(1u << 1)
+#define SP_HAS_HIGH			(1u << 2)
+#define SP_HAS_LOW			(1u << 3)
+#define SP_HAS_PREV_CLOSE	(1u << 4)
+#define SP_HAS_CURRENCY		(1u << 5)
+#define SP_HAS_SOURCE		(1u << 6)
+#define SP_HAS_ADJ_CLOSE	(1u << 7)
+
+/* One stock_live message. */
+typedef struct sp_quote
+{
+	char		symbol[SP_SYMBOL_MAX + 1];
+	int64_t		ts_us;			/* microseconds since 1970-01-01 00:00 UTC */
+	double		price;
+	int64_t		volume;
+	double		open;
+	double		high;
+	double		low;
+	double		prev_close;
+	char		currency[SP_CURRENCY_MAX + 1];
+	char		source[SP_SOURCE_MAX + 1];
+	unsigned	present;		/* SP_HAS_* bits */
+} sp_quote;
+
+/* One stock_daily message. */
+typedef struct sp_bar
+{
+	char		symbol[SP_SYMBOL_MAX + 1];
+	int32_t		date;			/* days since 1970-01-01 */
+	double		open;
+	double		high;
+	double		low;
+	double		close;
+	double		adj_close;
+	int64_t		volume;
+	unsigned	present;		/* SP_HAS_* bits */
+} sp_bar;
+
+/*
+ * Decode a payload of len bytes (not NUL-terminated).  On success return true
+ * and fill *out; on failure return false and write a one-line, human-readable
+ * reason into err (at most SP_ERR_MAX bytes), naming the field at fault.
+ */
+extern bool sp_decode_quote(const char *buf, size_t len, sp_quote *out,
+							char *err);
+extern bool sp_decode_bar(const char *buf, size_t len, sp_bar *out, char *err);
+
+/* Building blocks, exposed for the unit tests and the producer. */
+extern bool sp_valid_symbol(const char *s);
+extern bool sp_valid_utf8(const char *buf, size_t len);
+extern bool sp_parse_rfc3339(const char *s, int64_t *us);
+extern bool sp_parse_date(const char *s, int32_t *days);
+
+#endif							/* STOCKPIPE_CONTRACT_H */

@@ -1,0 +1,324 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *	  Shared-memory state of the stockpipe workers, and the functions behind
+ *	  the monitoring views stockpipe.workers and stockpipe.consumer_status.
+ *
+ * Each worker owns one slot and the slots of the partitions assigned to it;
+ * it writes them, and any backend reads them under the same LWLock.  The
+ * slots say what is happening now; durable counters are in kafka_offsets.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "stockpipe.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(stockpipe_worker_info);
+PG_FUNCTION_INFO_V1(stockpipe_partition_info);
+
+static SpSharedState *sp_state = NULL;
+static SpWorkerSlot *my_slot = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+sp_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(SpSharedState)));
+	RequestNamedLWLockTranche("stockpipe", 1);
+}
+
+static void
+sp_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	sp_state = ShmemInitStruct("stockpipe", sizeof(SpSharedState), &found);
+	if (!found)
+	{
+		memset(sp_state, 0, sizeof(SpSharedState));
+		sp_state->lock = &(GetNamedLWLockTranche("stockpipe"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from _PG_init while loading shared_preload_libraries. */
+void
+sp_shmem_init(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = sp_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = sp_shmem_startup;
+}
+
+static void
+check_state(void)
+{
+	if (sp_state == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("stockpipe is not loaded"),
+				 errhint("Add stockpipe to shared_preload_libraries and restart the server.")));
+}
+
+/* Release everything this worker owned, so the views never show a ghost. */
+static void
+sp_worker_detach(int code, Datum arg)
+{
+	int			i;
+
+	if (sp_state == NULL || my_slot == NULL)
+		return;
+	LWLockAcquire(sp_state->lock, LW_EXCLUSIVE);
+	for (i = 0; i < SP_MAX_PARTITIONS; i++)
+		if (sp_state->partitions[i].owner == MyProcPid)
+			sp_state->partitions[i].owner = 0;
+	my_slot->pid = 0;
+	LWLockRelease(sp_state->lock);
+	my_slot = NULL;
+}
+
+/*
+ * Claim the slot of this (kind, index).  A slot still holding the pid of a
+ * worker that was killed is simply taken over.
+ */
+SpWorkerSlot *
+sp_worker_attach(SpWorkerKind kind, int index)
+{
+	int			i;
+	int			free_slot = -1;
+
+	check_state();
+	LWLockAcquire(sp_state->lock, LW_EXCLUSIVE);
+	for (i = 0; i < SP_MAX_WORKERS; i++)
+	{
+		SpWorkerSlot *s = &sp_state->workers[i];
+
+		if (s->pid != 0 && s->kind == kind && s->index == index)
+		{
+			free_slot = i;
+			break;
+		}
+		if (s->pid == 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+	{
+		LWLockRelease(sp_state->lock);
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("no free stockpipe worker slot")));
+	}
+	my_slot = &sp_state->workers[free_slot];
+	memset(my_slot, 0, sizeof(SpWorkerSlot));
+	my_slot->pid = MyProcPid;
+	my_slot->kind = kind;
+	my_slot->index = index;
+	my_slot->started_at = GetCurrentTimestamp();
+	strlcpy(my_slot->state, "starting", SP_STATE_LEN);
+	for (i = 0; i < SP_MAX_PARTITIONS; i++)
+	{
+		SpPartitionSlot *p = &sp_state->partitions[i];
+
+		/* partitions of a killed predecessor */
+		if (p->owner != 0 && p->owner != MyProcPid &&
+			kill(p->owner, 0) != 0 && errno == ESRCH)
+			p->owner = 0;
+	}
+	LWLockRelease(sp_state->lock);
+	before_shmem_exit(sp_worker_detach, (Datum) 0);
+	return my_slot;
+}
+
+void
+sp_worker_set_state(const char *state)
+{
+	if (my_slot == NULL)
+		return;
+	LWLockAcquire(sp_state->lock, LW_EXCLUSIVE);
+	strlcpy(my_slot->state, state, SP_STATE_LEN);
+	LWLockRelease(sp_state->lock);
+}
+
+void
+sp_worker_set_error(const char *fmt,...)
+{
+	char		buf[SP_ERROR_LEN];
+	va_list		ap;
+
+	if (my_slot == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	LWLockAcquire(sp_state->lock, LW_EXCLUSIVE);
+	strlcpy(my_slot->last_error, buf, SP_ERROR_LEN);
+	my_slot->last_error_at = GetCurrentTimestamp();
+	LWLockRelease(sp_state->lock);
+}
+
+void
+sp_worker_count_batch(int64 messages)
+{
+	if (my_slot == NULL)
+		return;
+	LWLockAcquire(sp_state->lock, LW_EXCLUSIVE);
+	my_slot->messages += messages;
+	my_slot->batches++;
+	my_slot->last_batch_at = GetCurrentTimestamp();
+	LWLockRelease(sp_state->lock);
+}
+
+/* Replace the set of partitions this worker owns in topic. */
+void
+sp_partitions_set(const char *topic, const int32 *partitions, int n)
+{
+	int			i;
+	int			j;
+
+	if (my_slot == NULL)
+		return;
+	LWLockAcquire(sp_state->lock, LW_EXCLUSIVE);
+	for (i = 0; i < SP_MAX_PARTITIONS; i++)
+	{
+		SpPartitionSlot *p = &sp_state->partitions[i];
+
+		if (p->owner == MyProcPid && strcmp(p->topic, topic) == 0)
+			p->owner = 0;
+	}
+	for (j = 0; j < n; j++)
+	{
+		for (i = 0; i < SP_MAX_PARTITIONS; i++)
+		{
+			SpPartitionSlot *p = &sp_state->partitions[i];
+
+			if (p->owner == 0)
+			{
+				p->owner = MyProcPid;
+				p->partition = partitions[j];
+				p->high_watermark = -1;
+				strlcpy(p->topic, topic, SP_TOPIC_LEN);
+				break;
+			}
+		}
+	}
+	LWLockRelease(sp_state->lock);
+}
+
+void
+sp_partition_set_watermark(const char *topic, int32 partition, int64 high)
+{
+	int			i;
+
+	if (my_slot == NULL)
+		return;
+	LWLockAcquire(sp_state->lock, LW_EXCLUSIVE);
+	for (i = 0; i < SP_MAX_PARTITIONS; i++)
+	{
+		SpPartitionSlot *p = &sp_state->partitions[i];
+
+		if (p->owner == MyProcPid && p->partition == partition &&
+			strcmp(p->topic, topic) == 0)
+		{
+			p->high_watermark = high;
+			break;
+		}
+	}
+	LWLockRelease(sp_state->lock);
+}
+
+static const char *
+kind_name(SpWorkerKind kind)
+{
+	return kind == SP_WORKER_LIVE ? "live" : kind == SP_WORKER_DAILY ? "daily" : "?";
+}
+
+static Datum
+timestamp_or_null(TimestampTz t, bool *isnull)
+{
+	*isnull = (t == 0);
+	return TimestampTzGetDatum(t);
+}
+
+Datum
+stockpipe_worker_info(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	check_state();
+	InitMaterializedSRF(fcinfo, 0);
+	LWLockAcquire(sp_state->lock, LW_SHARED);
+	for (i = 0; i < SP_MAX_WORKERS; i++)
+	{
+		SpWorkerSlot *s = &sp_state->workers[i];
+		Datum		values[11];
+		bool		nulls[11] = {0};
+		int			nparts = 0;
+		int			j;
+
+		if (s->pid == 0)
+			continue;
+		for (j = 0; j < SP_MAX_PARTITIONS; j++)
+			if (sp_state->partitions[j].owner == s->pid)
+				nparts++;
+		values[0] = Int32GetDatum(s->pid);
+		values[1] = CStringGetTextDatum(kind_name(s->kind));
+		values[2] = Int32GetDatum(s->index);
+		values[3] = CStringGetTextDatum(s->state);
+		values[4] = timestamp_or_null(s->started_at, &nulls[4]);
+		values[5] = Int32GetDatum(nparts);
+		values[6] = Int64GetDatum(s->messages);
+		values[7] = Int64GetDatum(s->batches);
+		values[8] = timestamp_or_null(s->last_batch_at, &nulls[8]);
+		values[9] = CStringGetTextDatum(s->last_error);
+		nulls[9] = (s->last_error[0] == '\0');
+		values[10] = timestamp_or_null(s->last_error_at, &nulls[10]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(sp_state->lock);
+	return (Datum) 0;
+}
+
+Datum
+stockpipe_partition_info(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	check_state();
+	InitMaterializedSRF(fcinfo, 0);
+	LWLockAcquire(sp_state->lock, LW_SHARED);
+	for (i = 0; i < SP_MAX_PARTITIONS; i++)
+	{
+		SpPartitionSlot *p = &sp_state->partitions[i];
+		Datum		values[4];
+		bool		nulls[4] = {0};
+
+		if (p->owner == 0)
+			continue;
+		values[0] = CStringGetTextDatum(p->topic);
+		values[1] = Int32GetDatum(p->partition);
+		values[2] = Int32GetDatum(p->owner);
+		values[3] = Int64GetDatum(p->high_watermark);
+		nulls[3] = (p->high_watermark < 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(sp_state->lock);
+	return (Datum) 0;
+}

@@ -1,0 +1,95 @@
+/*-------------------------------------------------------------------------
+ *
+ * stockpipe.h
+ *	  Declarations shared by the files of the stockpipe extension: settings,
+ *	  shared-memory state and the entry points of the background workers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STOCKPIPE_H
+#define STOCKPIPE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "storage/lwlock.h"
+
+/* Limits of the shared-memory state. */
+#define SP_MAX_CONSUMER_WORKERS 32
+#define SP_MAX_WORKERS			(SP_MAX_CONSUMER_WORKERS + 4)
+#define SP_MAX_PARTITIONS		1024
+#define SP_TOPIC_LEN			128
+#define SP_STATE_LEN			64
+#define SP_ERROR_LEN			256
+
+/* What a worker does; stored in bgw_extra. */
+typedef enum SpWorkerKind
+{
+	SP_WORKER_LIVE = 1,
+	SP_WORKER_DAILY = 2
+} SpWorkerKind;
+
+typedef struct SpWorkerArgs
+{
+	SpWorkerKind kind;
+	int			index;			/* 0-based among workers of its kind */
+} SpWorkerArgs;
+
+/* settings (guc.c) */
+extern char *sp_database;
+extern char *sp_kafka_brokers;
+extern char *sp_kafka_options;
+extern char *sp_consumer_group;
+extern char *sp_live_topic;
+extern char *sp_daily_topic;
+extern int	sp_consumer_workers;
+extern int	sp_batch_size;
+extern int	sp_batch_max_wait_ms;
+extern int	sp_max_message_bytes;
+extern int	sp_poll_interval_ms;
+
+extern void sp_define_gucs(void);
+
+/* shared state (shmem.c) */
+typedef struct SpWorkerSlot
+{
+	pid_t		pid;			/* 0 when the slot is free */
+	SpWorkerKind kind;
+	int			index;
+	char		state[SP_STATE_LEN];
+	TimestampTz started_at;
+	int64		messages;
+	int64		batches;
+	TimestampTz last_batch_at;
+	char		last_error[SP_ERROR_LEN];
+	TimestampTz last_error_at;
+} SpWorkerSlot;
+
+typedef struct SpPartitionSlot
+{
+	pid_t		owner;			/* 0 when the slot is free */
+	int32		partition;
+	int64		high_watermark; /* -1 while unknown */
+	char		topic[SP_TOPIC_LEN];
+} SpPartitionSlot;
+
+typedef struct SpSharedState
+{
+	LWLock	   *lock;
+	SpWorkerSlot workers[SP_MAX_WORKERS];
+	SpPartitionSlot partitions[SP_MAX_PARTITIONS];
+} SpSharedState;
+
+extern void sp_shmem_init(void);
+extern SpWorkerSlot *sp_worker_attach(SpWorkerKind kind, int index);
+extern void sp_worker_set_state(const char *state);
+extern void sp_worker_set_error(const char *fmt,...) pg_attribute_printf(1, 2);
+extern void sp_worker_count_batch(int64 messages);
+extern void sp_partitions_set(const char *topic, const int32 *partitions, int n);
+extern void sp_partition_set_watermark(const char *topic, int32 partition,
+									   int64 high);
+
+/* consumer worker (consumer.c) */
+extern PGDLLEXPORT void stockpipe_consumer_main(Datum arg);
+
+#endif							/* STOCKPIPE_H */

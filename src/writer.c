@@ -1,0 +1,719 @@
+/*-------------------------------------------------------------------------
+ *
+ * writer.c
+ *	  Storing a batch of Kafka messages exactly once through SPI.
+ *
+ * One transaction per batch locks the kafka_offsets rows of the partitions
+ * in the batch, drops the messages an earlier transaction already stored
+ * (offset below the stored next offset), writes the rows and the dead
+ * letters, and advances the offsets.  Whatever happens to the worker, the
+ * broker or the server, a message is thus stored once: either the whole
+ * transaction committed, and its offsets say so, or none of it did.
+ *
+ * Rows go in with one prepared statement per table whose parameters are
+ * arrays (INSERT ... SELECT FROM unnest(...)): one executor start per batch
+ * instead of one per row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "stockpipe.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "executor/spi.h"
+#include "pgstat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "writer.h"
+
+/* Days between the Unix epoch and PostgreSQL's (2000-01-01). */
+#define SP_EPOCH_DIFF_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
+
+/* Longest NOTIFY payload we send; the server's limit is 8000 bytes. */
+#define SP_NOTIFY_MAX 7900
+
+/* Per partition of the batch being stored. */
+typedef struct PartState
+{
+	int32		partition;
+	int64		next_offset;	/* as stored, locked */
+	int64		max_offset;
+	int64		messages;
+	int64		rows;
+	int64		dead;
+	TimestampTz last_ts;
+} PartState;
+
+/* A column of array parameters being filled. */
+typedef struct Col
+{
+	Oid			type;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *values;
+	bool	   *nulls;
+} Col;
+
+static SPIPlanPtr plan_lock = NULL;
+static SPIPlanPtr plan_init = NULL;
+static SPIPlanPtr plan_advance = NULL;
+static SPIPlanPtr plan_live = NULL;
+static SPIPlanPtr plan_daily = NULL;
+static SPIPlanPtr plan_dead = NULL;
+static SPIPlanPtr plan_partitions = NULL;
+
+static HTAB *known_days = NULL;
+
+TimestampTz
+sp_unix_us_to_timestamptz(int64 us)
+{
+	return (TimestampTz) (us - SP_EPOCH_DIFF_DAYS * USECS_PER_DAY);
+}
+
+DateADT
+sp_unix_days_to_date(int32 days)
+{
+	return (DateADT) (days - SP_EPOCH_DIFF_DAYS);
+}
+
+bool
+sp_check_message(const char *buf, size_t len, char *err)
+{
+	if (buf == NULL || len == 0)
+	{
+		snprintf(err, SP_ERR_MAX, "message has no payload");
+		return false;
+	}
+	if (len > (size_t) sp_max_message_bytes)
+	{
+		snprintf(err, SP_ERR_MAX,
+				 "payload is %zu bytes, more than stockpipe.max_message_bytes (%d)",
+				 len, sp_max_message_bytes);
+		return false;
+	}
+	return true;
+}
+
+void
+sp_decode_message(SpWorkerKind kind, SpMessage *m)
+{
+	if (!sp_check_message(m->payload, m->len, m->err))
+		m->ok = false;
+	else if (kind == SP_WORKER_LIVE)
+		m->ok = sp_decode_quote(m->payload, m->len, &m->u.q, m->err);
+	else
+		m->ok = sp_decode_bar(m->payload, m->len, &m->u.b, m->err);
+}
+
+/* The worker_spi shape: one short transaction per unit of work. */
+static void
+tx_begin(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+static void
+tx_end(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+static SPIPlanPtr
+prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *types)
+{
+	if (*cache == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) types);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*cache = plan;
+	}
+	return *cache;
+}
+
+static void
+execute(SPIPlanPtr plan, Datum *args, int expected)
+{
+	int			rc = SPI_execute_plan(plan, args, NULL, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "stockpipe statement failed: %s", SPI_result_code_string(rc));
+}
+
+static void
+col_init(Col *c, Oid type, int capacity)
+{
+	c->type = type;
+	get_typlenbyvalalign(type, &c->typlen, &c->typbyval, &c->typalign);
+	c->values = palloc(sizeof(Datum) * Max(capacity, 1));
+	c->nulls = palloc(sizeof(bool) * Max(capacity, 1));
+}
+
+static inline void
+col_set(Col *c, int i, Datum value, bool isnull)
+{
+	c->values[i] = value;
+	c->nulls[i] = isnull;
+}
+
+static Datum
+col_array(Col *c, int n)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	return PointerGetDatum(construct_md_array(c->values, c->nulls, 1, dims, lbs,
+											  c->type, c->typlen, c->typbyval,
+											  c->typalign));
+}
+
+static Datum
+bytes_datum(const char *buf, size_t len)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), buf, len);
+	return PointerGetDatum(b);
+}
+
+static int32
+int32_array_datum(const int32 *v, int n, Datum *out)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int32GetDatum(v[i]);
+	*out = PointerGetDatum(construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
+	return n;
+}
+
+/*
+ * Create the kafka_offsets rows of partitions that have none, reading from
+ * the start of the partition.
+ */
+static void
+init_offsets(Datum topic, Datum partitions)
+{
+	static const Oid types[2] = {TEXTOID, INT4ARRAYOID};
+	Datum		args[2] = {topic, partitions};
+
+	execute(prepare(&plan_init,
+					"INSERT INTO stockpipe.kafka_offsets (topic, partition, next_offset) "
+					"SELECT $1, p, 0 FROM unnest($2) AS p "
+					"ON CONFLICT (topic, partition) DO NOTHING",
+					2, types),
+			args, SPI_OK_INSERT);
+}
+
+/* Lock and read the stored next offsets of the given partitions. */
+static int
+lock_offsets(Datum topic, Datum partitions)
+{
+	static const Oid types[2] = {TEXTOID, INT4ARRAYOID};
+	Datum		args[2] = {topic, partitions};
+
+	execute(prepare(&plan_lock,
+					"SELECT partition, next_offset FROM stockpipe.kafka_offsets "
+					"WHERE topic = $1 AND partition = ANY ($2) "
+					"ORDER BY partition FOR UPDATE",
+					2, types),
+			args, SPI_OK_SELECT);
+	return (int) SPI_processed;
+}
+
+static PartState *
+find_part(PartState *parts, int nparts, int32 partition)
+{
+	int			i;
+
+	for (i = 0; i < nparts; i++)
+		if (parts[i].partition == partition)
+			return &parts[i];
+	return NULL;
+}
+
+/*
+ * Fill parts[] with the partitions of the batch and their locked next
+ * offsets; returns how many.
+ */
+static int
+lock_batch_partitions(const SpBatch *batch, PartState *parts)
+{
+	int			nparts = 0;
+	int32	   *ids = palloc(sizeof(int32) * batch->n);
+	Datum		topic = CStringGetTextDatum(batch->topic);
+	Datum		idarray;
+	uint64		i;
+
+	for (i = 0; i < (uint64) batch->n; i++)
+	{
+		if (find_part(parts, nparts, batch->msgs[i].partition) == NULL)
+		{
+			memset(&parts[nparts], 0, sizeof(PartState));
+			parts[nparts].partition = batch->msgs[i].partition;
+			parts[nparts].max_offset = -1;
+			ids[nparts++] = batch->msgs[i].partition;
+		}
+	}
+	int32_array_datum(ids, nparts, &idarray);
+	if (lock_offsets(topic, idarray) < nparts)
+	{
+		init_offsets(topic, idarray);
+		if (lock_offsets(topic, idarray) < nparts)
+			elog(ERROR, "kafka_offsets rows of topic \"%s\" vanished", batch->topic);
+	}
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int32		p = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		PartState  *ps = find_part(parts, nparts, p);
+
+		ps->next_offset = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+	}
+	return nparts;
+}
+
+static void
+insert_quotes(const SpBatch *batch, const int *rows, int n)
+{
+	static const Oid types[10] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID,
+		INT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
+	FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	static const Oid elem[10] = {TEXTOID, TIMESTAMPTZOID, FLOAT8OID, INT8OID,
+	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID};
+	Col			cols[10];
+	Datum		args[10];
+	int			i;
+	int			c;
+
+	for (c = 0; c < 10; c++)
+		col_init(&cols[c], elem[c], n);
+	for (i = 0; i < n; i++)
+	{
+		const sp_quote *q = &batch->msgs[rows[i]].u.q;
+		unsigned	p = q->present;
+
+		col_set(&cols[0], i, CStringGetTextDatum(q->symbol), false);
+		col_set(&cols[1], i, TimestampTzGetDatum(sp_unix_us_to_timestamptz(q->ts_us)), false);
+		col_set(&cols[2], i, Float8GetDatum(q->price), false);
+		col_set(&cols[3], i, Int64GetDatum(q->volume), !(p & SP_HAS_VOLUME));
+		col_set(&cols[4], i, Float8GetDatum(q->open), !(p & SP_HAS_OPEN));
+		col_set(&cols[5], i, Float8GetDatum(q->high), !(p & SP_HAS_HIGH));
+		col_set(&cols[6], i, Float8GetDatum(q->low), !(p & SP_HAS_LOW));
+		col_set(&cols[7], i, Float8GetDatum(q->prev_close), !(p & SP_HAS_PREV_CLOSE));
+		col_set(&cols[8], i, (p & SP_HAS_CURRENCY) ? CStringGetTextDatum(q->currency) : (Datum) 0,
+				!(p & SP_HAS_CURRENCY));
+		col_set(&cols[9], i, (p & SP_HAS_SOURCE) ? CStringGetTextDatum(q->source) : (Datum) 0,
+				!(p & SP_HAS_SOURCE));
+	}
+	for (c = 0; c < 10; c++)
+		args[c] = col_array(&cols[c], n);
+
+	/* A duplicate (symbol, ts) keeps the first row. */
+	execute(prepare(&plan_live,
+					"INSERT INTO stockpipe.live_stock "
+					"(symbol, ts, price, volume, open, high, low, prev_close, currency, source) "
+					"SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+					"ON CONFLICT (symbol, ts) DO NOTHING",
+					10, types),
+			args, SPI_OK_INSERT);
+}
+
+typedef struct BarKey
+{
+	char		symbol[SP_SYMBOL_MAX + 1];
+	int32		date;
+} BarKey;
+
+typedef struct BarEntry
+{
+	BarKey		key;
+	int			slot;
+} BarEntry;
+
+/*
+ * A later bar of the same (symbol, date) replaces an earlier one, also
+ * within one batch: ON CONFLICT DO UPDATE may not touch a row twice, so the
+ * batch keeps only the last bar of each day (partition order is Kafka's).
+ */
+static void
+upsert_bars(const SpBatch *batch, const int *rows, int n)
+{
+	static const Oid types[8] = {TEXTARRAYOID, DATEARRAYOID, FLOAT8ARRAYOID,
+		FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
+	INT8ARRAYOID};
+	static const Oid elem[8] = {TEXTOID, DATEOID, FLOAT8OID, FLOAT8OID,
+	FLOAT8OID, FLOAT8OID, FLOAT8OID, INT8OID};
+	Col			cols[8];
+	Datum		args[8];
+	HASHCTL		ctl;
+	HTAB	   *seen;
+	int			nslots = 0;
+	int			i;
+	int			c;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(BarKey);
+	ctl.entrysize = sizeof(BarEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	seen = hash_create("stockpipe bars", Max(n, 16), &ctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (c = 0; c < 8; c++)
+		col_init(&cols[c], elem[c], n);
+	for (i = 0; i < n; i++)
+	{
+		const sp_bar *b = &batch->msgs[rows[i]].u.b;
+		unsigned	p = b->present;
+		BarKey		key;
+		BarEntry   *e;
+		bool		found;
+		int			s;
+
+		memset(&key, 0, sizeof(key));
+		strlcpy(key.symbol, b->symbol, sizeof(key.symbol));
+		key.date = b->date;
+		e = hash_search(seen, &key, HASH_ENTER, &found);
+		if (!found)
+			e->slot = nslots++;
+		s = e->slot;
+		col_set(&cols[0], s, CStringGetTextDatum(b->symbol), false);
+		col_set(&cols[1], s, DateADTGetDatum(sp_unix_days_to_date(b->date)), false);
+		col_set(&cols[2], s, Float8GetDatum(b->open), !(p & SP_HAS_OPEN));
+		col_set(&cols[3], s, Float8GetDatum(b->high), !(p & SP_HAS_HIGH));
+		col_set(&cols[4], s, Float8GetDatum(b->low), !(p & SP_HAS_LOW));
+		col_set(&cols[5], s, Float8GetDatum(b->close), false);
+		col_set(&cols[6], s, Float8GetDatum(b->adj_close), !(p & SP_HAS_ADJ_CLOSE));
+		col_set(&cols[7], s, Int64GetDatum(b->volume), !(p & SP_HAS_VOLUME));
+	}
+	for (c = 0; c < 8; c++)
+		args[c] = col_array(&cols[c], nslots);
+
+	execute(prepare(&plan_daily,
+					"INSERT INTO stockpipe.historical_stock_data "
+					"(symbol, trade_date, open, high, low, close, adj_close, volume) "
+					"SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) "
+					"ON CONFLICT (symbol, trade_date) DO UPDATE SET "
+					"open = excluded.open, high = excluded.high, low = excluded.low, "
+					"close = excluded.close, adj_close = excluded.adj_close, "
+					"volume = excluded.volume, updated_at = now()",
+					8, types),
+			args, SPI_OK_INSERT);
+	hash_destroy(seen);
+}
+
+static void
+insert_dead_letters(const SpBatch *batch, const int *rows, int n)
+{
+	static const Oid types[6] = {TEXTOID, INT4ARRAYOID, INT8ARRAYOID,
+	BYTEAARRAYOID, BYTEAARRAYOID, TEXTARRAYOID};
+	static const Oid elem[5] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, TEXTOID};
+	Col			cols[5];
+	Datum		args[6];
+	int			i;
+	int			c;
+
+	for (c = 0; c < 5; c++)
+		col_init(&cols[c], elem[c], n);
+	for (i = 0; i < n; i++)
+	{
+		const SpMessage *m = &batch->msgs[rows[i]];
+
+		col_set(&cols[0], i, Int32GetDatum(m->partition), false);
+		col_set(&cols[1], i, Int64GetDatum(m->offset), false);
+		col_set(&cols[2], i, m->key ? bytes_datum(m->key, m->key_len) : (Datum) 0,
+				m->key == NULL);
+		col_set(&cols[3], i, m->payload ? bytes_datum(m->payload, m->len) : (Datum) 0,
+				m->payload == NULL);
+		col_set(&cols[4], i, CStringGetTextDatum(m->err), false);
+	}
+	args[0] = CStringGetTextDatum(batch->topic);
+	for (c = 0; c < 5; c++)
+		args[c + 1] = col_array(&cols[c], n);
+
+	execute(prepare(&plan_dead,
+					"INSERT INTO stockpipe.dead_letter "
+					"(topic, partition, kafka_offset, key, payload, error) "
+					"SELECT $1, * FROM unnest($2, $3, $4, $5, $6)",
+					6, types),
+			args, SPI_OK_INSERT);
+}
+
+static void
+advance_offsets(const SpBatch *batch, const PartState *parts, int nparts)
+{
+	static const Oid types[7] = {TEXTOID, INT4ARRAYOID, INT8ARRAYOID,
+	INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+	static const Oid elem[6] = {INT4OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	TIMESTAMPTZOID};
+	Col			cols[6];
+	Datum		args[7];
+	int			n = 0;
+	int			i;
+	int			c;
+
+	for (c = 0; c < 6; c++)
+		col_init(&cols[c], elem[c], nparts);
+	for (i = 0; i < nparts; i++)
+	{
+		const PartState *ps = &parts[i];
+
+		if (ps->messages == 0)
+			continue;
+		col_set(&cols[0], n, Int32GetDatum(ps->partition), false);
+		col_set(&cols[1], n, Int64GetDatum(ps->max_offset + 1), false);
+		col_set(&cols[2], n, Int64GetDatum(ps->messages), false);
+		col_set(&cols[3], n, Int64GetDatum(ps->rows), false);
+		col_set(&cols[4], n, Int64GetDatum(ps->dead), false);
+		col_set(&cols[5], n, TimestampTzGetDatum(ps->last_ts), ps->last_ts == 0);
+		n++;
+	}
+	if (n == 0)
+		return;
+	args[0] = CStringGetTextDatum(batch->topic);
+	for (c = 0; c < 6; c++)
+		args[c + 1] = col_array(&cols[c], n);
+
+	execute(prepare(&plan_advance,
+					"UPDATE stockpipe.kafka_offsets o SET "
+					"next_offset = u.next_offset, messages = o.messages + u.messages, "
+					"rows_stored = o.rows_stored + u.rows, "
+					"dead_letters = o.dead_letters + u.dead, "
+					"last_message_at = greatest(o.last_message_at, u.last_at), "
+					"updated_at = now() "
+					"FROM unnest($2, $3, $4, $5, $6, $7) "
+					"AS u(partition, next_offset, messages, rows, dead, last_at) "
+					"WHERE o.topic = $1 AND o.partition = u.partition",
+					7, types),
+			args, SPI_OK_UPDATE);
+}
+
+/*
+ * Tell listeners (dashboards) which symbols got new quotes.  The payload is
+ * a comma-separated list; a long list is split over several notifications.
+ */
+static void
+notify_symbols(const SpBatch *batch, const int *rows, int n)
+{
+	HASHCTL		ctl;
+	HTAB	   *seen;
+	StringInfoData buf;
+	int			i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = SP_SYMBOL_MAX + 1;
+	ctl.entrysize = SP_SYMBOL_MAX + 1;
+	ctl.hcxt = CurrentMemoryContext;
+	seen = hash_create("stockpipe symbols", Max(n, 16), &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		const char *symbol = batch->msgs[rows[i]].u.q.symbol;
+		bool		found;
+
+		hash_search(seen, symbol, HASH_ENTER, &found);
+		if (found)
+			continue;
+		if (buf.len > 0 && buf.len + 1 + strlen(symbol) > SP_NOTIFY_MAX)
+		{
+			Async_Notify("stockpipe_live", buf.data);
+			resetStringInfo(&buf);
+		}
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, symbol);
+	}
+	if (buf.len > 0)
+		Async_Notify("stockpipe_live", buf.data);
+	hash_destroy(seen);
+}
+
+void
+sp_store_batch(const SpBatch *batch, SpBatchResult *result)
+{
+	PartState  *parts;
+	int		   *rows;
+	int		   *dead;
+	int			nparts;
+	int			nrows = 0;
+	int			ndead = 0;
+	int			i;
+
+	memset(result, 0, sizeof(*result));
+	if (batch->n == 0)
+		return;
+
+	tx_begin(batch->kind == SP_WORKER_LIVE ? "stockpipe: storing live quotes"
+			 : "stockpipe: storing daily bars");
+	parts = palloc(sizeof(PartState) * batch->n);
+	rows = palloc(sizeof(int) * batch->n);
+	dead = palloc(sizeof(int) * batch->n);
+	nparts = lock_batch_partitions(batch, parts);
+
+	for (i = 0; i < batch->n; i++)
+	{
+		const SpMessage *m = &batch->msgs[i];
+		PartState  *ps = find_part(parts, nparts, m->partition);
+
+		if (m->offset < ps->next_offset)
+		{
+			result->skipped++;
+			continue;
+		}
+		ps->messages++;
+		ps->max_offset = Max(ps->max_offset, m->offset);
+		if (m->kafka_ts > ps->last_ts)
+			ps->last_ts = m->kafka_ts;
+		if (m->ok)
+		{
+			rows[nrows++] = i;
+			ps->rows++;
+		}
+		else
+		{
+			dead[ndead++] = i;
+			ps->dead++;
+		}
+	}
+
+	if (nrows > 0 && batch->kind == SP_WORKER_LIVE)
+		insert_quotes(batch, rows, nrows);
+	else if (nrows > 0)
+		upsert_bars(batch, rows, nrows);
+	if (ndead > 0)
+		insert_dead_letters(batch, dead, ndead);
+	advance_offsets(batch, parts, nparts);
+	if (nrows > 0 && batch->kind == SP_WORKER_LIVE)
+		notify_symbols(batch, rows, nrows);
+	tx_end();
+
+	result->stored = nrows;
+	result->dead = ndead;
+}
+
+/*
+ * Make sure live_stock has a partition for every day of the batch's quotes,
+ * in a short transaction of its own so that the DDL lock is not held while
+ * the batch is written.  Days seen before are remembered.
+ */
+void
+sp_ensure_partitions(const SpBatch *batch)
+{
+	int32	   *days;
+	int			ndays = 0;
+	int			i;
+
+	if (batch->kind != SP_WORKER_LIVE || batch->n == 0)
+		return;
+	if (known_days == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int32);
+		ctl.entrysize = sizeof(int32);
+		ctl.hcxt = TopMemoryContext;
+		known_days = hash_create("stockpipe partition days", 256, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	days = palloc(sizeof(int32) * batch->n);
+	for (i = 0; i < batch->n; i++)
+	{
+		const SpMessage *m = &batch->msgs[i];
+		int64		d;
+		int32		day;
+		int			j;
+
+		if (!m->ok)
+			continue;
+		d = m->u.q.ts_us / USECS_PER_DAY;
+		if (m->u.q.ts_us < 0 && m->u.q.ts_us % USECS_PER_DAY != 0)
+			d--;
+		day = (int32) d;
+		if (hash_search(known_days, &day, HASH_FIND, NULL) != NULL)
+			continue;
+		for (j = 0; j < ndays && days[j] != day; j++)
+			;
+		if (j == ndays)
+			days[ndays++] = day;
+	}
+	if (ndays > 0)
+	{
+		static const Oid types[1] = {DATEARRAYOID};
+		Datum	   *d;
+		Datum		args[1];
+
+		tx_begin("stockpipe: creating live_stock partitions");
+		d = palloc(sizeof(Datum) * ndays);
+		for (i = 0; i < ndays; i++)
+			d[i] = DateADTGetDatum(sp_unix_days_to_date(days[i]));
+		args[0] = PointerGetDatum(construct_array(d, ndays, DATEOID, 4, true, TYPALIGN_INT));
+		execute(prepare(&plan_partitions,
+						"SELECT stockpipe.ensure_live_partitions($1)", 1, types),
+				args, SPI_OK_SELECT);
+		tx_end();
+		for (i = 0; i < ndays; i++)
+			hash_search(known_days, &days[i], HASH_ENTER, NULL);
+	}
+	pfree(days);
+}
+
+/*
+ * Read where to resume each assigned partition: the stored next offset,
+ * created as 0 (the beginning) for a partition never seen before.
+ */
+void
+sp_load_offsets(const char *topic, const int32 *partitions, int64 *offsets, int n)
+{
+	Datum		topic_d;
+	Datum		ids;
+	uint64		i;
+	int			j;
+
+	tx_begin("stockpipe: reading stored Kafka offsets");
+	topic_d = CStringGetTextDatum(topic);
+	int32_array_datum(partitions, n, &ids);
+	init_offsets(topic_d, ids);
+	lock_offsets(topic_d, ids);
+	for (j = 0; j < n; j++)
+		offsets[j] = 0;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int32		p = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		int64		next = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+
+		for (j = 0; j < n; j++)
+			if (partitions[j] == p)
+				offsets[j] = next;
+	}
+	tx_end();
+}
