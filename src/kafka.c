@@ -107,8 +107,9 @@ sp_kafka_consumer_conf(const char *client_id, char *errbuf, size_t errlen)
 	/* Defaults a user may override through stockpipe.kafka_options. */
 	static const char *const defaults[][2] = {
 		{"auto.offset.reset", "earliest"},
-		{"session.timeout.ms", "10000"},
-		{"heartbeat.interval.ms", "1000"},
+		/* a crashed worker's partitions move on after 6 s, not 45 s */
+		{"session.timeout.ms", "6000"},
+		{"heartbeat.interval.ms", "500"},
 		{"topic.metadata.refresh.interval.ms", "10000"},
 		{"reconnect.backoff.max.ms", "2000"},
 		{"fetch.wait.max.ms", "100"},

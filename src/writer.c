@@ -586,6 +586,11 @@ sp_store_batch(const SpBatch *batch, SpBatchResult *result)
 			result->skipped++;
 			continue;
 		}
+		if (m->offset > ps->next_offset && ps->max_offset < 0)
+			ereport(LOG,
+					(errmsg("stockpipe: %s [%d]: offsets " INT64_FORMAT " to " INT64_FORMAT " were never received",
+							batch->topic, m->partition, ps->next_offset, m->offset - 1),
+					 errdetail("Kafka no longer had them (retention or compaction) or they were skipped.")));
 		ps->messages++;
 		ps->max_offset = Max(ps->max_offset, m->offset);
 		if (m->kafka_ts > ps->last_ts)

@@ -60,6 +60,10 @@ usage(FILE *out)
 			"  --address-file FILE write the bootstrap address to FILE once listening\n"
 			"  --help              show this help\n"
 			"\n"
+			"Like Kafka's retention, each partition keeps at most 5 MB of message\n"
+			"sets (librdkafka's mock limit); older messages are dropped.  Produce\n"
+			"with compression and use more partitions for large loads.\n"
+			"\n"
 			"Prints the bootstrap address (host:port,...) on stdout.  Signals: TERM/INT\n"
 			"stop; USR1 takes the brokers down (connections refused); USR2 brings\n"
 			"them back up with their data.\n");

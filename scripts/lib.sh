@@ -1,0 +1,137 @@
+# scripts/lib.sh: shell functions shared by scripts/test.sh, scripts/demo.sh,
+# the end-to-end tests and the benchmarks.  Source it; it defines functions
+# and a few variables, and runs nothing by itself.
+#
+# Every server it starts listens on loopback only, in a folder it creates,
+# and is stopped by sp_cleanup (install it with `trap sp_cleanup EXIT`).
+
+SP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SP_PGBIN=${SP_PGBIN:-/usr/lib/postgresql/15/bin}
+SP_BIN=${SP_BIN:-$SP_ROOT/bin}
+
+# Debian packages the build, the tests and the demo need.
+SP_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 \
+librdkafka-dev libcjson-dev libcurl4-openssl-dev kcat valgrind \
+python3-aiosmtpd ca-certificates"
+
+sp_log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+sp_die() { sp_log "ERROR: $*"; exit 1; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Install missing packages (apt-get update first, as a fresh machine needs).
+sp_install_packages() {
+	local missing="" p
+	for p in $SP_PACKAGES "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		sp_log "installing:$missing"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	fi
+}
+
+sp_build() {
+	make -C "$SP_ROOT" -s PG_CONFIG="$SP_PGBIN/pg_config" >/dev/null
+	as_root make -C "$SP_ROOT" -s PG_CONFIG="$SP_PGBIN/pg_config" install >/dev/null
+}
+
+# Run a command as the postgres OS user (initdb and postgres refuse root).
+as_pg() {
+	if [ "$(id -un)" = postgres ]; then "$@"; else as_root runuser -u postgres -- "$@"; fi
+}
+
+# A folder the postgres user owns, for data directories and logs.
+sp_make_workdir() {
+	local d
+	d=$(mktemp -d "${TMPDIR:-/tmp}/stockpipe.XXXXXX")
+	chmod 755 "$d"
+	as_root chown postgres:postgres "$d"
+	echo "$d"
+}
+
+# A TCP port nobody listens on (the kernel picks it).
+sp_free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll COMMAND until it succeeds.
+wait_for() {
+	local timeout=$1 what=$2; shift 2
+	local deadline=$((SECONDS + timeout))
+	until "$@" >/dev/null 2>&1; do
+		if [ $SECONDS -ge $deadline ]; then
+			sp_log "timed out after ${timeout}s waiting for: $what"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# sp_broker_start DIR [PARTITIONS]: start stockpipe-broker; sets SP_BROKER
+# (bootstrap address) and SP_BROKER_PID.
+sp_broker_start() {
+	local dir=$1 parts=${2:-4}
+	rm -f "$dir/broker.addr"
+	"$SP_BIN/stockpipe-broker" --partitions "$parts" --address-file "$dir/broker.addr" \
+		>"$dir/broker.out" 2>"$dir/broker.log" &
+	SP_BROKER_PID=$!
+	SP_PIDS="$SP_PIDS $SP_BROKER_PID"
+	wait_for 10 "stockpipe-broker address" test -s "$dir/broker.addr" || return 1
+	SP_BROKER=$(cat "$dir/broker.addr")
+}
+
+# sp_pg_init DIR PORT [conf lines...]: create a cluster in DIR/pgdata.
+sp_pg_init() {
+	local dir=$1 port=$2; shift 2
+	as_pg "$SP_PGBIN/initdb" -D "$dir/pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; return 1; }
+	{
+		echo "listen_addresses = '127.0.0.1'"
+		echo "port = $port"
+		echo "unix_socket_directories = '$dir'"
+		echo "shared_preload_libraries = 'stockpipe'"
+		echo "max_worker_processes = 40"
+		echo "log_line_prefix = '%m [%p] %b '"
+		echo "log_min_messages = log"
+		printf '%s\n' "$@"
+	} | as_pg tee -a "$dir/pgdata/postgresql.conf" >/dev/null
+	SP_PGDIR=$dir
+	export PGHOST=$dir PGPORT=$port PGUSER=postgres
+}
+
+sp_pg_start() {
+	as_pg "$SP_PGBIN/pg_ctl" -D "$SP_PGDIR/pgdata" -l "$SP_PGDIR/postgres.log" -w -t 60 start >/dev/null
+}
+
+# sp_pg_stop [MODE]: fast by default; immediate simulates a crash.
+sp_pg_stop() {
+	as_pg "$SP_PGBIN/pg_ctl" -D "$SP_PGDIR/pgdata" -m "${1:-fast}" -w -t 60 stop >/dev/null
+}
+
+sp_psql() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+
+# sp_cleanup: stop everything this shell started.
+sp_cleanup() {
+	local p
+	if [ -n "${SP_PGDIR:-}" ] && [ -f "$SP_PGDIR/pgdata/postmaster.pid" ]; then
+		as_pg "$SP_PGBIN/pg_ctl" -D "$SP_PGDIR/pgdata" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	for p in ${SP_PIDS:-}; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	SP_PIDS=""
+	return 0
+}
+
+# TAP-style results, counted by scripts/test.sh.
+SP_TEST_FAILED=0
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; SP_TEST_FAILED=1; }
+# check DESCRIPTION COMMAND...: ok if COMMAND succeeds.
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
+}

@@ -1,0 +1,759 @@
+/*-------------------------------------------------------------------------
+ *
+ * contract.c
+ *	  Decoding of the Kafka message contract (DESIGN.md, "Kafka message
+ *	  contract"): `stock_live` quotes and `stock_daily` bars, one JSON object
+ *	  per message.
+ *
+ * The consumer workers, the SQL-callable decoders and the unit tests all go
+ * through this one file, so that a payload is judged the same way wherever
+ * it is looked at.  It is pure C11 on top of cJSON: no PostgreSQL, no I/O,
+ * no state between calls, and nothing is allocated that outlives a call.
+ *
+ * The decoder is strict on purpose.  Whatever it accepts goes into a batch
+ * INSERT together with other messages; a value the table cannot take would
+ * fail the whole batch instead of sending one message to the dead letters.
+ * Hence the checks beyond JSON syntax: UTF-8 validity, no NUL in strings,
+ * finite numbers, integral volumes that fit a bigint, and dates and
+ * timestamps in years 0001..9999.  The error texts are part of the contract
+ * (they land in dead_letter and the tests compare them): one line, starting
+ * lower-case, naming the field at fault, never quoting the payload.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "contract.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#define US_PER_SEC		INT64_C(1000000)
+#define SEC_PER_DAY		INT64_C(86400)
+
+/*
+ * Days since 1970-01-01 of 0001-01-01 and of 10000-01-01: the accepted
+ * instants are [TS_MIN_US, TS_END_US), years 0001..9999 in UTC.
+ */
+#define DAYS_MIN		INT64_C(-719162)
+#define DAYS_END		INT64_C(2932897)
+#define TS_MIN_US		(DAYS_MIN * SEC_PER_DAY * US_PER_SEC)
+#define TS_END_US		(DAYS_END * SEC_PER_DAY * US_PER_SEC)
+
+/* The error text of get_symbol() spells the limit out. */
+_Static_assert(SP_SYMBOL_MAX == 20, "update the error text of get_symbol()");
+
+/* Fraction digits of an RFC 3339 timestamp that are kept; the rest are cut. */
+#define FRAC_DIGITS		6
+
+/* Why a timestamp was refused: the two get different error texts. */
+typedef enum ts_result
+{
+	TS_OK,
+	TS_BAD,						/* not a timestamp at all */
+	TS_RANGE					/* a timestamp, but outside years 0001..9999 */
+} ts_result;
+
+/* What scan_strings() found in the string literals of a payload. */
+typedef enum string_scan
+{
+	STRINGS_OK,
+	STRINGS_CONTROL,			/* a raw control character */
+	STRINGS_NUL					/* a \u0000 escape */
+} string_scan;
+
+
+/*
+ * Error reporting.  Each returns false so that a check can end with
+ * "return field_error(...)".  err may be NULL for callers that only want
+ * the verdict.
+ */
+static bool
+payload_error(char *err, const char *what)
+{
+	if (err != NULL)
+		snprintf(err, SP_ERR_MAX, "payload %s", what);
+	return false;
+}
+
+static bool
+field_error(char *err, const char *name, const char *what)
+{
+	if (err != NULL)
+		snprintf(err, SP_ERR_MAX, "field \"%s\" %s", name, what);
+	return false;
+}
+
+
+/*
+ * Character classes.  Locale-free on purpose: isdigit() and friends follow
+ * LC_CTYPE, which is not ours to rely on inside a PostgreSQL backend.
+ */
+static bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+is_symbol_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || is_digit(c) ||
+		c == '.' || c == '-' || c == '^' || c == '=';
+}
+
+static bool
+is_printable_ascii(unsigned char c)
+{
+	return c >= 0x20 && c <= 0x7E;
+}
+
+/*
+ * Is s 1..max characters, all of class ok?  The bound keeps every accepted
+ * string inside the fixed-size buffers of sp_quote and sp_bar.
+ */
+static bool
+short_string_of(const char *s, size_t max, bool (*ok) (unsigned char))
+{
+	size_t		n;
+
+	for (n = 0; s[n] != '\0'; n++)
+	{
+		if (n >= max || !ok((unsigned char) s[n]))
+			return false;
+	}
+	return n > 0;
+}
+
+
+/*
+ * Calendar arithmetic.  Closed-form and integer-only rather than timegm():
+ * libc time functions depend on TZ, have a platform-dependent range and are
+ * not all reentrant, and none of that belongs in a decoder.
+ */
+static bool
+is_leap_year(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	return (m == 2 && is_leap_year(y)) ? 29 : mdays[m - 1];
+}
+
+/*
+ * Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (Howard Hinnant's days_from_civil).  Counting years from March puts the
+ * leap day at the end of the year, so the day of the year is a linear
+ * function of the month and the 400-year era repeats exactly.
+ */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t		yy = y - (m <= 2);
+	int64_t		era = (yy >= 0 ? yy : yy - 399) / 400;
+	int64_t		yoe = yy - era * 400;	/* [0, 399] */
+	int64_t		doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
+	int64_t		doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;	/* [0, 146096] */
+
+	return era * 146097 + doe - 719468;
+}
+
+/* Read exactly n decimal digits at s; stops at a NUL, never reads past it. */
+static bool
+parse_digits(const char *s, int n, int *val)
+{
+	int			v = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (!is_digit((unsigned char) s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*val = v;
+	return true;
+}
+
+/*
+ * Read a "YYYY-MM-DD" prefix of s: strict widths, a real calendar date,
+ * years 0001..9999.  Returns the position after it, or NULL.
+ */
+static const char *
+parse_ymd(const char *s, int32_t *days)
+{
+	int			y,
+				m,
+				d;
+
+	if (!parse_digits(s, 4, &y) || s[4] != '-' ||
+		!parse_digits(s + 5, 2, &m) || s[7] != '-' ||
+		!parse_digits(s + 8, 2, &d))
+		return NULL;
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return NULL;
+	*days = (int32_t) days_from_civil(y, m, d);
+	return s + 10;
+}
+
+static bool
+ts_in_range(int64_t us)
+{
+	return us >= TS_MIN_US && us < TS_END_US;
+}
+
+/*
+ * RFC 3339 "date-time": YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM),
+ * with 't' and 'z' also accepted as RFC 3339 allows.  A local time without
+ * offset is refused: it names no instant.  Fraction digits beyond
+ * microseconds are cut, not rounded, so that a timestamp never moves into
+ * the next second (or day, or partition).
+ *
+ * Leap seconds (:60) are refused rather than mapped: the stored type has no
+ * leap seconds, so the only choices are to shift the instant or to reject,
+ * and a quote feed never produces them; rejecting keeps the mapping 1:1.
+ */
+static ts_result
+parse_rfc3339(const char *s, int64_t *us)
+{
+	const char *p;
+	int32_t		days;
+	int			hh,
+				mi,
+				ss;
+	int			oh = 0,
+				om = 0,
+				sign = 0;
+	int			ndigits = 0;
+	int64_t		frac = 0;
+	int64_t		t;
+
+	p = parse_ymd(s, &days);
+	if (p == NULL || (*p != 'T' && *p != 't') ||
+		!parse_digits(p + 1, 2, &hh) || p[3] != ':' ||
+		!parse_digits(p + 4, 2, &mi) || p[6] != ':' ||
+		!parse_digits(p + 7, 2, &ss) ||
+		hh > 23 || mi > 59 || ss > 59)
+		return TS_BAD;
+	p += 9;
+
+	if (*p == '.')
+	{
+		p++;
+		if (!is_digit((unsigned char) *p))
+			return TS_BAD;
+		for (; is_digit((unsigned char) *p); p++)
+		{
+			if (ndigits < FRAC_DIGITS)
+			{
+				frac = frac * 10 + (*p - '0');
+				ndigits++;
+			}
+		}
+		for (; ndigits < FRAC_DIGITS; ndigits++)
+			frac *= 10;
+	}
+
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-')
+	{
+		sign = (*p == '+') ? 1 : -1;
+		if (!parse_digits(p + 1, 2, &oh) || p[3] != ':' ||
+			!parse_digits(p + 4, 2, &om) || oh > 23 || om > 59)
+			return TS_BAD;
+		p += 6;
+	}
+	else
+		return TS_BAD;
+	if (*p != '\0')
+		return TS_BAD;
+
+	/* Local time minus its offset is UTC. */
+	t = ((int64_t) days * SEC_PER_DAY + hh * 3600 + mi * 60 + ss -
+		 sign * (oh * 3600 + om * 60)) * US_PER_SEC + frac;
+	if (!ts_in_range(t))
+		return TS_RANGE;
+	*us = t;
+	return TS_OK;
+}
+
+/*
+ * Seconds since the epoch as a JSON number.  Rounded to the nearest
+ * microsecond, unlike the string form: the double only approximates the
+ * decimal the producer wrote (1.000001 is stored a hair below it), and
+ * cutting would turn that into 1.000000.  The range is checked on the
+ * rounded value, which also keeps the conversion to int64 defined.
+ */
+static ts_result
+epoch_seconds_to_us(double secs, int64_t *us)
+{
+	double		r;
+
+	if (!isfinite(secs))
+		return TS_RANGE;
+	r = round(secs * (double) US_PER_SEC);
+	if (!(r >= (double) TS_MIN_US && r < (double) TS_END_US))
+		return TS_RANGE;
+	*us = (int64_t) r;
+	return TS_OK;
+}
+
+
+/*
+ * Payload level.
+ */
+
+static bool
+only_json_whitespace(const char *p, const char *end)
+{
+	for (; p < end; p++)
+	{
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * cJSON is lenient about two things inside strings: it lets raw control
+ * characters through, which JSON requires to be escaped, and it decodes
+ * \u0000 into a NUL that silently cuts the C string short, so that
+ * "AAPL\u0000X" would be read as "AAPL" (and PostgreSQL text cannot hold a
+ * NUL anyway).  Walk the string literals of a payload cJSON has accepted,
+ * which guarantees that quotes and escapes are well-formed, and report
+ * either.  A raw NUL byte is one of the control characters.
+ */
+static string_scan
+scan_strings(const char *buf, size_t len)
+{
+	bool		in_string = false;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) buf[i];
+
+		if (!in_string)
+			in_string = (c == '"');
+		else if (c == '"')
+			in_string = false;
+		else if (c < 0x20)
+			return STRINGS_CONTROL;
+		else if (c == '\\')
+		{
+			if (len - i > 5 && buf[i + 1] == 'u' &&
+				memcmp(buf + i + 2, "0000", 4) == 0)
+				return STRINGS_NUL;
+			i++;				/* skip the escaped character */
+		}
+	}
+	return STRINGS_OK;
+}
+
+/*
+ * Parse a payload into a cJSON object, or say why it is not one.  Shared by
+ * both decoders so that every topic rejects the same malformed bytes with
+ * the same words.  The caller owns the result.
+ */
+static cJSON *
+parse_object(const char *buf, size_t len, char *err)
+{
+	const char *end = NULL;
+	const char *why = NULL;
+	cJSON	   *root;
+
+	if (!sp_valid_utf8(buf, len))
+	{
+		payload_error(err, "is not valid UTF-8");
+		return NULL;
+	}
+
+	/*
+	 * Not cJSON_ParseWithLength(): it stops after the first value and
+	 * ignores what follows.  Trailing bytes other than whitespace make the
+	 * payload invalid JSON.
+	 */
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+	if (root == NULL || !only_json_whitespace(end, buf + len))
+		why = "is not valid JSON";
+	else
+	{
+		switch (scan_strings(buf, len))
+		{
+			case STRINGS_CONTROL:
+				why = "is not valid JSON";
+				break;
+			case STRINGS_NUL:
+				why = "contains \\u0000, which text columns cannot store";
+				break;
+			case STRINGS_OK:
+				if (!cJSON_IsObject(root))
+					why = "is not a JSON object";
+				break;
+		}
+	}
+
+	if (why != NULL)
+	{
+		cJSON_Delete(root);
+		payload_error(err, why);
+		return NULL;
+	}
+	return root;
+}
+
+
+/*
+ * Field level.  Each get_* helper reads one field of the message, checks it
+ * and stores it; optional ones also set their SP_HAS_* bit.  They all return
+ * false with err filled on a bad field.
+ */
+
+/*
+ * Look up a member by exact name.  cJSON keeps repeated keys and its own
+ * lookups return the first one, where other JSON parsers keep the last: a
+ * message that repeats a field we read means different things to different
+ * readers, so it is refused.  A null counts as absent; for a required field
+ * that is an error of its own.  *item is NULL when there is no value.
+ */
+static bool
+get_member(const cJSON *obj, const char *name, bool required,
+		   const cJSON **item, char *err)
+{
+	const cJSON *found = NULL;
+	const cJSON *m;
+
+	*item = NULL;
+	cJSON_ArrayForEach(m, obj)
+	{
+		if (m->string != NULL && strcmp(m->string, name) == 0)
+		{
+			if (found != NULL)
+				return field_error(err, name, "appears more than once");
+			found = m;
+		}
+	}
+
+	if (found == NULL || cJSON_IsNull(found))
+	{
+		if (required && err != NULL)
+			snprintf(err, SP_ERR_MAX, "required field \"%s\" is %s",
+					 name, found == NULL ? "missing" : "null");
+		return !required;
+	}
+	*item = found;
+	return true;
+}
+
+/* get_member(), and the value, if any, must be a JSON number. */
+static bool
+get_number_member(const cJSON *obj, const char *name, bool required,
+				  const cJSON **item, char *err)
+{
+	if (!get_member(obj, name, required, item, err))
+		return false;
+	if (*item != NULL && !cJSON_IsNumber(*item))
+		return field_error(err, name, "must be a number");
+	return true;
+}
+
+/* get_member(), and the value, if any, must be a JSON string. */
+static bool
+get_string_member(const cJSON *obj, const char *name, bool required,
+				  const cJSON **item, char *err)
+{
+	if (!get_member(obj, name, required, item, err))
+		return false;
+	if (*item != NULL && !cJSON_IsString(*item))
+		return field_error(err, name, "must be a string");
+	return true;
+}
+
+/* "symbol": required, 1..SP_SYMBOL_MAX characters of A-Z 0-9 . - ^ = */
+static bool
+get_symbol(const cJSON *obj, char *out, char *err)
+{
+	const cJSON *item;
+
+	if (!get_string_member(obj, "symbol", true, &item, err))
+		return false;
+	if (!sp_valid_symbol(item->valuestring))
+		return field_error(err, "symbol",
+						   "must be 1-20 characters of A-Z 0-9 . - ^ =");
+	memcpy(out, item->valuestring, strlen(item->valuestring) + 1);
+	return true;
+}
+
+/* A required price: a finite number > 0 (a price of 0 is a feed glitch). */
+static bool
+get_price(const cJSON *obj, const char *name, double *out, char *err)
+{
+	const cJSON *item;
+
+	if (!get_number_member(obj, name, true, &item, err))
+		return false;
+	if (!isfinite(item->valuedouble) || !(item->valuedouble > 0))
+		return field_error(err, name, "must be finite and greater than 0");
+	*out = item->valuedouble;
+	return true;
+}
+
+/* An optional amount (open, high, low, ...): a finite number >= 0. */
+static bool
+get_opt_amount(const cJSON *obj, const char *name, unsigned bit,
+			   double *out, unsigned *present, char *err)
+{
+	const cJSON *item;
+	double		v;
+
+	if (!get_number_member(obj, name, false, &item, err))
+		return false;
+	if (item == NULL)
+		return true;
+	v = item->valuedouble;
+	if (!isfinite(v) || v < 0)
+		return field_error(err, name, "must be finite and not negative");
+	*out = (v == 0) ? 0 : v;	/* store -0 as 0 */
+	*present |= bit;
+	return true;
+}
+
+/*
+ * "volume": optional, an integral number in [0, 2^63), i.e. one that fits a
+ * bigint.  cJSON holds numbers as doubles, so integers above 2^53 arrive
+ * already rounded to a neighbour; no volume comes anywhere near that.
+ */
+static bool
+get_opt_volume(const cJSON *obj, int64_t *out, unsigned *present, char *err)
+{
+	const cJSON *item;
+	double		v;
+
+	if (!get_number_member(obj, "volume", false, &item, err))
+		return false;
+	if (item == NULL)
+		return true;
+	v = item->valuedouble;
+	if (!(v >= 0) || v != floor(v))
+		return field_error(err, "volume", "must be an integer >= 0");
+	if (v >= 9223372036854775808.0)
+		return field_error(err, "volume", "must be less than 2^63");
+	*out = (int64_t) v;
+	*present |= SP_HAS_VOLUME;
+	return true;
+}
+
+/* An optional short text (currency, source): 1..max printable ASCII. */
+static bool
+get_opt_text(const cJSON *obj, const char *name, size_t max, unsigned bit,
+			 char *out, unsigned *present, char *err)
+{
+	const cJSON *item;
+
+	if (!get_string_member(obj, name, false, &item, err))
+		return false;
+	if (item == NULL)
+		return true;
+	if (!short_string_of(item->valuestring, max, is_printable_ascii))
+	{
+		char		what[64];
+
+		snprintf(what, sizeof(what),
+				 "must be 1-%zu printable ASCII characters", max);
+		return field_error(err, name, what);
+	}
+	memcpy(out, item->valuestring, strlen(item->valuestring) + 1);
+	*present |= bit;
+	return true;
+}
+
+/* "ts": required, an RFC 3339 string or a number of epoch seconds. */
+static bool
+get_ts(const cJSON *obj, int64_t *out, char *err)
+{
+	const cJSON *item;
+	ts_result	r;
+
+	if (!get_member(obj, "ts", true, &item, err))
+		return false;
+	if (cJSON_IsString(item))
+		r = parse_rfc3339(item->valuestring, out);
+	else if (cJSON_IsNumber(item))
+		r = epoch_seconds_to_us(item->valuedouble, out);
+	else
+		r = TS_BAD;
+
+	if (r == TS_BAD)
+		return field_error(err, "ts",
+						   "is not an RFC 3339 timestamp with offset or a number of epoch seconds");
+	if (r == TS_RANGE)
+		return field_error(err, "ts", "is outside years 0001-9999");
+	return true;
+}
+
+/* "date": required, YYYY-MM-DD. */
+static bool
+get_date(const cJSON *obj, int32_t *out, char *err)
+{
+	const cJSON *item;
+
+	if (!get_string_member(obj, "date", true, &item, err))
+		return false;
+	if (!sp_parse_date(item->valuestring, out))
+		return field_error(err, "date", "must be a calendar date YYYY-MM-DD");
+	return true;
+}
+
+
+/*
+ * Exported functions.  See contract.h.
+ */
+
+bool
+sp_decode_quote(const char *buf, size_t len, sp_quote *out, char *err)
+{
+	cJSON	   *root;
+	bool		ok;
+
+	memset(out, 0, sizeof(*out));
+	root = parse_object(buf, len, err);
+	if (root == NULL)
+		return false;
+
+	ok = get_symbol(root, out->symbol, err) &&
+		get_ts(root, &out->ts_us, err) &&
+		get_price(root, "price", &out->price, err) &&
+		get_opt_volume(root, &out->volume, &out->present, err) &&
+		get_opt_amount(root, "open", SP_HAS_OPEN, &out->open, &out->present, err) &&
+		get_opt_amount(root, "high", SP_HAS_HIGH, &out->high, &out->present, err) &&
+		get_opt_amount(root, "low", SP_HAS_LOW, &out->low, &out->present, err) &&
+		get_opt_amount(root, "prev_close", SP_HAS_PREV_CLOSE, &out->prev_close,
+					   &out->present, err) &&
+		get_opt_text(root, "currency", SP_CURRENCY_MAX, SP_HAS_CURRENCY,
+					 out->currency, &out->present, err) &&
+		get_opt_text(root, "source", SP_SOURCE_MAX, SP_HAS_SOURCE,
+					 out->source, &out->present, err);
+
+	cJSON_Delete(root);
+	return ok;
+}
+
+bool
+sp_decode_bar(const char *buf, size_t len, sp_bar *out, char *err)
+{
+	cJSON	   *root;
+	bool		ok;
+
+	memset(out, 0, sizeof(*out));
+	root = parse_object(buf, len, err);
+	if (root == NULL)
+		return false;
+
+	ok = get_symbol(root, out->symbol, err) &&
+		get_date(root, &out->date, err) &&
+		get_price(root, "close", &out->close, err) &&
+		get_opt_amount(root, "open", SP_HAS_OPEN, &out->open, &out->present, err) &&
+		get_opt_amount(root, "high", SP_HAS_HIGH, &out->high, &out->present, err) &&
+		get_opt_amount(root, "low", SP_HAS_LOW, &out->low, &out->present, err) &&
+		get_opt_amount(root, "adj_close", SP_HAS_ADJ_CLOSE, &out->adj_close,
+					   &out->present, err) &&
+		get_opt_volume(root, &out->volume, &out->present, err);
+
+	cJSON_Delete(root);
+	return ok;
+}
+
+/* A market symbol: 1..SP_SYMBOL_MAX characters of A-Z 0-9 . - ^ = */
+bool
+sp_valid_symbol(const char *s)
+{
+	return s != NULL && short_string_of(s, SP_SYMBOL_MAX, is_symbol_char);
+}
+
+/*
+ * Well-formed UTF-8 as in Unicode's table 3-7: no overlong forms, no
+ * surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated
+ * sequence.  Only the first continuation byte has a range narrower than
+ * 80..BF, and that range is what excludes the three.
+ */
+bool
+sp_valid_utf8(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) buf;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		unsigned char c = s[i];
+		unsigned char lo = 0x80,
+					hi = 0xBF;
+		size_t		ncont,
+					k;
+
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			ncont = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+		{
+			ncont = 2;
+			if (c == 0xE0)
+				lo = 0xA0;		/* overlong */
+			else if (c == 0xED)
+				hi = 0x9F;		/* surrogates */
+		}
+		else if (c >= 0xF0 && c <= 0xF4)
+		{
+			ncont = 3;
+			if (c == 0xF0)
+				lo = 0x90;		/* overlong */
+			else if (c == 0xF4)
+				hi = 0x8F;		/* above U+10FFFF */
+		}
+		else
+			return false;		/* C0, C1, F5..FF, or a stray continuation */
+
+		if (len - i - 1 < ncont || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (k = 2; k <= ncont; k++)
+		{
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+		}
+		i += ncont + 1;
+	}
+	return true;
+}
+
+/* See parse_rfc3339(); this entry point does not say why a string failed. */
+bool
+sp_parse_rfc3339(const char *s, int64_t *us)
+{
+	return s != NULL && parse_rfc3339(s, us) == TS_OK;
+}
+
+/* A whole string "YYYY-MM-DD" to days since 1970-01-01. */
+bool
+sp_parse_date(const char *s, int32_t *days)
+{
+	const char *end;
+	int32_t		d;
+
+	if (s == NULL)
+		return false;
+	end = parse_ymd(s, &d);
+	if (end == NULL || *end != '\0')
+		return false;
+	*days = d;
+	return true;
+}

@@ -1,0 +1,29 @@
+# test/e2e/common.sh: set-up shared by the end-to-end tests.  Each test gets
+# its own stockpipe-broker and PostgreSQL cluster in a fresh folder, so tests
+# never see each other's rows, and everything is stopped when it exits.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+
+trap sp_cleanup EXIT
+
+# e2e_start [EXTRA_CONF_LINES...]: broker + cluster + database + extension.
+e2e_start() {
+	E2E_DIR=$(sp_make_workdir)
+	sp_broker_start "$E2E_DIR" 4 || exit 1
+	sp_pg_init "$E2E_DIR" "$(sp_free_port)" \
+		"stockpipe.database = 'stockpipe'" \
+		"stockpipe.kafka_brokers = '$SP_BROKER'" \
+		"$@" || exit 1
+	sp_pg_start || { cat "$E2E_DIR/postgres.log" >&2; exit 1; }
+	createdb stockpipe
+	export PGDATABASE=stockpipe
+	sp_psql -c "CREATE EXTENSION stockpipe"
+}
+
+q() { sp_psql -c "$1" 2>/dev/null; }
+
+# kcat producing lines "KEY<TAB>JSON" from stdin to TOPIC.
+produce() { kcat -P -b "$SP_BROKER" -t "$1" -K $'\t' -z lz4 -X linger.ms=5; }
+
+# e2e_rows_equal SQL N: true once the query returns N (for wait_for).
+query_is() { [ "$(q "$1")" = "$2" ]; }

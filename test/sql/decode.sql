@@ -1,0 +1,66 @@
+-- The Kafka message contract, through the same decoder the workers use.
+CREATE EXTENSION stockpipe;
+SET timezone = 'UTC';
+
+-- A full quote, as the producer sends it.
+SELECT * FROM stockpipe.decode_quote(convert_to(
+  '{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":189.23,"volume":51234567,'
+  '"open":188.10,"high":190.00,"low":187.50,"prev_close":188.00,"currency":"USD","source":"yahoo"}', 'UTF8'));
+
+-- The minimum; epoch seconds; an offset; unknown fields and nulls are fine.
+SELECT * FROM stockpipe.decode_quote(convert_to('{"symbol":"BRK-B","ts":"2026-11-27T14:30:01.25-05:00","price":1}', 'UTF8'));
+SELECT * FROM stockpipe.decode_quote(convert_to('{"symbol":"^GSPC","ts":1796239801,"price":6000.5,"volume":null,"exchange":"SNP"}', 'UTF8'));
+SELECT * FROM stockpipe.decode_quote(convert_to('{"symbol":"EURUSD=X","ts":1796239801.5,"price":1.05,"extra":{"a":[1,2]}}', 'UTF8'));
+
+-- Every way a quote can break the contract; NULL means it would be stored.
+SELECT label, stockpipe.message_error('stock_live', payload) AS error
+FROM (VALUES
+  ('good',             convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":189.23}', 'UTF8')),
+  ('not json',         convert_to('hello', 'UTF8')),
+  ('truncated',        convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","pri', 'UTF8')),
+  ('array',            convert_to('[1,2,3]', 'UTF8')),
+  ('empty',            ''::bytea),
+  ('no symbol',        convert_to('{"ts":"2026-11-27T19:30:01Z","price":1}', 'UTF8')),
+  ('lower symbol',     convert_to('{"symbol":"aapl","ts":"2026-11-27T19:30:01Z","price":1}', 'UTF8')),
+  ('long symbol',      convert_to('{"symbol":"ABCDEFGHIJKLMNOPQRSTU","ts":"2026-11-27T19:30:01Z","price":1}', 'UTF8')),
+  ('symbol number',    convert_to('{"symbol":42,"ts":"2026-11-27T19:30:01Z","price":1}', 'UTF8')),
+  ('no ts',            convert_to('{"symbol":"AAPL","price":1}', 'UTF8')),
+  ('ts no offset',     convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01","price":1}', 'UTF8')),
+  ('ts bad date',      convert_to('{"symbol":"AAPL","ts":"2026-02-30T19:30:01Z","price":1}', 'UTF8')),
+  ('ts bool',          convert_to('{"symbol":"AAPL","ts":true,"price":1}', 'UTF8')),
+  ('no price',         convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z"}', 'UTF8')),
+  ('price zero',       convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":0}', 'UTF8')),
+  ('price negative',   convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":-3}', 'UTF8')),
+  ('price string',     convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":"189"}', 'UTF8')),
+  ('price infinite',   convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":1e999}', 'UTF8')),
+  ('volume fraction',  convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":1,"volume":1.5}', 'UTF8')),
+  ('volume negative',  convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":1,"volume":-1}', 'UTF8')),
+  ('currency number',  convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":1,"currency":1}', 'UTF8')),
+  ('invalid utf8',     '\x7b2273796d626f6c223a22ff227d'::bytea)
+) AS t(label, payload);
+
+-- Payloads over stockpipe.max_message_bytes are refused before parsing.
+SET stockpipe.max_message_bytes = 64;
+SELECT stockpipe.message_error('stock_live',
+  convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":189.23,"pad":"xxxxxxxxxx"}', 'UTF8'));
+RESET stockpipe.max_message_bytes;
+
+-- decode_quote raises the same text with a SQLSTATE.
+\set VERBOSITY default
+SELECT * FROM stockpipe.decode_quote(convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":-3}', 'UTF8'));
+
+-- Daily bars.
+SELECT * FROM stockpipe.decode_bar(convert_to(
+  '{"symbol":"AAPL","date":"2026-11-27","open":188.1,"high":190.0,"low":187.5,'
+  '"close":189.2,"adj_close":189.2,"volume":51234567}', 'UTF8')) \gx
+SELECT label, stockpipe.message_error('stock_daily', payload) AS error
+FROM (VALUES
+  ('good',        convert_to('{"symbol":"AAPL","date":"2024-02-29","close":1}', 'UTF8')),
+  ('no close',    convert_to('{"symbol":"AAPL","date":"2024-02-29"}', 'UTF8')),
+  ('no leap day', convert_to('{"symbol":"AAPL","date":"2023-02-29","close":1}', 'UTF8')),
+  ('date format', convert_to('{"symbol":"AAPL","date":"2024/02/28","close":1}', 'UTF8')),
+  ('bad open',    convert_to('{"symbol":"AAPL","date":"2024-02-28","close":1,"open":"x"}', 'UTF8'))
+) AS t(label, payload);
+
+-- Topics other than the two configured ones are refused.
+SELECT stockpipe.message_error('other_topic', convert_to('{}', 'UTF8'));
