@@ -43,7 +43,10 @@ PREFIX ?= /usr/local
 PROG_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror
 PROGRAMS = bin/stockpipe-broker
 
-all: $(PROGRAMS)
+all: $(PROGRAMS) producer
+
+producer:
+	$(MAKE) -C producer
 
 bin/stockpipe-broker: tools/stockpipe-broker.c
 	@mkdir -p bin
@@ -51,13 +54,15 @@ bin/stockpipe-broker: tools/stockpipe-broker.c
 
 install: install-programs
 
-install-programs: $(PROGRAMS)
+install-programs: $(PROGRAMS) producer
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	$(MAKE) -C producer install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 clean: clean-programs
 
 clean-programs:
 	rm -rf bin
+	$(MAKE) -C producer clean
 
-.PHONY: install-programs clean-programs
+.PHONY: producer install-programs clean-programs

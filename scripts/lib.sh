@@ -69,15 +69,15 @@ wait_for() {
 	done
 }
 
-# sp_broker_start DIR [PARTITIONS]: start stockpipe-broker; sets SP_BROKER
+# sp_broker_start DIR PARTITIONS [FLAGS...]: start stockpipe-broker; sets SP_BROKER
 # (bootstrap address) and SP_BROKER_PID.
 sp_broker_start() {
-	local dir=$1 parts=${2:-4}
+	local dir=$1 parts=${2:-4}; shift 2
 	rm -f "$dir/broker.addr"
-	"$SP_BIN/stockpipe-broker" --partitions "$parts" --address-file "$dir/broker.addr" \
+	"$SP_BIN/stockpipe-broker" --partitions "$parts" --address-file "$dir/broker.addr" "$@" \
 		>"$dir/broker.out" 2>"$dir/broker.log" &
 	SP_BROKER_PID=$!
-	SP_PIDS="$SP_PIDS $SP_BROKER_PID"
+	SP_PIDS="${SP_PIDS:-} $SP_BROKER_PID"
 	wait_for 10 "stockpipe-broker address" test -s "$dir/broker.addr" || return 1
 	SP_BROKER=$(cat "$dir/broker.addr")
 }
@@ -94,7 +94,6 @@ sp_pg_init() {
 		echo "shared_preload_libraries = 'stockpipe'"
 		echo "max_worker_processes = 40"
 		echo "log_line_prefix = '%m [%p] %b '"
-		echo "log_min_messages = log"
 		printf '%s\n' "$@"
 	} | as_pg tee -a "$dir/pgdata/postgresql.conf" >/dev/null
 	SP_PGDIR=$dir

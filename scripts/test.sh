@@ -7,8 +7,9 @@
 # the end-to-end tests in test/e2e (each starts its own broker and cluster).
 # Everything runs on loopback and is stopped at the end.
 #
-#   scripts/test.sh              all suites
-#   scripts/test.sh e2e NAME     only test/e2e/NAME.sh (after the build)
+#   scripts/test.sh                      all suites
+#   scripts/test.sh unit|producer|regress one suite (after the build)
+#   scripts/test.sh e2e [NAME]           the end-to-end tests, or test/e2e/NAME.sh
 set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +26,7 @@ sp_build || sp_die "build failed"
 run_suite() {
 	local name=$1; shift
 	sp_log "suite: $name"
-	"$@" 2>"$RESULTS/$name.err" | tee "$RESULTS/$name.out" | grep -E '^(not )?ok ' || true
+	"$@" 2>"$RESULTS/$name.err" | tee "$RESULTS/$name.out" | grep -E '^(not )?ok '
 	local rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$RESULTS/$name.out"; then
 		# a suite that failed without saying which test failed counts as one failure
@@ -44,12 +45,11 @@ regress_suite() {
 	port=$(sp_free_port)
 	sp_broker_start "$dir" 2 || return 1
 	sp_pg_init "$dir" "$port" \
-		"stockpipe.database = 'stockpipe'" \
+		"stockpipe.database = 'postgres'" \
 		"stockpipe.kafka_brokers = '$SP_BROKER'" \
 		"stockpipe.consumer_workers = 2" || return 1
+	# the workers' database has no extension: they must wait calmly
 	sp_pg_start || { cat "$dir/postgres.log" >&2; return 1; }
-	# the workers' database exists but has no extension: they must wait calmly
-	createdb stockpipe
 	make -s installcheck PG_CONFIG="$SP_PGBIN/pg_config" >"$dir/regress.out" 2>&1
 	local rc=$?
 	sed -nE 's/^(test|ok [0-9]+ +[-+]?) *([a-z_0-9]+) +\.\.\. ok.*/ok - regress \2/p;
@@ -71,14 +71,20 @@ e2e_suite() {
 	return $rc
 }
 
-if [ "${1:-}" = e2e ]; then
-	run_suite "e2e-$2" e2e_suite "test/e2e/$2.sh"
-else
-	run_suite unit bash test/unit/run.sh
-	[ -x producer/test/run.sh ] && run_suite producer bash producer/test/run.sh
-	run_suite regress regress_suite
-	run_suite e2e e2e_suite test/e2e/[0-9]*.sh
-fi
+case "${1:-all}" in
+	unit) run_suite unit bash test/unit/run.sh ;;
+	producer) run_suite producer bash producer/test/run.sh ;;
+	regress) run_suite regress regress_suite ;;
+	e2e) if [ -n "${2:-}" ]; then run_suite "e2e-$2" e2e_suite "test/e2e/$2.sh"
+		else run_suite e2e e2e_suite test/e2e/[0-9]*.sh; fi ;;
+	all)
+		run_suite unit bash test/unit/run.sh
+		run_suite producer bash producer/test/run.sh
+		run_suite regress regress_suite
+		run_suite e2e e2e_suite test/e2e/[0-9]*.sh
+		;;
+	*) echo "usage: scripts/test.sh [unit|producer|regress|e2e [NAME]]" >&2; exit 2 ;;
+esac
 
 passed=$(cat "$RESULTS"/*.out | grep -c '^ok ')
 failed=$(cat "$RESULTS"/*.out | grep -c '^not ok ')

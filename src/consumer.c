@@ -112,8 +112,8 @@ report_kafka_problem(void)
 			 suppressed_warnings > 0 ?
 			 errdetail("%d similar messages were suppressed in the last %d seconds.",
 					   suppressed_warnings, SP_WARN_INTERVAL_MS / 1000) : 0,
-			 errhint("Check stockpipe.kafka_brokers (\"%s\") and that the broker is up; "
-					 "the worker keeps retrying.", sp_kafka_brokers)));
+			 errhint("The worker keeps retrying.  Check that the brokers (%s) are up, "
+					 "that the topic exists and stockpipe.kafka_options.", sp_kafka_brokers)));
 	last_warning_at = now;
 	suppressed_warnings = 0;
 }
@@ -172,41 +172,69 @@ release_batch_messages(int n)
 		rd_kafka_message_destroy(batch_rkm[i]);
 }
 
+/*
+ * Leave the group so that others take the partitions over at once, with a
+ * bounded wait: the close goes through the queue, and its revocation must be
+ * acknowledged here like any rebalance.  Returns whether it completed.
+ */
+static bool
+close_consumer(void)
+{
+	rd_kafka_error_t *error = rd_kafka_consumer_close_queue(rk, rkqu);
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   SP_CLOSE_WAIT_MS);
+
+	if (error)
+	{
+		rd_kafka_error_destroy(error);
+		return false;
+	}
+	while (!rd_kafka_consumer_closed(rk))
+	{
+		rd_kafka_event_t *ev;
+
+		if (GetCurrentTimestamp() >= deadline)
+			return false;
+		ev = rd_kafka_queue_poll(rkqu, 50);
+		if (ev == NULL)
+			continue;
+		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+			rebalance_cb(rk, rd_kafka_event_error(ev),
+						 rd_kafka_event_topic_partition_list(ev), NULL);
+		rd_kafka_event_destroy(ev);
+	}
+	return true;
+}
+
 static void
 destroy_client(void)
 {
+	bool		closed;
+
 	if (rk == NULL)
 		return;
-	if (rkqu)
-	{
-		rd_kafka_error_t *error = rd_kafka_consumer_close_queue(rk, rkqu);
-		TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														   SP_CLOSE_WAIT_MS);
-
-		/* Leave the group so others take the partitions over at once. */
-		if (error)
-			rd_kafka_error_destroy(error);
-		else
-		{
-			while (!rd_kafka_consumer_closed(rk) &&
-				   GetCurrentTimestamp() < deadline)
-			{
-				rd_kafka_event_t *ev = rd_kafka_queue_poll(rkqu, 50);
-
-				if (ev)
-					rd_kafka_event_destroy(ev);
-			}
-		}
-		rd_kafka_queue_destroy(rkqu);
-		rkqu = NULL;
-	}
+	closed = close_consumer();
+	rd_kafka_queue_destroy(rkqu);
+	rkqu = NULL;
 	if (pending_assign)
 	{
 		rd_kafka_topic_partition_list_destroy(pending_assign);
 		pending_assign = NULL;
 	}
-	rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+
+	/*
+	 * A client that did not close in time may never finish destroying
+	 * (librdkafka waits for its group state machine): rather than hang the
+	 * worker, leave it behind.  The process is usually exiting anyway.
+	 */
+	if (closed)
+		rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	else
+		ereport(LOG,
+				(errmsg("stockpipe %s consumer %d: Kafka client did not close within %d ms; abandoning it",
+						my_topic, my_args.index, SP_CLOSE_WAIT_MS)));
 	rk = NULL;
+	assignment_changed = true;
 	sp_partitions_set(my_topic, NULL, 0);
 }
 

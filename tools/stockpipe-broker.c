@@ -57,6 +57,8 @@ usage(FILE *out)
 			"  --partitions N      partitions of each created topic (default 4)\n"
 			"  --topic NAME        topic to create (repeatable; default stock_live\n"
 			"                      and stock_daily)\n"
+			"  --absent-topic NAME answer for topic NAME as a cluster where it does not\n"
+			"                      exist and is not auto-created (repeatable; for tests)\n"
 			"  --address-file FILE write the bootstrap address to FILE once listening\n"
 			"  --help              show this help\n"
 			"\n"
@@ -127,11 +129,14 @@ main(int argc, char **argv)
 		{"partitions", required_argument, NULL, 'p'},
 		{"topic", required_argument, NULL, 't'},
 		{"address-file", required_argument, NULL, 'a'},
+		{"absent-topic", required_argument, NULL, 'x'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
 	const char *topics[64];
 	int			ntopics = 0;
+	const char *absent[64];
+	int			nabsent = 0;
 	int			nbrokers = 1;
 	int			partitions = 4;
 	const char *address_file = NULL;
@@ -165,6 +170,14 @@ main(int argc, char **argv)
 				break;
 			case 'a':
 				address_file = optarg;
+				break;
+			case 'x':
+				if (nabsent == (int) (sizeof(absent) / sizeof(absent[0])))
+				{
+					fprintf(stderr, "stockpipe-broker: too many --absent-topic flags\n");
+					exit(2);
+				}
+				absent[nabsent++] = optarg;
 				break;
 			case 'h':
 				usage(stdout);
@@ -220,6 +233,14 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+
+	/*
+	 * The mock cluster creates any topic a client asks for; an "absent" one
+	 * answers every request with UNKNOWN_TOPIC_OR_PART instead.
+	 */
+	for (int i = 0; i < nabsent; i++)
+		rd_kafka_mock_topic_set_error(mcluster, absent[i],
+									  RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/common.sh"
 
 E2E_DIR=$(sp_make_workdir)
-sp_broker_start "$E2E_DIR" 2 || exit 1
+sp_broker_start "$E2E_DIR" 2 --absent-topic no_such_topic || exit 1
 sp_pg_init "$E2E_DIR" "$(sp_free_port)" \
 	"stockpipe.database = 'stockpipe'" \
 	"stockpipe.kafka_brokers = '$SP_BROKER'" || exit 1

@@ -39,20 +39,22 @@ FROM (VALUES
   ('invalid utf8',     '\x7b2273796d626f6c223a22ff227d'::bytea)
 ) AS t(label, payload);
 
--- Payloads over stockpipe.max_message_bytes are refused before parsing.
-SET stockpipe.max_message_bytes = 64;
+-- Payloads over stockpipe.max_message_bytes (64 kB) are refused before parsing.
+SHOW stockpipe.max_message_bytes;
 SELECT stockpipe.message_error('stock_live',
-  convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":189.23,"pad":"xxxxxxxxxx"}', 'UTF8'));
-RESET stockpipe.max_message_bytes;
+  convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":189.23,"pad":"' || repeat('x', 70000) || '"}', 'UTF8'));
 
--- decode_quote raises the same text with a SQLSTATE.
-\set VERBOSITY default
+-- decode_quote raises the same text, with SQLSTATE 22P02.
 SELECT * FROM stockpipe.decode_quote(convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":-3}', 'UTF8'));
+\set VERBOSITY sqlstate
+SELECT * FROM stockpipe.decode_quote(convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":-3}', 'UTF8'));
+\set VERBOSITY default
 
 -- Daily bars.
-SELECT * FROM stockpipe.decode_bar(convert_to(
+SELECT symbol, trade_date, open, high, low, close, adj_close, volume
+  FROM stockpipe.decode_bar(convert_to(
   '{"symbol":"AAPL","date":"2026-11-27","open":188.1,"high":190.0,"low":187.5,'
-  '"close":189.2,"adj_close":189.2,"volume":51234567}', 'UTF8')) \gx
+  '"close":189.2,"adj_close":189.2,"volume":51234567}', 'UTF8'));
 SELECT label, stockpipe.message_error('stock_daily', payload) AS error
 FROM (VALUES
   ('good',        convert_to('{"symbol":"AAPL","date":"2024-02-29","close":1}', 'UTF8')),

@@ -30,20 +30,39 @@ SELECT attname FROM pg_attribute
  WHERE attrelid = 'stockpipe.consumer_status'::regclass AND attnum > 0 ORDER BY attnum;
 SELECT attname FROM pg_attribute
  WHERE attrelid = 'stockpipe.workers'::regclass AND attnum > 0 ORDER BY attnum;
--- This database is not stockpipe.database: its workers run elsewhere.
-SELECT count(*) FROM stockpipe.kafka_offsets;
+-- The workers run in stockpipe.database ('postgres' here), where the
+-- extension does not exist: they wait for it, calmly.
+DO $$
+BEGIN
+  FOR i IN 1..100 LOOP
+    EXIT WHEN (SELECT count(*) FROM stockpipe.workers WHERE state = 'waiting for extension') = 3;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT kind, worker_index, state, assigned_partitions, last_error FROM stockpipe.workers ORDER BY 1, 2;
+SELECT count(*) FROM stockpipe.consumer_status;
 
--- Settings are checked when set.
-SET stockpipe.kafka_options = 'no.such.property=1';
-SET stockpipe.kafka_options = 'security.protocol';
-SET stockpipe.kafka_options = 'security.protocol=SASL_SSL; sasl.mechanisms=PLAIN';
-SHOW stockpipe.kafka_options;
-SET stockpipe.live_topic = 'bad topic';
-SET stockpipe.kafka_brokers = 'a:9092; b:9092';
-SET stockpipe.batch_size = 0;
+-- Settings are checked when set (reloadable ones through ALTER SYSTEM).
+ALTER SYSTEM SET stockpipe.kafka_options = 'no.such.property=1';
+ALTER SYSTEM SET stockpipe.kafka_options = 'security.protocol';
+ALTER SYSTEM SET stockpipe.kafka_options = 'security.protocol=SASL_SSL; sasl.mechanisms';
+ALTER SYSTEM SET stockpipe.kafka_options = 'security.protocol=SASL_SSL; sasl.mechanisms=PLAIN;';
+ALTER SYSTEM RESET stockpipe.kafka_options;
+ALTER SYSTEM SET stockpipe.live_topic = 'bad topic';
+ALTER SYSTEM SET stockpipe.kafka_brokers = 'a:9092; b:9092';
+ALTER SYSTEM SET stockpipe.kafka_brokers = '';
+ALTER SYSTEM SET stockpipe.batch_size = 0;
+ALTER SYSTEM SET stockpipe.batch_max_wait = '20s';
+SET stockpipe.batch_size = 100;
 SET stockpipe.database = 'other';
+-- Passwords may sit in kafka_options: only superusers see it.
+CREATE ROLE stockpipe_regress_user;
+SET ROLE stockpipe_regress_user;
+SHOW stockpipe.kafka_options;
+RESET ROLE;
+DROP ROLE stockpipe_regress_user;
 
 -- pg_dump keeps the tables' rows.
-SELECT unnest(extconfig)::regclass FROM pg_extension WHERE extname = 'stockpipe' ORDER BY 1::text;
+SELECT unnest(extconfig)::regclass FROM pg_extension WHERE extname = 'stockpipe' ORDER BY 1;
 
 DROP EXTENSION stockpipe;

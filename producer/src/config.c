@@ -1,0 +1,364 @@
+/*
+ * config.c -- parses the command line into a struct config.
+ *
+ * Pure apart from reading --symbols-file and STOCKPIPE_YAHOO_URL and
+ * selecting the time zone (TZ).  Errors come back as a message (main prints
+ * it with the usage and exits 2), so the whole flag surface is unit tested.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "market.h"
+
+#define DEFAULT_USER_AGENT \
+	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " \
+	"Chrome/124.0.0.0 Safari/537.36"
+#define DEFAULT_YAHOO_URL "https://query2.finance.yahoo.com"
+
+void
+config_usage(FILE *out)
+{
+	fprintf(out,
+			"Usage: stockpipe-producer [--symbols LIST | --symbols-file FILE] [OPTION]...\n"
+			"Publishes stock quotes (topic stock_live) and daily bars (stock_daily) to Kafka.\n"
+			"\n"
+			"Source:\n"
+			"  --source yahoo|sim|replay:FILE  where quotes come from (default yahoo)\n"
+			"  --symbols LIST           comma-separated symbols, e.g. AAPL,MSFT,^GSPC\n"
+			"  --symbols-file FILE      symbols, one or more per line, # comments\n"
+			"  --yahoo-url URL          Yahoo base URL (env STOCKPIPE_YAHOO_URL;\n"
+			"                           default " DEFAULT_YAHOO_URL ")\n"
+			"  --interval DUR           live polling period (default 1s)\n"
+			"  --daily-at HH:MM         daily bars fetch time, market time (default 16:45)\n"
+			"  --no-daily               never fetch daily bars\n"
+			"  --market-hours HH:MM-HH:MM  live polling window (default 09:00-16:30)\n"
+			"  --timezone TZ            market time zone (default America/New_York)\n"
+			"  --always                 ignore market hours and holidays\n"
+			"  --once                   one cycle (daily bars + one live poll), then exit\n"
+			"  --connect-timeout DUR    HTTP connect timeout (default 5s)\n"
+			"  --timeout DUR            HTTP total timeout per request (default 10s)\n"
+			"  --user-agent STRING      HTTP User-Agent (default: a desktop browser's)\n"
+			"  --backoff-max DUR        cap of the 429/5xx back-off (default 60s)\n"
+			"  --speed X                replay speed, times real time; 0 = no pauses (default 1)\n"
+			"  --rate N                 sim: quotes per second in total; 0 = unlimited (default 10)\n"
+			"  --count N                sim/replay: stop after N messages (default 0 = no limit)\n"
+			"  --seed N                 sim: random seed (default: from the clock)\n"
+			"Kafka:\n"
+			"  --brokers LIST           bootstrap servers (default localhost:9092)\n"
+			"  --live-topic NAME        topic for quotes (default stock_live)\n"
+			"  --daily-topic NAME       topic for daily bars (default stock_daily)\n"
+			"  -X KEY=VALUE             any librdkafka property (repeatable), e.g.\n"
+			"                           -X security.protocol=SASL_SSL\n"
+			"  --flush-timeout DUR      wait at shutdown for deliveries (default 10s)\n"
+			"Other:\n"
+			"  --stats-interval DUR     one-line stats report period, 0 = off (default 60s)\n"
+			"  --log-level LEVEL        error, warn, info or debug (default info)\n"
+			"  --help, --version\n"
+			"DUR is a number with an optional unit ms, s, m or h (seconds if none).\n");
+}
+
+/* "1", "1.5", "500ms", "2s", "5m", "1h" -> milliseconds; 0 or -1. */
+int
+parse_duration_ms(const char *s, int64_t *ms)
+{
+	char	   *end;
+	double		v;
+	double		mult = 1000.0;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno != 0 || !isfinite(v) || v < 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		mult = 1000.0;
+	else if (strcmp(end, "ms") == 0)
+		mult = 1.0;
+	else if (strcmp(end, "m") == 0)
+		mult = 60000.0;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000.0;
+	else
+		return -1;
+	v *= mult;
+	if (v > 1e12)
+		return -1;
+	*ms = (int64_t) llround(v);
+	return 0;
+}
+
+static int
+parse_number(const char *s, double min, double max, double *out)
+{
+	char	   *end;
+	double		v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void
+config_defaults(struct config *cfg)
+{
+	const char *env = getenv("STOCKPIPE_YAHOO_URL");
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->source = SOURCE_YAHOO;
+	cfg->interval_ms = 1000;
+	cfg->daily_min = 16 * 60 + 45;
+	cfg->open_min = 9 * 60;
+	cfg->close_min = 16 * 60 + 30;
+	cfg->timezone = "America/New_York";
+	cfg->yahoo_url = (env && *env) ? env : DEFAULT_YAHOO_URL;
+	cfg->connect_timeout_ms = 5000;
+	cfg->timeout_ms = 10000;
+	cfg->user_agent = DEFAULT_USER_AGENT;
+	cfg->backoff_max_ms = 60000;
+	cfg->brokers = "localhost:9092";
+	cfg->live_topic = "stock_live";
+	cfg->daily_topic = "stock_daily";
+	cfg->flush_timeout_ms = 10000;
+	cfg->speed = 1.0;
+	cfg->rate = 10.0;
+	cfg->stats_interval_ms = 60000;
+	cfg->log_level = LOG_INFO;
+}
+
+enum
+{
+	OPT_SOURCE = 256, OPT_SYMBOLS, OPT_SYMBOLS_FILE, OPT_YAHOO_URL, OPT_INTERVAL,
+	OPT_DAILY_AT, OPT_NO_DAILY, OPT_MARKET_HOURS, OPT_TIMEZONE, OPT_ALWAYS,
+	OPT_ONCE, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_USER_AGENT, OPT_BACKOFF_MAX,
+	OPT_SPEED, OPT_RATE, OPT_COUNT, OPT_SEED, OPT_BROKERS, OPT_LIVE_TOPIC,
+	OPT_DAILY_TOPIC, OPT_FLUSH_TIMEOUT, OPT_STATS_INTERVAL, OPT_LOG_LEVEL,
+	OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	{"source", required_argument, NULL, OPT_SOURCE},
+	{"symbols", required_argument, NULL, OPT_SYMBOLS},
+	{"symbols-file", required_argument, NULL, OPT_SYMBOLS_FILE},
+	{"yahoo-url", required_argument, NULL, OPT_YAHOO_URL},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"daily-at", required_argument, NULL, OPT_DAILY_AT},
+	{"no-daily", no_argument, NULL, OPT_NO_DAILY},
+	{"market-hours", required_argument, NULL, OPT_MARKET_HOURS},
+	{"timezone", required_argument, NULL, OPT_TIMEZONE},
+	{"always", no_argument, NULL, OPT_ALWAYS},
+	{"once", no_argument, NULL, OPT_ONCE},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"user-agent", required_argument, NULL, OPT_USER_AGENT},
+	{"backoff-max", required_argument, NULL, OPT_BACKOFF_MAX},
+	{"speed", required_argument, NULL, OPT_SPEED},
+	{"rate", required_argument, NULL, OPT_RATE},
+	{"count", required_argument, NULL, OPT_COUNT},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"brokers", required_argument, NULL, OPT_BROKERS},
+	{"live-topic", required_argument, NULL, OPT_LIVE_TOPIC},
+	{"daily-topic", required_argument, NULL, OPT_DAILY_TOPIC},
+	{"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
+	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0}
+};
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+
+/* A duration flag that must lie in [min_ms, max_ms]. */
+static int
+duration_flag(const char *name, const char *arg, int64_t min_ms, int64_t max_ms,
+			  int64_t *out, char *err, size_t errlen)
+{
+	if (parse_duration_ms(arg, out) != 0 || *out < min_ms || *out > max_ms)
+	{
+		snprintf(err, errlen, "--%s: invalid duration \"%s\" (from %lldms to %llds)",
+				 name, arg, (long long) min_ms, (long long) (max_ms / 1000));
+		return -1;
+	}
+	return 0;
+}
+
+enum config_result
+config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	const char *symbols_file = NULL;
+	int			c;
+	double		d;
+
+	config_defaults(cfg);
+	err[0] = '\0';
+	optind = 0;					/* full getopt reset: parse may run twice */
+	opterr = 0;					/* our own messages, not getopt's */
+	while ((c = getopt_long(argc, argv, ":X:", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case OPT_SOURCE:
+				if (strcmp(optarg, "yahoo") == 0)
+					cfg->source = SOURCE_YAHOO;
+				else if (strcmp(optarg, "sim") == 0)
+					cfg->source = SOURCE_SIM;
+				else if (strncmp(optarg, "replay:", 7) == 0 && optarg[7] != '\0')
+				{
+					cfg->source = SOURCE_REPLAY;
+					cfg->replay_file = optarg + 7;
+				}
+				else
+					FAIL("--source: expected yahoo, sim or replay:FILE, not \"%s\"", optarg);
+				break;
+			case OPT_SYMBOLS:
+				if (symbols_add_list(&cfg->symbols, optarg, err, errlen) != 0)
+					goto fail;
+				break;
+			case OPT_SYMBOLS_FILE:
+				symbols_file = optarg;
+				break;
+			case OPT_YAHOO_URL:
+				if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+					FAIL("--yahoo-url: expected an http:// or https:// URL, not \"%s\"", optarg);
+				cfg->yahoo_url = optarg;
+				break;
+			case OPT_INTERVAL:
+				if (duration_flag("interval", optarg, 10, 86400000, &cfg->interval_ms, err, errlen))
+					goto fail;
+				break;
+			case OPT_DAILY_AT:
+				if (market_parse_hhmm(optarg, &cfg->daily_min) != 0)
+					FAIL("--daily-at: expected HH:MM, not \"%s\"", optarg);
+				break;
+			case OPT_NO_DAILY:
+				cfg->no_daily = 1;
+				break;
+			case OPT_MARKET_HOURS:
+				if (market_parse_hours(optarg, &cfg->open_min, &cfg->close_min) != 0)
+					FAIL("--market-hours: expected HH:MM-HH:MM with open before close, not \"%s\"",
+						 optarg);
+				break;
+			case OPT_TIMEZONE:
+				cfg->timezone = optarg;
+				break;
+			case OPT_ALWAYS:
+				cfg->always = 1;
+				break;
+			case OPT_ONCE:
+				cfg->once = 1;
+				break;
+			case OPT_CONNECT_TIMEOUT:
+				if (duration_flag("connect-timeout", optarg, 1, 600000, &cfg->connect_timeout_ms, err, errlen))
+					goto fail;
+				break;
+			case OPT_TIMEOUT:
+				if (duration_flag("timeout", optarg, 1, 600000, &cfg->timeout_ms, err, errlen))
+					goto fail;
+				break;
+			case OPT_USER_AGENT:
+				cfg->user_agent = optarg;
+				break;
+			case OPT_BACKOFF_MAX:
+				if (duration_flag("backoff-max", optarg, 1000, 86400000, &cfg->backoff_max_ms, err, errlen))
+					goto fail;
+				break;
+			case OPT_SPEED:
+				if (parse_number(optarg, 0, 1e6, &cfg->speed) != 0)
+					FAIL("--speed: expected a number from 0 to 1000000, not \"%s\"", optarg);
+				break;
+			case OPT_RATE:
+				if (parse_number(optarg, 0, 1e7, &cfg->rate) != 0)
+					FAIL("--rate: expected a number of quotes/s from 0 to 10000000, not \"%s\"", optarg);
+				break;
+			case OPT_COUNT:
+				if (parse_number(optarg, 0, 1e15, &d) != 0 || d != floor(d))
+					FAIL("--count: expected a whole number >= 0, not \"%s\"", optarg);
+				cfg->count = (int64_t) d;
+				break;
+			case OPT_SEED:
+				if (parse_number(optarg, 0, 1.8e19, &d) != 0 || d != floor(d))
+					FAIL("--seed: expected a whole number >= 0, not \"%s\"", optarg);
+				cfg->seed = (uint64_t) d;
+				break;
+			case OPT_BROKERS:
+				if (optarg[0] == '\0')
+					FAIL("--brokers: empty broker list");
+				cfg->brokers = optarg;
+				break;
+			case OPT_LIVE_TOPIC:
+			case OPT_DAILY_TOPIC:
+				if (optarg[0] == '\0' || strlen(optarg) > 249)
+					FAIL("--%s: invalid topic name \"%s\"",
+						 c == OPT_LIVE_TOPIC ? "live-topic" : "daily-topic", optarg);
+				if (c == OPT_LIVE_TOPIC)
+					cfg->live_topic = optarg;
+				else
+					cfg->daily_topic = optarg;
+				break;
+			case 'X':
+				{
+					const char **grown;
+					const char *eq = strchr(optarg, '=');
+
+					if (eq == NULL || eq == optarg)
+						FAIL("-X: expected KEY=VALUE, not \"%s\"", optarg);
+					grown = realloc(cfg->kafka_props, (cfg->nkafka_props + 1) * sizeof(char *));
+					if (grown == NULL)
+						FAIL("out of memory");
+					cfg->kafka_props = grown;
+					cfg->kafka_props[cfg->nkafka_props++] = optarg;
+				}
+				break;
+			case OPT_FLUSH_TIMEOUT:
+				if (duration_flag("flush-timeout", optarg, 0, 3600000, &cfg->flush_timeout_ms, err, errlen))
+					goto fail;
+				break;
+			case OPT_STATS_INTERVAL:
+				if (duration_flag("stats-interval", optarg, 0, 86400000, &cfg->stats_interval_ms, err, errlen))
+					goto fail;
+				break;
+			case OPT_LOG_LEVEL:
+				if (log_level_parse(optarg, &cfg->log_level) != 0)
+					FAIL("--log-level: expected error, warn, info or debug, not \"%s\"", optarg);
+				break;
+			case OPT_HELP:
+				return CONFIG_HELP;
+			case OPT_VERSION:
+				return CONFIG_VERSION;
+			case ':':
+				FAIL("option \"%s\" needs a value", argv[optind - 1]);
+			default:
+				if (optopt != 0 && optopt < 256)
+					FAIL("unknown option \"-%c\"", optopt);
+				FAIL("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		FAIL("unexpected argument \"%s\"", argv[optind]);
+	if (symbols_file && symbols_load_file(&cfg->symbols, symbols_file, err, errlen) != 0)
+		goto fail;
+	if (cfg->source != SOURCE_REPLAY && cfg->symbols.count == 0)
+		FAIL("no symbols: use --symbols or --symbols-file");
+	if (market_set_timezone(cfg->timezone) != 0)
+		FAIL("--timezone: unknown time zone \"%s\"", cfg->timezone);
+	return CONFIG_OK;
+
+fail:
+	return CONFIG_ERROR;
+}
+
+void
+config_free(struct config *cfg)
+{
+	symbols_free(&cfg->symbols);
+	free(cfg->kafka_props);
+	cfg->kafka_props = NULL;
+	cfg->nkafka_props = 0;
+}

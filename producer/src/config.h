@@ -1,0 +1,69 @@
+/*
+ * config.h -- command-line flags of stockpipe-producer and their defaults.
+ */
+#ifndef STOCKPIPE_CONFIG_H
+#define STOCKPIPE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "symbols.h"
+
+#define PRODUCER_VERSION "1.0.0"
+
+enum source_kind
+{
+	SOURCE_YAHOO,
+	SOURCE_REPLAY,
+	SOURCE_SIM
+};
+
+enum config_result
+{
+	CONFIG_OK,
+	CONFIG_HELP,
+	CONFIG_VERSION,
+	CONFIG_ERROR
+};
+
+struct config
+{
+	struct symbols symbols;
+	enum source_kind source;
+	const char *replay_file;
+	int64_t		interval_ms;
+	int			daily_min;
+	int			no_daily;
+	int			open_min;
+	int			close_min;
+	const char *timezone;
+	int			always;
+	int			once;
+	const char *yahoo_url;
+	int64_t		connect_timeout_ms;
+	int64_t		timeout_ms;
+	const char *user_agent;
+	int64_t		backoff_max_ms;
+	const char *brokers;
+	const char *live_topic;
+	const char *daily_topic;
+	const char **kafka_props;	/* "key=value", pointing into argv */
+	size_t		nkafka_props;
+	int64_t		flush_timeout_ms;
+	double		speed;
+	double		rate;
+	int64_t		count;
+	uint64_t	seed;
+	int64_t		stats_interval_ms;
+	enum log_level log_level;
+};
+
+enum config_result config_parse(struct config *cfg, int argc, char **argv,
+								char *err, size_t errlen);
+void		config_free(struct config *cfg);
+void		config_usage(FILE *out);
+int			parse_duration_ms(const char *s, int64_t *ms);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * jscan.c -- syntax-checks a JSON document without building a tree or
+ * converting numbers, and remembers the spans of the chart response values
+ * the live decoder needs.  Converting every number of a 1-minute chart
+ * (about 2,400 17-digit floats) is what makes a full parse cost ~1 ms; the
+ * live quote needs only meta and the day's first open.
+ */
+#include "jscan.h"
+
+#include <string.h>
+
+#define JSCAN_MAX_DEPTH 64
+
+/* Positions in the chart response the scanner is asked to remember. */
+enum node
+{
+	N_OTHER = 0, N_ROOT, N_CHART, N_RESULT, N_R0, N_META, N_TIMESTAMP,
+	N_INDICATORS, N_QUOTE, N_Q0, N_OPEN, N_ERROR
+};
+
+struct scanner
+{
+	const char *p;
+	const char *end;
+	int			depth;
+	struct jscan_result *out;
+};
+
+static void
+skip_ws(struct scanner *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A string starting at the opening quote; its contents' span in *b, *e. */
+static int
+scan_string(struct scanner *s, const char **b, const char **e)
+{
+	s->p++;
+	*b = s->p;
+	while (s->p < s->end)
+	{
+		unsigned char c = (unsigned char) *s->p;
+
+		if (c == '"')
+		{
+			*e = s->p++;
+			return 0;
+		}
+		if (c < 0x20)
+			return -1;
+		if (c == '\\')
+		{
+			if (++s->p >= s->end)
+				return -1;
+			if (*s->p == 'u')
+			{
+				if (s->end - s->p < 5 || !is_hex(s->p[1]) || !is_hex(s->p[2]) ||
+					!is_hex(s->p[3]) || !is_hex(s->p[4]))
+					return -1;
+				s->p += 4;
+			}
+			else if (!strchr("\"\\/bfnrt", *s->p))
+				return -1;
+		}
+		s->p++;
+	}
+	return -1;
+}
+
+static int
+digits(struct scanner *s)
+{
+	const char *start = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > start ? 0 : -1;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+scan_number(struct scanner *s)
+{
+	if (*s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (digits(s) != 0)
+		return -1;
+	if (s->p < s->end && *s->p == '.')
+	{
+		s->p++;
+		if (digits(s) != 0)
+			return -1;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
+	{
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (digits(s) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+scan_literal(struct scanner *s, const char *word)
+{
+	size_t		n = strlen(word);
+
+	if ((size_t) (s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return -1;
+	s->p += n;
+	return 0;
+}
+
+static int	scan_value(struct scanner *s, enum node node);
+
+static enum node
+child_of_key(enum node parent, const char *k, size_t n)
+{
+#define KEY(lit) (n == sizeof(lit) - 1 && memcmp(k, lit, n) == 0)
+	switch (parent)
+	{
+		case N_ROOT:
+			return KEY("chart") ? N_CHART : N_OTHER;
+		case N_CHART:
+			return KEY("result") ? N_RESULT : KEY("error") ? N_ERROR : N_OTHER;
+		case N_R0:
+			return KEY("meta") ? N_META : KEY("timestamp") ? N_TIMESTAMP :
+				KEY("indicators") ? N_INDICATORS : N_OTHER;
+		case N_INDICATORS:
+			return KEY("quote") ? N_QUOTE : N_OTHER;
+		case N_Q0:
+			return KEY("open") ? N_OPEN : N_OTHER;
+		default:
+			return N_OTHER;
+	}
+#undef KEY
+}
+
+static int
+scan_object(struct scanner *s, enum node node)
+{
+	s->p++;
+	skip_ws(s);
+	if (s->p < s->end && *s->p == '}')
+	{
+		s->p++;
+		return 0;
+	}
+	for (;;)
+	{
+		const char *kb;
+		const char *ke;
+
+		skip_ws(s);
+		if (s->p >= s->end || *s->p != '"' || scan_string(s, &kb, &ke) != 0)
+			return -1;
+		skip_ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return -1;
+		s->p++;
+		if (scan_value(s, child_of_key(node, kb, (size_t) (ke - kb))) != 0)
+			return -1;
+		skip_ws(s);
+		if (s->p >= s->end)
+			return -1;
+		if (*s->p == '}')
+		{
+			s->p++;
+			return 0;
+		}
+		if (*s->p++ != ',')
+			return -1;
+	}
+}
+
+static int
+scan_array(struct scanner *s, enum node node)
+{
+	int			i = 0;
+
+	s->p++;
+	skip_ws(s);
+	if (s->p < s->end && *s->p == ']')
+	{
+		s->p++;
+		return 0;
+	}
+	for (;; i++)
+	{
+		enum node	child = N_OTHER;
+
+		if (i == 0 && node == N_RESULT)
+			child = N_R0;
+		else if (i == 0 && node == N_QUOTE)
+			child = N_Q0;
+		if (scan_value(s, child) != 0)
+			return -1;
+		skip_ws(s);
+		if (s->p >= s->end)
+			return -1;
+		if (*s->p == ']')
+		{
+			s->p++;
+			return 0;
+		}
+		if (*s->p++ != ',')
+			return -1;
+	}
+}
+
+static int
+scan_value(struct scanner *s, enum node node)
+{
+	const char *start;
+	int			rc;
+	const char *b;
+	const char *e;
+
+	skip_ws(s);
+	if (s->p >= s->end || ++s->depth > JSCAN_MAX_DEPTH)
+		return -1;
+	start = s->p;
+	switch (*s->p)
+	{
+		case '{':
+			rc = scan_object(s, node);
+			break;
+		case '[':
+			rc = scan_array(s, node);
+			break;
+		case '"':
+			rc = scan_string(s, &b, &e);
+			break;
+		case 't':
+			rc = scan_literal(s, "true");
+			break;
+		case 'f':
+			rc = scan_literal(s, "false");
+			break;
+		case 'n':
+			rc = scan_literal(s, "null");
+			break;
+		default:
+			rc = scan_number(s);
+			break;
+	}
+	s->depth--;
+	if (rc == 0)
+	{
+		struct jspan span = {start, s->p};
+
+		if (node == N_META)
+			s->out->meta = span;
+		else if (node == N_TIMESTAMP)
+			s->out->timestamp = span;
+		else if (node == N_OPEN)
+			s->out->open = span;
+		else if (node == N_ERROR)
+			s->out->error = span;
+	}
+	return rc;
+}
+
+/*
+ * Checks that TEXT is exactly one JSON value (white space around allowed)
+ * and fills OUT with the spans found.  Returns 0, or -1 if it is not JSON.
+ */
+int
+jscan_chart(const char *text, size_t len, struct jscan_result *out)
+{
+	struct scanner s = {text, text + len, 0, out};
+
+	memset(out, 0, sizeof(*out));
+	if (scan_value(&s, N_ROOT) != 0)
+		return -1;
+	skip_ws(&s);
+	return s.p == s.end ? 0 : -1;
+}
+
+/*
+ * Iterates over the elements of an array span (already validated): *P
+ * starts at the '[' and advances; each element's span goes to ELEM.
+ * Returns 1 for an element, 0 at the end.
+ */
+int
+jscan_next_element(const char **p, const char *end, struct jspan *elem)
+{
+	struct jscan_result ignored;
+	struct scanner s = {*p, end, 0, &ignored};
+
+	if (s.p >= end || *s.p == ']')
+		return 0;
+	s.p++;						/* '[' or ',' */
+	skip_ws(&s);
+	if (s.p >= end || *s.p == ']')
+		return 0;
+	elem->b = s.p;
+	if (scan_value(&s, N_OTHER) != 0)
+		return 0;
+	elem->e = s.p;
+	skip_ws(&s);
+	*p = s.p;
+	return 1;
+}

@@ -1,0 +1,29 @@
+/*
+ * jscan.h -- a validating JSON scanner that converts nothing: it checks
+ * the syntax of a whole chart response and records where a few values are,
+ * so the live decoder can skip the thousands of bar numbers it does not
+ * need.  Pure.
+ */
+#ifndef STOCKPIPE_JSCAN_H
+#define STOCKPIPE_JSCAN_H
+
+#include <stddef.h>
+
+struct jspan
+{
+	const char *b;				/* NULL when not found */
+	const char *e;
+};
+
+struct jscan_result
+{
+	struct jspan meta;			/* chart.result[0].meta */
+	struct jspan timestamp;		/* chart.result[0].timestamp */
+	struct jspan open;			/* chart.result[0].indicators.quote[0].open */
+	struct jspan error;			/* chart.error */
+};
+
+int			jscan_chart(const char *text, size_t len, struct jscan_result *out);
+int			jscan_next_element(const char **p, const char *end, struct jspan *elem);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * replay.h -- turns a recording into the messages to replay.  Pure.
+ *
+ * A recording is either JSON Lines in the topics' own formats (a line with
+ * "ts" is a stock_live quote, a line with "date" a stock_daily bar) or one
+ * saved Yahoo chart response (1-minute bars become quotes).
+ */
+#ifndef STOCKPIPE_REPLAY_H
+#define STOCKPIPE_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kafka.h"
+#include "quote.h"
+
+struct replay_event
+{
+	enum kafka_topic topic;
+	struct quote quote;			/* when topic == KAFKA_LIVE */
+	struct bar	bar;			/* when topic == KAFKA_DAILY */
+};
+
+struct replay
+{
+	struct replay_event *events;
+	size_t		count;
+	size_t		bad_lines;		/* JSON Lines that were skipped */
+	char		first_error[256];	/* why the first one was */
+	int			from_chart;
+};
+
+int			replay_load(struct replay *r, const char *text, size_t len, char *err, size_t errlen);
+int64_t		replay_delay_ms(const struct replay *r, size_t i, double speed);
+void		replay_free(struct replay *r);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * sim.h -- a random-walk quote generator for demos and load tests.  Pure:
+ * the caller supplies the clock; the generator is seeded.
+ */
+#ifndef STOCKPIPE_SIM_H
+#define STOCKPIPE_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quote.h"
+#include "rng.h"
+
+struct sim_symbol
+{
+	char		symbol[SYMBOL_MAX + 1];
+	double		price;
+	double		open;
+	double		high;
+	double		low;
+	double		prev_close;
+	int64_t		volume;
+	int64_t		last_ts_ms;
+};
+
+struct sim
+{
+	struct sim_symbol *syms;
+	size_t		n;
+	size_t		next;			/* round-robin position */
+	struct rng	rng;
+};
+
+int			sim_init(struct sim *s, char *const *symbols, size_t n, uint64_t seed);
+void		sim_next(struct sim *s, int64_t now_ms, struct quote *q);
+void		sim_free(struct sim *s);
+
+#endif

@@ -1,0 +1,488 @@
+/*
+ * source_yahoo.c -- the Yahoo Finance source: live quotes polled every
+ * --interval during market hours, and daily bars at start-up and after the
+ * close of every trading day.
+ *
+ * One cycle fetches every symbol concurrently (http.c), decodes (yahoo.c),
+ * publishes what changed and classifies failures:
+ *   - 429, 5xx, 401/403 and transport errors: the upstream is unhealthy or
+ *     throttling us, so the whole poller backs off (backoff.c); logged when
+ *     the state changes, not per request;
+ *   - 404/400 or a chart.error body: the symbol is unknown; reported once
+ *     and dropped; when none is left the program exits 1;
+ *   - garbage or truncated JSON: logged (once per symbol and state) and
+ *     skipped.
+ */
+#include "sources.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "http.h"
+#include "log.h"
+#include "market.h"
+#include "yahoo.h"
+
+#define URL_MAX 1024
+#define NEVER INT64_MAX
+#define DAILY_RETRY_MIN_MS 5000	/* failed daily fetches: retry no sooner */
+#define DAILY_RETRIES 10		/* then wait for the next scheduled fetch */
+
+struct ysym
+{
+	const char *symbol;
+	int			active;			/* 0 once found unknown */
+	int			have_last;
+	int64_t		last_ts_ms;		/* last published quote */
+	double		last_price;
+	int			state;			/* last logged error state, 0 = fine */
+	int			daily_pending;
+	char		live_url[URL_MAX];
+	char		daily_url[URL_MAX];
+};
+
+struct yahoo
+{
+	struct runtime *rt;
+	struct http_client *http;
+	struct ysym *syms;
+	size_t		nsyms;
+	size_t		nactive;
+	struct http_request *reqs;
+	size_t	   *req_sym;
+	int			daily;			/* kind of the cycle in progress */
+	struct backoff backoff;
+	char		first_failure[320];	/* for the back-off log line */
+	int			cycle_failures;
+	int			cycle_successes;
+};
+
+/* Per-symbol error states, logged only when they change. */
+enum
+{
+	ST_OK = 0,
+	ST_BAD_JSON = 1,
+	ST_NO_DATA = 2,
+	ST_HTTP = 1000				/* + status */
+};
+
+static void
+symbol_state(struct ysym *s, int state, const char *what)
+{
+	if (state == s->state)
+		return;
+	if (state == ST_OK)
+		log_info("%s: responses are fine again", s->symbol);
+	else
+		log_warn("%s: %s; skipped (logged once until it changes)", s->symbol, what);
+	s->state = state;
+}
+
+static void
+drop_symbol(struct yahoo *y, struct ysym *s, const char *why)
+{
+	if (!s->active)
+		return;
+	s->active = 0;
+	s->daily_pending = 0;
+	y->nactive--;
+	log_error("%s: unknown symbol (%s); dropped from the live set (%zu left)",
+			  s->symbol, why, y->nactive);
+}
+
+static void
+note_failure(struct yahoo *y, const struct ysym *s, const char *what)
+{
+	if (y->cycle_failures++ == 0)
+		snprintf(y->first_failure, sizeof(y->first_failure), "%s: %s", s->symbol, what);
+	y->rt->stats.http_errors++;
+}
+
+/*
+ * Classifies one response.  Returns the body to decode, or NULL when the
+ * response was an error already dealt with.
+ */
+static const char *
+check_response(struct yahoo *y, struct ysym *s, struct http_request *r)
+{
+	char		what[300];
+	char		detail[256];
+
+	if (r->failed)
+	{
+		note_failure(y, s, r->error);
+		return NULL;
+	}
+	if (r->status == 200)
+		return r->body ? r->body : "";
+	if (r->status == 404 || r->status == 400)
+	{
+		/* Yahoo's error body says why: {"chart":{"error":{code,description}}} */
+		struct quote q;
+
+		if (yahoo_decode_quote(r->body ? r->body : "", r->len, s->symbol, &q,
+							   detail, sizeof(detail)) != YAHOO_CHART_ERROR)
+			snprintf(detail, sizeof(detail), "no chart.error in the body");
+		snprintf(what, sizeof(what), "HTTP %ld, %s", r->status, detail);
+		drop_symbol(y, s, what);
+		return NULL;
+	}
+	snprintf(what, sizeof(what), "HTTP %ld", r->status);
+	if (r->status == 429 || r->status >= 500 || r->status == 401 || r->status == 403)
+		note_failure(y, s, what);
+	else
+	{
+		y->rt->stats.http_errors++;
+		symbol_state(s, ST_HTTP + (int) r->status, what);
+	}
+	return NULL;
+}
+
+/* Decodes one live response and publishes the quote if it changed. */
+static void
+handle_live(struct yahoo *y, struct ysym *s, struct http_request *r)
+{
+	const char *body = check_response(y, s, r);
+	struct quote q;
+	char		err[300];
+	enum yahoo_status st;
+
+	if (body == NULL)
+		return;
+	y->cycle_successes++;
+	st = yahoo_decode_quote(body, r->len, s->symbol, &q, err, sizeof(err));
+	if (st == YAHOO_CHART_ERROR)
+	{
+		drop_symbol(y, s, err);
+		return;
+	}
+	if (st != YAHOO_OK)
+	{
+		y->rt->stats.bad_responses++;
+		symbol_state(s, st == YAHOO_BAD_JSON ? ST_BAD_JSON : ST_NO_DATA, err);
+		return;
+	}
+	symbol_state(s, ST_OK, NULL);
+	y->rt->stats.fetched++;
+	if (s->have_last && s->last_ts_ms == q.ts_ms && s->last_price == q.price)
+	{
+		y->rt->stats.unchanged++;
+		return;
+	}
+	if (runtime_publish_quote(y->rt, &q) == 0)
+	{
+		s->have_last = 1;
+		s->last_ts_ms = q.ts_ms;
+		s->last_price = q.price;
+	}
+}
+
+/* Decodes one daily response and publishes every bar. */
+static void
+handle_daily(struct yahoo *y, struct ysym *s, struct http_request *r)
+{
+	const char *body = check_response(y, s, r);
+	struct bar *bars = NULL;
+	size_t		nbars = 0;
+	char		err[300];
+	enum yahoo_status st;
+	size_t		sent = 0;
+
+	if (body == NULL)
+		return;
+	y->cycle_successes++;
+	st = yahoo_decode_bars(body, r->len, s->symbol, &bars, &nbars, err, sizeof(err));
+	if (st == YAHOO_CHART_ERROR)
+	{
+		drop_symbol(y, s, err);
+		return;
+	}
+	if (st != YAHOO_OK)
+	{
+		y->rt->stats.bad_responses++;
+		symbol_state(s, st == YAHOO_BAD_JSON ? ST_BAD_JSON : ST_NO_DATA, err);
+		s->daily_pending = 0;	/* retried at the next scheduled time */
+		return;
+	}
+	symbol_state(s, ST_OK, NULL);
+	y->rt->stats.fetched++;
+	for (size_t i = 0; i < nbars; i++)
+		if (runtime_publish_bar(y->rt, &bars[i]) == 0)
+			sent++;
+	free(bars);
+	s->daily_pending = 0;
+	log_debug("%s: %zu daily bar(s) published", s->symbol, sent);
+}
+
+/* Handles one response as soon as it arrives (see http_fetch_all). */
+static void
+on_response(struct http_request *r, void *arg)
+{
+	struct yahoo *y = arg;
+	struct ysym *s = &y->syms[y->req_sym[r - y->reqs]];
+
+	if (y->daily)
+		handle_daily(y, s, r);
+	else
+		handle_live(y, s, r);
+	http_request_clear(r);
+}
+
+/*
+ * Fetches DAILY ? the daily URL of every symbol with daily_pending : the
+ * live URL of every active symbol, concurrently, then handles the answers.
+ * Returns -1 if interrupted by a stop request.
+ */
+static int
+run_cycle(struct yahoo *y, int daily)
+{
+	size_t		n = 0;
+	int64_t		start = now_mono_ms();
+	int			rc;
+
+	for (size_t i = 0; i < y->nsyms; i++)
+	{
+		struct ysym *s = &y->syms[i];
+
+		if (!s->active || (daily && !s->daily_pending))
+			continue;
+		y->reqs[n].url = daily ? s->daily_url : s->live_url;
+		y->req_sym[n++] = i;
+	}
+	y->cycle_failures = 0;
+	y->cycle_successes = 0;
+	y->daily = daily;
+	rc = http_fetch_all(y->http, y->reqs, n, y->rt->stop, on_response, y);
+	if (rc != 0)
+		return -1;
+	if (y->cycle_failures > 0)
+	{
+		int			first = backoff_failed(&y->backoff, now_mono_ms(), rng_uniform(&y->rt->rng));
+		int64_t		wait = y->backoff.until_ms - now_mono_ms();
+
+		if (first)
+			log_warn("yahoo: %d of %zu requests failed (first: %s); backing off %.1f s "
+					 "(doubling up to %.0f s while failures continue)",
+					 y->cycle_failures, n, y->first_failure, (double) wait / 1000.0,
+					 (double) y->backoff.max_ms / 1000.0);
+		else
+			log_debug("yahoo: still failing (%s); next attempt in %.1f s",
+					  y->first_failure, (double) wait / 1000.0);
+	}
+	else if (y->cycle_successes > 0 && backoff_succeeded(&y->backoff))
+		log_info("yahoo: requests succeed again; back-off over");
+	if (!daily)
+		stats_cycle(&y->rt->stats, now_mono_ms() - start);
+	log_debug("yahoo: %s cycle of %zu request(s) in %lld ms", daily ? "daily" : "live", n,
+			  (long long) (now_mono_ms() - start));
+	return 0;
+}
+
+static int
+yahoo_init(struct yahoo *y, struct runtime *rt)
+{
+	const struct config *cfg = rt->cfg;
+	struct http_options opt = {cfg->connect_timeout_ms, cfg->timeout_ms, cfg->user_agent};
+	char		err[256];
+
+	memset(y, 0, sizeof(*y));
+	y->rt = rt;
+	backoff_init(&y->backoff, 1000, cfg->backoff_max_ms);
+	y->nsyms = cfg->symbols.count;
+	y->syms = calloc(y->nsyms, sizeof(*y->syms));
+	y->reqs = calloc(y->nsyms, sizeof(*y->reqs));
+	y->req_sym = calloc(y->nsyms, sizeof(*y->req_sym));
+	if (y->syms == NULL || y->reqs == NULL || y->req_sym == NULL)
+	{
+		log_error("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < y->nsyms; i++)
+	{
+		struct ysym *s = &y->syms[i];
+
+		s->symbol = cfg->symbols.items[i];
+		s->active = 1;
+		if (yahoo_chart_url(cfg->yahoo_url, s->symbol, "1d", "1m", s->live_url, URL_MAX) < 0 ||
+			yahoo_chart_url(cfg->yahoo_url, s->symbol, "3mo", "1d", s->daily_url, URL_MAX) < 0)
+		{
+			log_error("--yahoo-url is too long");
+			return -1;
+		}
+	}
+	y->nactive = y->nsyms;
+	y->http = http_client_new(&opt, err, sizeof(err));
+	if (y->http == NULL)
+	{
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+yahoo_free(struct yahoo *y)
+{
+	if (y->reqs)
+		for (size_t i = 0; i < y->nsyms; i++)
+			http_request_clear(&y->reqs[i]);
+	http_client_free(y->http);
+	free(y->syms);
+	free(y->reqs);
+	free(y->req_sym);
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void
+log_next(const char *what, time_t when)
+{
+	char		local[64];
+
+	market_format_local(when, local, sizeof(local));
+	log_info("%s %s", what, local);
+}
+
+/* Starts a daily fetch for every active symbol, or retries the failed ones. */
+static void
+daily_round(struct yahoo *y, int retry)
+{
+	for (size_t i = 0; i < y->nsyms && !retry; i++)
+		y->syms[i].daily_pending = y->syms[i].active;
+	run_cycle(y, 1);
+}
+
+static size_t
+daily_left(const struct yahoo *y)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < y->nsyms; i++)
+		n += y->syms[i].daily_pending ? 1 : 0;
+	return n;
+}
+
+/*
+ * The scheduler: decides, each time it wakes up, whether daily bars or a
+ * live cycle are due, then sleeps until the earliest next deadline (next
+ * cycle, end of back-off, next open, next daily fetch, or a stop signal).
+ */
+int
+source_yahoo_run(struct runtime *rt)
+{
+	const struct config *cfg = rt->cfg;
+	struct market mkt = {cfg->open_min, cfg->close_min, cfg->daily_min};
+	struct yahoo y;
+	int64_t		next_daily_real = cfg->no_daily ? NEVER : now_real_ms();
+	int			daily_retry = 0;
+	int64_t		next_live = now_mono_ms();
+	int			closed_logged = 0;
+	int			closed_once = 0;
+	int			status = 0;
+
+	if (yahoo_init(&y, rt) != 0)
+	{
+		yahoo_free(&y);
+		return 1;
+	}
+	log_info("yahoo: %zu symbol(s) from %s, every %lld ms%s", y.nsyms, cfg->yahoo_url,
+			 (long long) cfg->interval_ms, cfg->always ? ", ignoring market hours" : "");
+	while (!*rt->stop)
+	{
+		int64_t		real = now_real_ms();
+		int64_t		mono = now_mono_ms();
+		int64_t		sleep_ms;
+		int			open;
+
+		if (real >= next_daily_real && !backoff_waiting(&y.backoff, mono))
+		{
+			daily_round(&y, daily_retry);
+			if (*rt->stop)
+				break;
+			real = now_real_ms();
+			mono = now_mono_ms();
+			if (daily_left(&y) > 0 && !cfg->once && daily_retry < DAILY_RETRIES)
+			{
+				daily_retry++;
+				next_daily_real = real + (backoff_waiting(&y.backoff, mono) ?
+										  y.backoff.until_ms - mono : 0);
+				if (next_daily_real < real + DAILY_RETRY_MIN_MS)
+					next_daily_real = real + DAILY_RETRY_MIN_MS;
+			}
+			else
+			{
+				if (daily_left(&y) > 0)
+					log_warn("daily bars: %zu symbol(s) could not be fetched; next try at the "
+							 "next scheduled time", daily_left(&y));
+				daily_retry = 0;
+				next_daily_real = (int64_t) market_next_daily(&mkt, (time_t) (real / 1000)) * 1000;
+				if (!cfg->once)
+					log_next("daily bars: next fetch at", (time_t) (next_daily_real / 1000));
+			}
+		}
+		if (y.nactive == 0)
+			break;
+		open = cfg->always || market_is_open(&mkt, (time_t) (real / 1000));
+		if (open)
+		{
+			closed_logged = 0;
+			if (mono >= next_live && !backoff_waiting(&y.backoff, mono))
+			{
+				if (run_cycle(&y, 0) != 0)
+					break;
+				next_live += cfg->interval_ms;
+				mono = now_mono_ms();
+				if (next_live < mono)
+					next_live = mono;	/* late: go on, do not burst to catch up */
+				if (cfg->once)
+					break;
+				if (y.nactive == 0)
+					break;
+			}
+			sleep_ms = next_live - mono;
+			if (backoff_waiting(&y.backoff, mono))
+				sleep_ms = y.backoff.until_ms - mono;
+		}
+		else
+		{
+			time_t		next_open = market_next_open(&mkt, (time_t) (real / 1000));
+
+			if (cfg->once)
+			{
+				log_next("market closed; --once polls only in market hours (or with --always); "
+						 "next open", next_open);
+				closed_once = 1;
+				break;
+			}
+			if (!closed_logged)
+			{
+				log_next("market closed; live polling sleeps until", next_open);
+				closed_logged = 1;
+			}
+			sleep_ms = (int64_t) next_open * 1000 - real;
+			next_live = mono;
+		}
+		sleep_ms = min64(sleep_ms, next_daily_real - real);
+		if (sleep_ms < 1)
+			sleep_ms = 1;
+		runtime_wait(rt, sleep_ms);
+	}
+	if (y.nactive == 0)
+	{
+		log_error("every symbol is invalid (Yahoo does not know any of them); exiting");
+		status = 1;
+	}
+	else if (cfg->once && !closed_once && rt->stats.fetched == 0)
+	{
+		log_error("--once: no symbol could be fetched");
+		status = 1;
+	}
+	yahoo_free(&y);
+	return status;
+}

@@ -1,0 +1,33 @@
+/*
+ * yahoo.h -- decoding of Yahoo Finance v8 chart responses into quotes and
+ * daily bars, and the chart URL.  Pure: no I/O.
+ */
+#ifndef STOCKPIPE_YAHOO_H
+#define STOCKPIPE_YAHOO_H
+
+#include <stddef.h>
+
+#include "quote.h"
+
+enum yahoo_status
+{
+	YAHOO_OK = 0,
+	YAHOO_BAD_JSON,				/* garbage or truncated body */
+	YAHOO_CHART_ERROR,			/* {"chart":{"error":{code,description}}} */
+	YAHOO_NO_DATA				/* valid JSON but no usable quote / odd shape */
+};
+
+const char *yahoo_status_name(enum yahoo_status st);
+
+enum yahoo_status yahoo_decode_quote(const char *body, size_t len, const char *symbol,
+									 struct quote *q, char *err, size_t errlen);
+enum yahoo_status yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
+										  struct quote *q, char *err, size_t errlen);
+enum yahoo_status yahoo_decode_bars(const char *body, size_t len, const char *symbol,
+									struct bar **bars, size_t *nbars,
+									char *err, size_t errlen);
+
+int			yahoo_chart_url(const char *base, const char *symbol, const char *range,
+							const char *interval, char *buf, size_t size);
+
+#endif

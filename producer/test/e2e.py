@@ -1,0 +1,565 @@
+#!/usr/bin/python3
+"""e2e.py -- end-to-end tests of stockpipe-producer, run by run.sh.
+
+The producer runs against the fake Yahoo server (fake_yahoo.py) and the
+development broker (stockpipe-broker); what reached Kafka is read back with
+kcat and compared with values computed here, independently, from the
+recorded fixtures.  Each test uses its own topics.  Prints "ok - ..." /
+"not ok - ..." lines; waits on conditions with deadlines, never fixed sleeps.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+A = None           # parsed arguments
+FAILED = 0
+SYMBOL_RE = re.compile(r"^[A-Z0-9.\-^=]{1,20}$")
+
+
+def check(cond, name, detail=""):
+    global FAILED
+    if cond:
+        print("ok - " + name)
+    else:
+        FAILED += 1
+        print("not ok - " + name)
+        for line in str(detail).splitlines()[:30]:
+            print("#   " + line)
+    sys.stdout.flush()
+    return cond
+
+
+def wait_until(cond, timeout, step=0.05):
+    """Polls cond() until true or the deadline passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+# ---------------------------------------------------------------- helpers
+
+def topics(name):
+    return ["--live-topic", "t_%s_live" % name, "--daily-topic", "t_%s_daily" % name]
+
+
+def producer_args(name, *extra, yahoo=None):
+    return [A.producer, "--brokers", A.brokers, "--yahoo-url", yahoo or A.yahoo,
+            "--stats-interval", "0", "--flush-timeout", "5s"] + topics(name) + list(extra)
+
+
+def run(args, timeout=30, env=None):
+    p = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Background:
+    """A producer running in the background, its stderr going to a file."""
+
+    def __init__(self, args, name, prefix=()):
+        self.log = os.path.join(A.tmp, "producer-%s.log" % name)
+        self.f = open(self.log, "w")
+        self.p = subprocess.Popen(list(prefix) + args, stdout=subprocess.DEVNULL, stderr=self.f)
+
+    def text(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = self.p.wait()
+        self.f.close()
+        return rc
+
+
+def kcat(topic):
+    """Every message of TOPIC as (key, parsed JSON) in partition order."""
+    p = subprocess.run(["kcat", "-C", "-q", "-b", A.brokers, "-t", topic, "-e",
+                        "-f", "%k\t%s\n"], capture_output=True, text=True, timeout=30)
+    out = []
+    for line in p.stdout.splitlines():
+        if "\t" in line:
+            k, v = line.split("\t", 1)
+            out.append((k, json.loads(v)))
+    return out
+
+
+def control(base, path, body=None):
+    req = urllib.request.Request(base + path, data=json.dumps(body or {}).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=5).read()
+
+
+def server_stats(base):
+    return json.loads(urllib.request.urlopen(base + "/_stats", timeout=5).read())
+
+
+def reset(base):
+    control(base, "/_clear")
+    control(base, "/_reset")
+
+
+def fixture(name):
+    with open(os.path.join(A.fixtures, name)) as f:
+        return json.load(f)
+
+
+# ---------------------------------------------- expected values, from the fixtures
+
+LIVE_FILES = {"AAPL": "chart_AAPL_1d_1m.json",
+              "WKND": "chart_AAPL_1m_weekend_no_bars.json",
+              "MSFT": "chart_MSFT_daily_2021-02-01_to_2022-01-31.json",
+              "NVDA": "chart_NVDA_daily_2021-02-01_to_2022-01-31.json",
+              "WSU.DE": "chart_WSU.DE_daily_2023-08-04_to_2023-08-09.json"}
+DAILY_FILES = {"AAPL": "chart_AAPL_daily_2020-08-31_to_2020-11-06.json",
+               "MSFT": "chart_MSFT_daily_2021-02-01_to_2022-01-31.json",
+               "NVDA": "chart_NVDA_daily_2021-02-01_to_2022-01-31.json",
+               "WSU.DE": "chart_WSU.DE_daily_2023-08-04_to_2023-08-09.json",
+               "WKND": "chart_AAPL_1m_weekend_no_bars.json"}
+
+
+def rfc3339(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def expected_quote(symbol):
+    r = fixture(LIVE_FILES[symbol])["chart"]["result"][0]
+    m = r["meta"]
+    q = {"symbol": symbol, "ts": rfc3339(m["regularMarketTime"]), "price": m["regularMarketPrice"],
+         "volume": m["regularMarketVolume"], "high": m["regularMarketDayHigh"],
+         "low": m["regularMarketDayLow"],
+         "prev_close": m.get("previousClose", m.get("chartPreviousClose")),
+         "currency": m["currency"], "source": "yahoo"}
+    # open: first non-null open among the bars of the quote's local day
+    off = m.get("gmtoffset", 0)
+    day = (m["regularMarketTime"] + off) // 86400
+    opens = (r["indicators"]["quote"][0].get("open") or [])
+    for t, o in zip(r.get("timestamp", []), opens):
+        if (t + off) // 86400 == day and o is not None:
+            q["open"] = o
+            break
+    return q
+
+
+def expected_bars(symbol):
+    r = fixture(DAILY_FILES[symbol])["chart"]["result"][0]
+    off = r["meta"].get("gmtoffset", 0)
+    q = r["indicators"]["quote"][0]
+    adj = (r["indicators"].get("adjclose") or [{}])[0].get("adjclose")
+    bars = []
+    for i, t in enumerate(r.get("timestamp", [])):
+        if q["close"][i] is None:
+            continue
+        b = {"symbol": symbol,
+             "date": datetime.datetime.fromtimestamp(t + off, datetime.timezone.utc).strftime("%Y-%m-%d")}
+        for k in ("open", "high", "low", "close"):
+            if q[k][i] is not None:
+                b[k] = q[k][i]
+        if adj and adj[i] is not None:
+            b["adj_close"] = adj[i]
+        if q["volume"][i] is not None:
+            b["volume"] = q["volume"][i]
+        bars.append(b)
+    return bars
+
+
+def diff(got, want):
+    return "got  %s\nwant %s" % (json.dumps(got, sort_keys=True), json.dumps(want, sort_keys=True))
+
+
+# ---------------------------------------------------------------- tests
+
+def test_cli():
+    rc, out, err = run([A.producer, "--bogus"])
+    check(rc == 2 and "Usage:" in err and "unknown option" in err,
+          "cli: unknown flag -> exit 2, message and usage on stderr", (rc, err[:300]))
+    rc, out, err = run([A.producer, "--symbols", "AAPL", "--interval", "soon"])
+    check(rc == 2 and "--interval" in err and "Usage:" in err, "cli: bad value -> exit 2", (rc, err[:300]))
+    rc, out, err = run([A.producer])
+    check(rc == 2 and "no symbols" in err, "cli: no symbols -> exit 2", (rc, err[:300]))
+    rc, out, err = run([A.producer, "--symbols", "AAPL", "-X", "no.such.property=1"])
+    check(rc == 2 and "no.such.property" in err and "Usage:" in err,
+          "cli: unknown librdkafka property in -X -> exit 2", (rc, err[:300]))
+    rc, out, err = run([A.producer, "--help"])
+    check(rc == 0 and "Usage:" in out and "--symbols-file" in out, "cli: --help on stdout, exit 0")
+    rc, out, err = run([A.producer, "--version"])
+    check(rc == 0 and out.startswith("stockpipe-producer "), "cli: --version", out)
+
+
+def test_once_live_and_daily():
+    syms = ["AAPL", "MSFT", "NVDA", "WSU.DE", "WKND"]
+    reset(A.yahoo)
+    rc, out, err = run(producer_args("once", "--symbols", ",".join(syms), "--once", "--always"))
+    check(rc == 0, "once: exit 0", err[-2000:])
+    live = kcat("t_once_live")
+    check(len(live) == len(syms), "once: one stock_live message per symbol (%d)" % len(live),
+          [k for k, _ in live])
+    by = {k: v for k, v in live}
+    for s in syms:
+        check(by.get(s) == expected_quote(s), "once: %s quote equals the fixture's values" % s,
+              diff(by.get(s), expected_quote(s)))
+    check(all(k == v["symbol"] for k, v in live), "once: message key = symbol")
+    daily = kcat("t_once_daily")
+    for s in ["AAPL", "MSFT", "NVDA", "WSU.DE"]:
+        got = [v for k, v in daily if k == s]
+        want = expected_bars(s)
+        check(got == want, "once: %s daily bars equal the fixture (%d bars)" % (s, len(want)),
+              diff(got[:2], want[:2]) if got != want else "")
+    check(not any(k == "WKND" for k, _ in daily), "once: no bars for the weekend response")
+    st = server_stats(A.yahoo)
+    check(any("Mozilla/5.0" in ua for ua in st["user_agents"]), "http: browser-like User-Agent",
+          st["user_agents"])
+    check(any("gzip" in e for e in st["accept_encodings"]), "http: asks for gzip",
+          st["accept_encodings"])
+
+
+def test_dedupe_and_change():
+    reset(A.yahoo)
+    name = "dedupe"
+    bg = Background(producer_args(name, "--symbols", "AAPL,MSFT", "--always", "--no-daily",
+                                  "--interval", "100ms", "--stats-interval", "300ms"), name)
+    ok = wait_until(lambda: server_stats(A.yahoo)["requests"] >= 10, 15)
+    check(ok, "dedupe: producer polls repeatedly (>= 5 cycles)")
+    st = server_stats(A.yahoo)
+    check(st["connections"] <= 4, "http: keep-alive, %d connections for %d requests"
+          % (st["connections"], st["requests"]))
+    live = kcat("t_%s_live" % name)
+    check(sorted(k for k, _ in live) == ["AAPL", "MSFT"],
+          "dedupe: unchanged quotes are not republished", [k for k, _ in live])
+    control(A.yahoo, "/_bump", {"symbol": "AAPL"})
+    got = wait_until(lambda: [v for k, v in kcat("t_%s_live" % name) if k == "AAPL"][1:], 10)
+    want_price = round(expected_quote("AAPL")["price"] + 0.01, 4)
+    check(len(got) == 1 and got[0]["price"] == want_price
+          and got[0]["ts"] == rfc3339(1727985601 + 60),
+          "dedupe: a changed quote is published once", got)
+    wait_until(lambda: bg.text().count("stats:") >= 2, 10)
+    rc = bg.stop()
+    log = bg.text()
+    check(rc == 0, "sigterm: exit 0 after a flush", log[-1500:])
+    m = re.findall(r"unchanged=(\d+)", log)
+    check(m and int(m[-1]) > 0 and log.count("stats:") >= 2,
+          "stats: periodic one-line report counts unchanged quotes", log[-800:])
+    check(re.search(r"delivered=\d+ delivery_errors=0", log) is not None, "stats: deliveries counted")
+    check(re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|WARN|ERROR|DEBUG) ", log, re.M)
+          is not None, "logs: timestamp and level on every line")
+
+
+def test_concurrency():
+    reset(A.slow_yahoo)
+    syms = ["AAPL", "MSFT", "NVDA", "WSU.DE", "WKND", "AAPL1", "AAPL2", "AAPL3"]
+    t0 = time.monotonic()
+    rc, out, err = run(producer_args("conc", "--symbols", ",".join(syms[:5]), "--once", "--always",
+                                     "--no-daily", "--log-level", "debug", yahoo=A.slow_yahoo))
+    elapsed = time.monotonic() - t0
+    st = server_stats(A.slow_yahoo)
+    m = re.search(r"live cycle of 5 request\(s\) in (\d+) ms", err)
+    cycle = int(m.group(1)) if m else 99999
+    check(rc == 0 and st["max_inflight"] == 5 and cycle < 450,
+          "http: 5 requests with 300 ms latency run concurrently (cycle %d ms, max in flight %d)"
+          % (cycle, st["max_inflight"]), err[-1000:])
+
+
+def test_backoff_429():
+    reset(A.yahoo)
+    name = "b429"
+    control(A.yahoo, "/_fault", {"symbol": "*", "kind": "429", "times": -1})
+    bg = Background(producer_args(name, "--symbols", "AAPL", "--always", "--no-daily",
+                                  "--interval", "50ms", "--backoff-max", "2s"), name)
+    t0 = time.monotonic()
+    wait_until(lambda: "backing off" in bg.text(), 10)
+    # while throttled for ~4 s: with back-off 0.5-1, 1-2, 1-2 s... at most a handful of tries,
+    # where a 50 ms loop would make ~80
+    wait_until(lambda: time.monotonic() - t0 > 4, 5)
+    n = server_stats(A.yahoo)["requests"]
+    check(2 <= n <= 8, "429: exponential back-off, %d requests in 4 s (not a tight loop)" % n)
+    check(bg.text().count("backing off") == 1, "429: logged once per state change",
+          bg.text()[-1500:])
+    control(A.yahoo, "/_clear")
+    ok = wait_until(lambda: len(kcat("t_%s_live" % name)) == 1, 10)
+    check(ok and "back-off over" in bg.text(), "429: recovers and publishes after the throttling ends",
+          bg.text()[-1000:])
+    rc = bg.stop()
+    check(rc == 0, "429: clean exit")
+
+
+def test_5xx():
+    reset(A.yahoo)
+    name = "b500"
+    control(A.yahoo, "/_fault", {"symbol": "*", "kind": "500", "times": 2})
+    bg = Background(producer_args(name, "--symbols", "AAPL", "--always", "--no-daily",
+                                  "--interval", "50ms"), name)
+    ok = wait_until(lambda: len(kcat("t_%s_live" % name)) == 1, 15)
+    rc = bg.stop()
+    log = bg.text()
+    check(ok and "HTTP 500" in log and "backing off" in log,
+          "500: backs off, then publishes", log[-1000:])
+    check(rc == 0, "500: clean exit")
+
+
+def test_slow_truncated_garbage():
+    reset(A.yahoo)
+    control(A.yahoo, "/_fault", {"symbol": "AAPL", "kind": "slow", "ms": 3000, "times": 1})
+    t0 = time.monotonic()
+    rc, out, err = run(producer_args("slow", "--symbols", "AAPL,MSFT", "--once", "--always",
+                                     "--no-daily", "--timeout", "500ms"))
+    elapsed = time.monotonic() - t0
+    live = kcat("t_slow_live")
+    check(rc == 0 and [k for k, _ in live] == ["MSFT"] and elapsed < 2.5
+          and re.search(r"AAPL: .*(timed out|Timeout)", err),
+          "slow response: times out (--timeout) without holding up the others (%.1f s)" % elapsed,
+          err[-1000:])
+
+    reset(A.yahoo)
+    control(A.yahoo, "/_fault", {"symbol": "AAPL", "kind": "truncate", "times": -1})
+    control(A.yahoo, "/_fault", {"symbol": "NVDA", "kind": "garbage", "times": -1})
+    name = "trunc"
+    bg = Background(producer_args(name, "--symbols", "AAPL,MSFT,NVDA", "--always", "--no-daily",
+                                  "--interval", "100ms", "--stats-interval", "200ms"), name)
+    wait_until(lambda: server_stats(A.yahoo)["requests"] >= 12, 10)
+    rc = bg.stop()
+    log = bg.text()
+    live = kcat("t_%s_live" % name)
+    check([k for k, _ in live] == ["MSFT"], "truncated/garbage JSON: skipped, others published",
+          [k for k, _ in live])
+    check(log.count("AAPL: invalid JSON") == 1 and "truncated" in log,
+          "truncated JSON: logged once", log[-1500:])
+    check(log.count("NVDA: invalid JSON") == 1, "garbage body: logged once", log[-1500:])
+    m = re.findall(r"bad_responses=(\d+)", log)
+    check(m and int(m[-1]) >= 6 and rc == 0, "bad responses counted; clean exit", log[-500:])
+
+
+def test_unknown_symbols():
+    reset(A.yahoo)
+    rc, out, err = run(producer_args("unknown", "--symbols", "AAPL,SI,NOPE,BEKE", "--once",
+                                     "--always", "--no-daily"))
+    live = kcat("t_unknown_live")
+    check(rc == 0 and [k for k, _ in live] == ["AAPL"], "unknown symbol: others still published",
+          err[-1500:])
+    check("SI: unknown symbol (HTTP 404, Not Found: No data found, symbol may be delisted)" in err
+          and "NOPE: unknown symbol" in err and "BEKE: unknown symbol (HTTP 400, Bad Request" in err,
+          "unknown symbol: reported with Yahoo's reason", err[-1500:])
+
+    name = "unknown2"
+    control(A.yahoo, "/_fault", {"symbol": "MSFT", "kind": "notfound", "times": -1})
+    bg = Background(producer_args(name, "--symbols", "AAPL,MSFT", "--always", "--no-daily",
+                                  "--interval", "100ms"), name)
+    wait_until(lambda: server_stats(A.yahoo)["by_symbol"].get("AAPL:1m", 0) >= 5, 10)
+    st = server_stats(A.yahoo)["by_symbol"]
+    rc = bg.stop()
+    log = bg.text()
+    check(st.get("MSFT:1m") == 1 and log.count("MSFT: unknown symbol") == 1,
+          "unknown symbol: reported once and dropped from the live set", (st, log[-800:]))
+
+    reset(A.yahoo)
+    t0 = time.monotonic()
+    rc, out, err = run(producer_args("allbad", "--symbols", "SI,NOPE", "--always", "--no-daily",
+                                     "--interval", "100ms"), timeout=20)
+    check(rc == 1 and "every symbol is invalid" in err,
+          "all symbols unknown: exits 1 with that message", (rc, err[-800:]))
+
+
+def test_market_closed():
+    reset(A.yahoo)
+    now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=-5)
+    hours = "13:00-14:00" if now.hour < 11 or now.hour > 15 else "02:00-03:00"
+    # the window excludes "now" in New York whatever DST says (EST/EDT differ by 1 h)
+    name = "closed"
+    bg = Background(producer_args(name, "--symbols", "AAPL", "--no-daily", "--market-hours", hours),
+                    name)
+    ok = wait_until(lambda: "market closed; live polling sleeps until" in bg.text(), 10)
+    check(ok, "market closed: says so in the log and when it reopens", bg.text()[-500:])
+    n = server_stats(A.yahoo)["requests"]
+    t0 = time.monotonic()
+    rc = bg.stop()
+    check(n == 0 and rc == 0 and time.monotonic() - t0 < 3,
+          "market closed: no polling; SIGTERM wakes the sleep, exit 0", (n, rc))
+    rc, out, err = run(producer_args("closed2", "--symbols", "AAPL", "--no-daily", "--once",
+                                     "--market-hours", hours))
+    check(rc == 0 and "market closed" in err and server_stats(A.yahoo)["requests"] == 0,
+          "market closed: --once does nothing, exit 0", err[-500:])
+
+
+def test_broker_outage():
+    name = "outage"
+    bg = Background(producer_args(name, "--source", "sim", "--symbols", "S1,S2,S3", "--rate", "100",
+                                  "--stats-interval", "500ms"), name)
+    wait_until(lambda: len(kcat("t_%s_live" % name)) >= 20, 15)
+    os.kill(A.broker_pid, signal.SIGUSR1)   # brokers down: connections refused
+    wait_until(lambda: "kafka:" in bg.text(), 10)
+    t_down = time.monotonic()
+    wait_until(lambda: time.monotonic() - t_down > 1.5, 3)
+    os.kill(A.broker_pid, signal.SIGUSR2)   # back up, data intact
+    wait_until(lambda: time.monotonic() - t_down > 3, 3)
+    rc = bg.stop()
+    log = bg.text()
+    produced = re.findall(r"published=(\d+)", log)
+    delivered = re.findall(r"delivered=(\d+) delivery_errors=(\d+)", log)
+    got = kcat("t_%s_live" % name)
+    n = int(produced[-1]) if produced else -1
+    check(rc == 0 and delivered and int(delivered[-1][0]) == n and int(delivered[-1][1]) == 0,
+          "broker outage: every message delivered after the broker returns (%d)" % n, log[-1500:])
+    keys = [(v["symbol"], v["ts"]) for _, v in got]
+    check(len(got) == n and len(set(keys)) == n,
+          "broker outage: Kafka holds each message exactly once (%d read back)" % len(got))
+
+    os.kill(A.broker_pid, signal.SIGUSR1)
+    try:
+        rc, out, err = run(producer_args("undeliv", "--source", "sim", "--symbols", "S1",
+                                         "--count", "5", "--rate", "0", "--flush-timeout", "1s"))
+    finally:
+        os.kill(A.broker_pid, signal.SIGUSR2)
+    check(rc == 1 and "could not be delivered" in err,
+          "undeliverable at shutdown: logged, exit 1", (rc, err[-800:]))
+    wait_until(lambda: subprocess.run(["kcat", "-L", "-b", A.brokers, "-m", "2"],
+                                      capture_output=True).returncode == 0, 10)
+
+
+def test_sigint():
+    name = "sigint"
+    bg = Background(producer_args(name, "--source", "sim", "--symbols", "S1", "--rate", "20"), name)
+    wait_until(lambda: len(kcat("t_%s_live" % name)) >= 3, 10)
+    rc = bg.stop(signal.SIGINT)
+    check(rc == 0 and "stop requested" in bg.text(), "SIGINT: flush and exit 0")
+
+
+def test_sim():
+    t0 = time.monotonic()
+    rc, out, err = run(producer_args("sim", "--source", "sim", "--symbols", "AAPL,MSFT", "--rate", "20",
+                                     "--count", "30", "--seed", "1"))
+    elapsed = time.monotonic() - t0
+    got = kcat("t_sim_live")
+    valid = all(SYMBOL_RE.match(v["symbol"]) and k == v["symbol"] and v["price"] > 0
+                and v["source"] == "sim"
+                and datetime.datetime.strptime(v["ts"][:19], "%Y-%m-%dT%H:%M:%S")
+                for k, v in got)
+    check(rc == 0 and len(got) == 30 and valid, "sim: --count quotes in the stock_live format", err[-500:])
+    check(1.2 < elapsed < 6, "sim: --rate 20 paces 30 quotes over ~1.5 s (%.2f s)" % elapsed)
+
+
+def test_replay():
+    path = os.path.join(A.tmp, "recording.jsonl")
+    with open(path, "w") as f:
+        f.write('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":189.23,"volume":5,"currency":"USD"}\n')
+        f.write('{"symbol":"AAPL","date":"2026-11-27","close":189.2}\n')
+        f.write('this is not json\n')
+        f.write('{"symbol":"AAPL","ts":"2026-11-27T19:30:02Z","price":189.25}\n')
+    t0 = time.monotonic()
+    rc, out, err = run(producer_args("replay", "--source", "replay:" + path, "--speed", "2"))
+    elapsed = time.monotonic() - t0
+    live = [v for _, v in kcat("t_replay_live")]
+    daily = [v for _, v in kcat("t_replay_daily")]
+    check(rc == 0 and [q["price"] for q in live] == [189.23, 189.25]
+          and daily == [{"symbol": "AAPL", "date": "2026-11-27", "close": 189.2}],
+          "replay JSONL: quotes and bars to their topics", (err[-800:], live, daily))
+    check("1 bad line(s) skipped (first: line 3: invalid JSON)" in err, "replay JSONL: bad line logged")
+    check(0.45 < elapsed < 3, "replay: --speed 2 halves a 1 s gap (%.2f s)" % elapsed)
+
+    rc, out, err = run(producer_args("replaychart", "--source",
+                                     "replay:" + os.path.join(A.fixtures, "chart_AAPL_1d_1m.json"),
+                                     "--speed", "0"))
+    live = kcat("t_replaychart_live")
+    r = fixture("chart_AAPL_1d_1m.json")["chart"]["result"][0]
+    closes = [c for c in r["indicators"]["quote"][0]["close"] if c is not None]
+    check(rc == 0 and [v["price"] for _, v in live] == closes,
+          "replay chart: one quote per non-null minute, prices = closes (%d)" % len(live))
+    rc, out, err = run(producer_args("replaybad", "--source", "replay:/nonexistent"))
+    check(rc == 1 and "cannot read" in err, "replay: unreadable file -> exit 1")
+
+
+def valgrind_log_ok(path):
+    with open(path) as f:
+        v = f.read()
+    ok = (re.search(r"ERROR SUMMARY: 0 errors", v) is not None
+          and re.search(r"definitely lost: [1-9]", v) is None
+          and re.search(r"indirectly lost: [1-9]", v) is None)
+    summary = "; ".join(re.findall(r"(?:definitely|indirectly|possibly) lost: [\d,]+ bytes", v)
+                        + re.findall(r"ERROR SUMMARY: \d+ errors", v)) or "no leaks found (all freed)"
+    return ok, summary, v
+
+
+def test_valgrind():
+    if A.skip_valgrind:
+        print("ok - valgrind # SKIP SKIP_VALGRIND set")
+        return
+    reset(A.yahoo)
+    control(A.yahoo, "/_fault", {"symbol": "MSFT", "kind": "truncate", "times": 2})
+    control(A.yahoo, "/_fault", {"symbol": "NVDA", "kind": "429", "times": 1})
+    vlog = os.path.join(A.tmp, "valgrind-yahoo.log")
+    vg = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+          "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
+          "--log-file=" + vlog]
+    name = "valgrind"
+    bg = Background(producer_args(name, "--symbols", "AAPL,MSFT,NVDA,SI", "--always",
+                                  "--interval", "200ms", "--stats-interval", "1s"), name, prefix=vg)
+    ok = wait_until(lambda: server_stats(A.yahoo)["by_symbol"].get("AAPL:1m", 0) >= 5, 90, 0.2)
+    control(A.yahoo, "/_bump", {"symbol": "AAPL"})
+    wait_until(lambda: server_stats(A.yahoo)["by_symbol"].get("AAPL:1m", 0) >= 8, 60, 0.2)
+    rc = bg.stop(timeout=60)
+    good, summary, text = valgrind_log_ok(vlog)
+    live = kcat("t_%s_live" % name)
+    check(ok and rc == 0 and good and len(live) >= 3,
+          "valgrind (yahoo, several cycles, SIGTERM): no leaks, no invalid accesses [%s]" % summary,
+          (rc, text[-2500:], bg.text()[-1000:]))
+
+    vlog2 = os.path.join(A.tmp, "valgrind-sim.log")
+    rc, out, err = run(vg[:-1] + ["--log-file=" + vlog2] +
+                       producer_args("valgrind2", "--source", "sim", "--symbols", "A,B", "--rate", "0",
+                                     "--count", "500"), timeout=120)
+    good, summary, text = valgrind_log_ok(vlog2)
+    check(rc == 0 and good, "valgrind (sim): no leaks, no invalid accesses [%s]" % summary, text[-2000:])
+
+    path = os.path.join(A.tmp, "recording.jsonl")
+    vlog3 = os.path.join(A.tmp, "valgrind-replay.log")
+    rc, out, err = run(vg[:-1] + ["--log-file=" + vlog3] +
+                       producer_args("valgrind3", "--source", "replay:" + path, "--speed", "0"),
+                       timeout=120)
+    good, summary, text = valgrind_log_ok(vlog3)
+    check(rc == 0 and good, "valgrind (replay): no leaks, no invalid accesses [%s]" % summary,
+          text[-2000:])
+
+
+def main():
+    global A
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--producer", required=True)
+    ap.add_argument("--brokers", required=True)
+    ap.add_argument("--broker-pid", type=int, required=True)
+    ap.add_argument("--yahoo", required=True)
+    ap.add_argument("--slow-yahoo", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--tmp", required=True)
+    ap.add_argument("--skip-valgrind", action="store_true")
+    ap.add_argument("--only", help="run only the tests whose name contains this")
+    A = ap.parse_args()
+    tests = [test_cli, test_once_live_and_daily, test_dedupe_and_change, test_concurrency,
+             test_backoff_429, test_5xx, test_slow_truncated_garbage, test_unknown_symbols,
+             test_market_closed, test_broker_outage, test_sigint, test_sim, test_replay,
+             test_valgrind]
+    for t in tests:
+        if A.only and A.only not in t.__name__:
+            continue
+        print("# " + t.__name__)
+        try:
+            t()
+        except Exception as e:  # a crashed test is a failed test, the rest still run
+            check(False, "%s raised %s: %s" % (t.__name__, type(e).__name__, e))
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

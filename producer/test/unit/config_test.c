@@ -1,0 +1,232 @@
+/*
+ * config_test.c -- flag parsing: defaults, every flag, environment,
+ * symbols files, and every kind of bad input (each must be an error with a
+ * message; main turns it into usage + exit 2, tested end-to-end in run.sh).
+ */
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tap.h"
+
+static enum config_result
+parse(struct config *cfg, char *err, const char *a0, ...)
+{
+	char	   *argv[64];
+	int			argc = 0;
+	va_list		ap;
+	const char *a;
+
+	argv[argc++] = "stockpipe-producer";
+	va_start(ap, a0);
+	for (a = a0; a != NULL && argc < 63; a = va_arg(ap, const char *))
+		argv[argc++] = (char *) a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return config_parse(cfg, argc, argv, err, 512);
+}
+
+#define PARSE(...) parse(&cfg, err, __VA_ARGS__, (const char *) NULL)
+
+static void
+bad(const char *name, enum config_result r, const char *err, const char *needle)
+{
+	char		detail[700];
+
+	snprintf(detail, sizeof(detail), "result %d, message \"%s\", expected to mention \"%s\"",
+			 r, err, needle);
+	tap_check(r == CONFIG_ERROR && strstr(err, needle) != NULL, name, detail);
+}
+
+int
+main(void)
+{
+	struct config cfg;
+	char		err[512];
+	enum config_result r;
+	int64_t		ms;
+	char		path[] = "/tmp/stockpipe-symbols-XXXXXX";
+	int			fd;
+
+	unsetenv("STOCKPIPE_YAHOO_URL");
+	r = PARSE("--symbols", "AAPL");
+	check_int(r, CONFIG_OK, "defaults: parse");
+	check_int(cfg.interval_ms, 1000, "defaults: interval 1s");
+	check_int(cfg.daily_min, 16 * 60 + 45, "defaults: daily at 16:45");
+	check_int(cfg.open_min, 9 * 60, "defaults: opens 09:00");
+	check_int(cfg.close_min, 16 * 60 + 30, "defaults: closes 16:30");
+	check_str(cfg.timezone, "America/New_York", "defaults: time zone");
+	check_str(cfg.yahoo_url, "https://query2.finance.yahoo.com", "defaults: Yahoo URL");
+	check_str(cfg.brokers, "localhost:9092", "defaults: brokers");
+	check_str(cfg.live_topic, "stock_live", "defaults: live topic");
+	check_str(cfg.daily_topic, "stock_daily", "defaults: daily topic");
+	check_int(cfg.stats_interval_ms, 60000, "defaults: stats every 60s");
+	check_int(cfg.flush_timeout_ms, 10000, "defaults: flush timeout 10s");
+	CHECK(cfg.source == SOURCE_YAHOO && !cfg.once && !cfg.always && !cfg.no_daily,
+		  "defaults: yahoo source, scheduled, with daily bars");
+	CHECK(strstr(cfg.user_agent, "Mozilla/5.0") != NULL, "defaults: browser-like User-Agent");
+	config_free(&cfg);
+
+	r = PARSE("--symbols", "aapl, msft,AAPL", "--symbols", "^gspc", "--interval", "250ms",
+			  "--daily-at", "17:05", "--market-hours", "04:00-20:00", "--timezone", "Europe/London",
+			  "--always", "--once", "--no-daily", "--yahoo-url", "http://127.0.0.1:9/",
+			  "--connect-timeout", "2", "--timeout", "1.5s", "--user-agent", "ua/1",
+			  "--backoff-max", "2m", "--brokers", "k1:9092,k2:9092", "--live-topic", "live2",
+			  "--daily-topic=daily2", "-X", "security.protocol=SASL_SSL", "-Xsasl.mechanism=PLAIN",
+			  "--flush-timeout", "0", "--stats-interval", "0", "--log-level", "debug",
+			  "--seed", "42");
+	check_int(r, CONFIG_OK, "all flags: parse");
+	check_int((long long) cfg.symbols.count, 3, "symbols: upper-cased and deduplicated");
+	check_str(cfg.symbols.items[0], "AAPL", "symbols: first");
+	check_str(cfg.symbols.items[2], "^GSPC", "symbols: repeated flag appends");
+	check_int(cfg.interval_ms, 250, "--interval 250ms");
+	check_int(cfg.daily_min, 17 * 60 + 5, "--daily-at");
+	CHECK(cfg.open_min == 240 && cfg.close_min == 1200, "--market-hours");
+	check_str(cfg.timezone, "Europe/London", "--timezone");
+	CHECK(cfg.always && cfg.once && cfg.no_daily, "--always --once --no-daily");
+	check_str(cfg.yahoo_url, "http://127.0.0.1:9/", "--yahoo-url");
+	check_int(cfg.connect_timeout_ms, 2000, "--connect-timeout 2 (seconds)");
+	check_int(cfg.timeout_ms, 1500, "--timeout 1.5s");
+	check_str(cfg.user_agent, "ua/1", "--user-agent");
+	check_int(cfg.backoff_max_ms, 120000, "--backoff-max 2m");
+	check_str(cfg.brokers, "k1:9092,k2:9092", "--brokers");
+	check_str(cfg.live_topic, "live2", "--live-topic");
+	check_str(cfg.daily_topic, "daily2", "--daily-topic=VALUE form");
+	check_int((long long) cfg.nkafka_props, 2, "-X: two properties");
+	check_str(cfg.kafka_props[1], "sasl.mechanism=PLAIN", "-X: attached value form");
+	check_int(cfg.flush_timeout_ms, 0, "--flush-timeout 0");
+	check_int(cfg.stats_interval_ms, 0, "--stats-interval 0 disables");
+	check_int(cfg.log_level, LOG_DEBUG, "--log-level debug");
+	check_int((long long) cfg.seed, 42, "--seed");
+	config_free(&cfg);
+
+	r = PARSE("--source", "sim", "--symbols", "A,B", "--rate", "1000", "--count", "5000");
+	CHECK(r == CONFIG_OK && cfg.source == SOURCE_SIM && cfg.rate == 1000 && cfg.count == 5000,
+		  "--source sim --rate --count");
+	config_free(&cfg);
+	r = PARSE("--source", "replay:/tmp/x.jsonl", "--speed", "0");
+	CHECK(r == CONFIG_OK && cfg.source == SOURCE_REPLAY && strcmp(cfg.replay_file, "/tmp/x.jsonl") == 0
+		  && cfg.speed == 0, "--source replay:FILE needs no symbols; --speed 0");
+	config_free(&cfg);
+
+	setenv("STOCKPIPE_YAHOO_URL", "http://env.example:1", 1);
+	r = PARSE("--symbols", "AAPL");
+	check_str(cfg.yahoo_url, "http://env.example:1", "env STOCKPIPE_YAHOO_URL sets the default");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--yahoo-url", "https://flag.example");
+	check_str(cfg.yahoo_url, "https://flag.example", "--yahoo-url beats the environment");
+	config_free(&cfg);
+	unsetenv("STOCKPIPE_YAHOO_URL");
+
+	fd = mkstemp(path);
+	if (fd >= 0)
+	{
+		const char *text = "# portfolio\nAAPL  msft # tech\n\nBRK-B,^GSPC\nAAPL\n";
+
+		if (write(fd, text, strlen(text)) < 0)
+			perror("write");
+		close(fd);
+	}
+	r = PARSE("--symbols-file", path, "--symbols", "NVDA");
+	CHECK(r == CONFIG_OK && cfg.symbols.count == 5, "--symbols-file: comments, blanks, duplicates");
+	check_str(cfg.symbols.count == 5 ? cfg.symbols.items[4] : "", "^GSPC", "--symbols-file: order kept");
+	config_free(&cfg);
+	{
+		FILE	   *f = fopen(path, "w");
+
+		fputs("AAPL\nNOT VALID!\n", f);
+		fclose(f);
+	}
+	r = PARSE("--symbols-file", path);
+	bad("--symbols-file: bad symbol names its line", r, err, ":2: invalid symbol");
+	config_free(&cfg);
+	unlink(path);
+
+	r = PARSE("--help");
+	check_int(r, CONFIG_HELP, "--help");
+	config_free(&cfg);
+	r = PARSE("--version");
+	check_int(r, CONFIG_VERSION, "--version");
+	config_free(&cfg);
+
+	r = PARSE("--symbols", "AAPL", "--bogus");
+	bad("bad: unknown long option", r, err, "unknown option \"--bogus\"");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "-q");
+	bad("bad: unknown short option", r, err, "unknown option \"-q\"");
+	config_free(&cfg);
+	r = PARSE("--symbols");
+	bad("bad: missing value", r, err, "needs a value");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "extra");
+	bad("bad: stray argument", r, err, "unexpected argument \"extra\"");
+	config_free(&cfg);
+	r = PARSE("--interval", "1");
+	bad("bad: no symbols", r, err, "no symbols");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL$");
+	bad("bad: invalid symbol", r, err, "invalid symbol \"AAPL$\"");
+	config_free(&cfg);
+	r = PARSE("--symbols", "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	bad("bad: symbol too long", r, err, "longer than 20");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--interval", "fast");
+	bad("bad: interval not a duration", r, err, "--interval: invalid duration");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--interval", "1ms");
+	bad("bad: interval below 10ms", r, err, "--interval");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--interval", "-1");
+	bad("bad: negative interval", r, err, "--interval");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--daily-at", "25:00");
+	bad("bad: daily-at", r, err, "--daily-at");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--market-hours", "17:00-09:00");
+	bad("bad: market hours reversed", r, err, "--market-hours");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--timezone", "Nowhere/City");
+	bad("bad: unknown time zone", r, err, "unknown time zone");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--yahoo-url", "ftp://x");
+	bad("bad: yahoo-url scheme", r, err, "--yahoo-url");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--source", "bloomberg");
+	bad("bad: source", r, err, "--source");
+	config_free(&cfg);
+	r = PARSE("--source", "replay:");
+	bad("bad: replay without file", r, err, "--source");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "-X", "novalue");
+	bad("bad: -X without =", r, err, "KEY=VALUE");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "-X", "=v");
+	bad("bad: -X without key", r, err, "KEY=VALUE");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--rate", "-5");
+	bad("bad: negative rate", r, err, "--rate");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--count", "1.5");
+	bad("bad: fractional count", r, err, "--count");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--speed", "x");
+	bad("bad: speed", r, err, "--speed");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--log-level", "loud");
+	bad("bad: log level", r, err, "--log-level");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--brokers", "");
+	bad("bad: empty brokers", r, err, "--brokers");
+	config_free(&cfg);
+	r = PARSE("--symbols-file", "/nonexistent/file");
+	bad("bad: missing symbols file", r, err, "cannot open symbols file");
+	config_free(&cfg);
+
+	CHECK(parse_duration_ms("90s", &ms) == 0 && ms == 90000, "duration: 90s");
+	CHECK(parse_duration_ms("1h", &ms) == 0 && ms == 3600000, "duration: 1h");
+	CHECK(parse_duration_ms("0.5", &ms) == 0 && ms == 500, "duration: 0.5");
+	CHECK(parse_duration_ms("5 s", &ms) != 0, "duration: space refused");
+	CHECK(parse_duration_ms("", &ms) != 0, "duration: empty refused");
+	CHECK(parse_duration_ms("1d", &ms) != 0, "duration: unknown unit refused");
+	return tap_done();
+}

@@ -1,0 +1,243 @@
+/*
+ * market_test.c -- market hours, NYSE holidays 2025-2027 and DST.
+ *
+ * The holiday table is checked day by day against the exchange's rules
+ * (computed here independently: nth weekdays, Easter, the weekend
+ * observance rules) plus the one-off closure of 2025-01-09.
+ */
+#include <time.h>
+
+#include "market.h"
+#include "tap.h"
+
+static time_t
+utc(int y, int mo, int d, int h, int mi)
+{
+	struct tm	tm = {0};
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	return timegm(&tm);
+}
+
+static int
+dow(int y, int m, int d)
+{
+	struct tm	tm = {0};
+	time_t		t;
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = 12;
+	t = timegm(&tm);
+	gmtime_r(&t, &tm);
+	return tm.tm_wday;
+}
+
+/* Day of month of the n-th (1-based; -1 = last) weekday WD of a month. */
+static int
+nth_weekday(int y, int m, int wd, int n)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int			last = mdays[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+
+	if (n > 0)
+	{
+		int			first = 1 + (wd - dow(y, m, 1) + 7) % 7;
+
+		return first + 7 * (n - 1);
+	}
+	return last - (dow(y, m, last) - wd + 7) % 7;
+}
+
+/* Anonymous Gregorian computus: month*100 + day of Easter Sunday. */
+static int
+easter(int y)
+{
+	int			a = y % 19, b = y / 100, c = y % 100, d = b / 4, e = b % 4;
+	int			f = (b + 8) / 25, g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30;
+	int			i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7;
+	int			m = (a + 11 * h + 22 * l) / 451;
+	int			month = (h + l - 7 * m + 114) / 31;
+	int			day = ((h + l - 7 * m + 114) % 31) + 1;
+
+	return month * 100 + day;
+}
+
+/* Fixed-date holiday observed on Friday/Monday when it falls on a weekend. */
+static int
+observed(int y, int m, int d, int hm, int hd, int saturday_rule)
+{
+	int			w = dow(y, hm, hd);
+
+	if (w == 6)
+		return saturday_rule && m == hm && d == hd - 1;
+	if (w == 0)
+		return m == hm && d == hd + 1;
+	return m == hm && d == hd;
+}
+
+static int
+rule_holiday(int y, int m, int d)
+{
+	int			e = easter(y);
+	struct tm	gf = {0};
+	time_t		t;
+
+	if (y == 2025 && m == 1 && d == 9)
+		return 1;				/* National Day of Mourning, President Carter */
+	/* Good Friday = Easter - 2 days */
+	gf.tm_year = y - 1900;
+	gf.tm_mon = e / 100 - 1;
+	gf.tm_mday = e % 100 - 2;
+	gf.tm_hour = 12;
+	t = timegm(&gf);
+	gmtime_r(&t, &gf);
+	if (m == gf.tm_mon + 1 && d == gf.tm_mday)
+		return 1;
+	return observed(y, m, d, 1, 1, 0)	/* New Year: no Friday before */
+		|| (m == 1 && d == nth_weekday(y, 1, 1, 3))
+		|| (m == 2 && d == nth_weekday(y, 2, 1, 3))
+		|| (m == 5 && d == nth_weekday(y, 5, 1, -1))
+		|| observed(y, m, d, 6, 19, 1)
+		|| observed(y, m, d, 7, 4, 1)
+		|| (m == 9 && d == nth_weekday(y, 9, 1, 1))
+		|| (m == 11 && d == nth_weekday(y, 11, 4, 4))
+		|| observed(y, m, d, 12, 25, 1);
+}
+
+static void
+test_holidays(void)
+{
+	int			mismatches = 0;
+	int			count = 0;
+	char		detail[64] = "";
+
+	for (time_t t = utc(2025, 1, 1, 12, 0); t < utc(2028, 1, 1, 0, 0); t += 86400)
+	{
+		struct tm	tm;
+		int			y, m, d;
+
+		gmtime_r(&t, &tm);
+		y = tm.tm_year + 1900;
+		m = tm.tm_mon + 1;
+		d = tm.tm_mday;
+		count += market_is_holiday(y, m, d);
+		if (market_is_holiday(y, m, d) != rule_holiday(y, m, d))
+		{
+			if (mismatches++ == 0)
+				snprintf(detail, sizeof(detail), "first mismatch %04d-%02d-%02d", y, m, d);
+		}
+	}
+	tap_check(mismatches == 0, "holidays: table equals the NYSE rules for 2025-2027", detail);
+	check_int(count, 31, "holidays: 31 closures in 2025-2027");
+	CHECK(market_is_holiday(2026, 11, 26), "holidays: Thanksgiving 2026");
+	CHECK(!market_is_holiday(2026, 11, 27), "holidays: day after Thanksgiving trades (early close)");
+	CHECK(market_is_holiday(2026, 7, 3), "holidays: July 4th 2026 (Sat) observed Fri 3rd");
+	CHECK(market_is_holiday(2027, 12, 24), "holidays: Christmas 2027 (Sat) observed Fri 24th");
+	CHECK(!market_is_holiday(2027, 12, 31), "holidays: no Friday closure for New Year 2028 (Sat)");
+	CHECK(market_is_holiday(2027, 3, 26), "holidays: Good Friday 2027");
+	CHECK(market_is_holiday(2025, 1, 9), "holidays: 2025-01-09 day of mourning");
+	CHECK(!market_is_trading_day(2026, 11, 28), "trading day: Saturday is not");
+	CHECK(market_is_trading_day(2026, 11, 30), "trading day: a Monday is");
+}
+
+static void
+test_hours(void)
+{
+	struct market m = {9 * 60, 16 * 60 + 30, 16 * 60 + 45};
+	char		b[64];
+
+	/* Winter (EST, UTC-5) then summer (EDT, UTC-4) around 2025-03-09. */
+	CHECK(market_is_open(&m, utc(2025, 3, 7, 14, 0)), "EST: 09:00 is open (14:00Z)");
+	CHECK(!market_is_open(&m, utc(2025, 3, 7, 13, 59)), "EST: 08:59 is closed");
+	CHECK(market_is_open(&m, utc(2025, 3, 7, 21, 29)), "EST: 16:29 is open");
+	CHECK(!market_is_open(&m, utc(2025, 3, 7, 21, 30)), "EST: 16:30 is closed");
+	CHECK(!market_is_open(&m, utc(2025, 3, 9, 15, 0)), "DST Sunday: closed");
+	CHECK(market_is_open(&m, utc(2025, 3, 10, 13, 0)), "EDT: 09:00 is open (13:00Z)");
+	CHECK(!market_is_open(&m, utc(2025, 3, 10, 12, 59)), "EDT: 08:59 is closed");
+	CHECK(!market_is_open(&m, utc(2025, 3, 10, 20, 30)), "EDT: 16:30 is closed (20:30Z)");
+	/* back to EST on 2025-11-02 */
+	CHECK(market_is_open(&m, utc(2025, 10, 31, 13, 0)), "EDT Friday 31 Oct: 09:00 open");
+	CHECK(!market_is_open(&m, utc(2025, 11, 3, 13, 30)), "EST Monday 3 Nov: 08:30 closed");
+	CHECK(market_is_open(&m, utc(2025, 11, 3, 14, 0)), "EST Monday 3 Nov: 09:00 open");
+	CHECK(!market_is_open(&m, utc(2026, 11, 26, 15, 0)), "Thanksgiving: closed at noon");
+	CHECK(market_is_open(&m, utc(2026, 11, 27, 19, 30)), "day after Thanksgiving: open");
+
+	check_int(market_next_open(&m, utc(2025, 3, 7, 21, 30)), utc(2025, 3, 10, 13, 0),
+			  "next open: Friday close -> Monday 09:00 EDT across the DST change");
+	check_int(market_next_open(&m, utc(2025, 10, 31, 21, 0)), utc(2025, 11, 3, 14, 0),
+			  "next open: across the end of DST");
+	check_int(market_next_open(&m, utc(2026, 11, 25, 22, 0)), utc(2026, 11, 27, 14, 0),
+			  "next open: skips Thanksgiving");
+	check_int(market_next_open(&m, utc(2027, 12, 23, 22, 0)), utc(2027, 12, 27, 14, 0),
+			  "next open: skips observed Christmas and the weekend");
+	check_int(market_next_open(&m, utc(2025, 12, 31, 23, 0)), utc(2026, 1, 2, 14, 0),
+			  "next open: skips New Year's Day");
+	check_int(market_next_open(&m, utc(2026, 4, 2, 21, 0)), utc(2026, 4, 6, 13, 0),
+			  "next open: skips Good Friday");
+	check_int(market_next_open(&m, utc(2025, 3, 10, 15, 0)), utc(2025, 3, 10, 15, 0),
+			  "next open: now, when open");
+	check_int(market_next_open(&m, utc(2025, 3, 10, 6, 0)), utc(2025, 3, 10, 13, 0),
+			  "next open: later the same day");
+
+	check_int(market_next_daily(&m, utc(2025, 3, 7, 22, 0)), utc(2025, 3, 10, 20, 45),
+			  "next daily: Friday after 16:45 -> Monday 16:45 EDT");
+	check_int(market_next_daily(&m, utc(2025, 3, 10, 12, 0)), utc(2025, 3, 10, 20, 45),
+			  "next daily: same day");
+	check_int(market_next_daily(&m, utc(2026, 11, 25, 21, 45)), utc(2026, 11, 27, 21, 45),
+			  "next daily: exactly at the time -> next trading day, skipping Thanksgiving");
+
+	market_format_local(utc(2025, 3, 10, 13, 0), b, sizeof(b));
+	check_str(b, "2025-03-10 09:00 EDT", "format local time");
+}
+
+static void
+test_other_zone(void)
+{
+	struct market m = {9 * 60, 17 * 60 + 30, 18 * 60};
+
+	CHECK(market_set_timezone("Europe/Berlin") == 0, "zone: Europe/Berlin accepted");
+	CHECK(market_is_open(&m, utc(2025, 3, 28, 8, 0)), "Berlin CET: 09:00 = 08:00Z open");
+	CHECK(!market_is_open(&m, utc(2025, 3, 31, 6, 30)), "Berlin CEST: 08:30 closed");
+	CHECK(market_is_open(&m, utc(2025, 3, 31, 7, 0)), "Berlin CEST: 09:00 = 07:00Z open");
+	CHECK(market_set_timezone("Mars/Olympus") != 0, "zone: unknown zone refused");
+	CHECK(market_set_timezone("../etc/passwd") != 0, "zone: path refused");
+	CHECK(market_set_timezone("America/New_York") == 0, "zone: back to New York");
+}
+
+static void
+test_parse(void)
+{
+	int			a, b;
+
+	CHECK(market_parse_hhmm("16:45", &a) == 0 && a == 1005, "hh:mm: 16:45");
+	CHECK(market_parse_hhmm("00:00", &a) == 0 && a == 0, "hh:mm: 00:00");
+	CHECK(market_parse_hhmm("24:00", &a) != 0, "hh:mm: 24:00 refused");
+	CHECK(market_parse_hhmm("9:00", &a) != 0, "hh:mm: 9:00 refused (two digits)");
+	CHECK(market_parse_hhmm("09:60", &a) != 0, "hh:mm: 09:60 refused");
+	CHECK(market_parse_hhmm("09:00x", &a) != 0, "hh:mm: trailing garbage refused");
+	CHECK(market_parse_hours("09:00-16:30", &a, &b) == 0 && a == 540 && b == 990,
+		  "hours: 09:00-16:30");
+	CHECK(market_parse_hours("16:30-09:00", &a, &b) != 0, "hours: close before open refused");
+	CHECK(market_parse_hours("09:00", &a, &b) != 0, "hours: missing close refused");
+}
+
+int
+main(void)
+{
+	if (market_set_timezone("America/New_York") != 0)
+	{
+		printf("not ok - America/New_York zone available\n");
+		return 1;
+	}
+	test_holidays();
+	test_hours();
+	test_other_zone();
+	test_parse();
+	return tap_done();
+}

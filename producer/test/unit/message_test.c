@@ -1,0 +1,146 @@
+/*
+ * message_test.c -- the stock_live / stock_daily JSON encoding of DESIGN.md,
+ * shortest round-trip numbers, RFC 3339 times and symbol validation.
+ */
+#include <cjson/cJSON.h>
+
+#include "message.h"
+#include "tap.h"
+
+static void
+test_numbers(void)
+{
+	char		b[64];
+
+	format_double(225.67, b, sizeof(b));
+	check_str(b, "225.67", "double: 225.67 stays short");
+	format_double(164.97999572753906, b, sizeof(b));
+	check_str(b, "164.97999572753906", "double: float32-ish value kept exactly");
+	format_double(0.1, b, sizeof(b));
+	check_str(b, "0.1", "double: 0.1");
+	format_double(131, b, sizeof(b));
+	check_str(b, "131", "double: integral value");
+	format_double(1.0 / 3.0, b, sizeof(b));
+	CHECK(strtod(b, NULL) == 1.0 / 3.0, "double: 1/3 round-trips");
+	CHECK(format_double(NAN, b, sizeof(b)) < 0, "double: NaN refused");
+	CHECK(format_double(INFINITY, b, sizeof(b)) < 0, "double: infinity refused");
+}
+
+static void
+test_times(void)
+{
+	char		b[64];
+
+	format_rfc3339_ms(1727985601000LL, b, sizeof(b));
+	check_str(b, "2024-10-03T20:00:01Z", "rfc3339: whole seconds");
+	format_rfc3339_ms(1795807801123LL, b, sizeof(b));
+	check_str(b, "2026-11-27T19:30:01.123Z", "rfc3339: milliseconds when present");
+	format_rfc3339_ms(0, b, sizeof(b));
+	check_str(b, "1970-01-01T00:00:00Z", "rfc3339: epoch");
+	format_date(1598880600 - 14400, b, sizeof(b));
+	check_str(b, "2020-08-31", "date: local date");
+}
+
+static void
+test_symbols(void)
+{
+	CHECK(symbol_is_valid("AAPL"), "symbol: AAPL");
+	CHECK(symbol_is_valid("BRK-B"), "symbol: BRK-B");
+	CHECK(symbol_is_valid("^GSPC"), "symbol: ^GSPC");
+	CHECK(symbol_is_valid("EURUSD=X"), "symbol: EURUSD=X");
+	CHECK(symbol_is_valid("WSU.DE"), "symbol: WSU.DE");
+	CHECK(symbol_is_valid("ABCDEFGHIJKLMNOPQRST"), "symbol: 20 characters");
+	CHECK(!symbol_is_valid("ABCDEFGHIJKLMNOPQRSTU"), "symbol: 21 characters refused");
+	CHECK(!symbol_is_valid(""), "symbol: empty refused");
+	CHECK(!symbol_is_valid("aapl"), "symbol: lower case refused");
+	CHECK(!symbol_is_valid("A\"B"), "symbol: quote refused");
+	CHECK(!symbol_is_valid("A B"), "symbol: space refused");
+}
+
+static void
+test_quote(void)
+{
+	struct quote q;
+	char		b[MESSAGE_MAX];
+	cJSON	   *j;
+
+	quote_init(&q);
+	strcpy(q.symbol, "AAPL");
+	q.ts_ms = 1795807801000LL;
+	q.price = 189.23;
+	q.volume = 51234567;
+	q.open = 188.10;
+	q.high = 190.00;
+	q.low = 187.50;
+	q.prev_close = 188.00;
+	strcpy(q.currency, "USD");
+	q.source = "yahoo";
+	CHECK(message_quote_json(&q, b, sizeof(b)) > 0, "quote: encodes");
+	check_str(b, "{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":189.23,"
+			  "\"volume\":51234567,\"open\":188.1,\"high\":190,\"low\":187.5,\"prev_close\":188,"
+			  "\"currency\":\"USD\",\"source\":\"yahoo\"}",
+			  "quote: the DESIGN.md example");
+	j = cJSON_Parse(b);
+	CHECK(j != NULL && cJSON_GetObjectItem(j, "price")->valuedouble == 189.23,
+		  "quote: valid JSON, price reads back");
+	cJSON_Delete(j);
+
+	quote_init(&q);
+	strcpy(q.symbol, "X");
+	q.ts_ms = 0;
+	q.price = 1.5;
+	message_quote_json(&q, b, sizeof(b));
+	check_str(b, "{\"symbol\":\"X\",\"ts\":\"1970-01-01T00:00:00Z\",\"price\":1.5}",
+			  "quote: unknown optional fields are left out");
+
+	strcpy(q.currency, "U\"S\\D\n");
+	message_quote_json(&q, b, sizeof(b));
+	j = cJSON_Parse(b);
+	CHECK(j != NULL && strcmp(cJSON_GetObjectItem(j, "currency")->valuestring, "U\"S\\D\n") == 0,
+		  "quote: strings are JSON-escaped");
+	cJSON_Delete(j);
+
+	q.price = 0;
+	CHECK(message_quote_json(&q, b, sizeof(b)) < 0, "quote: price 0 refused");
+	q.price = NAN;
+	CHECK(message_quote_json(&q, b, sizeof(b)) < 0, "quote: no price refused");
+	q.price = 1;
+	strcpy(q.symbol, "bad sym");
+	CHECK(message_quote_json(&q, b, sizeof(b)) < 0, "quote: invalid symbol refused");
+	strcpy(q.symbol, "AAPL");
+	CHECK(message_quote_json(&q, b, 20) < 0, "quote: too small buffer refused");
+}
+
+static void
+test_bar(void)
+{
+	struct bar	bar;
+	char		b[MESSAGE_MAX];
+
+	bar_init(&bar);
+	strcpy(bar.symbol, "AAPL");
+	strcpy(bar.date, "2026-11-27");
+	bar.open = 188.1;
+	bar.high = 190.0;
+	bar.low = 187.5;
+	bar.close = 189.2;
+	bar.adj_close = 189.2;
+	bar.volume = 51234567;
+	message_bar_json(&bar, b, sizeof(b));
+	check_str(b, "{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"open\":188.1,\"high\":190,"
+			  "\"low\":187.5,\"close\":189.2,\"adj_close\":189.2,\"volume\":51234567}",
+			  "bar: the DESIGN.md example");
+	bar.close = NAN;
+	CHECK(message_bar_json(&bar, b, sizeof(b)) < 0, "bar: no close refused");
+}
+
+int
+main(void)
+{
+	test_numbers();
+	test_times();
+	test_symbols();
+	test_quote();
+	test_bar();
+	return tap_done();
+}

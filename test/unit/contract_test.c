@@ -1,0 +1,864 @@
+/*-------------------------------------------------------------------------
+ *
+ * contract_test.c
+ *	  Unit tests of the Kafka message contract decoder (src/contract.c).
+ *
+ * A self-contained program: no test framework, no PostgreSQL, no broker.
+ * It prints one TAP-like line per check, "ok N - what" or "not ok N - what"
+ * (followed by "#" lines saying what was got instead), then
+ * "# P passed, F failed", and exits 1 if any check failed.
+ *
+ * Every payload is handed to the decoder in a heap buffer of exactly its
+ * length, with no NUL after it, so that a sanitizer or valgrind run catches
+ * any read past the end.  Expected epoch values were computed with
+ * `date -u -d ... +%s` and Python's datetime, not with the code under test.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "contract.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A string literal as (pointer, length), so that embedded NULs count. */
+#define LIT(s)		(s), (sizeof(s) - 1)
+
+#define US			INT64_C(1000000)
+
+/* 2026-11-27T19:30:01Z, the instant of the DESIGN.md example quote. */
+#define EXAMPLE_S	INT64_C(1795807801)
+
+/* The start of a valid quote; tests append their fields and the "}". */
+#define Q_HEAD		"{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":1"
+#define B_HEAD		"{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"close\":1"
+
+#define E_JSON		"payload is not valid JSON"
+#define E_OBJECT	"payload is not a JSON object"
+#define E_UTF8		"payload is not valid UTF-8"
+#define E_SYMBOL	"field \"symbol\" must be 1-20 characters of A-Z 0-9 . - ^ ="
+#define E_TS		"field \"ts\" is not an RFC 3339 timestamp with offset or a number of epoch seconds"
+#define E_TS_RANGE	"field \"ts\" is outside years 0001-9999"
+#define E_PRICE		"field \"price\" must be finite and greater than 0"
+#define E_VOLUME	"field \"volume\" must be an integer >= 0"
+#define E_DATE		"field \"date\" must be a calendar date YYYY-MM-DD"
+
+static int	n_checks;
+static int	n_failed;
+
+/* Record and print one check. */
+static bool
+check(bool ok, const char *fmt,...)
+{
+	va_list		ap;
+
+	n_checks++;
+	if (!ok)
+		n_failed++;
+	printf("%sok %d - ", ok ? "" : "not ", n_checks);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return ok;
+}
+
+/* A diagnostic line under the check just printed. */
+static void
+diag(const char *fmt,...)
+{
+	va_list		ap;
+
+	fputs("#   ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/*
+ * The decoders, fed from a heap copy of exactly len bytes.  err is filled
+ * with a non-NUL sentinel first, so that a decoder that fails without
+ * writing a text is caught by err_ok().
+ */
+static bool
+decode_quote(const char *buf, size_t len, sp_quote *q, char *err)
+{
+	char	   *copy = malloc(len > 0 ? len : 1);
+	bool		ok;
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, buf, len);
+	memset(err, 0x7F, SP_ERR_MAX);
+	memset(q, 0xAB, sizeof(*q));
+	ok = sp_decode_quote(copy, len, q, err);
+	free(copy);
+	return ok;
+}
+
+static bool
+decode_bar(const char *buf, size_t len, sp_bar *b, char *err)
+{
+	char	   *copy = malloc(len > 0 ? len : 1);
+	bool		ok;
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, buf, len);
+	memset(err, 0x7F, SP_ERR_MAX);
+	memset(b, 0xAB, sizeof(*b));
+	ok = sp_decode_bar(copy, len, b, err);
+	free(copy);
+	return ok;
+}
+
+/* An error text as the contract wants it: NUL within SP_ERR_MAX, one line, lower-case start. */
+static bool
+err_ok(const char *err)
+{
+	return memchr(err, '\0', SP_ERR_MAX) != NULL &&
+		strchr(err, '\n') == NULL &&
+		err[0] >= 'a' && err[0] <= 'z';
+}
+
+/*
+ * Judge a rejection: the decoder must fail with a well-formed text, equal
+ * to expect when that is not NULL.
+ */
+static void
+judge_rejection(bool decoded, const char *err, const char *expect,
+				const char *kind, const char *desc)
+{
+	bool		good = !decoded && err_ok(err) &&
+		(expect == NULL || strcmp(err, expect) == 0);
+
+	if (check(good, "%s rejected: %s", kind, desc))
+		return;
+	if (decoded)
+		diag("got: accepted");
+	else if (!err_ok(err))
+		diag("got: a malformed or missing error text");
+	else
+		diag("got:      %s", err);
+	if (expect != NULL)
+		diag("expected: %s", expect);
+}
+
+static void
+quote_bad(const char *desc, const char *buf, size_t len, const char *expect)
+{
+	sp_quote	q;
+	char		err[SP_ERR_MAX];
+	bool		decoded = decode_quote(buf, len, &q, err);
+
+	judge_rejection(decoded, err, expect, "quote", desc);
+}
+
+static void
+bar_bad(const char *desc, const char *buf, size_t len, const char *expect)
+{
+	sp_bar		b;
+	char		err[SP_ERR_MAX];
+	bool		decoded = decode_bar(buf, len, &b, err);
+
+	judge_rejection(decoded, err, expect, "bar", desc);
+}
+
+/* Decode a payload that must be accepted; one check. */
+static bool
+quote_good(const char *desc, const char *buf, size_t len, sp_quote *q)
+{
+	char		err[SP_ERR_MAX];
+	bool		ok = decode_quote(buf, len, q, err);
+
+	if (!check(ok, "quote accepted: %s", desc))
+		diag("got: %s", err_ok(err) ? err : "(malformed error text)");
+	return ok;
+}
+
+static bool
+bar_good(const char *desc, const char *buf, size_t len, sp_bar *b)
+{
+	char		err[SP_ERR_MAX];
+	bool		ok = decode_bar(buf, len, b, err);
+
+	if (!check(ok, "bar accepted: %s", desc))
+		diag("got: %s", err_ok(err) ? err : "(malformed error text)");
+	return ok;
+}
+
+static void
+check_i64(int64_t got, int64_t want, const char *desc)
+{
+	if (!check(got == want, "%s", desc))
+		diag("got %" PRId64 ", expected %" PRId64, got, want);
+}
+
+static void
+check_dbl(double got, double want, const char *desc)
+{
+	if (!check(got == want, "%s", desc))
+		diag("got %.17g, expected %.17g", got, want);
+}
+
+static void
+check_str(const char *got, const char *want, const char *desc)
+{
+	if (!check(strcmp(got, want) == 0, "%s", desc))
+		diag("got \"%s\", expected \"%s\"", got, want);
+}
+
+/* A quote whose "ts" is the JSON text ts_json must decode to want_us. */
+static void
+quote_ts(const char *ts_json, int64_t want_us, const char *desc)
+{
+	char		buf[256];
+	int			len;
+	sp_quote	q;
+	char		err[SP_ERR_MAX];
+	bool		ok;
+
+	len = snprintf(buf, sizeof(buf),
+				   "{\"symbol\":\"AAPL\",\"ts\":%s,\"price\":1}", ts_json);
+	ok = decode_quote(buf, (size_t) len, &q, err);
+	if (!check(ok && q.ts_us == want_us, "quote ts %s: %s", ts_json, desc))
+	{
+		if (ok)
+			diag("got %" PRId64 " us, expected %" PRId64, q.ts_us, want_us);
+		else
+			diag("got: %s", err_ok(err) ? err : "(malformed error text)");
+	}
+}
+
+/* A quote whose "ts" is the JSON text ts_json must be rejected with expect. */
+static void
+quote_ts_bad(const char *ts_json, const char *expect)
+{
+	char		buf[256];
+	int			len;
+	char		desc[128];
+
+	len = snprintf(buf, sizeof(buf),
+				   "{\"symbol\":\"AAPL\",\"ts\":%s,\"price\":1}", ts_json);
+	snprintf(desc, sizeof(desc), "ts %s", ts_json);
+	quote_bad(desc, buf, (size_t) len, expect);
+}
+
+static void
+rfc3339_good(const char *s, int64_t want_us)
+{
+	int64_t		us = 0;
+	bool		ok = sp_parse_rfc3339(s, &us);
+
+	if (!check(ok && us == want_us, "sp_parse_rfc3339(\"%s\") = %" PRId64,
+			   s, want_us))
+	{
+		if (ok)
+			diag("got %" PRId64, us);
+		else
+			diag("got: rejected");
+	}
+}
+
+static void
+rfc3339_bad(const char *s, const char *why)
+{
+	int64_t		us = 12345;
+
+	check(!sp_parse_rfc3339(s, &us) && us == 12345,
+		  "sp_parse_rfc3339 rejects \"%s\" (%s) and leaves *us alone", s, why);
+}
+
+static void
+date_good(const char *s, int32_t want)
+{
+	int32_t		days = 0;
+	bool		ok = sp_parse_date(s, &days);
+
+	if (!check(ok && days == want, "sp_parse_date(\"%s\") = %d", s, (int) want))
+	{
+		if (ok)
+			diag("got %d", (int) days);
+		else
+			diag("got: rejected");
+	}
+}
+
+static void
+utf8(const char *desc, const char *buf, size_t len, bool want)
+{
+	char	   *copy = malloc(len > 0 ? len : 1);
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, buf, len);
+	check(sp_valid_utf8(copy, len) == want, "sp_valid_utf8 %s %s",
+		  want ? "accepts" : "rejects", desc);
+	free(copy);
+}
+
+
+static void
+test_good_quotes(void)
+{
+	sp_quote	q;
+	static const char full[] =
+		"{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":189.23,"
+		"\"volume\":51234567,\"open\":188.10,\"high\":190.00,\"low\":187.50,"
+		"\"prev_close\":188.00,\"currency\":\"USD\",\"source\":\"yahoo\"}";
+
+	if (quote_good("the DESIGN.md example, all fields", LIT(full), &q))
+	{
+		check_str(q.symbol, "AAPL", "full quote: symbol");
+		check_i64(q.ts_us, EXAMPLE_S * US, "full quote: ts");
+		check_dbl(q.price, 189.23, "full quote: price");
+		check_i64(q.volume, 51234567, "full quote: volume");
+		check_dbl(q.open, 188.10, "full quote: open");
+		check_dbl(q.high, 190.00, "full quote: high");
+		check_dbl(q.low, 187.50, "full quote: low");
+		check_dbl(q.prev_close, 188.00, "full quote: prev_close");
+		check_str(q.currency, "USD", "full quote: currency");
+		check_str(q.source, "yahoo", "full quote: source");
+		check(q.present == (SP_HAS_VOLUME | SP_HAS_OPEN | SP_HAS_HIGH |
+							SP_HAS_LOW | SP_HAS_PREV_CLOSE | SP_HAS_CURRENCY |
+							SP_HAS_SOURCE),
+			  "full quote: present has exactly the seven optional bits");
+	}
+
+	if (quote_good("minimal (symbol, ts, price)",
+				   LIT("{\"symbol\":\"MSFT\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":0.0001}"), &q))
+	{
+		check_str(q.symbol, "MSFT", "minimal quote: symbol");
+		check_dbl(q.price, 0.0001, "minimal quote: price");
+		check(q.present == 0, "minimal quote: present is 0");
+		check(q.volume == 0 && q.open == 0 && q.high == 0 && q.low == 0 &&
+			  q.prev_close == 0 && q.currency[0] == '\0' && q.source[0] == '\0',
+			  "minimal quote: absent fields are zeroed, not left over");
+	}
+
+	if (quote_good("every optional field null",
+				   LIT(Q_HEAD ",\"volume\":null,\"open\":null,\"high\":null,\"low\":null,"
+					   "\"prev_close\":null,\"currency\":null,\"source\":null}"), &q))
+		check(q.present == 0 && q.volume == 0 && q.currency[0] == '\0',
+			  "null optional fields count as absent");
+
+	if (quote_good("unknown fields of every type",
+				   LIT(Q_HEAD ",\"extra\":{\"a\":[1,{\"b\":null}],\"c\":\"d\"},"
+					   "\"Price\":\"x\",\"SYMBOL\":7,\"x\":1,\"x\":2,"
+					   "\"name\":\"Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale \xf0\x9f\x98\x80\","
+					   "\"esc\":\"\\u00e9\\ud83d\\ude00\"}"), &q))
+		check(q.price == 1 && q.present == 0 && strcmp(q.symbol, "AAPL") == 0,
+			  "unknown (and differently cased) fields are ignored");
+
+	quote_good("whitespace around the object",
+			   LIT(" \r\n\t" Q_HEAD "} \n"), &q);
+	quote_good("a UTF-8 byte order mark before the object (as cJSON allows)",
+			   LIT("\xef\xbb\xbf" Q_HEAD "}"), &q);
+	quote_good("the decoder stops at len (bytes after it are not read)",
+			   Q_HEAD "}GARBAGE", sizeof(Q_HEAD "}") - 1, &q);
+
+	if (quote_good("symbol characters . - ^ = and digits",
+				   LIT("{\"symbol\":\"^GSPC\",\"ts\":0,\"price\":1}"), &q))
+		check_str(q.symbol, "^GSPC", "symbol ^GSPC kept as is");
+	quote_good("symbol EURUSD=X", LIT("{\"symbol\":\"EURUSD=X\",\"ts\":0,\"price\":1}"), &q);
+	quote_good("symbol BRK-B", LIT("{\"symbol\":\"BRK-B\",\"ts\":0,\"price\":1}"), &q);
+	quote_good("symbol 0700.HK", LIT("{\"symbol\":\"0700.HK\",\"ts\":0,\"price\":1}"), &q);
+	if (quote_good("symbol of 20 characters",
+				   LIT("{\"symbol\":\"ABCDEFGHIJ0123456789\",\"ts\":0,\"price\":1}"), &q))
+		check_str(q.symbol, "ABCDEFGHIJ0123456789", "20-character symbol kept whole");
+
+	if (quote_good("currency of 16 and source of 32 printable characters",
+				   LIT(Q_HEAD ",\"currency\":\"ABCDEFGHIJKLMNOP\","
+					   "\"source\":\"yahoo v8 chart API (delayed) ~!\"}"), &q))
+	{
+		check_str(q.currency, "ABCDEFGHIJKLMNOP", "16-character currency kept whole");
+		check_str(q.source, "yahoo v8 chart API (delayed) ~!", "32-character source kept whole");
+		check(q.present == (SP_HAS_CURRENCY | SP_HAS_SOURCE),
+			  "present has the currency and source bits only");
+	}
+	if (quote_good("escapes in a string field",
+				   LIT(Q_HEAD ",\"source\":\"\\u0041b\\\"c\\\\\\/\"}"), &q))
+		check_str(q.source, "Ab\"c\\/", "escaped source decoded");
+
+	if (quote_good("an escaped backslash before u0000 (not a \\u0000 escape)",
+				   LIT(Q_HEAD ",\"source\":\"a\\\\u0000\"}"), &q))
+		check_str(q.source, "a\\u0000", "source is a, backslash, u0000");
+
+	if (quote_good("volume 0, open 0 and open -0",
+				   LIT(Q_HEAD ",\"volume\":0,\"open\":-0.0,\"low\":0}"), &q))
+		check(q.volume == 0 && q.open == 0 && !signbit(q.open) && q.low == 0 &&
+			  q.present == (SP_HAS_VOLUME | SP_HAS_OPEN | SP_HAS_LOW),
+			  "zero amounts are present, and -0 is stored as 0");
+	if (quote_good("volume 1e3", LIT(Q_HEAD ",\"volume\":1e3}"), &q))
+		check_i64(q.volume, 1000, "volume 1e3 is 1000");
+	if (quote_good("volume 2^53", LIT(Q_HEAD ",\"volume\":9007199254740992}"), &q))
+		check_i64(q.volume, INT64_C(9007199254740992), "volume 2^53 exact");
+	if (quote_good("volume just below 2^63",
+				   LIT(Q_HEAD ",\"volume\":9223372036854774784}"), &q))
+		check_i64(q.volume, INT64_C(9223372036854774784),
+				  "largest double below 2^63 is exact");
+}
+
+static void
+test_quote_timestamps(void)
+{
+	quote_ts("\"2026-11-27T19:30:01Z\"", EXAMPLE_S * US, "Z");
+	quote_ts("\"2026-11-27t19:30:01z\"", EXAMPLE_S * US, "lower-case t and z");
+	quote_ts("\"2026-11-27T14:30:01-05:00\"", EXAMPLE_S * US, "offset -05:00");
+	quote_ts("\"2026-11-28T01:00:01+05:30\"", EXAMPLE_S * US, "offset +05:30");
+	quote_ts("\"2026-11-27T19:30:01+00:00\"", EXAMPLE_S * US, "offset +00:00");
+	quote_ts("\"2026-11-27T19:30:01-00:00\"", EXAMPLE_S * US, "offset -00:00");
+	quote_ts("\"2026-11-27T14:30:01.250-05:00\"", EXAMPLE_S * US + 250000,
+			 "milliseconds with an offset");
+	quote_ts("\"2026-11-27T19:30:01.5Z\"", EXAMPLE_S * US + 500000, "one fraction digit");
+	quote_ts("\"2026-11-27T19:30:01.123456Z\"", EXAMPLE_S * US + 123456,
+			 "microseconds");
+	quote_ts("\"2026-11-27T19:30:01.1234567Z\"", EXAMPLE_S * US + 123456,
+			 "seven fraction digits are truncated");
+	quote_ts("\"2026-11-27T19:30:01.999999999Z\"", EXAMPLE_S * US + 999999,
+			 "nanoseconds truncated, not rounded into the next second");
+	quote_ts("1795807801", EXAMPLE_S * US, "integer epoch seconds");
+	quote_ts("1795807801.25", EXAMPLE_S * US + 250000, "fractional epoch seconds");
+	quote_ts("1795807801.123456", EXAMPLE_S * US + 123456,
+			 "epoch seconds rounded to the nearest microsecond");
+	quote_ts("1.000001", 1000001,
+			 "epoch seconds stored a hair below the decimal still round to it");
+	quote_ts("-1.000001", -1000001, "the same for negative epoch seconds");
+	quote_ts("1.7958078015e9", EXAMPLE_S * US + 500000, "epoch seconds with an exponent");
+	quote_ts("0", 0, "epoch 0");
+	quote_ts("-1.5", -1500000, "negative epoch seconds");
+	quote_ts("-62135596800", INT64_C(-62135596800) * US,
+			 "epoch seconds of 0001-01-01T00:00:00Z");
+	quote_ts("253402300799", INT64_C(253402300799) * US,
+			 "epoch seconds of 9999-12-31T23:59:59Z");
+
+	quote_ts_bad("\"2026-02-30T00:00:00Z\"", E_TS);
+	quote_ts_bad("\"2026-11-27T19:30:01\"", E_TS);
+	quote_ts_bad("\"2026-11-27T24:00:00Z\"", E_TS);
+	quote_ts_bad("\"2026-11-27T23:59:60Z\"", E_TS);
+	quote_ts_bad("\"2026-11-27 19:30:01Z\"", E_TS);
+	quote_ts_bad("\"2026-11-27\"", E_TS);
+	quote_ts_bad("\"1795807801\"", E_TS);
+	quote_ts_bad("\"\"", E_TS);
+	quote_ts_bad("true", E_TS);
+	quote_ts_bad("{\"s\":1}", E_TS);
+	quote_ts_bad("[1795807801]", E_TS);
+	quote_ts_bad("1e999", E_TS_RANGE);
+	quote_ts_bad("-1e999", E_TS_RANGE);
+	quote_ts_bad("-62135596801", E_TS_RANGE);
+	quote_ts_bad("253402300800", E_TS_RANGE);
+	quote_ts_bad("\"0000-12-31T23:59:59Z\"", E_TS);
+	quote_ts_bad("\"9999-12-31T23:59:59-00:01\"", E_TS_RANGE);
+	quote_ts_bad("\"0001-01-01T00:00:00+00:01\"", E_TS_RANGE);
+	quote_bad("ts missing", LIT("{\"symbol\":\"AAPL\",\"price\":1}"),
+			  "required field \"ts\" is missing");
+	quote_bad("ts null", LIT("{\"symbol\":\"AAPL\",\"ts\":null,\"price\":1}"),
+			  "required field \"ts\" is null");
+}
+
+static void
+test_bad_quotes(void)
+{
+	static const char sym21[] =
+		"{\"symbol\":\"ABCDEFGHIJ01234567890\",\"ts\":0,\"price\":1}";
+
+	/* Not a JSON object at all */
+	quote_bad("not JSON", LIT("hello"), E_JSON);
+	quote_bad("truncated JSON",
+			  LIT("{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":1"), E_JSON);
+	quote_bad("truncated inside a string", LIT("{\"symbol\":\"AA"), E_JSON);
+	quote_bad("empty payload", LIT(""), E_JSON);
+	quote_bad("whitespace only", LIT(" \n"), E_JSON);
+	quote_bad("a JSON array", LIT("[{\"symbol\":\"AAPL\"}]"), E_OBJECT);
+	quote_bad("a JSON string", LIT("\"AAPL\""), E_OBJECT);
+	quote_bad("a JSON number", LIT("42"), E_OBJECT);
+	quote_bad("JSON null", LIT("null"), E_OBJECT);
+	quote_bad("garbage after the object", LIT(Q_HEAD "} x"), E_JSON);
+	quote_bad("two objects", LIT(Q_HEAD "}" Q_HEAD "}"), E_JSON);
+	quote_bad("trailing comma", LIT(Q_HEAD ",}"), E_JSON);
+	quote_bad("a raw tab inside a string (JSON wants \\t)",
+			  LIT(Q_HEAD ",\"source\":\"a\tb\"}"), E_JSON);
+	quote_bad("a raw NUL byte inside a string",
+			  LIT("{\"symbol\":\"AAPL\0X\",\"ts\":0,\"price\":1}"), E_JSON);
+	quote_bad("a lone surrogate escape", LIT(Q_HEAD ",\"x\":\"\\ud800\"}"), E_JSON);
+	quote_bad("\\u0000 in the symbol (would cut it to AAPL)",
+			  LIT("{\"symbol\":\"AAPL\\u0000X\",\"ts\":0,\"price\":1}"),
+			  "payload contains \\u0000, which text columns cannot store");
+	quote_bad("\\u0000 in an unknown field",
+			  LIT(Q_HEAD ",\"note\":\"\\u0000\"}"), NULL);
+	{
+		/* Deeper than cJSON's nesting limit (1000): refused, not a crash. */
+		static char deep[2 * 2000 + 64];
+		size_t		n = 0;
+		int			i;
+
+		n += (size_t) sprintf(deep, "%s,\"x\":", Q_HEAD);
+		for (i = 0; i < 2000; i++)
+			deep[n++] = '[';
+		for (i = 0; i < 2000; i++)
+			deep[n++] = ']';
+		deep[n++] = '}';
+		quote_bad("2000 nested arrays in an unknown field", deep, n, E_JSON);
+	}
+
+	/* Not UTF-8 */
+	quote_bad("an invalid byte 0xFF",
+			  LIT("{\"symbol\":\"AAPL\xff\",\"ts\":0,\"price\":1}"), E_UTF8);
+	quote_bad("an overlong encoding of '/' (C0 AF)",
+			  LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1,\"x\":\"\xc0\xaf\"}"), E_UTF8);
+	quote_bad("a three-byte overlong encoding (E0 80 AF)",
+			  LIT(Q_HEAD ",\"x\":\"\xe0\x80\xaf\"}"), E_UTF8);
+	quote_bad("an encoded surrogate (ED A0 80)",
+			  LIT(Q_HEAD ",\"x\":\"\xed\xa0\x80\"}"), E_UTF8);
+	quote_bad("a code point above U+10FFFF (F4 90 80 80)",
+			  LIT(Q_HEAD ",\"x\":\"\xf4\x90\x80\x80\"}"), E_UTF8);
+	quote_bad("Latin-1 instead of UTF-8",
+			  LIT(Q_HEAD ",\"source\":\"Soci\xe9t\xe9\"}"), E_UTF8);
+	quote_bad("a sequence cut by the end of the payload",
+			  LIT(Q_HEAD "}\xe2\x82"), E_UTF8);
+
+	/* symbol */
+	quote_bad("symbol missing", LIT("{\"ts\":0,\"price\":1}"),
+			  "required field \"symbol\" is missing");
+	quote_bad("symbol null", LIT("{\"symbol\":null,\"ts\":0,\"price\":1}"),
+			  "required field \"symbol\" is null");
+	quote_bad("symbol only under another case (keys are case-sensitive)",
+			  LIT("{\"Symbol\":\"AAPL\",\"ts\":0,\"price\":1}"),
+			  "required field \"symbol\" is missing");
+	quote_bad("lower-case symbol", LIT("{\"symbol\":\"aapl\",\"ts\":0,\"price\":1}"), E_SYMBOL);
+	quote_bad("21-character symbol", LIT(sym21), E_SYMBOL);
+	quote_bad("empty symbol", LIT("{\"symbol\":\"\",\"ts\":0,\"price\":1}"), E_SYMBOL);
+	quote_bad("symbol with a space", LIT("{\"symbol\":\"BRK B\",\"ts\":0,\"price\":1}"), E_SYMBOL);
+	quote_bad("symbol with a slash", LIT("{\"symbol\":\"BRK/B\",\"ts\":0,\"price\":1}"), E_SYMBOL);
+	quote_bad("symbol with a non-ASCII letter",
+			  LIT("{\"symbol\":\"\xc3\x84PPL\",\"ts\":0,\"price\":1}"), E_SYMBOL);
+	quote_bad("symbol a number", LIT("{\"symbol\":123,\"ts\":0,\"price\":1}"),
+			  "field \"symbol\" must be a string");
+	quote_bad("symbol an array", LIT("{\"symbol\":[\"AAPL\"],\"ts\":0,\"price\":1}"),
+			  "field \"symbol\" must be a string");
+	quote_bad("symbol twice", LIT("{\"symbol\":\"AAPL\",\"symbol\":\"MSFT\",\"ts\":0,\"price\":1}"),
+			  "field \"symbol\" appears more than once");
+
+	/* price */
+	quote_bad("price missing", LIT("{\"symbol\":\"AAPL\",\"ts\":0}"),
+			  "required field \"price\" is missing");
+	quote_bad("price null", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":null}"),
+			  "required field \"price\" is null");
+	quote_bad("price 0", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":0}"), E_PRICE);
+	quote_bad("price -1", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":-1}"), E_PRICE);
+	quote_bad("price 1e999 (infinite)", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1e999}"), E_PRICE);
+	quote_bad("price -1e999", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":-1e999}"), E_PRICE);
+	quote_bad("price as a string", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":\"189.23\"}"),
+			  "field \"price\" must be a number");
+	quote_bad("price as a boolean", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":true}"),
+			  "field \"price\" must be a number");
+	quote_bad("price NaN (not JSON)", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":NaN}"), E_JSON);
+	quote_bad("price twice", LIT(Q_HEAD ",\"price\":2}"),
+			  "field \"price\" appears more than once");
+
+	/* volume */
+	quote_bad("volume -1", LIT(Q_HEAD ",\"volume\":-1}"), E_VOLUME);
+	quote_bad("volume 1.5", LIT(Q_HEAD ",\"volume\":1.5}"), E_VOLUME);
+	quote_bad("volume -1e999", LIT(Q_HEAD ",\"volume\":-1e999}"), E_VOLUME);
+	quote_bad("volume 2^63", LIT(Q_HEAD ",\"volume\":9223372036854775808}"),
+			  "field \"volume\" must be less than 2^63");
+	quote_bad("volume 1e999", LIT(Q_HEAD ",\"volume\":1e999}"),
+			  "field \"volume\" must be less than 2^63");
+	quote_bad("volume as a string", LIT(Q_HEAD ",\"volume\":\"100\"}"),
+			  "field \"volume\" must be a number");
+
+	/* open, high, low, prev_close */
+	quote_bad("open -0.01", LIT(Q_HEAD ",\"open\":-0.01}"),
+			  "field \"open\" must be finite and not negative");
+	quote_bad("high 1e999", LIT(Q_HEAD ",\"high\":1e999}"),
+			  "field \"high\" must be finite and not negative");
+	quote_bad("low as a string", LIT(Q_HEAD ",\"low\":\"1\"}"),
+			  "field \"low\" must be a number");
+	quote_bad("prev_close as a boolean", LIT(Q_HEAD ",\"prev_close\":false}"),
+			  "field \"prev_close\" must be a number");
+	quote_bad("prev_close as an object", LIT(Q_HEAD ",\"prev_close\":{}}"),
+			  "field \"prev_close\" must be a number");
+
+	/* currency, source */
+	quote_bad("currency of 17 characters", LIT(Q_HEAD ",\"currency\":\"ABCDEFGHIJKLMNOPQ\"}"),
+			  "field \"currency\" must be 1-16 printable ASCII characters");
+	quote_bad("empty currency", LIT(Q_HEAD ",\"currency\":\"\"}"),
+			  "field \"currency\" must be 1-16 printable ASCII characters");
+	quote_bad("currency with an escaped control character",
+			  LIT(Q_HEAD ",\"currency\":\"US\\u0007D\"}"),
+			  "field \"currency\" must be 1-16 printable ASCII characters");
+	quote_bad("currency with a non-ASCII character",
+			  LIT(Q_HEAD ",\"currency\":\"\xe2\x82\xac\"}"),
+			  "field \"currency\" must be 1-16 printable ASCII characters");
+	quote_bad("currency as a number", LIT(Q_HEAD ",\"currency\":840}"),
+			  "field \"currency\" must be a string");
+	quote_bad("source of 33 characters",
+			  LIT(Q_HEAD ",\"source\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456\"}"),
+			  "field \"source\" must be 1-32 printable ASCII characters");
+	quote_bad("source as an array", LIT(Q_HEAD ",\"source\":[\"yahoo\"]}"),
+			  "field \"source\" must be a string");
+}
+
+static void
+test_bars(void)
+{
+	sp_bar		b;
+	static const char full[] =
+		"{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"open\":188.1,\"high\":190.0,"
+		"\"low\":187.5,\"close\":189.2,\"adj_close\":189.2,\"volume\":51234567}";
+
+	if (bar_good("the DESIGN.md example, all fields", LIT(full), &b))
+	{
+		check_str(b.symbol, "AAPL", "full bar: symbol");
+		check_i64(b.date, 20784, "full bar: date 2026-11-27 is day 20784");
+		check_dbl(b.open, 188.1, "full bar: open");
+		check_dbl(b.high, 190.0, "full bar: high");
+		check_dbl(b.low, 187.5, "full bar: low");
+		check_dbl(b.close, 189.2, "full bar: close");
+		check_dbl(b.adj_close, 189.2, "full bar: adj_close");
+		check_i64(b.volume, 51234567, "full bar: volume");
+		check(b.present == (SP_HAS_OPEN | SP_HAS_HIGH | SP_HAS_LOW |
+							SP_HAS_ADJ_CLOSE | SP_HAS_VOLUME),
+			  "full bar: present has exactly its five optional bits");
+	}
+
+	/* A revision of the same (symbol, date) decodes to its own values. */
+	if (bar_good("a later revision of the same bar",
+				 LIT("{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"high\":191.5,"
+					 "\"close\":190.75,\"volume\":60000000,\"adj_close\":null}"), &b))
+	{
+		check(b.date == 20784 && b.close == 190.75 && b.high == 191.5 &&
+			  b.volume == 60000000,
+			  "revised bar: new close, high and volume");
+		check(b.present == (SP_HAS_HIGH | SP_HAS_VOLUME),
+			  "revised bar: null adj_close and missing open/low are absent");
+	}
+
+	if (bar_good("minimal (symbol, date, close)", LIT(B_HEAD "}"), &b))
+		check(b.present == 0 && b.volume == 0 && b.open == 0 && b.adj_close == 0,
+			  "minimal bar: present is 0 and absent fields are zeroed");
+	bar_good("quote fields in a bar are unknown fields",
+			 LIT(B_HEAD ",\"price\":\"x\",\"ts\":true,\"currency\":1}"), &b);
+
+	if (bar_good("leap day 2024-02-29",
+				 LIT("{\"symbol\":\"AAPL\",\"date\":\"2024-02-29\",\"close\":1}"), &b))
+		check_i64(b.date, 19782, "2024-02-29 is day 19782");
+	bar_good("leap day 2000-02-29 (divisible by 400)",
+			 LIT("{\"symbol\":\"AAPL\",\"date\":\"2000-02-29\",\"close\":1}"), &b);
+	bar_bad("2023-02-29 (not a leap year)",
+			LIT("{\"symbol\":\"AAPL\",\"date\":\"2023-02-29\",\"close\":1}"), E_DATE);
+	bar_bad("1900-02-29 (divisible by 100)",
+			LIT("{\"symbol\":\"AAPL\",\"date\":\"1900-02-29\",\"close\":1}"), E_DATE);
+
+	bar_bad("close missing", LIT("{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\"}"),
+			"required field \"close\" is missing");
+	bar_bad("close null", LIT("{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"close\":null}"),
+			"required field \"close\" is null");
+	bar_bad("close 0", LIT("{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"close\":0}"),
+			"field \"close\" must be finite and greater than 0");
+	bar_bad("close as a string", LIT("{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"close\":\"1\"}"),
+			"field \"close\" must be a number");
+	bar_bad("date missing", LIT("{\"symbol\":\"AAPL\",\"close\":1}"),
+			"required field \"date\" is missing");
+	bar_bad("date as a number", LIT("{\"symbol\":\"AAPL\",\"date\":20261127,\"close\":1}"),
+			"field \"date\" must be a string");
+	bar_bad("symbol missing", LIT("{\"date\":\"2026-11-27\",\"close\":1}"),
+			"required field \"symbol\" is missing");
+	bar_bad("lower-case symbol", LIT("{\"symbol\":\"aapl\",\"date\":\"2026-11-27\",\"close\":1}"),
+			E_SYMBOL);
+	bar_bad("volume 1.5", LIT(B_HEAD ",\"volume\":1.5}"), E_VOLUME);
+	bar_bad("adj_close -1", LIT(B_HEAD ",\"adj_close\":-1}"),
+			"field \"adj_close\" must be finite and not negative");
+	bar_bad("an array", LIT("[]"), E_OBJECT);
+	bar_bad("invalid UTF-8", LIT(B_HEAD ",\"x\":\"\xc1\xbf\"}"), E_UTF8);
+
+	{
+		static const char *const bad_dates[] = {
+			"2026-1-27", "2026/11/27", "2026-11-27T00:00:00Z", "20261127",
+			"2026-13-01", "2026-00-10", "2026-11-00", "2026-04-31",
+			"2026-11-32", "0000-01-01", "10000-01-01", " 2026-11-27",
+			"2026-11-27 ", "26-11-27", "+2026-11-27", "2026-11-2a", "",
+		};
+		size_t		i;
+
+		for (i = 0; i < sizeof(bad_dates) / sizeof(bad_dates[0]); i++)
+		{
+			char		buf[128];
+			char		desc[64];
+			int			len;
+
+			len = snprintf(buf, sizeof(buf),
+						   "{\"symbol\":\"AAPL\",\"date\":\"%s\",\"close\":1}",
+						   bad_dates[i]);
+			snprintf(desc, sizeof(desc), "date \"%s\"", bad_dates[i]);
+			bar_bad(desc, buf, (size_t) len, E_DATE);
+		}
+	}
+}
+
+/*
+ * days_from_civil, through sp_parse_date: spot checks against values from
+ * Python's datetime, then every day of years 0001..9999 against a counter
+ * driven by a naive calendar (a month table and the leap rule), which is a
+ * round trip civil -> days -> civil in effect: the mapping must be exactly
+ * the consecutive integers.  The day after the end of every month must be
+ * refused, which exercises the leap rule of every year.
+ */
+static void
+test_dates(void)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int64_t		expect = -719162;	/* 0001-01-01 */
+	int64_t		epoch_seen = -1;
+	long		wrong = 0,
+				accepted_bad = 0;
+	int			y,
+				m,
+				d;
+
+	date_good("1970-01-01", 0);
+	date_good("1970-01-02", 1);
+	date_good("1969-12-31", -1);
+	date_good("2000-03-01", 11017);
+	date_good("2024-02-29", 19782);
+	date_good("1900-03-01", -25508);
+	date_good("1600-02-29", -135081);
+	date_good("0001-01-01", -719162);
+	date_good("9999-12-31", 2932896);
+
+	for (y = 1; y <= 9999; y++)
+	{
+		bool		leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+		for (m = 1; m <= 12; m++)
+		{
+			int			last = mdays[m - 1] + (m == 2 && leap);
+			char		s[40];	/* room for any int, to quiet -Wformat-truncation */
+			int32_t		days;
+
+			for (d = 1; d <= last; d++, expect++)
+			{
+				snprintf(s, sizeof(s), "%04d-%02d-%02d", y, m, d);
+				if (!sp_parse_date(s, &days) || days != expect)
+				{
+					if (wrong++ < 5)
+						diag("%s: expected %" PRId64, s, expect);
+				}
+				if (y == 1970 && m == 1 && d == 1)
+					epoch_seen = expect;
+			}
+			snprintf(s, sizeof(s), "%04d-%02d-%02d", y, m, last + 1);
+			if (sp_parse_date(s, &days))
+				accepted_bad++;
+		}
+	}
+	check(wrong == 0, "every date 0001-01-01..9999-12-31 is the day after the one before");
+	check(epoch_seen == 0 && expect == 2932897,
+		  "the day count meets 1970-01-01 at 0 and ends at 2932896");
+	check(accepted_bad == 0, "the day after the end of every month is refused");
+	check(!sp_parse_date(NULL, NULL), "sp_parse_date(NULL) is false");
+}
+
+static void
+test_rfc3339(void)
+{
+	rfc3339_good("2026-11-27T19:30:01Z", EXAMPLE_S * US);
+	rfc3339_good("2026-11-27T14:30:01-05:00", EXAMPLE_S * US);
+	rfc3339_good("2026-11-28T01:00:01+05:30", EXAMPLE_S * US);
+	rfc3339_good("1970-01-01T00:00:00Z", 0);
+	rfc3339_good("1969-12-31T23:59:59Z", -1 * US);
+	rfc3339_good("1969-12-31T23:59:59.5Z", -500000);
+	rfc3339_good("1970-01-01T00:00:00+23:59", INT64_C(-86340) * US);
+	rfc3339_good("2000-03-01T00:00:00Z", INT64_C(951868800) * US);
+	rfc3339_good("2024-02-29T00:00:00Z", INT64_C(1709164800) * US);
+	rfc3339_good("1900-03-01T00:00:00Z", INT64_C(-2203891200) * US);
+	rfc3339_good("0001-01-01T00:00:00Z", INT64_C(-62135596800) * US);
+	rfc3339_good("9999-12-31T00:00:00Z", INT64_C(253402214400) * US);
+	rfc3339_good("9999-12-31T23:59:59.999999Z", INT64_C(253402300799) * US + 999999);
+	rfc3339_good("2026-11-27T19:30:01.000001Z", EXAMPLE_S * US + 1);
+	rfc3339_good("2026-11-27T19:30:01.12345678901234567890Z", EXAMPLE_S * US + 123456);
+
+	rfc3339_bad("2026-02-30T00:00:00Z", "no such day");
+	rfc3339_bad("2026-11-27T19:30:01", "no offset");
+	rfc3339_bad("2026-11-27T24:00:00Z", "hour 24");
+	rfc3339_bad("2026-11-27T23:59:60Z", "leap second");
+	rfc3339_bad("2026-11-27T19:60:00Z", "minute 60");
+	rfc3339_bad("2026-11-27 19:30:01Z", "space for T");
+	rfc3339_bad("2026-11-27T19:30:01.Z", "dot without digits");
+	rfc3339_bad("2026-11-27T19:30:01,5Z", "comma fraction");
+	rfc3339_bad("2026-11-27T19:30Z", "no seconds");
+	rfc3339_bad("2026-11-27T9:30:01Z", "one-digit hour");
+	rfc3339_bad("26-11-27T19:30:01Z", "two-digit year");
+	rfc3339_bad("2026-11-27T19:30:01+0500", "offset without colon");
+	rfc3339_bad("2026-11-27T19:30:01+05", "offset without minutes");
+	rfc3339_bad("2026-11-27T19:30:01+24:00", "offset hour 24");
+	rfc3339_bad("2026-11-27T19:30:01+05:60", "offset minute 60");
+	rfc3339_bad("2026-11-27T19:30:01ZZ", "trailing characters");
+	rfc3339_bad("2026-11-27T19:30:01Z ", "trailing space");
+	rfc3339_bad("2026-11-27T19:30:01UTC", "zone name");
+	rfc3339_bad("0000-12-31T23:59:59Z", "year 0000");
+	rfc3339_bad("10000-01-01T00:00:00Z", "five-digit year");
+	rfc3339_bad("0001-01-01T00:00:00+00:01", "before 0001-01-01 UTC");
+	rfc3339_bad("9999-12-31T23:59:59-00:01", "after 9999-12-31 UTC");
+	rfc3339_bad("", "empty");
+	check(!sp_parse_rfc3339(NULL, NULL), "sp_parse_rfc3339(NULL) is false");
+}
+
+static void
+test_symbols_and_utf8(void)
+{
+	check(sp_valid_symbol("A") && sp_valid_symbol("BRK.B") &&
+		  sp_valid_symbol("^GSPC") && sp_valid_symbol("EURUSD=X") &&
+		  sp_valid_symbol("BTC-USD") && sp_valid_symbol("ABCDEFGHIJ0123456789"),
+		  "sp_valid_symbol accepts A, BRK.B, ^GSPC, EURUSD=X, BTC-USD, 20 characters");
+	check(!sp_valid_symbol(NULL) && !sp_valid_symbol("") &&
+		  !sp_valid_symbol("aapl") && !sp_valid_symbol("ABCDEFGHIJ01234567890") &&
+		  !sp_valid_symbol("A B") && !sp_valid_symbol("A_B") &&
+		  !sp_valid_symbol("A\tB") && !sp_valid_symbol("\xc3\x84"),
+		  "sp_valid_symbol refuses NULL, empty, lower case, 21 characters, space, _, tab, non-ASCII");
+
+	utf8("an empty buffer", "", 0, true);
+	utf8("ASCII", LIT("{\"a\":1}"), true);
+	utf8("a NUL byte (valid UTF-8; JSON is another matter)", LIT("a\0b"), true);
+	utf8("U+0080 (C2 80)", LIT("\xc2\x80"), true);
+	utf8("U+07FF (DF BF)", LIT("\xdf\xbf"), true);
+	utf8("U+0800 (E0 A0 80)", LIT("\xe0\xa0\x80"), true);
+	utf8("U+D7FF (ED 9F BF)", LIT("\xed\x9f\xbf"), true);
+	utf8("U+E000 (EE 80 80)", LIT("\xee\x80\x80"), true);
+	utf8("U+FFFF (EF BF BF)", LIT("\xef\xbf\xbf"), true);
+	utf8("U+10000 (F0 90 80 80)", LIT("\xf0\x90\x80\x80"), true);
+	utf8("U+1F600 (F0 9F 98 80)", LIT("\xf0\x9f\x98\x80"), true);
+	utf8("U+10FFFF (F4 8F BF BF)", LIT("\xf4\x8f\xbf\xbf"), true);
+	utf8("overlong C0 AF", LIT("\xc0\xaf"), false);
+	utf8("overlong C1 BF", LIT("\xc1\xbf"), false);
+	utf8("overlong E0 9F BF", LIT("\xe0\x9f\xbf"), false);
+	utf8("overlong F0 8F BF BF", LIT("\xf0\x8f\xbf\xbf"), false);
+	utf8("surrogate U+D800 (ED A0 80)", LIT("\xed\xa0\x80"), false);
+	utf8("surrogate U+DFFF (ED BF BF)", LIT("\xed\xbf\xbf"), false);
+	utf8("U+110000 (F4 90 80 80)", LIT("\xf4\x90\x80\x80"), false);
+	utf8("lead byte F5", LIT("\xf5\x80\x80\x80"), false);
+	utf8("byte FF", LIT("\xff"), false);
+	utf8("a lone continuation byte", LIT("a\x80"), false);
+	utf8("a truncated two-byte sequence", LIT("a\xc3"), false);
+	utf8("a truncated four-byte sequence", LIT("\xf0\x9f\x98"), false);
+	utf8("a lead byte followed by ASCII", LIT("\xe2(\xa1"), false);
+}
+
+int
+main(void)
+{
+	test_good_quotes();
+	test_quote_timestamps();
+	test_bad_quotes();
+	test_bars();
+	test_dates();
+	test_rfc3339();
+	test_symbols_and_utf8();
+
+	printf("# %d passed, %d failed\n", n_checks - n_failed, n_failed);
+	return n_failed == 0 ? 0 : 1;
+}
