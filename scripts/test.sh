@@ -59,6 +59,7 @@ regress_suite() {
 		[ -f regression.diffs ] && head -n 200 regression.diffs >&2
 	fi
 	sp_cleanup
+	[ $rc -eq 0 ] && rm -rf "$dir"
 	return $rc
 }
 

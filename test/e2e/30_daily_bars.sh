@@ -36,4 +36,10 @@ wait_for 30 "3 revisions stored" query_is \
 	"SELECT sum(next_offset) FROM stockpipe.kafka_offsets WHERE topic = 'stock_daily'" 8
 check_eq "last of several revisions in one batch wins" "10.3|3" \
 	"$(q "SELECT close || '|' || volume FROM stockpipe.historical_stock_data WHERE symbol = 'NVDA'")"
+
+# pg_dump keeps the rows (the tables are registered as extension config).
+pg_dump -d stockpipe >"$E2E_DIR/dump.sql"
+check_eq "pg_dump has the bars, dead letters and offsets" "3" \
+	"$(grep -cE '^COPY stockpipe\.(historical_stock_data|dead_letter|kafka_offsets) ' "$E2E_DIR/dump.sql")"
+check "pg_dump has the revised AAPL bar" grep -qP '^AAPL\t2026-11-26\t101\t104\t100\t103.5\t' "$E2E_DIR/dump.sql"
 exit $SP_TEST_FAILED

@@ -4,7 +4,19 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 
-trap sp_cleanup EXIT
+# Stop everything; keep the folder (logs, data) only when a check failed
+# or SP_KEEP is set.
+e2e_exit() {
+	sp_cleanup
+	if [ -n "${E2E_DIR:-}" ]; then
+		if [ "$SP_TEST_FAILED" != 0 ] || [ -n "${SP_KEEP:-}" ]; then
+			echo "# logs and data kept in $E2E_DIR"
+		else
+			rm -rf "$E2E_DIR"
+		fi
+	fi
+}
+trap e2e_exit EXIT
 
 # e2e_start [EXTRA_CONF_LINES...]: broker + cluster + database + extension.
 e2e_start() {
