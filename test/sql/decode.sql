@@ -66,3 +66,5 @@ FROM (VALUES
 
 -- Topics other than the two configured ones are refused.
 SELECT stockpipe.message_error('other_topic', convert_to('{}', 'UTF8'));
+
+DROP EXTENSION stockpipe;

@@ -1,5 +1,5 @@
 -- Tables, partitions, monitoring views and settings.
-CREATE EXTENSION IF NOT EXISTS stockpipe;
+CREATE EXTENSION stockpipe;
 SET timezone = 'UTC';
 
 -- live_stock partitions are created per UTC day, once.
