@@ -1,7 +1,8 @@
 #!/bin/sh
-# Build and run the contract unit tests twice: as built normally, then with
-# AddressSanitizer and UBSan.  Where the sanitizer runtime is missing, the
-# second run is the normal binary under valgrind instead (if installed).
+# Build and run the unit tests (contract_test, schedule_test) twice: as built
+# normally, then with AddressSanitizer and UBSan.  Where the sanitizer runtime
+# is missing, the second run is the normal binary under valgrind instead (if
+# installed).
 #
 # The TAP-like lines of the tests go to stdout; build output and notes go to
 # stderr.  Exit status is non-zero if a build or any check failed, or if a
@@ -20,6 +21,13 @@ fi
 echo "# contract_test"
 ./contract_test || status=1
 
+if ! make -s schedule_test >&2; then
+	echo "run.sh: building schedule_test failed" >&2
+	exit 1
+fi
+echo "# schedule_test"
+./schedule_test || status=1
+
 # Can this compiler build and run a sanitized program at all?
 probe_dir=$(mktemp -d) || exit 2
 trap 'rm -rf "$probe_dir"' EXIT
@@ -32,10 +40,19 @@ if "$CC" -fsanitize=address,undefined -o "$probe_dir/probe" "$probe_dir/probe.c"
 	fi
 	echo "# contract_test under AddressSanitizer and UBSan"
 	make -s asan || status=1
+	if ! make -s schedule_asan_test >&2; then
+		echo "run.sh: building schedule_asan_test failed" >&2
+		exit 1
+	fi
+	echo "# schedule_test under AddressSanitizer and UBSan"
+	make -s schedule-asan || status=1
 elif command -v valgrind >/dev/null 2>&1; then
 	echo "# contract_test under valgrind (no sanitizer runtime)"
 	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
 		./contract_test || status=1
+	echo "# schedule_test under valgrind (no sanitizer runtime)"
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
+		./schedule_test || status=1
 else
 	echo "run.sh: neither a sanitizer runtime nor valgrind: memory checks skipped" >&2
 fi

@@ -271,6 +271,31 @@ ny_to_utc(void *ctx, const sp_civil *local, int64_t *utc, int *kind)
 
 static const sp_tz_ops tz_ny = {ny_to_local, ny_to_utc, NULL};
 
+/* The same zone with to_utc left to schedule.c to derive from to_local. */
+static const sp_tz_ops tz_ny_derived = {ny_to_local, NULL, NULL};
+
+/* The zone of the TZ environment variable, through libc (zoneinfo tests). */
+static bool
+libc_to_local(void *ctx, int64_t utc, sp_civil *out)
+{
+	time_t		tt = (time_t) utc;
+	struct tm	tm;
+
+	(void) ctx;
+	if (localtime_r(&tt, &tm) == NULL)
+		return false;
+	out->year = tm.tm_year + 1900;
+	out->month = tm.tm_mon + 1;
+	out->day = tm.tm_mday;
+	out->hour = tm.tm_hour;
+	out->minute = tm.tm_min;
+	out->second = tm.tm_sec;
+	out->wday = tm.tm_wday;
+	return true;
+}
+
+static const sp_tz_ops tz_libc = {libc_to_local, NULL, NULL};
+
 /* Wraps a zone to count the callback calls. */
 typedef struct counting
 {
@@ -324,19 +349,17 @@ failing_to_utc(void *ctx, const sp_civil *local, int64_t *utc, int *kind)
 
 /*
  * text for a check's description: control and non-ASCII bytes as \xNN so
- * that a check stays one line.  One of two static buffers, in turn.
+ * that a check stays one line.  A static buffer: one call per printf.
  */
 static const char *
 show(const char *text)
 {
-	static char bufs[2][256];
-	static int	which;
-	char	   *buf = bufs[which++ % 2];
+	static char buf[256];
 	size_t		n = 0;
 
 	if (text == NULL)
 		return "(null)";
-	for (; *text != '\0' && n < sizeof(bufs[0]) - 5; text++)
+	for (; *text != '\0' && n < sizeof(buf) - 5; text++)
 	{
 		unsigned char ch = (unsigned char) *text;
 
@@ -1027,62 +1050,82 @@ model_next(const sp_schedule *s, int64_t after, const sp_tz_ops *tz,
 	return false;
 }
 
+/*
+ * Every run of text from two days before change to two days after it, by
+ * sp_schedule_next and by the model: one check.  The model looks no further
+ * than eight days past that; a later run counts as none.
+ */
+static void
+compare_with_model(const char *text, const sp_tz_ops *tz, const char *zone,
+				   int64_t change)
+{
+	sp_schedule s;
+	int64_t		t = change - 2 * DAY + 17;
+	int64_t		end = change + 2 * DAY;
+	int64_t		horizon = end + 8 * DAY;
+	int			runs = 0;
+	bool		same = true;
+	char		b1[32];
+	char		b2[32];
+
+	must_parse(text, &s);
+	while (t < end)
+	{
+		int64_t		got = INT64_MIN;
+		int64_t		want = INT64_MIN;
+		bool		ok_got = sp_schedule_next(&s, t, tz, &got) && got <= horizon;
+		bool		ok_want = model_next(&s, t, tz, horizon, &want);
+
+		if (ok_got != ok_want || (ok_got && got != want))
+		{
+			same = false;
+			diag("after %s: got %s, model %s", fmt_utc(b1, t),
+				 ok_got ? fmt_utc(b2, got) : "none",
+				 ok_want ? fmt_utc(b1, want) : "none");
+			break;
+		}
+		if (!ok_got)
+			break;
+		runs++;
+		t = got;
+	}
+	check(same, "\"%s\" agrees with the model in %s around %s (%d runs)",
+		  text, zone, fmt_utc(b1, change), runs);
+}
+
+static const char *const model_schedules[] = {
+	"* * * * *", "*/15 * * * *", "@hourly", "30 * * * *", "0 2 * * *",
+	"30 2 * * *", "30 1 * * *", "59 1 * * *", "0 3 * * *", "45 16 * * *",
+	"*/7 1-3 * * *", "@daily", "0,30 2 * * 0", "5 0-4 * * *",
+};
+
+#define N_MODEL_SCHEDULES	(sizeof(model_schedules) / sizeof(model_schedules[0]))
+
 static void
 test_against_model(void)
 {
-	static const char *const schedules[] = {
-		"* * * * *", "*/15 * * * *", "@hourly", "30 * * * *", "0 2 * * *",
-		"30 2 * * *", "30 1 * * *", "59 1 * * *", "0 3 * * *", "45 16 * * *",
-		"*/7 1-3 * * *", "@daily", "0,30 2 * * 0", "5 0-4 * * *",
-	};
-	int			years[] = {2025, 2026, 2027};
+	int			yr;
 	size_t		i;
-	size_t		y;
 
-	for (y = 0; y < 3; y++)
+	for (yr = 2025; yr <= 2027; yr++)
 	{
-		int			yr = years[y];
 		int64_t		changes[2];
 		int			k;
 
 		changes[0] = UTC(yr, 3, nth_sunday(yr, 3, 2), 7, 0, 0);
 		changes[1] = UTC(yr, 11, nth_sunday(yr, 11, 1), 6, 0, 0);
 		for (k = 0; k < 2; k++)
-		{
-			for (i = 0; i < sizeof(schedules) / sizeof(schedules[0]); i++)
-			{
-				sp_schedule s;
-				int64_t		from = changes[k] - 2 * DAY + 17;
-				int64_t		end = changes[k] + 2 * DAY;
-				int64_t		t = from;
-				int			runs = 0;
-				bool		same = true;
-				char		b1[32];
-				char		b2[32];
+			for (i = 0; i < N_MODEL_SCHEDULES; i++)
+				compare_with_model(model_schedules[i], &tz_ny, "New York", changes[k]);
+	}
 
-				must_parse(schedules[i], &s);
-				while (t < end)
-				{
-					int64_t		got = INT64_MIN;
-					int64_t		want = INT64_MIN;
-					bool		ok_got = sp_schedule_next(&s, t, &tz_ny, &got);
-					bool		ok_want = model_next(&s, t, &tz_ny, end + 8 * DAY, &want);
-
-					if (ok_got != ok_want || got != want)
-					{
-						same = false;
-						diag("after %s: got %s, model %s", fmt_utc(b1, t),
-							 ok_got ? fmt_utc(b2, got) : "none",
-							 ok_want ? fmt_utc(b1, want) : "none");
-						break;
-					}
-					runs++;
-					t = got;
-				}
-				check(same, "\"%s\" agrees with the model around %s (%d runs)",
-					  schedules[i], fmt_utc(b1, changes[k]), runs);
-			}
-		}
+	/* to_utc derived from to_local: the same runs. */
+	for (i = 0; i < N_MODEL_SCHEDULES; i++)
+	{
+		compare_with_model(model_schedules[i], &tz_ny_derived,
+						   "New York (derived to_utc)", UTC(2026, 3, 8, 7, 0, 0));
+		compare_with_model(model_schedules[i], &tz_ny_derived,
+						   "New York (derived to_utc)", UTC(2026, 11, 1, 6, 0, 0));
 	}
 }
 
@@ -1137,6 +1180,73 @@ test_efficiency_and_limits(void)
 	check(sp_schedule_next(&s, UTC(9999, 12, 31, 23, 59, 59), NULL, &got) &&
 		  got == UTC(9999, 12, 31, 23, 59, 59) + 1,
 		  "an interval at the end of year 9999 does not overflow");
+}
+
+/*
+ * Real zones from zoneinfo through libc, with the derived to_utc, against
+ * the model around each offset change of a year: a half-hour DST (Lord
+ * Howe), a southern one (Sydney), Europe's 01:00 UTC changes (London), and
+ * Samoa skipping 30 December 2011 altogether.
+ */
+static void
+test_zoneinfo_zones(void)
+{
+	static const struct
+	{
+		const char *zone;
+		int			year;
+	}			zones[] = {
+		{"Australia/Lord_Howe", 2026},
+		{"Australia/Sydney", 2026},
+		{"Europe/London", 2026},
+		{"Pacific/Apia", 2011},
+	};
+	static const char *const texts[] = {
+		"*/15 * * * *", "30 2 * * *", "0 2 * * *", "30 1 * * *", "@daily", "0 0 30 12 *",
+	};
+	size_t		z;
+
+	for (z = 0; z < sizeof(zones) / sizeof(zones[0]); z++)
+	{
+		char		path[128];
+		FILE	   *f;
+		int64_t		t;
+		int64_t		prev_off = INT64_MIN;
+		int			changes = 0;
+
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zones[z].zone);
+		if ((f = fopen(path, "rb")) == NULL)
+		{
+			check(true, "# SKIP no %s", path);
+			continue;
+		}
+		fclose(f);
+		setenv("TZ", zones[z].zone, 1);
+		tzset();
+		for (t = UTC(zones[z].year, 1, 1, 0, 0, 0);
+			 t < UTC(zones[z].year + 1, 1, 1, 0, 0, 0); t += 15 * 60)
+		{
+			sp_civil	c;
+			int64_t		off;
+			size_t		i;
+
+			libc_to_local(NULL, t, &c);
+			off = naive(&c) - t;
+			if (prev_off != INT64_MIN && off != prev_off)
+			{
+				changes++;
+				for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+					compare_with_model(texts[i], &tz_libc, zones[z].zone, t);
+			}
+			prev_off = off;
+		}
+		check(changes > 0, "%s changes offset in %d (%d times)",
+			  zones[z].zone, zones[z].year, changes);
+		if (strcmp(zones[z].zone, "Pacific/Apia") == 0)
+			next_is("0 0 30 12 *", &tz_libc, UTC(2011, 12, 29, 0, 0, 0),
+					UTC(2011, 12, 30, 10, 0, 0),
+					"Samoa skipped 30 December 2011: run at 31 December 00:00 +14");
+	}
 }
 
 /*
@@ -1201,11 +1311,13 @@ test_zoneinfo_cross_check(void)
 		}
 		compared++;
 	}
-	unsetenv("TZ");
-	tzset();
 	check(same && compared == 26280,
 		  "America/New_York from the rules equals zoneinfo, %d hours of 2025-2027", compared);
 	check(inverse, "America/New_York to_utc inverts to_local");
+
+	test_zoneinfo_zones();
+	unsetenv("TZ");
+	tzset();
 }
 
 int
