@@ -8,16 +8,11 @@
 
 EXTENSION = stockpipe
 MODULE_big = stockpipe
-OBJS = \
-	src/consumer.o \
-	src/contract.o \
-	src/decode_sql.o \
-	src/guc.o \
-	src/kafka.o \
-	src/shmem.o \
-	src/stockpipe.o \
-	src/writer.o
-DATA = $(wildcard sql/stockpipe--*.sql)
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# The extension script is made of one part per feature, in this order.
+SQL_PARTS = sql/ingest.sql sql/l30d.sql $(wildcard sql/scheduler.sql) $(wildcard sql/alerts.sql)
+DATA_built = stockpipe--1.0.sql
 PGFILEDESC = "stockpipe - real-time stock market pipeline inside PostgreSQL"
 
 SHLIB_LINK = -lrdkafka -lcjson -lm
@@ -44,6 +39,9 @@ PROG_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror
 PROGRAMS = bin/stockpipe-broker
 
 all: $(PROGRAMS) producer
+
+stockpipe--1.0.sql: $(SQL_PARTS)
+	cat $^ >$@
 
 producer:
 	$(MAKE) -C producer

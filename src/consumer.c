@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "access/xact.h"
-#include "commands/extension.h"
 #include "kafka.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -432,6 +431,8 @@ store_batch(int n)
 	sp_store_batch(&batch, &result);
 	commit_to_kafka(n);
 	release_batch_messages(n);
+	if (my_args.kind == SP_WORKER_DAILY && result.stored > 0)
+		sp_notify_bars_stored();
 	sp_worker_count_batch(result.stored + result.dead);
 	if (result.skipped > 0)
 		ereport(LOG,
@@ -506,45 +507,6 @@ reload_settings(void)
 	pfree(now);
 }
 
-/*
- * Before the extension exists there is nothing to write to: wait for it,
- * saying so once, instead of failing and being restarted over and over.
- */
-static void
-wait_for_extension(void)
-{
-	bool		logged = false;
-
-	for (;;)
-	{
-		bool		exists;
-
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-		StartTransactionCommand();
-		exists = OidIsValid(get_extension_oid("stockpipe", true));
-		CommitTransactionCommand();
-		if (exists)
-			return;
-		if (!logged)
-		{
-			ereport(LOG,
-					(errmsg("stockpipe %s consumer %d: waiting for CREATE EXTENSION stockpipe in database \"%s\"",
-							my_topic, my_args.index, sp_database)));
-			sp_worker_set_state("waiting for extension");
-			logged = true;
-		}
-		pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION stockpipe");
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-	}
-}
-
 void
 stockpipe_consumer_main(Datum arg)
 {
@@ -570,7 +532,7 @@ stockpipe_consumer_main(Datum arg)
 				 errmsg("could not create the stockpipe wake-up pipe: %m")));
 	before_shmem_exit(on_exit_destroy_client, (Datum) 0);
 
-	wait_for_extension();
+	sp_wait_for_extension(MyBgworkerEntry->bgw_name);
 	/* The topic GUC may have been reloaded while waiting. */
 	my_topic = my_args.kind == SP_WORKER_LIVE ? sp_live_topic : sp_daily_topic;
 

@@ -12,7 +12,10 @@
  */
 #include "stockpipe.h"
 
+#include <limits.h>
+
 #include "kafka.h"
+#include "pgtime.h"
 #include "utils/guc.h"
 
 char	   *sp_database = NULL;
@@ -26,6 +29,14 @@ int			sp_batch_size = 10000;
 int			sp_batch_max_wait_ms = 50;
 int			sp_max_message_bytes = 65536;
 int			sp_poll_interval_ms = 100;
+int			sp_job_history_retention_s = 30 * 86400;
+int			sp_live_retention_s = 90 * 86400;
+int			sp_l30d_debounce_ms = 10000;
+char	   *sp_smtp_url = NULL;
+char	   *sp_smtp_user = NULL;
+char	   *sp_smtp_password = NULL;
+char	   *sp_mail_from = NULL;
+char	   *sp_market_timezone = NULL;
 
 /*
  * Reject option lists librdkafka would refuse now, at SET or reload time,
@@ -93,6 +104,33 @@ check_topic(char **newval, void **extra, GucSource source)
 								"A-Z, a-z, 0-9, \".\", \"_\" and \"-\".", *newval);
 			return false;
 		}
+	}
+	return true;
+}
+
+/* A time zone PostgreSQL knows, e.g. America/New_York. */
+static bool
+check_timezone(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || pg_tzset(*newval) == NULL)
+	{
+		GUC_check_errdetail("\"%s\" is not a time zone PostgreSQL knows.",
+							*newval ? *newval : "");
+		GUC_check_errhint("Use an IANA name such as America/New_York (see pg_timezone_names).");
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_smtp_url(char **newval, void **extra, GucSource source)
+{
+	if (*newval && (*newval)[0] != '\0' &&
+		strncmp(*newval, "smtp://", 7) != 0 && strncmp(*newval, "smtps://", 8) != 0)
+	{
+		GUC_check_errdetail("\"%s\" is not an smtp:// or smtps:// URL.", *newval);
+		GUC_check_errhint("For example smtp://mail.example.com:587 (STARTTLS when offered) or smtps://mail.example.com:465.");
+		return false;
 	}
 	return true;
 }
@@ -199,6 +237,78 @@ sp_define_gucs(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.job_history_retention",
+							gettext_noop("How long finished job runs are kept in stockpipe.job_run."),
+							NULL,
+							&sp_job_history_retention_s,
+							30 * 86400, 3600, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.live_retention",
+							gettext_noop("Age after which live_stock partitions are dropped by the upkeep job."),
+							NULL,
+							&sp_live_retention_s,
+							90 * 86400, 86400, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.l30d_debounce",
+							gettext_noop("Quiet time after new daily bars before the L30D summary is refreshed."),
+							NULL,
+							&sp_l30d_debounce_ms,
+							10000, 0, 3600000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.smtp_url",
+							   gettext_noop("SMTP server for alert e-mails, smtp://host:port or smtps://host:port."),
+							   gettext_noop("Empty: alert e-mails wait in stockpipe.alert_event."),
+							   &sp_smtp_url,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   check_smtp_url, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.smtp_user",
+							   gettext_noop("SMTP user name; empty for no authentication."),
+							   NULL,
+							   &sp_smtp_user,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.smtp_password",
+							   gettext_noop("SMTP password."),
+							   NULL,
+							   &sp_smtp_password,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.mail_from",
+							   gettext_noop("Sender address of alert e-mails."),
+							   NULL,
+							   &sp_mail_from,
+							   "stockpipe@localhost",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.market_timezone",
+							   gettext_noop("Time zone in which alert e-mails show times."),
+							   NULL,
+							   &sp_market_timezone,
+							   "America/New_York",
+							   PGC_SIGHUP,
+							   0,
+							   check_timezone, NULL, NULL);
 
 	MarkGUCPrefixReserved("stockpipe");
 }

@@ -52,6 +52,7 @@ sp_shmem_startup(void)
 	{
 		memset(sp_state, 0, sizeof(SpSharedState));
 		sp_state->lock = &(GetNamedLWLockTranche("stockpipe"))->lock;
+		pg_atomic_init_u64(&sp_state->bars_version, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -242,10 +243,57 @@ sp_partition_set_watermark(const char *topic, int32 partition, int64 high)
 	LWLockRelease(sp_state->lock);
 }
 
+/*
+ * The daily consumer calls this after committing bars, so that the scheduler
+ * can refresh the L30D summary once the day's bars have arrived.
+ */
+void
+sp_notify_bars_stored(void)
+{
+	Latch	   *latch;
+
+	if (sp_state == NULL)
+		return;
+	pg_atomic_fetch_add_u64(&sp_state->bars_version, 1);
+	LWLockAcquire(sp_state->lock, LW_SHARED);
+	latch = sp_state->scheduler_latch;
+	if (latch)
+		SetLatch(latch);
+	LWLockRelease(sp_state->lock);
+}
+
+uint64
+sp_bars_version(void)
+{
+	check_state();
+	return pg_atomic_read_u64(&sp_state->bars_version);
+}
+
+/* The scheduler registers its latch (NULL when it exits). */
+void
+sp_set_scheduler_latch(Latch *latch)
+{
+	check_state();
+	LWLockAcquire(sp_state->lock, LW_EXCLUSIVE);
+	sp_state->scheduler_latch = latch;
+	LWLockRelease(sp_state->lock);
+}
+
 static const char *
 kind_name(SpWorkerKind kind)
 {
-	return kind == SP_WORKER_LIVE ? "live" : kind == SP_WORKER_DAILY ? "daily" : "?";
+	switch (kind)
+	{
+		case SP_WORKER_LIVE:
+			return "live";
+		case SP_WORKER_DAILY:
+			return "daily";
+		case SP_WORKER_SCHEDULER:
+			return "scheduler";
+		case SP_WORKER_MAILER:
+			return "mailer";
+	}
+	return "?";
 }
 
 static Datum

@@ -12,6 +12,8 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "port/atomics.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 
 /* Limits of the shared-memory state. */
@@ -26,7 +28,9 @@
 typedef enum SpWorkerKind
 {
 	SP_WORKER_LIVE = 1,
-	SP_WORKER_DAILY = 2
+	SP_WORKER_DAILY = 2,
+	SP_WORKER_SCHEDULER = 3,
+	SP_WORKER_MAILER = 4
 } SpWorkerKind;
 
 typedef struct SpWorkerArgs
@@ -47,6 +51,14 @@ extern int	sp_batch_size;
 extern int	sp_batch_max_wait_ms;
 extern int	sp_max_message_bytes;
 extern int	sp_poll_interval_ms;
+extern int	sp_job_history_retention_s;
+extern int	sp_live_retention_s;
+extern int	sp_l30d_debounce_ms;
+extern char *sp_smtp_url;
+extern char *sp_smtp_user;
+extern char *sp_smtp_password;
+extern char *sp_mail_from;
+extern char *sp_market_timezone;
 
 extern void sp_define_gucs(void);
 
@@ -76,6 +88,8 @@ typedef struct SpPartitionSlot
 typedef struct SpSharedState
 {
 	LWLock	   *lock;
+	pg_atomic_uint64 bars_version;	/* bumped after each stored batch of bars */
+	Latch	   *scheduler_latch;	/* set to wake the scheduler; NULL if none */
 	SpWorkerSlot workers[SP_MAX_WORKERS];
 	SpPartitionSlot partitions[SP_MAX_PARTITIONS];
 } SpSharedState;
@@ -88,6 +102,12 @@ extern void sp_worker_count_batch(int64 messages);
 extern void sp_partitions_set(const char *topic, const int32 *partitions, int n);
 extern void sp_partition_set_watermark(const char *topic, int32 partition,
 									   int64 high);
+extern void sp_notify_bars_stored(void);
+extern uint64 sp_bars_version(void);
+extern void sp_set_scheduler_latch(Latch *latch);
+
+/* common to all workers (worker.c) */
+extern void sp_wait_for_extension(const char *worker_name);
 
 /* consumer worker (consumer.c) */
 extern PGDLLEXPORT void stockpipe_consumer_main(Datum arg);

@@ -1,0 +1,194 @@
+-- stockpipe--1.0.sql, part 1: ingestion.  The extension script is made by
+-- concatenating the parts in sql/ in the order SQL_PARTS of the Makefile gives.
+
+\echo Use "CREATE EXTENSION stockpipe" to load this file. \quit
+
+--
+-- Ingested data.  The names live_stock and historical_stock_data are fixed:
+-- Power BI reports and users' queries depend on them.
+--
+
+-- One row per (symbol, ts).  Partitioned by UTC day on ts so that retention
+-- is a partition drop and time-range queries prune partitions; partitions
+-- are created on demand by ensure_live_partitions().
+CREATE TABLE live_stock (
+	symbol		text NOT NULL,
+	ts			timestamptz NOT NULL,
+	price		double precision NOT NULL,
+	volume		bigint,
+	open		double precision,
+	high		double precision,
+	low			double precision,
+	prev_close	double precision,
+	currency	text,
+	source		text,
+	PRIMARY KEY (symbol, ts)
+) PARTITION BY RANGE (ts);
+COMMENT ON TABLE live_stock IS
+	'Live quotes from Kafka topic stockpipe.live_topic; one row per (symbol, ts), the first one wins';
+
+-- One row per (symbol, trade_date); a later bar for the same day replaces it.
+CREATE TABLE historical_stock_data (
+	symbol		text NOT NULL,
+	trade_date	date NOT NULL,
+	open		double precision,
+	high		double precision,
+	low			double precision,
+	close		double precision NOT NULL,
+	adj_close	double precision,
+	volume		bigint,
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (symbol, trade_date)
+);
+COMMENT ON TABLE historical_stock_data IS
+	'Daily bars from Kafka topic stockpipe.daily_topic; upserted on (symbol, trade_date)';
+
+--
+-- Exactly-once bookkeeping.  A batch's rows, its dead letters and the new
+-- next_offset of every partition it covers commit in one transaction; on
+-- assignment the consumers resume from here, not from Kafka's offsets.
+--
+CREATE TABLE kafka_offsets (
+	topic			text NOT NULL,
+	partition		integer NOT NULL CHECK (partition >= 0),
+	next_offset		bigint NOT NULL CHECK (next_offset >= 0),
+	messages		bigint NOT NULL DEFAULT 0,
+	rows_stored		bigint NOT NULL DEFAULT 0,
+	dead_letters	bigint NOT NULL DEFAULT 0,
+	last_message_at	timestamptz,
+	updated_at		timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (topic, partition)
+);
+COMMENT ON TABLE kafka_offsets IS
+	'Next Kafka offset to read per (topic, partition), committed with the rows it covers';
+
+-- Every message that could not be stored, with the reason.  The payload is
+-- kept as raw bytes: it may not even be valid UTF-8.
+CREATE TABLE dead_letter (
+	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	topic		text NOT NULL,
+	partition	integer NOT NULL,
+	kafka_offset bigint NOT NULL,
+	key			bytea,
+	payload		bytea,
+	error		text NOT NULL,
+	received_at	timestamptz NOT NULL DEFAULT now(),
+	UNIQUE (topic, partition, kafka_offset)
+);
+COMMENT ON TABLE dead_letter IS
+	'Kafka messages that broke the message contract; payload is the raw bytes';
+
+-- pg_dump keeps these tables' rows (they are extension members).
+SELECT pg_catalog.pg_extension_config_dump('live_stock', '');
+SELECT pg_catalog.pg_extension_config_dump('historical_stock_data', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka_offsets', '');
+SELECT pg_catalog.pg_extension_config_dump('dead_letter', '');
+SELECT pg_catalog.pg_extension_config_dump('dead_letter_id_seq', '');
+
+--
+-- Partitions of live_stock: one per UTC day, named live_stock_pYYYYMMDD.
+--
+CREATE FUNCTION ensure_live_partitions(days date[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d		date;
+	created	integer := 0;
+	part	text;
+BEGIN
+	-- Consumers of several workers may race for the same new day.
+	PERFORM pg_advisory_xact_lock('stockpipe.live_stock'::regclass::oid::bigint);
+	FOREACH d IN ARRAY days LOOP
+		CONTINUE WHEN d IS NULL;
+		part := 'live_stock_p' || to_char(d, 'YYYYMMDD');
+		CONTINUE WHEN to_regclass(format('stockpipe.%I', part)) IS NOT NULL;
+		EXECUTE format(
+			'CREATE TABLE stockpipe.%I PARTITION OF stockpipe.live_stock'
+			' FOR VALUES FROM (%L) TO (%L)',
+			part,
+			(d::timestamp AT TIME ZONE 'UTC'),
+			((d + 1)::timestamp AT TIME ZONE 'UTC'));
+		created := created + 1;
+	END LOOP;
+	RETURN created;
+END;
+$$;
+COMMENT ON FUNCTION ensure_live_partitions(date[]) IS
+	'Create the live_stock partitions of the given UTC days that do not exist yet';
+REVOKE ALL ON FUNCTION ensure_live_partitions(date[]) FROM PUBLIC;
+
+--
+-- The message contract, callable from SQL: the very decoder the workers use.
+--
+CREATE FUNCTION decode_quote(payload bytea)
+RETURNS live_stock
+LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_decode_quote';
+COMMENT ON FUNCTION decode_quote(bytea) IS
+	'Decode a stock_live message as the consumer does; raises the error a bad message gets';
+
+CREATE FUNCTION decode_bar(payload bytea)
+RETURNS historical_stock_data
+LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_decode_bar';
+COMMENT ON FUNCTION decode_bar(bytea) IS
+	'Decode a stock_daily message as the consumer does; raises the error a bad message gets';
+
+CREATE FUNCTION message_error(topic text, payload bytea)
+RETURNS text
+LANGUAGE c STRICT STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_message_error';
+COMMENT ON FUNCTION message_error(text, bytea) IS
+	'NULL if the consumer would store this message of this topic, else the dead-letter error text';
+
+--
+-- Monitoring.
+--
+CREATE FUNCTION worker_info(
+	OUT pid integer,
+	OUT kind text,
+	OUT worker_index integer,
+	OUT state text,
+	OUT started_at timestamptz,
+	OUT assigned_partitions integer,
+	OUT messages bigint,
+	OUT batches bigint,
+	OUT last_batch_at timestamptz,
+	OUT last_error text,
+	OUT last_error_at timestamptz)
+RETURNS SETOF record
+LANGUAGE c STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'stockpipe_worker_info';
+
+CREATE FUNCTION partition_info(
+	OUT topic text,
+	OUT partition integer,
+	OUT owner_pid integer,
+	OUT high_watermark bigint)
+RETURNS SETOF record
+LANGUAGE c STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'stockpipe_partition_info';
+
+CREATE VIEW workers AS
+	SELECT * FROM worker_info();
+COMMENT ON VIEW workers IS
+	'stockpipe background workers: state, throughput and the last error';
+
+CREATE VIEW consumer_status AS
+	SELECT coalesce(o.topic, p.topic) AS topic,
+		   coalesce(o.partition, p.partition) AS partition,
+		   o.next_offset,
+		   p.high_watermark,
+		   greatest(p.high_watermark - coalesce(o.next_offset, 0), 0) AS lag,
+		   coalesce(o.rows_stored, 0) AS rows_stored,
+		   coalesce(o.dead_letters, 0) AS dead_letters,
+		   o.last_message_at,
+		   o.updated_at,
+		   p.owner_pid
+	  FROM kafka_offsets o
+	  FULL JOIN partition_info() p
+		ON p.topic = o.topic AND p.partition = o.partition;
+COMMENT ON VIEW consumer_status IS
+	'Per Kafka (topic, partition): stored next offset, high watermark, lag, rows and dead letters, owner worker';
