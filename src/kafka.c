@@ -112,7 +112,12 @@ sp_kafka_consumer_conf(const char *client_id, char *errbuf, size_t errlen)
 		{"heartbeat.interval.ms", "500"},
 		{"topic.metadata.refresh.interval.ms", "10000"},
 		{"reconnect.backoff.max.ms", "2000"},
-		{"fetch.wait.max.ms", "100"},
+		/*
+		 * A real broker answers a fetch as soon as data arrives; the mock
+		 * broker of development and tests answers only when this expires, so
+		 * keep it short: quotes are latency-sensitive.
+		 */
+		{"fetch.wait.max.ms", "10"},
 		{"log.connection.close", "false"},
 	};
 

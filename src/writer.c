@@ -10,9 +10,10 @@
  * broker or the server, a message is thus stored once: either the whole
  * transaction committed, and its offsets say so, or none of it did.
  *
- * Rows go in with one prepared statement per table whose parameters are
- * arrays (INSERT ... SELECT FROM unnest(...)): one executor start per batch
- * instead of one per row.
+ * Quotes go in through COPY's machinery (bulk.c); bars, dead letters and
+ * quotes that repeat a stored (symbol, ts) go in with one prepared statement
+ * per table whose parameters are arrays (INSERT ... SELECT FROM unnest(...)):
+ * one executor start per batch instead of one per row.
  *
  *-------------------------------------------------------------------------
  */
@@ -607,8 +608,16 @@ sp_store_batch(const SpBatch *batch, SpBatchResult *result)
 		}
 	}
 
+	/* COPY is fastest; a duplicate (symbol, ts) falls back to ON CONFLICT */
 	if (nrows > 0 && batch->kind == SP_WORKER_LIVE)
-		insert_quotes(batch, rows, nrows);
+	{
+		if (!sp_copy_quotes(batch, rows, nrows))
+		{
+			ereport(DEBUG1,
+					(errmsg("stockpipe: batch has a quote already stored; inserting it with ON CONFLICT DO NOTHING")));
+			insert_quotes(batch, rows, nrows);
+		}
+	}
 	else if (nrows > 0)
 		upsert_bars(batch, rows, nrows);
 	if (ndead > 0)

@@ -54,6 +54,7 @@ extern DateADT sp_unix_days_to_date(int32 days);
 
 extern void sp_ensure_partitions(const SpBatch *batch);
 extern void sp_store_batch(const SpBatch *batch, SpBatchResult *result);
+extern bool sp_copy_quotes(const SpBatch *batch, const int *rows, int n);
 extern void sp_load_offsets(const char *topic, const int32 *partitions,
 							int64 *offsets, int n);
 

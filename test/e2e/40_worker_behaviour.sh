@@ -47,20 +47,31 @@ check "NOTIFY stockpipe_live carries the symbol" wait_for 20 "notification" \
 	grep -q 'Asynchronous notification "stockpipe_live" with payload "AAPL"' "$E2E_DIR/listen.out"
 kill "$listener" 2>/dev/null
 
-# 3. Resume from the table: rewind the stored offsets and empty the table;
+# 3. A quote repeating a stored (symbol, ts) keeps the first row.
+printf 'AAPL\t{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":999}\nAAPL\t{"symbol":"AAPL","ts":"2026-11-27T19:30:05Z","price":190}\n' |
+	produce stock_live
+wait_for 20 "3 live messages" query_is \
+	"SELECT sum(next_offset) FROM stockpipe.kafka_offsets WHERE topic = 'stock_live'" 3
+check_eq "a duplicate (symbol, ts) keeps the first row" "189.23 190" \
+	"$(q "SELECT string_agg(price::text, ' ' ORDER BY ts) FROM stockpipe.live_stock WHERE symbol = 'AAPL'")"
+
+# 4. Resume from the table: rewind the stored offsets and empty the table;
 # after a restart the rows come back although Kafka's committed offsets are
-# past them.
+# past them (all four in one batch with a duplicate inside: COPY falls back to
+# INSERT ... ON CONFLICT).
 printf 'MSFT\t{"symbol":"MSFT","ts":"2026-11-27T19:30:02Z","price":400}\n' | produce stock_live
-wait_for 20 "2 rows" query_is "SELECT count(*) FROM stockpipe.live_stock" 2
+wait_for 20 "3 rows" query_is "SELECT count(*) FROM stockpipe.live_stock" 3
 sp_pg_stop fast
 sp_pg_start
 sp_psql -c "DELETE FROM stockpipe.live_stock; UPDATE stockpipe.kafka_offsets SET next_offset = 0 WHERE topic = 'stock_live'"
 sp_pg_stop fast
 sp_pg_start
 check "after a restart the workers resume from stockpipe.kafka_offsets" wait_for 30 "rows back" \
-	query_is "SELECT count(*) FROM stockpipe.live_stock" 2
+	query_is "SELECT count(*) FROM stockpipe.live_stock" 3
+check_eq "the replayed duplicate still keeps the first row" "189.23 190" \
+	"$(q "SELECT string_agg(price::text, ' ' ORDER BY ts) FROM stockpipe.live_stock WHERE symbol = 'AAPL'")"
 
-# 4. SIGHUP: a new topic setting is followed without a restart.
+# 5. SIGHUP: a new topic setting is followed without a restart.
 live_pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'stockpipe live consumer 0'")
 sp_psql -c "ALTER SYSTEM SET stockpipe.live_topic = 'stock_live_b'" -c "SELECT pg_reload_conf()"
 printf 'NVDA\t{"symbol":"NVDA","ts":"2026-11-27T19:30:03Z","price":150}\n' |
@@ -71,7 +82,7 @@ check "after pg_reload_conf the worker consumes the new topic" wait_for 30 "row 
 check_eq "same worker process after the reload" "$live_pid" \
 	"$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'stockpipe live consumer 0'")"
 
-# 5. A topic that does not exist: a warning and last_error, no crash.
+# 6. A topic that does not exist: a warning and last_error, no crash.
 sp_psql -c "ALTER SYSTEM SET stockpipe.live_topic = 'no_such_topic'" -c "SELECT pg_reload_conf()"
 check "a missing topic is reported in stockpipe.workers" wait_for 30 "last_error mentions topic" query_is \
 	"SELECT count(*) FROM stockpipe.workers WHERE kind = 'live' AND last_error ILIKE '%no_such_topic%'" 1
