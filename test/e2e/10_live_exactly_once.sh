@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 100,000 live quotes through kcat → stockpipe-broker → two consumer workers,
 # 1% of them malformed in 13 ways.  While they flow, one consumer worker is
-# killed with SIGKILL and PostgreSQL is restarted in immediate mode.  In the
+# killed with SIGKILL, PostgreSQL is restarted in immediate mode, then in fast
+# mode (SIGTERM to the workers).  In the
 # end every message must be a row or a dead letter exactly once.
 . "$(dirname "$0")/common.sh"
 
@@ -32,6 +33,12 @@ sp_log "killed consumer worker $victim at $(rows) rows"
 wait_for 90 "50,000 rows" rows_at_least 50000
 sp_log "immediate restart at $(rows) rows"
 sp_pg_stop immediate
+sp_pg_start
+
+# SIGTERM (fast shutdown) mid-stream: the batch in flight commits whole or not at all.
+wait_for 90 "75,000 rows" rows_at_least 75000
+sp_log "fast restart (SIGTERM to the workers) at $(rows) rows"
+sp_pg_stop fast
 sp_pg_start
 
 wait "$feeder"
