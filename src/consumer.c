@@ -67,6 +67,11 @@ static bool kafka_problem_pending = false;
 static TimestampTz last_warning_at = 0;
 static int	suppressed_warnings = 0;
 
+/* Partitions assigned to this worker, for the watermark refresh. */
+static int32 *assigned = NULL;
+static int	nassigned = 0;
+static TimestampTz watermarks_at = 0;
+
 /* The batch being collected. */
 static SpMessage *batch_msgs = NULL;
 static rd_kafka_message_t **batch_rkm = NULL;
@@ -154,7 +159,10 @@ rebalance_cb(rd_kafka_t *client, rd_kafka_resp_err_t err,
 	else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && cooperative)
 		rd_kafka_incremental_unassign(client, partitions);
 	else
+	{
 		rd_kafka_assign(client, NULL);
+		nassigned = 0;
+	}
 	assignment_changed = true;
 }
 
@@ -238,6 +246,7 @@ destroy_client(void)
 						my_topic, my_args.index, SP_CLOSE_WAIT_MS)));
 	rk = NULL;
 	assignment_changed = true;
+	nassigned = 0;
 	sp_partitions_set(my_topic, NULL, 0);
 }
 
@@ -337,6 +346,12 @@ apply_pending_assignment(void)
 		note_kafka_problem("cannot assign partitions: %s", rd_kafka_err2str(err));
 
 	sp_partitions_set(my_topic, ids, list->cnt);
+	if (assigned)
+		pfree(assigned);
+	assigned = MemoryContextAlloc(TopMemoryContext, sizeof(int32) * Max(list->cnt, 1));
+	memcpy(assigned, ids, sizeof(int32) * list->cnt);
+	nassigned = list->cnt;
+	watermarks_at = 0;
 	ereport(LOG,
 			(errmsg("stockpipe %s consumer %d: assigned %d partition(s) of \"%s\"",
 					my_topic, my_args.index, list->cnt, my_topic)));
@@ -418,6 +433,31 @@ commit_to_kafka(int n)
 			sp_partition_set_watermark(my_topic, offsets->elems[i].partition, high);
 	}
 	rd_kafka_topic_partition_list_destroy(offsets);
+}
+
+/*
+ * Publish the high watermarks of all assigned partitions, about once a
+ * second, so that consumer_status shows the lag of idle partitions too.
+ * librdkafka caches them from fetch responses: no network round trip.
+ */
+static void
+refresh_watermarks(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			i;
+
+	if (rk == NULL || !TimestampDifferenceExceeds(watermarks_at, now, 1000))
+		return;
+	watermarks_at = now;
+	for (i = 0; i < nassigned; i++)
+	{
+		int64		low;
+		int64		high;
+
+		if (rd_kafka_get_watermark_offsets(rk, my_topic, assigned[i], &low, &high) ==
+			RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
+			sp_partition_set_watermark(my_topic, assigned[i], high);
+	}
 }
 
 static void
@@ -577,6 +617,7 @@ stockpipe_consumer_main(Datum arg)
 		if (assignment_changed || pending_assign)
 			continue;
 
+		refresh_watermarks();
 		pgstat_report_activity(STATE_IDLE, NULL);
 		wait_for_work(sp_poll_interval_ms);
 	}

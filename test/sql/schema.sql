@@ -35,7 +35,8 @@ SELECT attname FROM pg_attribute
 DO $$
 BEGIN
   FOR i IN 1..100 LOOP
-    EXIT WHEN (SELECT count(*) FROM stockpipe.workers WHERE state = 'waiting for extension') = 3;
+    EXIT WHEN (SELECT count(*) FILTER (WHERE state = 'waiting for extension') = count(*)
+                  AND count(*) >= 3 FROM stockpipe.workers);
     PERFORM pg_sleep(0.1);
   END LOOP;
 END $$;
