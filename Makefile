@@ -15,7 +15,7 @@ SQL_PARTS = sql/ingest.sql sql/l30d.sql $(wildcard sql/scheduler.sql) $(wildcard
 DATA_built = stockpipe--1.0.sql
 PGFILEDESC = "stockpipe - real-time stock market pipeline inside PostgreSQL"
 
-SHLIB_LINK = -lrdkafka -lcjson -lm
+SHLIB_LINK = -lrdkafka -lcjson -lcurl -lm
 PG_CPPFLAGS = -I$(srcdir)/src
 # PostgreSQL's headers are not -Wextra clean about unused parameters.
 PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare

@@ -177,7 +177,7 @@ sp_copy_quotes(const SpBatch *batch, const int *rows, int n)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	bool		duplicate = false;
+	volatile bool duplicate = false;
 
 	copy_buf = makeStringInfo();
 	copy_pos = 0;

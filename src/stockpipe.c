@@ -39,6 +39,44 @@ register_consumer(SpWorkerKind kind, int index)
 	RegisterBackgroundWorker(&worker);
 }
 
+/* The scheduler: starts the runs of stockpipe.job (scheduler.c). */
+static void
+register_scheduler(void)
+{
+	BackgroundWorker worker;
+	SpWorkerArgs args = {.kind = SP_WORKER_SCHEDULER,.index = 0};
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = SP_RESTART_SECONDS;
+	strlcpy(worker.bgw_library_name, "stockpipe", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "stockpipe_scheduler_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "stockpipe scheduler", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "stockpipe scheduler", BGW_MAXLEN);
+	memcpy(worker.bgw_extra, &args, sizeof(args));
+	RegisterBackgroundWorker(&worker);
+}
+
+/* The mailer: sends the alert e-mails of stockpipe.alert_event (mailer.c). */
+static void
+register_mailer(void)
+{
+	BackgroundWorker worker;
+	SpWorkerArgs args = {.kind = SP_WORKER_MAILER,.index = 0};
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = SP_RESTART_SECONDS;
+	strlcpy(worker.bgw_library_name, "stockpipe", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "stockpipe_mailer_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "stockpipe mailer", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "stockpipe mailer", BGW_MAXLEN);
+	memcpy(worker.bgw_extra, &args, sizeof(args));
+	RegisterBackgroundWorker(&worker);
+}
+
 void
 _PG_init(void)
 {
@@ -54,4 +92,6 @@ _PG_init(void)
 	for (i = 0; i < sp_consumer_workers; i++)
 		register_consumer(SP_WORKER_LIVE, i);
 	register_consumer(SP_WORKER_DAILY, 0);
+	register_scheduler();
+	register_mailer();
 }

@@ -36,7 +36,7 @@ DO $$
 BEGIN
   FOR i IN 1..100 LOOP
     EXIT WHEN (SELECT count(*) FILTER (WHERE state = 'waiting for extension') = count(*)
-                  AND count(*) >= 3 FROM stockpipe.workers);
+                  AND count(*) = 5 FROM stockpipe.workers);
     PERFORM pg_sleep(0.1);
   END LOOP;
 END $$;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build and run the unit tests (contract_test, schedule_test) twice: as built
+# Build and run the unit tests (contract_test, schedule_test, mail_test) twice: as built
 # normally, then with AddressSanitizer and UBSan.  Where the sanitizer runtime
 # is missing, the second run is the normal binary under valgrind instead (if
 # installed).
@@ -28,6 +28,13 @@ fi
 echo "# schedule_test"
 ./schedule_test || status=1
 
+if ! make -s mail_test >&2; then
+	echo "run.sh: building mail_test failed" >&2
+	exit 1
+fi
+echo "# mail_test"
+./mail_test || status=1
+
 # Can this compiler build and run a sanitized program at all?
 probe_dir=$(mktemp -d) || exit 2
 trap 'rm -rf "$probe_dir"' EXIT
@@ -46,6 +53,12 @@ if "$CC" -fsanitize=address,undefined -o "$probe_dir/probe" "$probe_dir/probe.c"
 	fi
 	echo "# schedule_test under AddressSanitizer and UBSan"
 	make -s schedule-asan || status=1
+	if ! make -s mail_asan_test >&2; then
+		echo "run.sh: building mail_asan_test failed" >&2
+		exit 1
+	fi
+	echo "# mail_test under AddressSanitizer and UBSan"
+	make -s mail-asan || status=1
 elif command -v valgrind >/dev/null 2>&1; then
 	echo "# contract_test under valgrind (no sanitizer runtime)"
 	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
@@ -53,6 +66,9 @@ elif command -v valgrind >/dev/null 2>&1; then
 	echo "# schedule_test under valgrind (no sanitizer runtime)"
 	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
 		./schedule_test || status=1
+	echo "# mail_test under valgrind (no sanitizer runtime)"
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
+		./mail_test || status=1
 else
 	echo "run.sh: neither a sanitizer runtime nor valgrind: memory checks skipped" >&2
 fi

@@ -1,0 +1,389 @@
+--
+-- stockpipe--1.0.sql, part 4: price alerts (issue 4; docs/scheduler-design.md).
+-- Rules say when to e-mail whom; check_alerts(), run every 5 seconds by the
+-- built-in job alert_check, writes one alert_event row per firing; the
+-- mailer worker (src/mailer.c) sends those rows (the outbox) over SMTP.
+--
+-- Choices:
+--   * Conditions price_above / price_below compare the latest quote's price
+--     with threshold (strictly greater / less); change_pct_above /
+--     change_pct_below compare 100 * (price - prev_close) / prev_close with
+--     threshold (in percent: -2 means "down more than 2 %"), prev_close from
+--     the quote, else the last daily close before the quote's date in
+--     stockpipe.market_timezone; above_l30d_high / below_l30d_low compare
+--     the price with the newest l30d_summary row of the symbol (highest_high,
+--     else max_close / lowest_low, else min_close).  The two l30d conditions
+--     take no threshold: it must be NULL.  Price thresholds must be > 0.
+--   * Edges: a rule fires when its condition holds and it is armed; it is
+--     then disarmed until the condition is false again (re-armed).  A firing
+--     within cooldown of last_fired_at only disarms, without an event.  A new
+--     (or re-enabled) rule whose condition already holds fires at the first
+--     check.  A condition that cannot be evaluated (no prev_close, no L30D
+--     row) leaves the rule as it is.
+--   * A rule is evaluated only when its symbol has a quote newer than the
+--     one it last saw (last_quote_ts): checking twice against the same quote
+--     changes nothing, and rules whose symbol got no new quote are not even
+--     written, so a check every 5 s does not bloat alert_rule.
+--   * Symbols must match the message contract (upper case, ^[A-Z0-9.^=-]{1,20}$):
+--     'aapl' is an error, not silently 'AAPL'.
+--   * E-mail addresses are checked strictly (email_problem()), by set_alert()
+--     and by CHECK constraints of alert_rule and alert_event, so no address
+--     written by any path can carry CR/LF or a second recipient into a header.
+--   * drop_alert() of an unknown (or another role's) rule returns false;
+--     enable_alert() of one is an error (42704).
+--
+
+--
+-- Why an e-mail address is refused, or NULL if it is fine: one address,
+-- ASCII, no white space, CR/LF, commas, angle brackets or quotes, at most
+-- 254 characters, local part of dot-atoms (at most 64 characters), domain
+-- of DNS labels with at least one dot, or "localhost".
+--
+CREATE FUNCTION email_problem(email text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT CASE
+	WHEN email ~ '[\r\n]' THEN 'it contains a line break (CR or LF)'
+	WHEN email ~ '[<>]' THEN 'it contains an angle bracket; give the bare address, without a display name'
+	WHEN email ~ ',' THEN 'it contains a comma; give one address'
+	WHEN email ~ '[[:space:]]' THEN 'it contains white space'
+	WHEN email ~ '["''`]' THEN 'it contains a quote'
+	WHEN email ~ '[^!-~]' THEN 'it contains a character other than printable ASCII'
+	WHEN octet_length(email) > 254 THEN 'it is longer than 254 characters'
+	WHEN email !~ '^[^@]+@[^@]+$' THEN 'it must contain exactly one "@" with text on both sides'
+	WHEN octet_length(split_part(email, '@', 1)) > 64 THEN 'its local part is longer than 64 characters'
+	WHEN split_part(email, '@', 1) !~ '^[A-Za-z0-9!#$%&*+/=?^_{|}~-]+(\.[A-Za-z0-9!#$%&*+/=?^_{|}~-]+)*$'
+		THEN 'its local part (before "@") has a character not allowed, or a misplaced dot'
+	WHEN lower(split_part(email, '@', 2)) = 'localhost' THEN NULL
+	WHEN split_part(email, '@', 2) !~ '^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$'
+		THEN 'its domain (after "@") must be DNS labels separated by dots, such as example.com'
+END
+$$;
+COMMENT ON FUNCTION email_problem(text) IS
+	'Why stockpipe refuses an e-mail address, or NULL if it accepts it';
+
+CREATE TABLE alert_rule (
+	ruleid			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	owner			name NOT NULL DEFAULT current_user,
+	symbol			text NOT NULL CHECK (symbol ~ '^[A-Z0-9.^=-]{1,20}$'),
+	condition		text NOT NULL CHECK (condition IN ('price_above', 'price_below', 'change_pct_above',
+													   'change_pct_below', 'above_l30d_high', 'below_l30d_low')),
+	threshold		double precision,
+	email			text NOT NULL CHECK (stockpipe.email_problem(email) IS NULL),
+	cooldown		interval NOT NULL DEFAULT '15 minutes' CHECK (cooldown >= interval '0'),
+	enabled			boolean NOT NULL DEFAULT true,
+	armed			boolean NOT NULL DEFAULT true,
+	last_fired_at	timestamptz,
+	last_checked_at	timestamptz,
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	last_quote_ts	timestamptz,
+	last_price		double precision,
+	CONSTRAINT alert_rule_threshold_check CHECK (
+		CASE WHEN condition IN ('above_l30d_high', 'below_l30d_low') THEN threshold IS NULL
+			 ELSE coalesce(threshold > '-Infinity' AND threshold < 'Infinity', false) END)
+);
+COMMENT ON TABLE alert_rule IS
+	'Alert rules: e-mail email when condition holds for symbol; fires on the edge, re-arms when false';
+COMMENT ON COLUMN alert_rule.armed IS
+	'false while the condition holds (after a firing, or a disarm within cooldown)';
+COMMENT ON COLUMN alert_rule.last_checked_at IS
+	'When the rule was last evaluated against a new quote';
+COMMENT ON COLUMN alert_rule.last_quote_ts IS
+	'ts of the quote the rule was last evaluated against';
+COMMENT ON COLUMN alert_rule.last_price IS
+	'price of the quote the rule was last evaluated against';
+
+-- The e-mail outbox.
+CREATE TABLE alert_event (
+	eventid			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	ruleid			bigint REFERENCES alert_rule ON DELETE SET NULL,
+	owner			name NOT NULL,
+	symbol			text NOT NULL,
+	condition		text NOT NULL,
+	threshold		double precision,
+	email			text NOT NULL CHECK (stockpipe.email_problem(email) IS NULL),
+	price			double precision NOT NULL,
+	quote_ts		timestamptz NOT NULL,
+	prev_close		double precision,
+	change_pct		double precision,
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	status			text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+	attempts		integer NOT NULL DEFAULT 0,
+	next_attempt_at	timestamptz NOT NULL DEFAULT now(),
+	last_error		text,
+	sent_at			timestamptz
+);
+COMMENT ON TABLE alert_event IS
+	'One row per alert firing: the e-mail outbox the mailer sends from';
+-- The mailer's queue.
+CREATE INDEX alert_event_pending_idx ON alert_event (next_attempt_at) WHERE status = 'pending';
+-- A rule's events, and ON DELETE SET NULL when a rule is dropped.
+CREATE INDEX alert_event_ruleid_idx ON alert_event (ruleid);
+
+ALTER TABLE alert_rule ENABLE ROW LEVEL SECURITY;
+CREATE POLICY alert_rule_owner ON alert_rule
+	USING (owner = current_user)
+	WITH CHECK (owner = current_user);
+
+ALTER TABLE alert_event ENABLE ROW LEVEL SECURITY;
+CREATE POLICY alert_event_owner ON alert_event
+	USING (owner = current_user)
+	WITH CHECK (owner = current_user);
+
+SELECT pg_catalog.pg_extension_config_dump('alert_rule', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_rule_ruleid_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_event', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_event_eventid_seq', '');
+
+--
+-- The SQL API (SECURITY INVOKER, within row-level security).
+--
+CREATE FUNCTION set_alert(symbol text, condition text, threshold double precision, email text,
+						  cooldown interval DEFAULT '15 minutes')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	problem	text;
+	id		bigint;
+BEGIN
+	IF $1 IS NULL OR $1 !~ '^[A-Z0-9.^=-]{1,20}$' THEN
+		RAISE EXCEPTION 'invalid symbol "%"', coalesce($1, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A symbol has 1 to 20 characters among A-Z, 0-9, ".", "-", "^" and "=".',
+				  HINT = 'Write it as the quotes do, in upper case: ''AAPL'', ''BRK-B'', ''^GSPC'', ''EURUSD=X''.';
+	END IF;
+	IF $2 IS NULL OR $2 NOT IN ('price_above', 'price_below', 'change_pct_above',
+								'change_pct_below', 'above_l30d_high', 'below_l30d_low') THEN
+		RAISE EXCEPTION 'invalid alert condition "%"', coalesce($2, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use price_above, price_below, change_pct_above, change_pct_below, above_l30d_high or below_l30d_low.';
+	END IF;
+	IF $2 IN ('above_l30d_high', 'below_l30d_low') THEN
+		IF $3 IS NOT NULL THEN
+			RAISE EXCEPTION 'condition % takes no threshold', $2
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'It compares the price with the newest 30-day high or low of stockpipe.l30d_summary.',
+					  HINT = 'Pass NULL as the threshold.';
+		END IF;
+	ELSIF $3 IS NULL OR NOT ($3 > '-Infinity' AND $3 < 'Infinity') THEN
+		RAISE EXCEPTION 'condition % needs a finite threshold', $2
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('threshold is %s.', coalesce($3::text, 'NULL')),
+				  HINT = CASE WHEN $2 LIKE 'change_pct%'
+							  THEN 'Give a change in percent against the previous close, e.g. 5 or -3.'
+							  ELSE 'Give a price, e.g. 190.' END;
+	ELSIF $2 LIKE 'price%' AND $3 <= 0 THEN
+		RAISE EXCEPTION 'condition % needs a positive price as threshold', $2
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('threshold is %s.', $3),
+				  HINT = 'Give a price, e.g. 190.';
+	END IF;
+	problem := CASE WHEN $4 IS NULL THEN 'it is NULL' ELSE stockpipe.email_problem($4) END;
+	IF problem IS NOT NULL THEN
+		RAISE EXCEPTION 'invalid e-mail address "%"', coalesce(translate($4, E'\r\n', '  '), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The address is refused because %s.', problem),
+				  HINT = 'Give one plain address such as ''alice@example.com''.';
+	END IF;
+	IF $5 IS NULL OR $5 < interval '0' THEN
+		RAISE EXCEPTION 'cooldown must not be negative'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('cooldown is %s.', coalesce($5::text, 'NULL')),
+				  HINT = 'Give an interval such as ''15 minutes'', or ''0'' for none.';
+	END IF;
+
+	INSERT INTO stockpipe.alert_rule AS r (symbol, condition, threshold, email, cooldown)
+	VALUES ($1, $2, $3, $4, $5)
+	RETURNING r.ruleid INTO id;
+	RETURN id;
+END;
+$$;
+COMMENT ON FUNCTION set_alert(text, text, double precision, text, interval) IS
+	'Create an alert rule of the current role; returns its ruleid';
+
+CREATE FUNCTION drop_alert(id bigint)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM stockpipe.alert_rule r WHERE r.ruleid = $1;
+	RETURN FOUND;
+END;
+$$;
+COMMENT ON FUNCTION drop_alert(bigint) IS
+	'Delete an alert rule (its sent and pending events stay); false if there is no such rule of yours';
+
+CREATE FUNCTION enable_alert(id bigint, enabled boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF $2 IS NULL THEN
+		RAISE EXCEPTION 'enabled must be true or false'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- Re-enabled: evaluated afresh, like a new rule (cooldown still applies).
+	UPDATE stockpipe.alert_rule r SET
+		enabled = $2,
+		armed = CASE WHEN $2 AND NOT r.enabled THEN true ELSE r.armed END,
+		last_quote_ts = CASE WHEN $2 AND NOT r.enabled THEN NULL ELSE r.last_quote_ts END
+	 WHERE r.ruleid = $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'alert rule % does not exist', $1
+			USING ERRCODE = 'undefined_object',
+				  DETAIL = format('Role %s has no alert rule with that id.', current_user),
+				  HINT = 'SELECT * FROM stockpipe.my_alerts lists your rules.';
+	END IF;
+END;
+$$;
+COMMENT ON FUNCTION enable_alert(bigint, boolean) IS
+	'Enable or disable an alert rule of yours';
+
+-- The caller's rules and their state.
+CREATE VIEW my_alerts WITH (security_invoker = true) AS
+	SELECT r.ruleid, r.symbol, r.condition, r.threshold, r.email, r.cooldown, r.enabled,
+		   CASE WHEN NOT r.enabled THEN 'disabled'
+				WHEN r.armed THEN 'armed'
+				ELSE 'disarmed' END AS state,
+		   r.last_fired_at, r.last_price, r.last_quote_ts, r.last_checked_at,
+		   (SELECT count(*) FROM alert_event e WHERE e.ruleid = r.ruleid) AS events,
+		   r.created_at
+	  FROM alert_rule r
+	 WHERE r.owner = current_user;
+COMMENT ON VIEW my_alerts IS
+	'The current role''s alert rules: state armed / disarmed (the condition holds) / disabled, last firing, last quote seen';
+
+--
+-- check_alerts: one set-based statement for every enabled rule visible to
+-- the caller (all of them for the built-in job's owner, a superuser; a
+-- role's own rules under row-level security).
+--
+-- Per symbol with rules, the newest quote newer than the oldest last_quote_ts
+-- of the symbol's rules is a backward scan of live_stock's primary key in an
+-- ordered Append, newest day first, that stops at the first row: one index
+-- probe per symbol when a new quote exists (one per partition when none
+-- does).  Then one probe each for the previous close when the quote has
+-- none, and for the newest L30D row.  Rules of symbols without a new quote
+-- are not touched.  300 rules on 300 symbols, 30 daily partitions: about
+-- 30 ms with 300 new quotes, 6 ms with none.
+-- Rule updates and events commit together (the caller's transaction).  Two
+-- checks at once take turns (advisory lock), so no quote fires twice.
+--
+CREATE FUNCTION check_alerts()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	mtz		text := coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
+							 'America/New_York');
+	fired	integer;
+BEGIN
+	PERFORM pg_advisory_xact_lock('stockpipe.alert_rule'::regclass::oid::bigint);
+
+	WITH syms AS (
+		SELECT r.symbol, min(coalesce(r.last_quote_ts, '-infinity')) AS since
+		  FROM stockpipe.alert_rule r
+		 WHERE r.enabled
+		 GROUP BY r.symbol
+	),
+	quote AS (
+		SELECT s.symbol, q.ts, q.price,
+			   coalesce(q.prev_close, h.close) AS prev_close,
+			   l.high_30d, l.low_30d
+		  FROM syms s
+		 CROSS JOIN LATERAL (
+			SELECT ls.ts, ls.price, ls.prev_close
+			  FROM stockpipe.live_stock ls
+			 WHERE ls.symbol = s.symbol AND ls.ts > s.since
+			 ORDER BY ls.ts DESC
+			 LIMIT 1) q
+		  LEFT JOIN LATERAL (
+			SELECT hs.close
+			  FROM stockpipe.historical_stock_data hs
+			 WHERE q.prev_close IS NULL
+			   AND hs.symbol = s.symbol
+			   AND hs.trade_date < (q.ts AT TIME ZONE mtz)::date
+			 ORDER BY hs.trade_date DESC
+			 LIMIT 1) h ON true
+		  LEFT JOIN LATERAL (
+			SELECT coalesce(su.highest_high, su.max_close) AS high_30d,
+				   coalesce(su.lowest_low, su.min_close) AS low_30d
+			  FROM stockpipe.l30d_summary su
+			 WHERE su.symbol = s.symbol
+			 ORDER BY su.as_of DESC
+			 LIMIT 1) l ON true
+	),
+	evaluated AS (
+		SELECT r.ruleid, q.ts, q.price, q.prev_close, c.change_pct,
+			   CASE r.condition
+					WHEN 'price_above' THEN q.price > r.threshold
+					WHEN 'price_below' THEN q.price < r.threshold
+					WHEN 'change_pct_above' THEN c.change_pct > r.threshold
+					WHEN 'change_pct_below' THEN c.change_pct < r.threshold
+					WHEN 'above_l30d_high' THEN q.price > q.high_30d
+					WHEN 'below_l30d_low' THEN q.price < q.low_30d
+			   END AS holds,
+			   r.armed, r.last_fired_at, r.cooldown
+		  FROM stockpipe.alert_rule r
+		  JOIN quote q ON q.symbol = r.symbol
+		 CROSS JOIN LATERAL (
+			SELECT CASE WHEN q.prev_close > 0
+						THEN (q.price - q.prev_close) / q.prev_close * 100 END AS change_pct) c
+		 WHERE r.enabled
+		   AND (r.last_quote_ts IS NULL OR q.ts > r.last_quote_ts)
+	),
+	decided AS (
+		SELECT e.*,
+			   coalesce(e.holds AND e.armed
+						AND (e.last_fired_at IS NULL OR now() >= e.last_fired_at + e.cooldown),
+						false) AS fire
+		  FROM evaluated e
+	),
+	changed AS (
+		UPDATE stockpipe.alert_rule r SET
+			armed = CASE WHEN d.holds IS NULL THEN r.armed ELSE NOT d.holds END,
+			last_fired_at = CASE WHEN d.fire THEN now() ELSE r.last_fired_at END,
+			last_checked_at = now(),
+			last_quote_ts = d.ts,
+			last_price = d.price
+		  FROM decided d
+		 WHERE r.ruleid = d.ruleid
+		RETURNING r.ruleid, r.owner, r.symbol, r.condition, r.threshold, r.email,
+				  d.fire, d.price, d.ts, d.prev_close, d.change_pct
+	),
+	events AS (
+		INSERT INTO stockpipe.alert_event (ruleid, owner, symbol, condition, threshold, email,
+										   price, quote_ts, prev_close, change_pct)
+		SELECT c.ruleid, c.owner, c.symbol, c.condition, c.threshold, c.email,
+			   c.price, c.ts, c.prev_close, c.change_pct
+		  FROM changed c
+		 WHERE c.fire
+		RETURNING 1
+	)
+	SELECT count(*) INTO fired FROM events;
+
+	RETURN fired;
+END;
+$$;
+COMMENT ON FUNCTION check_alerts() IS
+	'Evaluate the enabled alert rules against the newest quotes; returns the number of alert events created';
+
+--
+-- Privileges.  check_alerts() reads the market data, so stockpipe_user may
+-- read it too (a role's own check_alerts() job sees its own rules).
+--
+GRANT SELECT, INSERT, UPDATE, DELETE ON alert_rule TO stockpipe_user;
+GRANT SELECT, INSERT ON alert_event TO stockpipe_user;
+GRANT SELECT ON my_alerts TO stockpipe_user;
+GRANT SELECT ON live_stock, historical_stock_data, l30d_summary TO stockpipe_user;
+REVOKE ALL ON FUNCTION set_alert(text, text, double precision, text, interval),
+	drop_alert(bigint), enable_alert(bigint, boolean), check_alerts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION set_alert(text, text, double precision, text, interval),
+	drop_alert(bigint), enable_alert(bigint, boolean), check_alerts(), email_problem(text)
+	TO stockpipe_user;

@@ -1,0 +1,367 @@
+/*-------------------------------------------------------------------------
+ *
+ * mail.c
+ *	  Alert e-mails: address validation and the RFC 5322 message text.
+ *
+ * Pure C11 (see mail.h).  The message is built in the caller's buffer; a
+ * value that could break out of its header or line (CR, LF, any control
+ * character, anything outside ASCII) makes the whole message refused,
+ * rather than silently cleaned, so that a bad row is noticed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "mail.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SP_MAIL_LOCAL_MAX	64
+#define SP_MAIL_DOMAIN_MAX	253
+#define SP_MAIL_LABEL_MAX	63
+
+/* The message being written into the caller's buffer. */
+typedef struct mail_out
+{
+	char	   *buf;
+	size_t		size;
+	size_t		len;
+	bool		overflow;
+} mail_out;
+
+/* strlen, but stops counting at max + 1 (strnlen is not C11). */
+static size_t
+bounded_len(const char *s, size_t max)
+{
+	size_t		n = 0;
+
+	while (n <= max && s[n] != '\0')
+		n++;
+	return n;
+}
+
+static bool
+is_alpha(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* RFC 5322 atext: letters, digits and !#$%&'*+-/=?^_`{|}~ */
+static bool
+is_atext(unsigned char c)
+{
+	return is_alpha(c) || is_digit(c) ||
+		(c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* One or more atext runs separated by single dots. */
+static bool
+dot_atom_valid(const char *s, size_t len)
+{
+	size_t		i;
+
+	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '.')
+		{
+			if (s[i + 1] == '.')
+				return false;
+		}
+		else if (!is_atext(c))
+			return false;
+	}
+	return true;
+}
+
+/* "localhost", or two or more labels of letters, digits and inner hyphens. */
+static bool
+domain_valid(const char *s, size_t len)
+{
+	size_t		start = 0;
+	int			labels = 0;
+	bool		last_numeric = false;
+
+	if (len == 0 || len > SP_MAIL_DOMAIN_MAX)
+		return false;
+	if (len == 9)
+	{
+		static const char localhost[] = "localhost";
+		size_t		i;
+
+		for (i = 0; i < 9; i++)
+			if ((s[i] | 0x20) != localhost[i])
+				break;
+		if (i == 9)
+			return true;
+	}
+	while (start <= len)
+	{
+		size_t		end = start;
+		size_t		i;
+
+		while (end < len && s[end] != '.')
+			end++;
+		if (end == start || end - start > SP_MAIL_LABEL_MAX ||
+			s[start] == '-' || s[end - 1] == '-')
+			return false;
+		last_numeric = true;
+		for (i = start; i < end; i++)
+		{
+			unsigned char c = (unsigned char) s[i];
+
+			if (!is_alpha(c) && !is_digit(c) && c != '-')
+				return false;
+			if (!is_digit(c))
+				last_numeric = false;
+		}
+		labels++;
+		start = end + 1;
+	}
+	/* a top-level domain is never all digits: "1.2.3.4" is no host name */
+	return labels >= 2 && !last_numeric;
+}
+
+bool
+sp_mail_address_valid(const char *addr)
+{
+	const char *at;
+	size_t		len;
+	size_t		local_len;
+
+	if (addr == NULL)
+		return false;
+	len = bounded_len(addr, SP_MAIL_ADDRESS_MAX);
+	if (len == 0 || len > SP_MAIL_ADDRESS_MAX)
+		return false;
+	at = strchr(addr, '@');
+	if (at == NULL || strchr(at + 1, '@') != NULL)
+		return false;
+	local_len = (size_t) (at - addr);
+	if (local_len == 0 || local_len > SP_MAIL_LOCAL_MAX)
+		return false;
+	return dot_atom_valid(addr, local_len) &&
+		domain_valid(at + 1, len - local_len - 1);
+}
+
+/* Only bytes 0x20-0x7E: no CR, LF, other control characters or non-ASCII. */
+static bool
+printable_ascii(const char *s)
+{
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c < 0x20 || c > 0x7E)
+			return false;
+	}
+	return true;
+}
+
+bool
+sp_mail_host_valid(const char *s)
+{
+	size_t		len;
+	size_t		i;
+
+	if (s == NULL)
+		return false;
+	len = bounded_len(s, SP_MAIL_DOMAIN_MAX);
+	if (len == 0 || len > SP_MAIL_DOMAIN_MAX || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '.' ? s[i + 1] == '.' : !(is_alpha(c) || is_digit(c) || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Check one value: present when required, printable ASCII when present.
+ * Returns false with a text in err.
+ */
+static bool
+value_ok(const char *name, const char *value, bool required, char *err)
+{
+	if (value == NULL || value[0] == '\0')
+	{
+		if (!required)
+			return true;
+		snprintf(err, SP_MAIL_ERR_MAX, "%s is missing", name);
+		return false;
+	}
+	if (!printable_ascii(value))
+	{
+		snprintf(err, SP_MAIL_ERR_MAX,
+				 "%s contains a control character (such as CR or LF) or a non-ASCII byte",
+				 name);
+		return false;
+	}
+	return true;
+}
+
+static void put(mail_out *o, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+/* Append formatted text; remember if it did not fit. */
+static void
+put(mail_out *o, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= o->size - o->len)
+	{
+		o->overflow = true;
+		return;
+	}
+	o->len += (size_t) n;
+}
+
+/* Whether every line of text (len bytes) fits in SP_MAIL_LINE_MAX. */
+static bool
+lines_fit(const char *text, size_t len)
+{
+	size_t		start = 0;
+	size_t		i;
+
+	for (i = 0; i + 1 < len; i++)
+	{
+		if (text[i] == '\r' && text[i + 1] == '\n')
+		{
+			if (i - start > SP_MAIL_LINE_MAX)
+				return false;
+			start = i + 2;
+		}
+	}
+	return len - start <= SP_MAIL_LINE_MAX;
+}
+
+bool
+sp_mail_compose(const sp_mail_alert *a, char *buf, size_t size, size_t *len,
+				char *err)
+{
+	mail_out	o = {.buf = buf,.size = size,.len = 0,.overflow = false};
+	bool		known_change;
+
+	if (size > 0)
+		buf[0] = '\0';
+	*len = 0;
+	if (!value_ok("sender address", a->from, true, err) ||
+		!value_ok("recipient address", a->to, true, err) ||
+		!value_ok("date", a->date, true, err) ||
+		!value_ok("host name", a->host, true, err) ||
+		!value_ok("symbol", a->symbol, true, err) ||
+		!value_ok("condition", a->condition, true, err) ||
+		!value_ok("threshold", a->threshold, false, err) ||
+		!value_ok("price", a->price, true, err) ||
+		!value_ok("quote time", a->quote_time, true, err) ||
+		!value_ok("time zone", a->time_zone, false, err) ||
+		!value_ok("previous close", a->prev_close, false, err) ||
+		!value_ok("change", a->change, false, err) ||
+		!value_ok("change percentage", a->change_pct, false, err))
+		return false;
+	if (!sp_mail_address_valid(a->from))
+	{
+		snprintf(err, SP_MAIL_ERR_MAX, "sender address is not a valid e-mail address");
+		return false;
+	}
+	if (!sp_mail_address_valid(a->to))
+	{
+		snprintf(err, SP_MAIL_ERR_MAX, "recipient address is not a valid e-mail address");
+		return false;
+	}
+	if (!sp_mail_host_valid(a->host))
+	{
+		snprintf(err, SP_MAIL_ERR_MAX,
+				 "host name must be letters, digits, hyphens and inner dots");
+		return false;
+	}
+	if (a->event_id <= 0)
+	{
+		snprintf(err, SP_MAIL_ERR_MAX, "event id must be positive");
+		return false;
+	}
+
+	/* headers */
+	put(&o, "Date: %s\r\n", a->date);
+	put(&o, "From: %s\r\n", a->from);
+	put(&o, "To: %s\r\n", a->to);
+	if (a->threshold && a->threshold[0])
+		put(&o, "Subject: [stockpipe] %s %s %s: %s\r\n",
+			a->symbol, a->condition, a->threshold, a->price);
+	else
+		put(&o, "Subject: [stockpipe] %s %s: %s\r\n",
+			a->symbol, a->condition, a->price);
+	put(&o, "Message-ID: <alert-%" PRId64 "@stockpipe.%s>\r\n", a->event_id, a->host);
+	put(&o, "MIME-Version: 1.0\r\n");
+	put(&o, "Content-Type: text/plain; charset=UTF-8\r\n");
+	put(&o, "Content-Transfer-Encoding: 8bit\r\n");
+	put(&o, "Auto-Submitted: auto-generated\r\n");
+	put(&o, "\r\n");
+
+	/* body */
+	put(&o, "Price alert for %s: %s", a->symbol, a->condition);
+	if (a->threshold && a->threshold[0])
+		put(&o, " %s", a->threshold);
+	put(&o, "\r\n\r\n");
+	put(&o, "Symbol:      %s\r\n", a->symbol);
+	put(&o, "Condition:   %s\r\n", a->condition);
+	if (a->threshold && a->threshold[0])
+		put(&o, "Threshold:   %s\r\n", a->threshold);
+	put(&o, "Price:       %s\r\n", a->price);
+	if (a->time_zone && a->time_zone[0])
+		put(&o, "Quote time:  %s (%s)\r\n", a->quote_time, a->time_zone);
+	else
+		put(&o, "Quote time:  %s\r\n", a->quote_time);
+	known_change = a->prev_close && a->prev_close[0] &&
+		a->change && a->change[0] && a->change_pct && a->change_pct[0];
+	if (known_change)
+		put(&o, "Day change:  %s (%s%%) from the previous close of %s\r\n",
+			a->change, a->change_pct, a->prev_close);
+	else
+		put(&o, "Day change:  unknown (no previous close)\r\n");
+	put(&o, "\r\n");
+	put(&o, "-- \r\n");
+	if (a->rule_id > 0)
+		put(&o, "stockpipe alert rule %" PRId64 ", event %" PRId64 ". ", a->rule_id, a->event_id);
+	else
+		put(&o, "stockpipe alert event %" PRId64 ". ", a->event_id);
+	put(&o, "Sent once each time the condition becomes true;\r\n");
+	put(&o, "manage rules with stockpipe.enable_alert() and stockpipe.drop_alert().\r\n");
+
+	if (o.overflow)
+	{
+		snprintf(err, SP_MAIL_ERR_MAX, "message would be longer than %zu bytes",
+				 size > 0 ? size - 1 : 0);
+		if (size > 0)
+			buf[0] = '\0';
+		return false;
+	}
+	if (!lines_fit(buf, o.len))
+	{
+		snprintf(err, SP_MAIL_ERR_MAX, "a line would be longer than %d characters",
+				 SP_MAIL_LINE_MAX);
+		buf[0] = '\0';
+		return false;
+	}
+	*len = o.len;
+	return true;
+}

@@ -1,0 +1,659 @@
+/*-------------------------------------------------------------------------
+ *
+ * mailer.c
+ *	  The mailer background worker: sends the alert e-mails waiting in the
+ *	  stockpipe.alert_event outbox over SMTP with libcurl.
+ *
+ * Each round takes up to SP_MAIL_BATCH pending events that are due, in a
+ * short transaction (FOR UPDATE SKIP LOCKED), copies them out and commits;
+ * then sends them one by one with no transaction open, recording each
+ * outcome in its own short transaction right after the send, so that a
+ * crash or a shutdown can repeat at most the message being sent.  The
+ * Message-ID is derived from the event id, so a repeat is recognisable.
+ *
+ * Outcomes: delivered → 'sent'; the server unreachable or a temporary
+ * error → still 'pending', attempts + 1, the error kept in last_error and
+ * next_attempt_at pushed back (10 s doubling up to 10 minutes); the server
+ * rejecting the recipient for good (550-554 after RCPT) or a message that
+ * cannot be composed (bad address) → 'failed'.  After a temporary error
+ * the round ends and the worker pauses SP_MAIL_PAUSE_MS, so that a server
+ * that is down sees one attempt every few seconds, not one per event.
+ *
+ * Every value of the message is formatted by SQL (numbers, the Date
+ * header, the quote time in stockpipe.market_timezone); mail.c builds the
+ * text and refuses anything that could inject a header.
+ *
+ * libcurl runs on this thread; its callbacks only copy memory (and read
+ * ProcDiePending, to abort a transfer when the server shuts down).  One
+ * easy handle is kept so that the SMTP connection is reused between
+ * messages.  There is no PG_TRY here: an ERROR ends the worker and the
+ * postmaster starts it again; the outbox loses nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "stockpipe.h"
+
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "mail.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+/* Most events taken in one round. */
+#define SP_MAIL_BATCH			20
+/* Longest wait between two looks at the outbox. */
+#define SP_MAIL_POLL_MS			1000
+/* Pause after a temporary failure (equal to the first back-off step). */
+#define SP_MAIL_PAUSE_MS		10000
+#define SP_SMTP_CONNECT_TIMEOUT_MS 5000
+#define SP_SMTP_TIMEOUT_MS		15000
+/* Longest last_error text stored. */
+#define SP_MAIL_ERROR_MAX		512
+
+/* One event to send, copied out of SPI memory. */
+typedef struct PendingMail
+{
+	int64		eventid;
+	int64		ruleid;			/* 0 when the rule was dropped */
+	char	   *email;
+	char	   *symbol;
+	char	   *condition;
+	char	   *threshold;
+	char	   *price;
+	char	   *quote_time;
+	char	   *prev_close;
+	char	   *change;
+	char	   *change_pct;
+	char	   *date;
+} PendingMail;
+
+typedef enum SendOutcome
+{
+	SEND_OK,					/* accepted by the server */
+	SEND_RETRY,					/* temporary: try again later */
+	SEND_REJECTED,				/* permanent: the recipient was refused */
+	SEND_INTERRUPTED			/* aborted because the worker is exiting */
+} SendOutcome;
+
+/* Why the worker does not send, to log a change once. */
+typedef enum MailerIdle
+{
+	IDLE_UNKNOWN,				/* at start */
+	IDLE_NOT,					/* sending */
+	IDLE_NO_URL,				/* stockpipe.smtp_url is empty */
+	IDLE_BAD_FROM				/* stockpipe.mail_from is not an address */
+} MailerIdle;
+
+/* The message being uploaded by read_cb. */
+typedef struct Upload
+{
+	const char *data;
+	size_t		len;
+	size_t		pos;
+} Upload;
+
+static CURL *curl = NULL;
+static char curl_errbuf[CURL_ERROR_SIZE];
+/*
+ * Filled by debug_cb: the verb of the last command sent, the last reply,
+ * and the first error reply (4xx or 5xx) of the transfer with the verb of
+ * the command it answered; after an error libcurl still sends QUIT.
+ */
+static char smtp_command[16];
+static char smtp_reply[256];
+static char error_command[16];
+static char error_reply[256];
+
+static char mail_host[256];
+static char mail_text[SP_MAIL_MAX];
+static MemoryContext round_cxt = NULL;
+
+/* Whether the last delivery attempt failed temporarily (logged once). */
+static bool smtp_down = false;
+/* No attempt before this time, after a temporary failure. */
+static TimestampTz pause_until = 0;
+static MailerIdle idle_reason = IDLE_UNKNOWN;
+
+/* Hand libcurl the next piece of the message; memory copies only. */
+static size_t
+read_cb(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+	Upload	   *up = (Upload *) userdata;
+	size_t		room = size * nitems;
+	size_t		n = up->len - up->pos;
+
+	if (n > room)
+		n = room;
+	memcpy(buffer, up->data + up->pos, n);
+	up->pos += n;
+	return n;
+}
+
+/* Copy a line, stopping at CR or LF, replacing other control bytes. */
+static void
+copy_line(char *dst, size_t dstsize, const char *src, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < len && i + 1 < dstsize; i++)
+	{
+		unsigned char c = (unsigned char) src[i];
+
+		if (c == '\r' || c == '\n')
+			break;
+		dst[i] = (c < 0x20 || c > 0x7E) ? '?' : (char) c;
+	}
+	dst[i] = '\0';
+}
+
+/*
+ * Keep the server's replies and the verb of the last command we sent
+ * (never its arguments: AUTH carries credentials).  Memory copies only.
+ */
+static int
+debug_cb(CURL *handle, curl_infotype type, char *data, size_t size, void *userptr)
+{
+	if (type == CURLINFO_HEADER_IN)
+	{
+		copy_line(smtp_reply, sizeof(smtp_reply), data, size);
+		if (error_reply[0] == '\0' && (smtp_reply[0] == '4' || smtp_reply[0] == '5'))
+		{
+			memcpy(error_reply, smtp_reply, sizeof(error_reply));
+			memcpy(error_command, smtp_command, sizeof(error_command));
+		}
+	}
+	else if (type == CURLINFO_HEADER_OUT)
+	{
+		size_t		n = 0;
+
+		while (n < size && n + 1 < sizeof(smtp_command) &&
+			   data[n] >= 'A' && data[n] <= 'Z')
+			n++;
+		memcpy(smtp_command, data, n);
+		smtp_command[n] = '\0';
+	}
+	return 0;
+}
+
+/* Abort a transfer when the worker is asked to exit. */
+static int
+progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
+			curl_off_t ultotal, curl_off_t ulnow)
+{
+	return ProcDiePending ? 1 : 0;
+}
+
+static void
+cleanup_curl(int code, Datum arg)
+{
+	if (curl)
+		curl_easy_cleanup(curl);
+	curl = NULL;
+	curl_global_cleanup();
+}
+
+static void
+init_curl(void)
+{
+	CURLcode	rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	if (rc != CURLE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("stockpipe mailer: could not initialise libcurl: %s",
+						curl_easy_strerror(rc))));
+	on_proc_exit(cleanup_curl, (Datum) 0);
+	curl = curl_easy_init();
+	if (curl == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("stockpipe mailer: could not create a libcurl handle")));
+}
+
+/* The host part of Message-IDs: this machine's name, or "localhost". */
+static void
+init_host_name(void)
+{
+	if (gethostname(mail_host, sizeof(mail_host)) != 0 ||
+		memchr(mail_host, '\0', sizeof(mail_host)) == NULL ||
+		!sp_mail_host_valid(mail_host))
+		strlcpy(mail_host, "localhost", sizeof(mail_host));
+}
+
+/* The worker_spi shape: one short transaction per unit of work. */
+static void
+tx_begin(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+static void
+tx_end(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Column col of the current SPI row as a string in round_cxt, or NULL. */
+static char *
+copy_value(HeapTuple tuple, TupleDesc desc, int col)
+{
+	char	   *value = SPI_getvalue(tuple, desc, col);
+
+	return value ? MemoryContextStrdup(round_cxt, value) : NULL;
+}
+
+/*
+ * Take up to SP_MAIL_BATCH pending events that are due, formatted for the
+ * message, into mails (allocated in round_cxt).  Returns how many.
+ */
+static int
+claim_events(PendingMail **mails)
+{
+	static const char *const claim_sql =
+		"SELECT e.eventid, coalesce(e.ruleid, 0), e.email, e.symbol, e.condition,"
+		"       e.threshold::text, e.price::text,"
+		"       to_char(e.quote_ts, 'YYYY-MM-DD HH24:MI:SS TZ'),"
+		"       e.prev_close::text,"
+		"       CASE WHEN e.prev_close > 0 THEN"
+		"         CASE WHEN e.price >= e.prev_close THEN '+' ELSE '' END ||"
+		"         trim_scale(round((e.price - e.prev_close)::numeric, 4))::text END,"
+		"       CASE WHEN e.prev_close > 0 THEN"
+		"         to_char((e.price / e.prev_close - 1) * 100, 'FMSG999999990.00') END,"
+		"       to_char(e.created_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"+0000\"')"
+		"  FROM stockpipe.alert_event e"
+		" WHERE e.status = 'pending' AND e.next_attempt_at <= now()"
+		" ORDER BY e.next_attempt_at, e.eventid"
+		" LIMIT " CppAsString2(SP_MAIL_BATCH)
+		" FOR UPDATE SKIP LOCKED";
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			ret;
+	uint64		i;
+	int			n;
+
+	tx_begin("stockpipe mailer: taking pending alert e-mails");
+
+	/* times in the e-mails are in the market's time zone */
+	args[0] = CStringGetTextDatum(sp_market_timezone);
+	ret = SPI_execute_with_args("SELECT set_config('TimeZone', $1, true)",
+								1, argtypes, args, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "setting the time zone failed: %s", SPI_result_code_string(ret));
+
+	ret = SPI_execute(claim_sql, false, SP_MAIL_BATCH);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading stockpipe.alert_event failed: %s",
+			 SPI_result_code_string(ret));
+
+	n = (int) SPI_processed;
+	*mails = MemoryContextAllocZero(round_cxt, sizeof(PendingMail) * Max(n, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		PendingMail *m = &(*mails)[i];
+		bool		isnull;
+
+		m->eventid = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		m->ruleid = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
+		m->email = copy_value(tuple, desc, 3);
+		m->symbol = copy_value(tuple, desc, 4);
+		m->condition = copy_value(tuple, desc, 5);
+		m->threshold = copy_value(tuple, desc, 6);
+		m->price = copy_value(tuple, desc, 7);
+		m->quote_time = copy_value(tuple, desc, 8);
+		m->prev_close = copy_value(tuple, desc, 9);
+		m->change = copy_value(tuple, desc, 10);
+		m->change_pct = copy_value(tuple, desc, 11);
+		m->date = copy_value(tuple, desc, 12);
+	}
+	tx_end();
+	return n;
+}
+
+/* Record what became of one event. */
+static void
+record_outcome(int64 eventid, SendOutcome outcome, const char *error)
+{
+	static const char *const sent_sql =
+		"UPDATE stockpipe.alert_event"
+		"   SET status = 'sent', sent_at = now(), attempts = attempts + 1"
+		" WHERE eventid = $1";
+	static const char *const retry_sql =
+		"UPDATE stockpipe.alert_event"
+		"   SET attempts = attempts + 1, last_error = $2,"
+		"       next_attempt_at = now() + least(interval '10 seconds' * power(2, least(attempts, 10)),"
+		"                                       interval '10 minutes')"
+		" WHERE eventid = $1 AND status = 'pending'";
+	static const char *const failed_sql =
+		"UPDATE stockpipe.alert_event"
+		"   SET status = 'failed', attempts = attempts + 1, last_error = $2"
+		" WHERE eventid = $1 AND status = 'pending'";
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+	const char *sql;
+	int			ret;
+
+	switch (outcome)
+	{
+		case SEND_OK:
+			sql = sent_sql;
+			break;
+		case SEND_RETRY:
+			sql = retry_sql;
+			break;
+		case SEND_REJECTED:
+			sql = failed_sql;
+			break;
+		default:
+			return;
+	}
+	tx_begin("stockpipe mailer: recording an alert e-mail outcome");
+	args[0] = Int64GetDatum(eventid);
+	args[1] = CStringGetTextDatum(error ? error : "");
+	ret = SPI_execute_with_args(sql, outcome == SEND_OK ? 1 : 2, argtypes, args,
+								nulls, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "updating stockpipe.alert_event failed: %s",
+			 SPI_result_code_string(ret));
+	tx_end();
+}
+
+/*
+ * Send one composed message to m->email.  On failure, error (of
+ * SP_MAIL_ERROR_MAX bytes) says what happened: libcurl's text and, when
+ * the server answered, its reply code and line.
+ */
+static SendOutcome
+send_message(const PendingMail *m, const char *text, size_t len, char *error)
+{
+	Upload		up = {.data = text,.len = len,.pos = 0};
+	struct curl_slist *rcpt;
+	CURLcode	rc;
+	long		code = 0;
+	bool		smtps = strncmp(sp_smtp_url, "smtps://", 8) == 0;
+
+	rcpt = curl_slist_append(NULL, m->email);
+	if (rcpt == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	curl_errbuf[0] = '\0';
+	smtp_command[0] = '\0';
+	smtp_reply[0] = '\0';
+	error_command[0] = '\0';
+	error_reply[0] = '\0';
+
+	curl_easy_setopt(curl, CURLOPT_URL, sp_smtp_url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(curl, CURLOPT_USE_SSL, (long) (smtps ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+	curl_easy_setopt(curl, CURLOPT_USERNAME, sp_smtp_user[0] ? sp_smtp_user : NULL);
+	curl_easy_setopt(curl, CURLOPT_PASSWORD, sp_smtp_user[0] ? sp_smtp_password : NULL);
+	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, sp_mail_from);
+	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) SP_SMTP_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) SP_SMTP_TIMEOUT_MS);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_errbuf);
+	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
+
+	rc = curl_easy_perform(curl);
+
+	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, NULL);
+	curl_easy_setopt(curl, CURLOPT_READDATA, NULL);
+	curl_slist_free_all(rcpt);
+
+	if (rc == CURLE_OK)
+		return SEND_OK;
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return SEND_INTERRUPTED;
+
+	/*
+	 * Say what failed: libcurl's text and, if the server answered with an
+	 * error, that first error reply (CURLINFO_RESPONSE_CODE may be the
+	 * code of the QUIT that libcurl sends after it).
+	 */
+	if (error_reply[0])
+	{
+		code = strtol(error_reply, NULL, 10);
+		snprintf(error, SP_MAIL_ERROR_MAX, "%s (curl error %d); SMTP reply to %s: %s",
+				 curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc), (int) rc,
+				 error_command[0] ? error_command : "connect", error_reply);
+	}
+	else
+		snprintf(error, SP_MAIL_ERROR_MAX, "%s (curl error %d)",
+				 curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc), (int) rc);
+
+	/* a permanent refusal of the recipient will not get better */
+	if (code >= 550 && code <= 554 && strcmp(error_command, "RCPT") == 0)
+		return SEND_REJECTED;
+	return SEND_RETRY;
+}
+
+/* Compose, send and record one event.  Returns what happened. */
+static SendOutcome
+deliver(const PendingMail *m)
+{
+	sp_mail_alert a = {
+		.event_id = m->eventid,
+		.rule_id = m->ruleid,
+		.from = sp_mail_from,
+		.to = m->email,
+		.date = m->date,
+		.host = mail_host,
+		.symbol = m->symbol,
+		.condition = m->condition,
+		.threshold = m->threshold,
+		.price = m->price,
+		.quote_time = m->quote_time,
+		.time_zone = sp_market_timezone,
+		.prev_close = m->prev_close,
+		.change = m->change,
+		.change_pct = m->change_pct,
+	};
+	char		err[SP_MAIL_ERR_MAX];
+	char		error[SP_MAIL_ERROR_MAX];
+	size_t		len;
+	SendOutcome outcome;
+
+	if (!sp_mail_compose(&a, mail_text, sizeof(mail_text), &len, err))
+	{
+		snprintf(error, sizeof(error), "message not sent: %s", err);
+		record_outcome(m->eventid, SEND_REJECTED, error);
+		sp_worker_set_error("alert e-mail %lld: %s", (long long) m->eventid, error);
+		ereport(WARNING,
+				(errmsg("stockpipe mailer: alert e-mail %lld cannot be composed; marked failed",
+						(long long) m->eventid),
+				 errdetail("%s.", err),
+				 errhint("Check the e-mail address of the alert rule.")));
+		return SEND_REJECTED;
+	}
+
+	pgstat_report_activity(STATE_RUNNING, "stockpipe mailer: sending an alert e-mail");
+	sp_worker_set_state("sending");
+	outcome = send_message(m, mail_text, len, error);
+
+	switch (outcome)
+	{
+		case SEND_OK:
+			record_outcome(m->eventid, SEND_OK, NULL);
+			sp_worker_count_batch(1);
+			if (smtp_down)
+				ereport(LOG,
+						(errmsg("stockpipe mailer: SMTP server reachable again; alert e-mail %lld delivered",
+								(long long) m->eventid)));
+			smtp_down = false;
+			break;
+		case SEND_RETRY:
+			record_outcome(m->eventid, SEND_RETRY, error);
+			sp_worker_set_error("alert e-mail %lld: %s", (long long) m->eventid, error);
+			if (!smtp_down)
+				ereport(WARNING,
+						(errmsg("stockpipe mailer: could not deliver alert e-mail %lld",
+								(long long) m->eventid),
+						 errdetail("%s.", error),
+						 errhint("The e-mail stays pending in stockpipe.alert_event and is retried "
+								 "with back-off (10 s, doubling, up to 10 minutes).  Check the SMTP "
+								 "server and stockpipe.smtp_url, smtp_user and smtp_password.")));
+			smtp_down = true;
+			break;
+		case SEND_REJECTED:
+			record_outcome(m->eventid, SEND_REJECTED, error);
+			sp_worker_set_error("alert e-mail %lld: %s", (long long) m->eventid, error);
+			ereport(WARNING,
+					(errmsg("stockpipe mailer: SMTP server refused the recipient of alert e-mail %lld; marked failed",
+							(long long) m->eventid),
+					 errdetail("%s.", error),
+					 errhint("Correct the e-mail address of alert rule %lld.",
+							 (long long) m->ruleid)));
+			if (smtp_down)
+				ereport(LOG,
+						(errmsg("stockpipe mailer: SMTP server reachable again")));
+			smtp_down = false;
+			break;
+		case SEND_INTERRUPTED:
+			break;
+	}
+	return outcome;
+}
+
+/*
+ * Whether the settings allow sending; if not, say why once (the state of
+ * stockpipe.workers shows it as long as it lasts).
+ */
+static bool
+settings_usable(void)
+{
+	MailerIdle	reason = IDLE_NOT;
+
+	if (sp_smtp_url == NULL || sp_smtp_url[0] == '\0')
+		reason = IDLE_NO_URL;
+	else if (!sp_mail_address_valid(sp_mail_from))
+		reason = IDLE_BAD_FROM;
+	if (reason == idle_reason)
+		return reason == IDLE_NOT;
+
+	switch (reason)
+	{
+		case IDLE_NO_URL:
+			ereport(LOG,
+					(errmsg("stockpipe mailer: stockpipe.smtp_url is not set; alert e-mails wait in stockpipe.alert_event")));
+			sp_worker_set_state("idle: stockpipe.smtp_url is not set");
+			break;
+		case IDLE_BAD_FROM:
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("stockpipe mailer: stockpipe.mail_from \"%s\" is not a valid e-mail address; alert e-mails wait",
+							sp_mail_from),
+					 errhint("Set stockpipe.mail_from to an address such as alerts@example.com and reload.")));
+			sp_worker_set_state("idle: stockpipe.mail_from is not valid");
+			break;
+		default:
+			if (idle_reason != IDLE_UNKNOWN)
+				ereport(LOG,
+						(errmsg("stockpipe mailer: settings usable again, sending alert e-mails")));
+			sp_worker_set_state("waiting for alerts");
+			break;
+	}
+	idle_reason = reason;
+	return reason == IDLE_NOT;
+}
+
+/* One round: claim due events and send them.  Returns how many were taken. */
+static int
+mail_round(void)
+{
+	PendingMail *mails;
+	int			n;
+	int			i;
+
+	n = claim_events(&mails);
+	for (i = 0; i < n; i++)
+	{
+		SendOutcome outcome = deliver(&mails[i]);
+
+		CHECK_FOR_INTERRUPTS();
+		if (outcome == SEND_RETRY)
+		{
+			/* the server is down or busy: the rest waits for the next round */
+			pause_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													  SP_MAIL_PAUSE_MS);
+			return 0;
+		}
+	}
+	if (n > 0)
+		sp_worker_set_state("waiting for alerts");
+	return n;
+}
+
+void
+stockpipe_mailer_main(Datum arg)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(sp_database, NULL, 0);
+	pgstat_report_appname(MyBgworkerEntry->bgw_name);
+	sp_worker_attach(SP_WORKER_MAILER, 0);
+	sp_wait_for_extension(MyBgworkerEntry->bgw_name);
+
+	round_cxt = AllocSetContextCreate(TopMemoryContext, "stockpipe mailer",
+									  ALLOCSET_DEFAULT_SIZES);
+	init_curl();
+	init_host_name();
+
+	for (;;)
+	{
+		int			n = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		MemoryContextReset(round_cxt);
+
+		if (settings_usable() && GetCurrentTimestamp() >= pause_until)
+			n = mail_round();
+		if (n == SP_MAIL_BATCH)
+			continue;			/* more may be due */
+
+		pgstat_report_activity(STATE_IDLE, NULL);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 SP_MAIL_POLL_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}

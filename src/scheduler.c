@@ -1,0 +1,833 @@
+/*-------------------------------------------------------------------------
+ *
+ * scheduler.c
+ *	  The scheduler background worker: starts the runs of stockpipe.job in
+ *	  dynamic background workers (jobrun.c) and keeps stockpipe.job_run
+ *	  truthful (docs/scheduler-design.md).
+ *
+ * Each tick -- at most a second apart, sooner when a job is due, a run
+ * worker starts or stops, or the daily consumer stored bars -- is two short
+ * transactions: the first
+ *	 - fails the runs whose worker is gone without recording an outcome,
+ *	 - times out the runs still going past their job's timeout (+ 5 s),
+ *	 - queues the runs of due jobs (or records them missed / catches up),
+ *	 - queues an event-triggered L30D refresh once bars stopped arriving,
+ *	 - once an hour, purges old history;
+ * the second starts the queued runs that are due, one worker each, never
+ * two runs of one job at a time.
+ * Recording a failure also queues its retry, in the same statement
+ * (SP_FINISH_RUNS_SQL), so a failure is retried exactly once.
+ *
+ * A run is handed to its worker through the row: the scheduler registers the
+ * worker and marks the run 'running' in the same transaction, holding the
+ * row's lock; the worker locks the row too, so it sees the run only once the
+ * scheduler committed, and claims it by writing its pid.  A run whose
+ * hand-over did not commit is never claimed, and is started again later.
+ *
+ * There is no PG_TRY here: an ERROR ends the worker, the postmaster starts
+ * it again after 5 s, and start-up repairs what was left half done.  Every
+ * statement passes its values as parameters.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "stockpipe.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#define SCHEDULER_NAME "stockpipe scheduler"
+
+/* Longest wait between ticks. */
+#define SP_TICK_MS 1000
+/* How often old history is purged. */
+#define SP_PURGE_INTERVAL_MS (3600 * 1000)
+/* The built-in job refreshed when new daily bars were stored. */
+#define SP_L30D_JOB "l30d_refresh"
+
+/* A run this scheduler started, and the handle of its worker. */
+typedef struct RunWorker
+{
+	int64		runid;
+	int64		jobid;
+	BackgroundWorkerHandle *handle;
+	char		name[NAMEDATALEN];
+} RunWorker;
+
+static List *run_workers = NIL;	/* of RunWorker *, in TopMemoryContext */
+
+/* A worker slot was missing: said once, until a run starts again. */
+static bool no_slot_reported = false;
+
+/* Jobs whose owner is gone, warned about once each. */
+static List *orphan_jobs_warned = NIL;	/* of int64 *, in TopMemoryContext */
+
+/* The event trigger of the L30D refresh. */
+static uint64 bars_seen = 0;	/* bars_version last seen */
+static uint64 bars_handled = 0; /* bars_version a refresh was queued for */
+static TimestampTz bars_changed_at = 0;
+
+static TimestampTz last_purge_at = 0;
+
+/* The worker_spi shape: one short transaction per unit of work. */
+static void
+tx_begin(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+static void
+tx_end(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Run a parameterised statement; ERROR unless it returns rc. */
+static void
+run_sql(const char *sql, int nargs, Oid *types, Datum *values, int rc)
+{
+	int			got = SPI_execute_with_args(sql, nargs, types, values, NULL,
+											false, 0);
+
+	if (got != rc)
+		elog(ERROR, "stockpipe scheduler statement failed (%s): %s",
+			 SPI_result_code_string(got), sql);
+}
+
+static Datum
+col(int row, int column, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+						 column, isnull);
+}
+
+static char *
+col_text(int row, int column)
+{
+	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column);
+}
+
+static Datum
+int8_array(List *runids)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(runids), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, runids)
+		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
+}
+
+static RunWorker *
+find_run_worker(int64 runid)
+{
+	ListCell   *lc;
+
+	foreach(lc, run_workers)
+	{
+		RunWorker  *w = lfirst(lc);
+
+		if (w->runid == runid)
+			return w;
+	}
+	return NULL;
+}
+
+static List *
+lappend_int64(List *list, int64 value)
+{
+	int64	   *p = palloc(sizeof(int64));
+
+	*p = value;
+	return lappend(list, p);
+}
+
+static bool
+list_has_int64(List *list, int64 value)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (*(int64 *) lfirst(lc) == value)
+			return true;
+	return false;
+}
+
+/*
+ * Log the runs an SP_FINISH_RUNS_SQL statement just finished: which job,
+ * which run, why, and whether it will be retried.
+ */
+static void
+log_finished_runs(int elevel)
+{
+	uint64		i;
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		runid = DatumGetInt64(col(i, 1, &isnull));
+		char	   *name = col_text(i, 2);
+		char	   *status = col_text(i, 3);
+		char	   *message = col_text(i, 4);
+		int64		retry = DatumGetInt64(col(i, 6, &isnull));
+		bool		has_retry = !isnull;
+
+		ereport(elevel,
+				(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " %s: %s",
+						name, runid, status, message ? message : "(no message)"),
+				 has_retry ?
+				 errdetail("Retry run " INT64_FORMAT " (attempt %s) is scheduled at %s.",
+						   retry, col_text(i, 7), col_text(i, 8)) : 0));
+	}
+}
+
+/*
+ * At start: runs left 'running' by a server stop or crash are failed (and
+ * retried if their job says so).  A run whose worker is still alive -- only
+ * this scheduler restarted -- is left alone and watched like any other.
+ */
+static void
+fail_interrupted_runs(void)
+{
+	tx_begin("stockpipe scheduler: repairing interrupted runs");
+	run_sql(SP_FINISH_RUNS_SQL(
+							   "status = 'failed', message = CASE WHEN r.started_at < pg_catalog.pg_postmaster_start_time()"
+							   " THEN 'server stopped while the run was in progress'"
+							   " ELSE 'the run was interrupted (server crash, scheduler restart, or its worker was killed) and its worker is gone' END",
+							   "",
+							   "r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
+							   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')"),
+			0, NULL, NULL, SPI_OK_SELECT);
+	log_finished_runs(LOG);
+	tx_end();
+}
+
+/*
+ * Step 4: runs whose worker is gone without recording an outcome -- it was
+ * killed, crashed, or could not even connect.  stopped: runs whose worker
+ * handle says it stopped; alive: runs whose worker is starting or running.
+ * Runs from before a scheduler restart have no handle: their pid is checked
+ * in pg_stat_activity (with a grace period while no pid is recorded yet).
+ */
+static void
+fail_lost_runs(List *stopped, List *alive)
+{
+	Oid			types[2] = {INT8ARRAYOID, INT8ARRAYOID};
+	Datum		values[2];
+
+	values[0] = int8_array(stopped);
+	values[1] = int8_array(alive);
+	run_sql(SP_FINISH_RUNS_SQL(
+							   "status = 'failed', message = CASE"
+							   " WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname = jj.owner)"
+							   " THEN pg_catalog.format('role \"%s\" does not exist', jj.owner)"
+							   " ELSE 'the job worker exited without recording an outcome (terminated, crashed, or could not connect); see the server log' END",
+							   "FROM stockpipe.job jj",
+							   "jj.jobid = r.jobid AND r.status = 'running' AND (r.runid = ANY ($1)"
+							   " OR (r.runid <> ALL ($2)"
+							   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
+							   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')"
+							   " AND (r.pid IS NOT NULL OR r.started_at < pg_catalog.now() - interval '30 seconds')))"),
+			2, types, values, SPI_OK_SELECT);
+	log_finished_runs(LOG);
+}
+
+/*
+ * Step 3: runs going on past their job's timeout and a 5-second grace (the
+ * run's own statement timeout normally ends it first).  Returns the runids
+ * to terminate after commit; workers of a previous scheduler, which have no
+ * handle here, are terminated by pid, checked to be a job worker.
+ */
+static List *
+time_out_runs(MemoryContext result_cxt)
+{
+	List	   *terminate = NIL;
+	uint64		i;
+
+	run_sql(SP_FINISH_RUNS_SQL(
+							   "status = 'timed out', message = pg_catalog.format("
+							   "'cancelled by the scheduler: still running %s after it started, past the job''s timeout of %s',"
+							   " pg_catalog.date_trunc('second', pg_catalog.now() - r.started_at), jj.timeout)",
+							   "FROM stockpipe.job jj",
+							   "jj.jobid = r.jobid AND r.status = 'running'"
+							   " AND r.started_at + jj.timeout + interval '5 seconds' < pg_catalog.now()"),
+			0, NULL, NULL, SPI_OK_SELECT);
+	log_finished_runs(WARNING);
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		runid = DatumGetInt64(col(i, 1, &isnull));
+		Datum		pid = col(i, 5, &isnull);
+
+		if (find_run_worker(runid) != NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(result_cxt);
+
+			terminate = lappend_int64(terminate, runid);
+			MemoryContextSwitchTo(old);
+		}
+		else if (!isnull)
+		{
+			/*
+			 * Only the worker of this very run: its application_name ends
+			 * with the runid (job_run rows are writable by their owner, so
+			 * the pid alone is not to be trusted).
+			 */
+			SPITupleTable *saved = SPI_tuptable;
+			uint64		saved_n = SPI_processed;
+			Oid			types[2] = {INT4OID, TEXTOID};
+			Datum		values[2];
+
+			values[0] = pid;
+			values[1] = CStringGetTextDatum(psprintf(" run " INT64_FORMAT, runid));
+			run_sql("SELECT pg_catalog.pg_terminate_backend(a.pid)"
+					" FROM pg_catalog.pg_stat_activity a"
+					" WHERE a.pid = $1 AND a.backend_type = 'stockpipe job'"
+					" AND pg_catalog.right(a.application_name, pg_catalog.length($2)) = $2",
+					2, types, values, SPI_OK_SELECT);
+			SPI_tuptable = saved;
+			SPI_processed = saved_n;
+		}
+	}
+	return terminate;
+}
+
+/*
+ * Step 1: jobs that are due.  A due time more than 60 s in the past was
+ * missed (server down): one 'catch-up' run if the job asks for it, else a
+ * 'skipped' run that says so; the next run is then computed from now.
+ * Otherwise a 'schedule' run, and the next run is computed from the due
+ * time, so one due time never gives two runs.  A job locked by a user's
+ * transaction is left for the next tick.
+ */
+static void
+queue_due_jobs(void)
+{
+	uint64		i;
+
+	run_sql("WITH due AS ("
+			" SELECT j.jobid, j.next_run_at AS due_at, j.catch_up,"
+			" j.next_run_at < pg_catalog.now() - interval '60 seconds' AS missed"
+			" FROM stockpipe.job j"
+			" WHERE j.enabled AND j.next_run_at <= pg_catalog.now()"
+			" ORDER BY j.next_run_at"
+			" FOR UPDATE SKIP LOCKED),"
+			" queued AS ("
+			" INSERT INTO stockpipe.job_run (jobid, trigger, scheduled_at, status, finished_at, message)"
+			" SELECT d.jobid,"
+			" CASE WHEN d.missed AND d.catch_up THEN 'catch-up' ELSE 'schedule' END,"
+			" d.due_at,"
+			" CASE WHEN d.missed AND NOT d.catch_up THEN 'skipped' ELSE 'scheduled' END,"
+			" CASE WHEN d.missed AND NOT d.catch_up THEN pg_catalog.now() END,"
+			" CASE WHEN d.missed AND NOT d.catch_up THEN pg_catalog.format("
+			"'missed: due at %s while the scheduler was not running; catch_up is off', d.due_at) END"
+			" FROM due d"
+			" RETURNING runid, jobid)"
+			" UPDATE stockpipe.job j SET next_run_at = stockpipe.job_next_run(j.schedule,"
+			" CASE WHEN d.missed THEN pg_catalog.now() ELSE d.due_at END, j.timezone, j.skip_holidays)"
+			" FROM due d, queued q"
+			" WHERE j.jobid = d.jobid AND q.jobid = d.jobid"
+			" RETURNING j.name, d.missed, d.catch_up, d.due_at, j.next_run_at, q.runid",
+			0, NULL, NULL, SPI_OK_UPDATE_RETURNING);
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		missed;
+		bool		catch_up;
+		bool		no_next;
+		bool		isnull;
+
+		missed = DatumGetBool(col(i, 2, &isnull));
+		catch_up = DatumGetBool(col(i, 3, &isnull));
+		(void) col(i, 5, &no_next);
+		if (missed)
+			ereport(LOG,
+					(errmsg("stockpipe scheduler: job \"%s\" missed its run due at %s; %s (run %s)",
+							col_text(i, 1), col_text(i, 4),
+							catch_up ? "catching up once" : "recorded as skipped",
+							col_text(i, 6)),
+					 catch_up ? 0 :
+					 errhint("Set catch_up => true with stockpipe.alter_job() to run missed jobs once after a restart.")));
+		if (no_next)
+			ereport(WARNING,
+					(errmsg("stockpipe scheduler: job \"%s\" has no next run", col_text(i, 1)),
+					 errdetail("Its schedule gives no run within the next 10 years, or every one falls on a market holiday."),
+					 errhint("Change its schedule with stockpipe.alter_job(); it will not run again until then.")));
+	}
+}
+
+/*
+ * The event trigger of the L30D refresh: once bars_version changed and then
+ * stayed the same for stockpipe.l30d_debounce, queue one run of the built-in
+ * job.  A run not yet started will see the new bars: nothing to add.  While
+ * a run is going on, it may have read before the last bars arrived: wait for
+ * it to end, then queue one.  Returns the time to look again (0: none).
+ */
+static TimestampTz
+queue_l30d_event(TimestampTz now)
+{
+	TimestampTz due;
+	uint64		version = sp_bars_version();
+
+	if (version != bars_seen)
+	{
+		bars_seen = version;
+		bars_changed_at = now;
+	}
+	if (bars_seen == bars_handled)
+		return 0;
+	due = TimestampTzPlusMilliseconds(bars_changed_at, sp_l30d_debounce_ms);
+	if (now < due)
+		return due;
+
+	run_sql("WITH l AS ("
+			" SELECT j.jobid, j.enabled,"
+			" EXISTS (SELECT 1 FROM stockpipe.job_run r WHERE r.jobid = j.jobid AND r.status = 'scheduled') AS queued,"
+			" EXISTS (SELECT 1 FROM stockpipe.job_run r WHERE r.jobid = j.jobid AND r.status = 'running') AS running"
+			" FROM stockpipe.job j WHERE j.builtin AND j.name = '" SP_L30D_JOB "'),"
+			" ins AS ("
+			" INSERT INTO stockpipe.job_run (jobid, trigger, scheduled_at, status)"
+			" SELECT l.jobid, 'event', pg_catalog.now(), 'scheduled' FROM l"
+			" WHERE l.enabled AND NOT l.queued AND NOT l.running"
+			" RETURNING runid)"
+			" SELECT (SELECT pg_catalog.bool_or(l.running AND l.enabled AND NOT l.queued) FROM l),"
+			" (SELECT pg_catalog.min(runid) FROM ins)",
+			0, NULL, NULL, SPI_OK_SELECT);
+	{
+		bool		isnull;
+		bool		wait = DatumGetBool(col(0, 1, &isnull)) && !isnull;
+
+		(void) col(0, 2, &isnull);
+		if (wait)
+			return TimestampTzPlusMilliseconds(now, SP_TICK_MS);
+		if (!isnull)
+			ereport(LOG,
+					(errmsg("stockpipe scheduler: new daily bars stored; queued run %s of job \"" SP_L30D_JOB "\"",
+							col_text(0, 2))));
+	}
+	bars_handled = bars_seen;
+	return 0;
+}
+
+/* Register the worker of a run; false when no background worker slot is free. */
+static bool
+launch_run_worker(int64 runid, int64 jobid, const char *name, Oid roleoid)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	SpJobRunArgs args = {.runid = runid,.dboid = MyDatabaseId,.roleoid = roleoid};
+	MemoryContext old;
+	RunWorker  *w;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	worker.bgw_notify_pid = MyProcPid;
+	strlcpy(worker.bgw_library_name, "stockpipe", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "stockpipe_jobrun_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "stockpipe job %s run " INT64_FORMAT,
+			 name, runid);
+	strlcpy(worker.bgw_type, "stockpipe job", BGW_MAXLEN);
+	StaticAssertStmt(sizeof(SpJobRunArgs) <= BGW_EXTRALEN, "bgw_extra too small");
+	memcpy(worker.bgw_extra, &args, sizeof(args));
+
+	/* the handle is allocated in the current context: keep it */
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	{
+		MemoryContextSwitchTo(old);
+		return false;
+	}
+	w = palloc0(sizeof(RunWorker));
+	w->runid = runid;
+	w->jobid = jobid;
+	w->handle = handle;
+	strlcpy(w->name, name, NAMEDATALEN);
+	run_workers = lappend(run_workers, w);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+/*
+ * Step 2: start the queued runs that are due, oldest first.  A run of a job
+ * that has a run going on (or started in this tick) is skipped: a job never
+ * overlaps itself.  A run whose owner role is gone, or may not log in,
+ * fails.  Returns whether a run had to wait for a worker slot.
+ */
+static bool
+start_due_runs(void)
+{
+	SPITupleTable *runs;
+	uint64		n;
+	uint64		i;
+	List	   *started_jobs = NIL;
+	bool		waiting = false;
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+
+	run_sql("SELECT r.runid, r.jobid, j.name, j.owner::text, ro.oid, ro.rolcanlogin,"
+			" (SELECT min(x.runid) FROM stockpipe.job_run x"
+			" WHERE x.jobid = r.jobid AND x.status = 'running'),"
+			" j.enabled, r.trigger"
+			" FROM stockpipe.job_run r"
+			" JOIN stockpipe.job j ON j.jobid = r.jobid"
+			" LEFT JOIN pg_catalog.pg_roles ro ON ro.rolname = j.owner"
+			" WHERE r.status = 'scheduled' AND r.scheduled_at <= pg_catalog.now()"
+			" ORDER BY r.scheduled_at, r.runid"
+			" FOR UPDATE OF r SKIP LOCKED",
+			0, NULL, NULL, SPI_OK_SELECT);
+	runs = SPI_tuptable;
+	n = SPI_processed;
+
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = runs->vals[i];
+		TupleDesc	desc = runs->tupdesc;
+		bool		isnull;
+		bool		no_role;
+		bool		busy;
+		int64		runid = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		int64		jobid = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		char	   *name = SPI_getvalue(tup, desc, 3);
+		char	   *owner = SPI_getvalue(tup, desc, 4);
+		Oid			roleoid = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &no_role));
+		bool		canlogin = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		char	   *running = SPI_getvalue(tup, desc, 7);
+		bool		enabled = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+		char	   *trigger = SPI_getvalue(tup, desc, 9);
+		Datum		values[3];
+		busy = (running != NULL);
+		if (list_has_int64(started_jobs, jobid))
+			busy = true;
+
+		values[0] = Int64GetDatum(runid);
+		if (busy || (!enabled && strcmp(trigger, "manual") != 0))
+		{
+			values[1] = CStringGetTextDatum(busy ?
+											psprintf("job \"%s\" was still running (run %s)", name,
+													 running ? running : "started in the same tick") :
+											psprintf("job \"%s\" was disabled before the run started", name));
+			run_sql("UPDATE stockpipe.job_run SET status = 'skipped',"
+					" finished_at = pg_catalog.now(), message = $2 WHERE runid = $1",
+					2, types, values, SPI_OK_UPDATE);
+			ereport(DEBUG1,
+					(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " skipped: %s",
+							name, runid, TextDatumGetCString(values[1]))));
+			continue;
+		}
+
+		if (no_role || !canlogin)
+		{
+			bool		first = !list_has_int64(orphan_jobs_warned, jobid);
+
+			values[1] = CStringGetTextDatum("failed");
+			values[2] = CStringGetTextDatum(no_role ?
+											psprintf("role \"%s\" does not exist", owner) :
+											psprintf("role \"%s\" is not permitted to log in", owner));
+			run_sql(SP_FINISH_RUNS_SQL("status = $2, message = $3", "",
+									   "r.runid = $1 AND r.status = 'scheduled'"),
+					3, types, values, SPI_OK_SELECT);
+			ereport(first ? WARNING : DEBUG1,
+					(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " failed: %s",
+							name, runid, TextDatumGetCString(values[2])),
+					 errdetail("A job runs as its owner, never as another role."),
+					 no_role ?
+					 errhint("Drop the job, or recreate role \"%s\".  This is reported once per job.", owner) :
+					 errhint("ALTER ROLE %s LOGIN, or drop the job.  This is reported once per job.",
+							 quote_identifier(owner))));
+			if (first)
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+				orphan_jobs_warned = lappend_int64(orphan_jobs_warned, jobid);
+				MemoryContextSwitchTo(old);
+			}
+			continue;
+		}
+
+		if (waiting || !launch_run_worker(runid, jobid, name, roleoid))
+		{
+			/* stays 'scheduled'; starts when a slot frees up */
+			if (!no_slot_reported)
+			{
+				ereport(WARNING,
+						(errmsg("stockpipe scheduler: no background worker slot is free for job \"%s\" run " INT64_FORMAT,
+								name, runid),
+						 errdetail("All %d background worker processes (max_worker_processes) are in use.",
+								   max_worker_processes),
+						 errhint("The run stays scheduled and starts when a slot frees up; raise max_worker_processes if this persists.")));
+				sp_worker_set_error("no background worker slot for job runs");
+				no_slot_reported = true;
+			}
+			waiting = true;
+			continue;
+		}
+		if (no_slot_reported)
+		{
+			ereport(LOG,
+					(errmsg("stockpipe scheduler: background worker slots are available again")));
+			no_slot_reported = false;
+		}
+
+		run_sql("UPDATE stockpipe.job_run SET status = 'running',"
+				" started_at = pg_catalog.now(), pid = NULL WHERE runid = $1",
+				1, types, values, SPI_OK_UPDATE);
+		started_jobs = lappend_int64(started_jobs, jobid);
+		ereport(DEBUG1,
+				(errmsg("stockpipe scheduler: started job \"%s\" run " INT64_FORMAT " (%s) as role \"%s\"",
+						name, runid, trigger, owner)));
+	}
+	return waiting;
+}
+
+/* Step 6: once an hour, forget runs older than stockpipe.job_history_retention. */
+static void
+purge_history(TimestampTz now)
+{
+	Oid			types[1] = {FLOAT8OID};
+	Datum		values[1];
+
+	if (last_purge_at != 0 &&
+		!TimestampDifferenceExceeds(last_purge_at, now, SP_PURGE_INTERVAL_MS))
+		return;
+	last_purge_at = now;
+	values[0] = Float8GetDatum((double) sp_job_history_retention_s);
+	run_sql("DELETE FROM stockpipe.job_run"
+			" WHERE finished_at < pg_catalog.now() - pg_catalog.make_interval(secs => $1)",
+			1, types, values, SPI_OK_DELETE);
+	if (SPI_processed > 0)
+		ereport(LOG,
+				(errmsg("stockpipe scheduler: purged " UINT64_FORMAT " job runs older than stockpipe.job_history_retention (%d s)",
+						(uint64) SPI_processed, sp_job_history_retention_s)));
+}
+
+/* The next time something is due: a job, or a queued run (0: none). */
+static TimestampTz
+next_due_time(void)
+{
+	bool		isnull;
+	Datum		d;
+
+	run_sql("SELECT LEAST("
+			" (SELECT min(next_run_at) FROM stockpipe.job WHERE enabled AND next_run_at > pg_catalog.now()),"
+			" (SELECT min(scheduled_at) FROM stockpipe.job_run"
+			" WHERE status = 'scheduled' AND scheduled_at > pg_catalog.now()))",
+			0, NULL, NULL, SPI_OK_SELECT);
+	d = col(0, 1, &isnull);
+	return isnull ? 0 : DatumGetTimestampTz(d);
+}
+
+/*
+ * One tick; returns when to tick again at the latest (0: no deadline).
+ * Allocations outside the transaction go to tick_cxt, reset by the caller.
+ */
+static TimestampTz
+scheduler_tick(MemoryContext tick_cxt)
+{
+	List	   *stopped = NIL;
+	List	   *alive = NIL;
+	List	   *terminate;
+	ListCell   *lc;
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz next;
+	TimestampTz l30d;
+	bool		waiting;
+	int			running;
+
+	/* Which of our run workers are still there. */
+	foreach(lc, run_workers)
+	{
+		RunWorker  *w = lfirst(lc);
+		pid_t		pid;
+
+		switch (GetBackgroundWorkerPid(w->handle, &pid))
+		{
+			case BGWH_STOPPED:
+				stopped = lappend_int64(stopped, w->runid);
+				break;
+			case BGWH_POSTMASTER_DIED:
+				proc_exit(1);
+				break;
+			default:
+				alive = lappend_int64(alive, w->runid);
+				break;
+		}
+	}
+
+	/*
+	 * Runs are queued in one transaction and started in the next: a worker
+	 * must find its run's row committed, whatever queued it.
+	 */
+	tx_begin("stockpipe scheduler: recording and queueing runs");
+	fail_lost_runs(stopped, alive);
+	terminate = time_out_runs(tick_cxt);
+	queue_due_jobs();
+	l30d = queue_l30d_event(now);
+	purge_history(now);
+	tx_end();
+
+	tx_begin("stockpipe scheduler: starting runs");
+	waiting = start_due_runs();
+	next = next_due_time();
+	tx_end();
+	MemoryContextSwitchTo(tick_cxt);
+
+	/* End the workers that ran out of time; forget those that stopped. */
+	foreach(lc, run_workers)
+	{
+		RunWorker  *w = lfirst(lc);
+
+		if (list_has_int64(terminate, w->runid))
+			TerminateBackgroundWorker(w->handle);
+		if (list_has_int64(stopped, w->runid))
+		{
+			run_workers = foreach_delete_current(run_workers, lc);
+			pfree(w->handle);
+			pfree(w);
+		}
+	}
+
+	running = list_length(run_workers);
+	if (waiting)
+		sp_worker_set_state("waiting for a worker slot");
+	else if (running > 0)
+	{
+		char		state[SP_STATE_LEN];
+
+		snprintf(state, sizeof(state), "scheduling, %d run(s) in progress", running);
+		sp_worker_set_state(state);
+	}
+	else
+		sp_worker_set_state("scheduling");
+
+	if (l30d != 0 && (next == 0 || l30d < next))
+		next = l30d;
+	return next;
+}
+
+static void
+clear_scheduler_latch(int code, Datum arg)
+{
+	sp_set_scheduler_latch(NULL);
+}
+
+/*
+ * The job tables come with the extension script's scheduler part; wait for
+ * them like for the extension itself.
+ */
+static void
+wait_for_job_tables(void)
+{
+	bool		logged = false;
+
+	for (;;)
+	{
+		bool		exists;
+
+		sp_wait_for_extension(SCHEDULER_NAME);
+		StartTransactionCommand();
+		exists = OidIsValid(get_namespace_oid("stockpipe", true)) &&
+			OidIsValid(get_relname_relid("job_run", get_namespace_oid("stockpipe", true))) &&
+			OidIsValid(get_relname_relid("job", get_namespace_oid("stockpipe", true)));
+		CommitTransactionCommand();
+		if (exists)
+			return;
+		if (!logged)
+		{
+			ereport(LOG,
+					(errmsg("%s: waiting for the tables stockpipe.job and stockpipe.job_run",
+							SCHEDULER_NAME),
+					 errhint("ALTER EXTENSION stockpipe UPDATE creates them.")));
+			sp_worker_set_state("waiting for the job tables");
+			logged = true;
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 5000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+void
+stockpipe_scheduler_main(Datum arg)
+{
+	MemoryContext tick_cxt;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(sp_database, NULL, 0);
+	pgstat_report_appname(SCHEDULER_NAME);
+	sp_worker_attach(SP_WORKER_SCHEDULER, 0);
+	sp_set_scheduler_latch(MyLatch);
+	before_shmem_exit(clear_scheduler_latch, (Datum) 0);
+
+	/* Every statement names its schema; nothing resolves through the path. */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+
+	wait_for_job_tables();
+	fail_interrupted_runs();
+	ereport(LOG,
+			(errmsg("%s: started in database \"%s\"", SCHEDULER_NAME, sp_database)));
+	sp_worker_set_state("scheduling");
+	tick_cxt = AllocSetContextCreate(TopMemoryContext, "stockpipe scheduler tick",
+									 ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		TimestampTz next;
+		long		timeout = SP_TICK_MS;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		MemoryContextReset(tick_cxt);
+		MemoryContextSwitchTo(tick_cxt);
+		next = scheduler_tick(tick_cxt);
+		if (next != 0)
+		{
+			long		secs;
+			int			usecs;
+
+			TimestampDifference(GetCurrentTimestamp(), next, &secs, &usecs);
+			/* +1 ms: wake after the due time, not just before it */
+			timeout = Min(timeout, secs * 1000 + usecs / 1000 + 1);
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
