@@ -27,7 +27,7 @@ for _ in $(seq 1 14); do # 7 s: longer than the 5 s restart delay
 	sleep 0.5
 done
 check "workers did not restart while waiting" test $stable -eq 1
-check_eq "one 'waiting' log line per worker" 2 "$(grep -c 'waiting for CREATE EXTENSION stockpipe in database "stockpipe"' "$E2E_DIR/postgres.log")"
+check_eq "one 'waiting' log line per consumer worker" 2 "$(grep 'stockpipe consumer' "$E2E_DIR/postgres.log" | grep -c 'waiting for CREATE EXTENSION stockpipe in database "stockpipe"')"
 check_eq "pg_stat_activity names the workers" "stockpipe daily consumer 0,stockpipe live consumer 0" \
 	"$(q "SELECT string_agg(application_name, ',' ORDER BY application_name) FROM pg_stat_activity WHERE backend_type = 'stockpipe consumer'")"
 
