@@ -1,18 +1,22 @@
 #!/usr/bin/python3
 """bench/producer/bench.py -- stockpipe-producer benchmark (prints figures; not a test).
 
-1. Polling: 200 symbols against the fake Yahoo server (producer/test/fake_yahoo.py)
-   with 100 ms added latency per request.  Reports the live cycle time against
+1. Polling: 200 symbols against a fake Yahoo server with 100 ms added latency
+   per request: bench/producer/fast_yahoo (C, single-threaded epoll; default) or
+   producer/test/fake_yahoo.py (--server python: Python threads, which on a
+   2-core machine shared with the producer become the bottleneck).  Reports the live cycle time against
    one request's latency (ratio; target <= 1.5, i.e. truly concurrent) and the
    producer's CPU time per cycle.
 2. Sim: the sim source's maximum publish rate to stockpipe-broker (quotes/s,
    counted until every message is acknowledged).
 
 Usage: bench/producer/bench.py [--symbols 200] [--latency-ms 100] [--cycles 10]
-                               [--sim-count 200000]
+                               [--sim-count 200000] [--server fast|python]
+                               [--encoding gzip|identity] [--fixture-symbol AAPL|WKND]
 Starts its own broker and fake server on 127.0.0.1 and stops them.
 """
 import argparse
+import gzip
 import os
 import re
 import signal
@@ -26,6 +30,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 PRODUCER = os.path.join(ROOT, "producer", "stockpipe-producer")
 FAKE = os.path.join(ROOT, "producer", "test", "fake_yahoo.py")
+FAST = os.path.join(HERE, "fast_yahoo")
+FAST_FIXTURES = {"AAPL": "chart_AAPL_1d_1m.json",              # as fake_yahoo.py's LIVE table
+                 "WKND": "chart_AAPL_1m_weekend_no_bars.json"}
 BROKER = os.environ.get("STOCKPIPE_BROKER", os.path.join(ROOT, "bin", "stockpipe-broker"))
 FIXTURES = os.environ.get("STOCKPIPE_FIXTURES",
                           os.path.join(ROOT, "..", "shared", "fixtures", "yahoo"))
@@ -90,12 +97,14 @@ def poll_bench(args, tmp, brokers, url):
     p.wait()
     times = cycles_in(log)
     steady = times[1:]
-    print("polling: %d symbols, fake server latency %d ms per request, %s fixture"
-          % (args.symbols, args.latency_ms, args.fixture_symbol))
+    print("polling: %d symbols, fake server latency %d ms per request, %s fixture, %s server%s"
+          % (args.symbols, args.latency_ms, args.fixture_symbol, args.server,
+             ", %s bodies" % args.encoding if args.server == "fast" else ", gzip bodies"))
     print("  one request (1 symbol, median of %d)       : %d ms" % (len(cycles_in(log1)) - 1, single))
     print("  first cycle (opens %d connections)         : %d ms" % (args.symbols, times[0]))
-    print("  cycle time, steady state (n=%d)            : median %d ms, min %d, max %d"
-          % (len(steady), statistics.median(steady), min(steady), max(steady)))
+    q = statistics.quantiles(steady, n=4) if len(steady) >= 2 else [steady[0]] * 3
+    print("  cycle time, steady state (n=%d)            : median %d ms, p25 %d, p75 %d, min %d, max %d"
+          % (len(steady), statistics.median(steady), q[0], q[2], min(steady), max(steady)))
     print("  ratio cycle / one request                  : %.2f (target <= 1.5)"
           % (statistics.median(steady) / single))
     print("  ratio cycle / added latency (%d ms)        : %.2f"
@@ -136,9 +145,19 @@ def main():
     ap.add_argument("--fixture-symbol", default="AAPL",
                     help="fixture served for every symbol: AAPL = a full day of 1-minute bars "
                          "(36 KB), WKND = meta only (1 KB), to separate decoding from I/O")
+    ap.add_argument("--server", choices=("fast", "python"), default="fast",
+                    help="fake Yahoo server: fast = bench/producer/fast_yahoo (C, epoll), "
+                         "python = producer/test/fake_yahoo.py (default fast)")
+    ap.add_argument("--encoding", choices=("gzip", "identity"), default="gzip",
+                    help="fast server: gzip bodies when asked, like Yahoo and fake_yahoo.py "
+                         "(default), or always identity")
     args = ap.parse_args()
+    if args.server == "fast" and args.fixture_symbol not in FAST_FIXTURES:
+        sys.exit("bench: --server fast serves only --fixture-symbol %s" % "|".join(FAST_FIXTURES))
     if subprocess.call(["make", "-s", "-C", os.path.join(ROOT, "producer")]) != 0:
         sys.exit("bench: build failed")
+    if args.server == "fast" and subprocess.call(["make", "-s", "-C", HERE]) != 0:
+        sys.exit("bench: build of fast_yahoo failed")
     if not os.access(BROKER, os.X_OK):
         sys.exit("bench: %s not found (make -C %s bin/stockpipe-broker)" % (BROKER, ROOT))
     tmp = tempfile.mkdtemp(prefix="stockpipe-bench.")
@@ -147,11 +166,23 @@ def main():
         procs.append(subprocess.Popen([BROKER, "--partitions", "4", "--address-file",
                                        os.path.join(tmp, "addr")],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        procs.append(subprocess.Popen(["/usr/bin/python3", FAKE, "--fixtures", FIXTURES,
-                                       "--port-file", os.path.join(tmp, "port"),
-                                       "--latency-ms", str(args.latency_ms),
-                                       "--default-symbol", args.fixture_symbol],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        if args.server == "fast":
+            body = os.path.join(FIXTURES, FAST_FIXTURES[args.fixture_symbol])
+            cmd = [FAST, "--body", body, "--port-file", os.path.join(tmp, "port"),
+                   "--latency-ms", str(args.latency_ms)]
+            if args.encoding == "gzip":     # compressed once, level 6 as fake_yahoo.py
+                with open(body, "rb") as f, open(os.path.join(tmp, "body.gz"), "wb") as g:
+                    g.write(gzip.compress(f.read(), 6))
+                cmd += ["--gzip-body", os.path.join(tmp, "body.gz")]
+            server_log = open(os.path.join(tmp, "server.log"), "w")
+            procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=server_log))
+            server_log.close()
+        else:
+            procs.append(subprocess.Popen(["/usr/bin/python3", FAKE, "--fixtures", FIXTURES,
+                                           "--port-file", os.path.join(tmp, "port"),
+                                           "--latency-ms", str(args.latency_ms),
+                                           "--default-symbol", args.fixture_symbol],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         brokers = wait_file(os.path.join(tmp, "addr"))
         url = "http://127.0.0.1:" + wait_file(os.path.join(tmp, "port"))
         print("machine: %d CPUs; %s" % (os.cpu_count(),
@@ -163,6 +194,11 @@ def main():
             p.terminate()
         for p in procs:
             p.wait()
+        if args.server == "fast" and os.path.exists(os.path.join(tmp, "server.log")):
+            with open(os.path.join(tmp, "server.log")) as f:
+                last = f.read().strip().splitlines()
+            if last:
+                print("server: " + last[-1])
 
 
 if __name__ == "__main__":
