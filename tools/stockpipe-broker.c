@@ -199,6 +199,31 @@ main(int argc, char **argv)
 		topics[ntopics++] = "stock_daily";
 	}
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+
+	/*
+	 * Keep the signals blocked except inside sigsuspend(), so that one that
+	 * arrives between a flag check and the wait is not missed.  Block them
+	 * before librdkafka starts its threads, which inherit the mask: else a
+	 * signal could be handled by one of them while this thread sleeps on.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGUSR1);
+	sigdelset(&waitmask, SIGUSR2);
+
 	/* The mock cluster needs an rd_kafka_t for its bookkeeping only. */
 	conf = rd_kafka_conf_new();
 	if (rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
@@ -241,29 +266,6 @@ main(int argc, char **argv)
 	for (int i = 0; i < nabsent; i++)
 		rd_kafka_mock_topic_set_error(mcluster, absent[i],
 									  RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGUSR2, &sa, NULL);
-
-	/*
-	 * Keep the signals blocked except inside sigsuspend(), so that one that
-	 * arrives between a flag check and the wait is not missed.
-	 */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGUSR2);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGUSR1);
-	sigdelset(&waitmask, SIGUSR2);
 
 	bootstraps = rd_kafka_mock_cluster_bootstraps(mcluster);
 	printf("%s\n", bootstraps);
