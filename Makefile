@@ -11,7 +11,7 @@ MODULE_big = stockpipe
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The extension script is made of one part per feature, in this order.
-SQL_PARTS = sql/ingest.sql sql/l30d.sql $(wildcard sql/scheduler.sql) $(wildcard sql/alerts.sql)
+SQL_PARTS = sql/ingest.sql sql/l30d.sql sql/scheduler.sql sql/alerts.sql sql/bi.sql
 DATA_built = stockpipe--1.0.sql
 PGFILEDESC = "stockpipe - real-time stock market pipeline inside PostgreSQL"
 

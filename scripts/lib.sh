@@ -11,7 +11,7 @@ SP_BIN=${SP_BIN:-$SP_ROOT/bin}
 
 # Debian packages the build, the tests and the demo need.
 SP_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 \
-librdkafka-dev libcjson-dev libcurl4-openssl-dev kcat valgrind \
+librdkafka-dev libcjson-dev libcurl4-openssl-dev kcat valgrind odbc-postgresql unixodbc \
 python3-aiosmtpd ca-certificates"
 
 sp_log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
