@@ -250,11 +250,6 @@ destroy_client(void)
 	sp_partitions_set(my_topic, NULL, 0);
 }
 
-static void
-on_exit_destroy_client(int code, Datum arg)
-{
-	destroy_client();
-}
 
 /*
  * Build the consumer and subscribe.  Returns false (and records why) when
@@ -570,7 +565,14 @@ stockpipe_consumer_main(Datum arg)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not create the stockpipe wake-up pipe: %m")));
-	before_shmem_exit(on_exit_destroy_client, (Datum) 0);
+	/*
+	 * No Kafka clean-up at exit: a worker exits on SIGTERM or after an
+	 * ERROR, possibly in the middle of a statement, and leaving the group
+	 * politely may block on librdkafka (synchronous assign calls, a group
+	 * state machine that never settles).  The process is going away; the
+	 * group notices within session.timeout.ms, and the stored offsets make
+	 * the hand-over exact.
+	 */
 
 	sp_wait_for_extension(MyBgworkerEntry->bgw_name);
 	/* The topic GUC may have been reloaded while waiting. */
