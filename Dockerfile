@@ -1,5 +1,5 @@
-# PostgreSQL 15 with stockpipe built in and preloaded, plus the producer and
-# the development broker.  Build steps mirror scripts/lib.sh (sp_build).
+# PostgreSQL 15 with stockpipe built in and preloaded, plus the producer, the
+# development broker and the dashboard server (stockpipe-dash).  Build steps mirror scripts/lib.sh (sp_build).
 #
 #   docker build -t stockpipe .
 #   docker run -e POSTGRES_PASSWORD=... -e STOCKPIPE_KAFKA_BROKERS=kafka:9092 stockpipe
@@ -12,8 +12,8 @@ FROM postgres:15-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential pkg-config postgresql-server-dev-15 \
-      librdkafka-dev libcjson-dev libcurl4-openssl-dev \
-      librdkafka1 libcjson1 libcurl4 ca-certificates \
+      librdkafka-dev libcjson-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs npm \
+      librdkafka1 libcjson1 libcurl4 libmicrohttpd12 libpq5 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 COPY . /usr/src/stockpipe
@@ -21,7 +21,7 @@ RUN make -C /usr/src/stockpipe clean \
  && make -C /usr/src/stockpipe \
  && make -C /usr/src/stockpipe install \
  && apt-get purge -y --auto-remove build-essential pkg-config postgresql-server-dev-15 \
-      librdkafka-dev libcjson-dev libcurl4-openssl-dev \
+      librdkafka-dev libcjson-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs npm \
  && rm -rf /usr/src/stockpipe
 
 COPY docker/stockpipe-init.sh /docker-entrypoint-initdb.d/10-stockpipe.sh

@@ -38,7 +38,10 @@ PREFIX ?= /usr/local
 PROG_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror
 PROGRAMS = bin/stockpipe-broker
 
-all: $(PROGRAMS) producer
+all: $(PROGRAMS) producer dashboard
+
+dashboard:
+	$(MAKE) -C dashboard
 
 stockpipe--1.0.sql: $(SQL_PARTS)
 	cat $^ >$@
@@ -52,15 +55,17 @@ bin/stockpipe-broker: tools/stockpipe-broker.c
 
 install: install-programs
 
-install-programs: $(PROGRAMS) producer
+install-programs: $(PROGRAMS) producer dashboard
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	$(MAKE) -C producer install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C dashboard install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 clean: clean-programs
 
 clean-programs:
 	rm -rf bin
 	$(MAKE) -C producer clean
+	$(MAKE) -C dashboard clean
 
-.PHONY: producer install-programs clean-programs
+.PHONY: producer dashboard install-programs clean-programs

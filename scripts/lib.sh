@@ -12,7 +12,7 @@ SP_BIN=${SP_BIN:-$SP_ROOT/bin}
 # Debian packages the build, the tests and the demo need.
 SP_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 \
 librdkafka-dev libcjson-dev libcurl4-openssl-dev kcat valgrind odbc-postgresql unixodbc \
-python3-aiosmtpd ca-certificates"
+libmicrohttpd-dev chromium nodejs python3-aiosmtpd ca-certificates"
 
 sp_log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 sp_die() { sp_log "ERROR: $*"; exit 1; }
@@ -25,6 +25,9 @@ sp_install_packages() {
 	for p in $SP_PACKAGES "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 	done
+	# Debian's nodejs comes without npm; a NodeSource nodejs bundles it and
+	# conflicts with Debian's npm package.
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
 	if [ -n "$missing" ]; then
 		sp_log "installing:$missing"
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
