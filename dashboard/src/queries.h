@@ -3,52 +3,45 @@
  * with $n parameters, run with PQexecParams; nothing is built from a
  * request.  Each returns one row, one column: the JSON body.
  *
- * The queries read the stockpipe.* tables directly.  When the Power BI views
- * (schema stockpipe_bi, sql/bi.sql) land they should read those instead, so
- * the dashboard's login needs only the stockpipe_reader role.
+ * The queries read only the reporting views of schema stockpipe_bi
+ * (sql/bi.sql), so the dashboard's login needs only the stockpipe_reader
+ * role: no grant on stockpipe.*, no BYPASSRLS (the views run with their
+ * owner's rights).  What the views lack (sparklines, moving averages) is
+ * computed here from them.
  */
 #ifndef DASH_QUERIES_H
 #define DASH_QUERIES_H
 
 /*
  * Latest quote of each symbol (all symbols when $1 is NULL, else the
- * comma-separated symbols in $1) with day change against the quote's
- * prev_close, or the last daily close before the quote's day when the quote
- * has none, and a sparkline: the last price of each minute of the two hours
- * up to the quote.  Symbols are found with a skip scan over live_stock's
- * primary key, so a year of quotes costs one index probe per symbol and
- * partition, not a scan.
+ * comma-separated symbols in $1) with day change against the previous close
+ * (stockpipe_bi.fact_latest_quote: the quote's prev_close, or the last daily
+ * close before the quote's market date when the quote has none), and a
+ * sparkline: the last price of each minute of the two hours up to the
+ * quote, from fact_intraday (the ts range prunes its day partitions at run
+ * time).  The view enumerates its symbols with loose index scans of the
+ * primary keys (stockpipe.bi_symbols: symbols with daily bars or a quote in
+ * the last 7 days), one index probe per symbol, not a scan.
  */
 #define Q_QUOTES \
-"WITH RECURSIVE syms(symbol) AS (" \
-"  (SELECT symbol FROM stockpipe.live_stock ORDER BY symbol LIMIT 1)" \
-"  UNION ALL" \
-"  SELECT (SELECT l.symbol FROM stockpipe.live_stock l WHERE l.symbol > s.symbol ORDER BY l.symbol LIMIT 1)" \
-"  FROM syms s WHERE s.symbol IS NOT NULL)," \
-" wanted AS (" \
-"  SELECT symbol FROM syms WHERE symbol IS NOT NULL AND $1::text IS NULL" \
-"  UNION SELECT unnest(string_to_array($1::text, ',')) WHERE $1::text IS NOT NULL)" \
 "SELECT coalesce(json_agg(json_build_object(" \
-"  'symbol', w.symbol, 'ts', q.ts, 'price', q.price, 'volume', q.volume," \
-"  'currency', q.currency, 'prev_close', pc.prev_close," \
-"  'change', q.price - pc.prev_close," \
-"  'change_pct', CASE WHEN pc.prev_close > 0 THEN (q.price / pc.prev_close - 1) * 100 END," \
-"  'spark', sp.prices) ORDER BY w.symbol), '[]')::text" \
-" FROM wanted w" \
-" CROSS JOIN LATERAL (SELECT ts, price, volume, currency, prev_close FROM stockpipe.live_stock" \
-"   WHERE symbol = w.symbol ORDER BY ts DESC LIMIT 1) q" \
-" CROSS JOIN LATERAL (SELECT coalesce(q.prev_close, (SELECT h.close FROM stockpipe.historical_stock_data h" \
-"   WHERE h.symbol = w.symbol AND h.trade_date < (q.ts AT TIME ZONE 'UTC')::date" \
-"   ORDER BY h.trade_date DESC LIMIT 1)) AS prev_close) pc" \
+"  'symbol', q.symbol, 'ts', q.ts, 'price', q.price, 'volume', q.volume," \
+"  'currency', q.currency, 'prev_close', q.prev_close," \
+"  'change', q.price - q.prev_close," \
+"  'change_pct', CASE WHEN q.prev_close > 0 THEN (q.price / q.prev_close - 1) * 100 END," \
+"  'spark', sp.prices) ORDER BY q.symbol), '[]')::text" \
+" FROM stockpipe_bi.fact_latest_quote q" \
 " CROSS JOIN LATERAL (SELECT json_agg(p ORDER BY b) AS prices FROM (" \
-"   SELECT date_bin('1 minute', ts, timestamptz 'epoch') AS b, (array_agg(price ORDER BY ts DESC))[1] AS p" \
-"   FROM stockpipe.live_stock WHERE symbol = w.symbol AND ts > q.ts - interval '2 hours' AND ts <= q.ts" \
-"   GROUP BY 1) m) sp"
+"   SELECT date_bin('1 minute', i.ts, timestamptz 'epoch') AS b, (array_agg(i.price ORDER BY i.ts DESC))[1] AS p" \
+"   FROM stockpipe_bi.fact_intraday i" \
+"   WHERE i.symbol = q.symbol AND i.ts > q.ts - interval '2 hours' AND i.ts <= q.ts" \
+"   GROUP BY 1) m) sp" \
+" WHERE $1::text IS NULL OR q.symbol = ANY (string_to_array($1::text, ','))"
 
 /* Does the symbol exist (a live quote or a daily bar)?  $1 symbol. */
 #define Q_SYMBOL_EXISTS \
-"SELECT EXISTS (SELECT 1 FROM stockpipe.live_stock WHERE symbol = $1)" \
-"    OR EXISTS (SELECT 1 FROM stockpipe.historical_stock_data WHERE symbol = $1)"
+"SELECT EXISTS (SELECT 1 FROM stockpipe_bi.fact_intraday WHERE symbol = $1)" \
+"    OR EXISTS (SELECT 1 FROM stockpipe_bi.fact_daily WHERE symbol = $1)"
 
 /*
  * Intraday range: $1 symbol, $2 from, $3 to (timestamptz text, NULL for the
@@ -57,7 +50,7 @@
  * exceeds 31 days.
  */
 #define Q_INTRADAY_RANGE \
-"WITH lim AS (SELECT coalesce($3::timestamptz, (SELECT max(ts) FROM stockpipe.live_stock WHERE symbol = $1)) AS t_to)," \
+"WITH lim AS (SELECT coalesce($3::timestamptz, (SELECT max(ts) FROM stockpipe_bi.fact_intraday WHERE symbol = $1)) AS t_to)," \
 " r AS (SELECT coalesce($2::timestamptz, date_trunc('day', t_to AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS t_from, t_to FROM lim)" \
 "SELECT CASE WHEN t_to IS NULL THEN 'none'" \
 "  WHEN t_from >= t_to OR t_to - t_from > interval '31 days' THEN 'bad'" \
@@ -74,12 +67,13 @@
 "   FROM (SELECT date_bin(CASE WHEN $3::timestamptz - $2::timestamptz > interval '1 day'" \
 "                              THEN interval '1 minute' ELSE interval '1 second' END, ts, timestamptz 'epoch') AS b," \
 "                (array_agg(price ORDER BY ts DESC))[1] AS p, (array_agg(volume ORDER BY ts DESC))[1] AS v" \
-"         FROM stockpipe.live_stock" \
+"         FROM stockpipe_bi.fact_intraday" \
 "         WHERE symbol = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz GROUP BY 1) x), '[]'))::text"
 
 /*
  * Daily bars of the last 400 days with 5/10/20-day simple moving averages
- * (NULL until enough bars), and the latest L30D summary row.  $1 symbol.
+ * (NULL until enough bars; computed here, fact_daily has none), and the
+ * latest L30D summary row (fact_l30d).  $1 symbol.
  */
 #define Q_DAILY \
 "SELECT json_build_object('symbol', $1::text," \
@@ -89,20 +83,24 @@
 "     CASE WHEN count(*) OVER w5 = 5 THEN avg(close) OVER w5 END AS sma5," \
 "     CASE WHEN count(*) OVER w10 = 10 THEN avg(close) OVER w10 END AS sma10," \
 "     CASE WHEN count(*) OVER w20 = 20 THEN avg(close) OVER w20 END AS sma20" \
-"     FROM stockpipe.historical_stock_data WHERE symbol = $1 AND trade_date > current_date - 400" \
+"     FROM stockpipe_bi.fact_daily WHERE symbol = $1 AND trade_date > current_date - 400" \
 "     WINDOW w5 AS (ORDER BY trade_date ROWS 4 PRECEDING), w10 AS (ORDER BY trade_date ROWS 9 PRECEDING)," \
 "            w20 AS (ORDER BY trade_date ROWS 19 PRECEDING)) b), '[]')," \
 " 'l30d', (SELECT row_to_json(s) FROM (SELECT as_of, days_used, window_start, window_end, last_close, change," \
 "     change_pct, avg_close, min_close, max_close, highest_high, lowest_low, avg_volume, volatility," \
 "     sma_5, sma_10, sma_20, return_30d, computed_at" \
-"     FROM stockpipe.l30d_summary WHERE symbol = $1 ORDER BY as_of DESC LIMIT 1) s))::text"
+"     FROM stockpipe_bi.fact_l30d WHERE symbol = $1 ORDER BY as_of DESC LIMIT 1) s))::text"
 
-/* The 50 most recent alert firings, without owners or e-mail addresses. */
+/*
+ * The 50 most recent alert firings of every owner (fired_alerts shows all:
+ * the view runs with its owner's rights), without owners or e-mail
+ * addresses.
+ */
 #define Q_ALERTS \
 "SELECT coalesce(json_agg(json_build_object('id', eventid, 'symbol', symbol, 'condition', condition," \
 "  'threshold', threshold, 'price', price, 'quote_ts', quote_ts, 'change_pct', change_pct," \
 "  'created_at', created_at, 'status', status) ORDER BY eventid DESC), '[]')::text" \
-" FROM (SELECT eventid, symbol, condition, threshold, price, quote_ts, change_pct, created_at, status" \
-"       FROM stockpipe.alert_event ORDER BY eventid DESC LIMIT 50) e"
+" FROM (SELECT eventid, symbol, condition, threshold, price, quote_ts, change_pct, fired_at AS created_at, status" \
+"       FROM stockpipe_bi.fired_alerts ORDER BY eventid DESC LIMIT 50) e"
 
 #endif

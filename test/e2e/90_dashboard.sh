@@ -16,16 +16,12 @@ mkdir -p "$ARTIFACTS"
 
 e2e_start
 
-# A read-only login with SELECT on what the dashboard reads, and on
-# alert_event only the columns without addresses.  Alert events are under
-# row-level security (each owner sees their own); the dashboard shows
-# everyone's, hence BYPASSRLS, until it reads the stockpipe_bi views.
+# A login that may read the stockpipe_bi reporting views and nothing else:
+# no grant on stockpipe.*, no BYPASSRLS (the views run with their owner's
+# rights, so /api/alerts still lists every owner's firings).
 sp_psql <<'SQL'
-CREATE ROLE stockpipe_dash LOGIN BYPASSRLS;
-GRANT USAGE ON SCHEMA stockpipe TO stockpipe_dash;
-GRANT SELECT ON stockpipe.live_stock, stockpipe.historical_stock_data, stockpipe.l30d_summary TO stockpipe_dash;
-GRANT SELECT (eventid, symbol, condition, threshold, price, quote_ts, change_pct, created_at, status)
-	ON stockpipe.alert_event TO stockpipe_dash;
+CREATE ROLE stockpipe_dash LOGIN;
+GRANT stockpipe_reader TO stockpipe_dash;
 SQL
 
 # Quotes: one a minute over the last 10 minutes for three symbols; NVDA
@@ -98,6 +94,8 @@ check_eq "/api/daily: bars, SMA 20 from the 20th bar, L30D summary" "40 21 30" \
 	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["bars"]), sum(b["sma20"] is not None for b in d["bars"]), d["l30d"]["days_used"])' "$E2E_DIR/body")"
 check_eq "/api/alerts: the event, without e-mail address" "200 MSFT no" \
 	"$(http /api/alerts | cut -d' ' -f1) $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["symbol"])' "$E2E_DIR/body") $(grep -q '@' "$E2E_DIR/body" && echo yes || echo no)"
+check_eq "the login reads the stockpipe_bi views only, not stockpipe.*" "denied" \
+	"$(sp_psql -d stockpipe -U stockpipe_dash -c 'SELECT 1 FROM stockpipe.live_stock LIMIT 1' >/dev/null 2>&1 && echo allowed || echo denied)"
 check_eq "page: text/html, no-cache" "text/html; charset=utf-8 no-cache" "$(header / Content-Type) $(header / Cache-Control)"
 check_eq "chart library: JavaScript, cached" "text/javascript; charset=utf-8 public, max-age=3600" \
 	"$(header /static/lightweight-charts.standalone.production.js Content-Type) $(header /static/lightweight-charts.standalone.production.js Cache-Control)"
