@@ -7,18 +7,23 @@
 #
 # It starts, on loopback only: a development Kafka broker (stockpipe-broker),
 # a PostgreSQL 15 cluster with stockpipe preloaded (in .demo/ of the checkout,
-# or $STOCKPIPE_DEMO_DIR), and stockpipe-producer.  When Yahoo Finance is
+# or $STOCKPIPE_DEMO_DIR), stockpipe-producer, a local SMTP catcher for the
+# alert e-mails and the live dashboard (stockpipe-dash); it adds example
+# alert rules and writes a .pbids file for Power BI.  When Yahoo Finance is
 # reachable the producer polls it; when it is not, the demo replays the real
 # recorded market data in ../shared/fixtures/yahoo instead and says so.
 # Re-running it is safe: what already runs is left running.
 #
 # Settings (environment): STOCKPIPE_PG_PORT (default 54329),
+# STOCKPIPE_DASH_PORT (default 8080), STOCKPIPE_SMTP_PORT (default 2525),
 # STOCKPIPE_SYMBOLS (default AAPL,MSFT,NVDA,AMZN,GOOG), STOCKPIPE_DEMO_DIR.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
 
 PG_PORT=${STOCKPIPE_PG_PORT:-54329}
+DASH_PORT=${STOCKPIPE_DASH_PORT:-8080}
+SMTP_PORT=${STOCKPIPE_SMTP_PORT:-2525}
 SYMBOLS=${STOCKPIPE_SYMBOLS:-AAPL,MSFT,NVDA,AMZN,GOOG}
 FIXTURES=${STOCKPIPE_FIXTURES:-$SP_ROOT/../shared/fixtures/yahoo}
 YAHOO_URL=https://query2.finance.yahoo.com
@@ -91,6 +96,33 @@ do_start() {
 	psql -X -q -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'stockpipe'" | grep -q 1 || createdb stockpipe
 	psql_demo -c "CREATE EXTENSION IF NOT EXISTS stockpipe"
 
+	# alert e-mails go to a local SMTP catcher, one file per message
+	if ! pid_alive "$DIR/smtp.pid"; then
+		port_taken "$SMTP_PORT" && sp_die "port $SMTP_PORT is taken; set STOCKPIPE_SMTP_PORT to a free port"
+		mkdir -p "$DIR/mail"
+		rm -f "$DIR/smtp.ready"
+		start_daemon smtp "$DIR/smtp.log" /usr/bin/python3 "$SP_ROOT/test/e2e/smtp_sink.py" \
+			--port "$SMTP_PORT" --dir "$DIR/mail" --ready-file "$DIR/smtp.ready"
+		wait_for 10 "SMTP catcher" test -e "$DIR/smtp.ready" || sp_die "the SMTP catcher did not start; see $DIR/smtp.log"
+	fi
+	psql -X -q -d postgres -c "ALTER SYSTEM SET stockpipe.smtp_url = 'smtp://127.0.0.1:$SMTP_PORT'" \
+		-c "ALTER SYSTEM SET stockpipe.mail_from = 'stockpipe-demo@localhost'" -c "SELECT pg_reload_conf()" >/dev/null
+
+	# example alert rules, once
+	if [ "$(psql_demo -At -c "SELECT count(*) FROM stockpipe.alert_rule")" = 0 ]; then
+		psql_demo -c "SELECT stockpipe.set_alert('AAPL', 'price_above', 225, 'trader@example.com')" \
+			-c "SELECT stockpipe.set_alert('AAPL', 'price_below', 220, 'trader@example.com')" \
+			-c "SELECT stockpipe.set_alert('NVDA', 'change_pct_above', 2, 'trader@example.com')" >/dev/null
+	fi
+
+	# the dashboard reads as a login granted the read-only role
+	psql_demo -c "DO \$\$ BEGIN
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'stockpipe_dash') THEN
+			CREATE ROLE stockpipe_dash LOGIN;
+		END IF; END \$\$" -c "GRANT stockpipe_reader TO stockpipe_dash"
+	"$SP_ROOT/scripts/pbids.sh" --host 127.0.0.1 --port "$PG_PORT" --database stockpipe \
+		--out "$DIR/stockpipe.pbids" >/dev/null
+
 	# 3. the producer: Yahoo when reachable, else the recorded real data
 	if ! pid_alive "$DIR/producer.pid"; then
 		if curl -s -o /dev/null -m 5 "$YAHOO_URL/v8/finance/chart/AAPL?range=1d&interval=1m"; then
@@ -113,6 +145,14 @@ do_start() {
 		echo "$SOURCE" >"$DIR/source"
 	fi
 
+	if ! pid_alive "$DIR/dash.pid"; then
+		port_taken "$DASH_PORT" && sp_die "port $DASH_PORT is taken; set STOCKPIPE_DASH_PORT to a free port"
+		start_daemon dash "$DIR/dash.log" stockpipe-dash --listen "127.0.0.1:$DASH_PORT" \
+			--dsn "host=$DIR port=$PG_PORT dbname=stockpipe user=stockpipe_dash"
+		wait_for 10 "the dashboard" curl -sf "http://127.0.0.1:$DASH_PORT/healthz" ||
+			sp_log "the dashboard did not answer; see $DIR/dash.log"
+	fi
+
 	wait_for 60 "the first quote in live_stock" bash -c \
 		"[ \"\$(psql -X -At -h '$DIR' -p '$PG_PORT' -U postgres -d stockpipe -c 'SELECT count(*) > 0 FROM stockpipe.live_stock')\" = t ]" ||
 		sp_log "no quote yet: see $DIR/postgres.log and $DIR/producer.log"
@@ -124,9 +164,13 @@ stockpipe is running.
   Kafka broker: $BROKER (stockpipe-broker, development only, in memory)
   PostgreSQL:   psql -h $DIR -p $PG_PORT -U postgres stockpipe
                 (also on 127.0.0.1:$PG_PORT)
+  dashboard:    http://127.0.0.1:$DASH_PORT/
+  Power BI:     $DIR/stockpipe.pbids (log in as a role granted stockpipe_reader)
+  alert e-mails: caught by a local SMTP server in $DIR/mail/
   try:          SELECT * FROM stockpipe.live_stock ORDER BY ts DESC LIMIT 5;
                 SELECT * FROM stockpipe.consumer_status;
-  logs:         $DIR/postgres.log $DIR/producer.log $DIR/broker.log
+                SELECT * FROM stockpipe.my_alerts;
+  logs:         $DIR/postgres.log $DIR/producer.log $DIR/broker.log $DIR/dash.log
   status:       scripts/demo.sh status
   stop:         scripts/demo.sh stop
 EOF
@@ -145,12 +189,19 @@ do_status() {
 		-c "SELECT topic, partition, next_offset, lag, rows_stored, dead_letters, last_message_at FROM stockpipe.consumer_status ORDER BY 1, 2" \
 		-c "SELECT DISTINCT ON (symbol) symbol, ts, price, volume FROM stockpipe.live_stock ORDER BY symbol, ts DESC" \
 		-c "SELECT count(*) AS daily_bars, count(DISTINCT symbol) AS symbols FROM stockpipe.historical_stock_data" \
-		-c "SELECT count(*) AS dead_letters FROM stockpipe.dead_letter"
+		-c "SELECT count(*) AS dead_letters FROM stockpipe.dead_letter" \
+		-c "SELECT j.name, j.schedule, j.next_run_at, r.status AS last_status, r.finished_at AS last_finished
+		      FROM stockpipe.job j LEFT JOIN LATERAL (SELECT status, finished_at FROM stockpipe.job_run
+		      WHERE jobid = j.jobid ORDER BY runid DESC LIMIT 1) r ON true ORDER BY j.jobid" \
+		-c "SELECT status, count(*), max(last_error) AS last_error FROM stockpipe.alert_event GROUP BY status"
+	pid_alive "$DIR/dash.pid" && echo "dashboard:  http://127.0.0.1:$DASH_PORT/" || echo "dashboard:  stopped"
 }
 
 do_stop() {
+	stop_daemon dash
 	stop_daemon producer
 	stop_daemon yahoo-mirror
+	stop_daemon smtp
 	SP_PGDIR=$DIR
 	if pg_running; then
 		as_pg "$SP_PGBIN/pg_ctl" -D "$DIR/pgdata" -m fast -w stop >/dev/null && echo "stopped PostgreSQL"
