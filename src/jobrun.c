@@ -85,26 +85,6 @@ bookkeeping_end(Bookkeeping *bk)
 	SetUserIdAndSecContext(bk->save_userid, bk->save_sec_context);
 }
 
-static void
-tx_begin(const char *activity)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, activity);
-}
-
-static void
-tx_end(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
-}
 
 /*
  * Record the run's outcome (and queue its retry); in the caller's
@@ -274,7 +254,7 @@ execute_run(RunInfo *run)
 	volatile TimestampTz started;
 	char	   *volatile message = NULL;
 
-	tx_begin(run->command);
+	sp_tx_begin(run->command);
 	started = GetCurrentTimestamp();
 	enable_timeout_after(STATEMENT_TIMEOUT, run->timeout_ms);
 	PG_TRY();
@@ -315,7 +295,7 @@ execute_run(RunInfo *run)
 		char	   *retry;
 		bool		recorded = record_outcome(run, "succeeded", message, &retry);
 
-		tx_end();
+		sp_tx_end();
 		if (recorded)
 			ereport(DEBUG1,
 					(errmsg("stockpipe job \"%s\" run " INT64_FORMAT " succeeded: %s",
@@ -346,9 +326,9 @@ execute_run(RunInfo *run)
 					 edata->message) :
 			pstrdup(edata->message ? edata->message : "unknown error");
 
-		tx_begin("recording the outcome");
+		sp_tx_begin("recording the outcome");
 		(void) record_outcome(run, status, text, &retry);
-		tx_end();
+		sp_tx_end();
 		if (edata->detail && retry)
 			detail = psprintf("%s\n%s", edata->detail, retry);
 		else
@@ -379,13 +359,13 @@ stockpipe_jobrun_main(Datum arg)
 
 	memset(&run, 0, sizeof(run));
 	run.runid = args.runid;
-	tx_begin("claiming the run");
+	sp_tx_begin("claiming the run");
 	if (!claim_run(&run))
 	{
-		tx_end();
+		sp_tx_end();
 		proc_exit(0);
 	}
-	tx_end();
+	sp_tx_end();
 
 	appname = psprintf("stockpipe job %s run " INT64_FORMAT, run.name, run.runid);
 	SetConfigOption("application_name", appname, PGC_USERSET, PGC_S_SESSION);

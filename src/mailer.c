@@ -235,27 +235,6 @@ init_host_name(void)
 		strlcpy(mail_host, "localhost", sizeof(mail_host));
 }
 
-/* The worker_spi shape: one short transaction per unit of work. */
-static void
-tx_begin(const char *activity)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, activity);
-}
-
-static void
-tx_end(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
-}
 
 /* Column col of the current SPI row as a string in round_cxt, or NULL. */
 static char *
@@ -295,7 +274,7 @@ claim_events(PendingMail **mails)
 	uint64		i;
 	int			n;
 
-	tx_begin("stockpipe mailer: taking pending alert e-mails");
+	sp_tx_begin("stockpipe mailer: taking pending alert e-mails");
 
 	/* times in the e-mails are in the market's time zone */
 	args[0] = CStringGetTextDatum(sp_market_timezone);
@@ -331,7 +310,7 @@ claim_events(PendingMail **mails)
 		m->change_pct = copy_value(tuple, desc, 11);
 		m->date = copy_value(tuple, desc, 12);
 	}
-	tx_end();
+	sp_tx_end();
 	return n;
 }
 
@@ -373,7 +352,7 @@ record_outcome(int64 eventid, SendOutcome outcome, const char *error)
 		default:
 			return;
 	}
-	tx_begin("stockpipe mailer: recording an alert e-mail outcome");
+	sp_tx_begin("stockpipe mailer: recording an alert e-mail outcome");
 	args[0] = Int64GetDatum(eventid);
 	args[1] = CStringGetTextDatum(error ? error : "");
 	ret = SPI_execute_with_args(sql, outcome == SEND_OK ? 1 : 2, argtypes, args,
@@ -381,7 +360,7 @@ record_outcome(int64 eventid, SendOutcome outcome, const char *error)
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "updating stockpipe.alert_event failed: %s",
 			 SPI_result_code_string(ret));
-	tx_end();
+	sp_tx_end();
 }
 
 /*

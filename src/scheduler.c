@@ -84,27 +84,6 @@ static TimestampTz bars_changed_at = 0;
 
 static TimestampTz last_purge_at = 0;
 
-/* The worker_spi shape: one short transaction per unit of work. */
-static void
-tx_begin(const char *activity)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, activity);
-}
-
-static void
-tx_end(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
-}
 
 /* Run a parameterised statement; ERROR unless it returns rc. */
 static void
@@ -215,7 +194,7 @@ log_finished_runs(int elevel)
 static void
 fail_interrupted_runs(void)
 {
-	tx_begin("stockpipe scheduler: repairing interrupted runs");
+	sp_tx_begin("stockpipe scheduler: repairing interrupted runs");
 	run_sql(SP_FINISH_RUNS_SQL(
 							   "status = 'failed', message = CASE WHEN r.started_at < pg_catalog.pg_postmaster_start_time()"
 							   " THEN 'server stopped while the run was in progress'"
@@ -225,7 +204,7 @@ fail_interrupted_runs(void)
 							   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')"),
 			0, NULL, NULL, SPI_OK_SELECT);
 	log_finished_runs(LOG);
-	tx_end();
+	sp_tx_end();
 }
 
 /*
@@ -685,18 +664,18 @@ scheduler_tick(MemoryContext tick_cxt)
 	 * Runs are queued in one transaction and started in the next: a worker
 	 * must find its run's row committed, whatever queued it.
 	 */
-	tx_begin("stockpipe scheduler: recording and queueing runs");
+	sp_tx_begin("stockpipe scheduler: recording and queueing runs");
 	fail_lost_runs(stopped, alive);
 	terminate = time_out_runs(tick_cxt);
 	queue_due_jobs();
 	l30d = queue_l30d_event(now);
 	purge_history(now);
-	tx_end();
+	sp_tx_end();
 
-	tx_begin("stockpipe scheduler: starting runs");
+	sp_tx_begin("stockpipe scheduler: starting runs");
 	waiting = start_due_runs();
 	next = next_due_time();
-	tx_end();
+	sp_tx_end();
 	MemoryContextSwitchTo(tick_cxt);
 
 	/* End the workers that ran out of time; forget those that stopped. */

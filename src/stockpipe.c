@@ -19,8 +19,13 @@ void		_PG_init(void);
 /* A killed or failed worker comes back after this many seconds. */
 #define SP_RESTART_SECONDS 5
 
+/*
+ * Register one static worker.  The kind and index travel in bgw_extra;
+ * bgw_type is what pg_stat_activity.backend_type shows.
+ */
 static void
-register_consumer(SpWorkerKind kind, int index)
+register_worker(const char *function, const char *name, const char *type,
+				SpWorkerKind kind, int index)
 {
 	BackgroundWorker worker;
 	SpWorkerArgs args = {.kind = kind,.index = index};
@@ -30,49 +35,10 @@ register_consumer(SpWorkerKind kind, int index)
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = SP_RESTART_SECONDS;
 	strlcpy(worker.bgw_library_name, "stockpipe", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "stockpipe_consumer_main", BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "stockpipe %s consumer %d",
-			 kind == SP_WORKER_LIVE ? "live" : "daily", index);
-	strlcpy(worker.bgw_type, "stockpipe consumer", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, function, BGW_MAXLEN);
+	strlcpy(worker.bgw_name, name, BGW_MAXLEN);
+	strlcpy(worker.bgw_type, type, BGW_MAXLEN);
 	StaticAssertStmt(sizeof(SpWorkerArgs) <= BGW_EXTRALEN, "bgw_extra too small");
-	memcpy(worker.bgw_extra, &args, sizeof(args));
-	RegisterBackgroundWorker(&worker);
-}
-
-/* The scheduler: starts the runs of stockpipe.job (scheduler.c). */
-static void
-register_scheduler(void)
-{
-	BackgroundWorker worker;
-	SpWorkerArgs args = {.kind = SP_WORKER_SCHEDULER,.index = 0};
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = SP_RESTART_SECONDS;
-	strlcpy(worker.bgw_library_name, "stockpipe", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "stockpipe_scheduler_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "stockpipe scheduler", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "stockpipe scheduler", BGW_MAXLEN);
-	memcpy(worker.bgw_extra, &args, sizeof(args));
-	RegisterBackgroundWorker(&worker);
-}
-
-/* The mailer: sends the alert e-mails of stockpipe.alert_event (mailer.c). */
-static void
-register_mailer(void)
-{
-	BackgroundWorker worker;
-	SpWorkerArgs args = {.kind = SP_WORKER_MAILER,.index = 0};
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = SP_RESTART_SECONDS;
-	strlcpy(worker.bgw_library_name, "stockpipe", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "stockpipe_mailer_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "stockpipe mailer", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "stockpipe mailer", BGW_MAXLEN);
 	memcpy(worker.bgw_extra, &args, sizeof(args));
 	RegisterBackgroundWorker(&worker);
 }
@@ -90,8 +56,19 @@ _PG_init(void)
 
 	sp_shmem_init();
 	for (i = 0; i < sp_consumer_workers; i++)
-		register_consumer(SP_WORKER_LIVE, i);
-	register_consumer(SP_WORKER_DAILY, 0);
-	register_scheduler();
-	register_mailer();
+	{
+		char		name[BGW_MAXLEN];
+
+		snprintf(name, sizeof(name), "stockpipe live consumer %d", i);
+		register_worker("stockpipe_consumer_main", name, "stockpipe consumer",
+						SP_WORKER_LIVE, i);
+	}
+	register_worker("stockpipe_consumer_main", "stockpipe daily consumer 0",
+					"stockpipe consumer", SP_WORKER_DAILY, 0);
+	/* the scheduler starts the runs of stockpipe.job (scheduler.c) */
+	register_worker("stockpipe_scheduler_main", "stockpipe scheduler",
+					"stockpipe scheduler", SP_WORKER_SCHEDULER, 0);
+	/* the mailer sends the e-mails of stockpipe.alert_event (mailer.c) */
+	register_worker("stockpipe_mailer_main", "stockpipe mailer",
+					"stockpipe mailer", SP_WORKER_MAILER, 0);
 }

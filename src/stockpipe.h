@@ -108,6 +108,8 @@ extern void sp_set_scheduler_latch(Latch *latch);
 
 /* common to all workers (worker.c) */
 extern void sp_wait_for_extension(const char *worker_name);
+extern void sp_tx_begin(const char *activity);
+extern void sp_tx_end(void);
 
 /* consumer worker (consumer.c) */
 extern PGDLLEXPORT void stockpipe_consumer_main(Datum arg);

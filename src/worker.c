@@ -9,11 +9,13 @@
 
 #include "access/xact.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/interrupt.h"
 #include "storage/latch.h"
 #include "utils/guc.h"
+#include "utils/snapmgr.h"
 
 /*
  * Before the extension exists there is nothing to work on: wait for it,
@@ -53,4 +55,29 @@ sp_wait_for_extension(const char *worker_name)
 						 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+/*
+ * The worker_spi shape: one short transaction per unit of work, with SPI
+ * connected, a snapshot pushed and the activity shown in pg_stat_activity.
+ */
+void
+sp_tx_begin(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+void
+sp_tx_end(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
 }

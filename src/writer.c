@@ -115,27 +115,6 @@ sp_decode_message(SpWorkerKind kind, SpMessage *m)
 		m->ok = sp_decode_bar(m->payload, m->len, &m->u.b, m->err);
 }
 
-/* The worker_spi shape: one short transaction per unit of work. */
-static void
-tx_begin(const char *activity)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, activity);
-}
-
-static void
-tx_end(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
-}
 
 static SPIPlanPtr
 prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *types)
@@ -570,7 +549,7 @@ sp_store_batch(const SpBatch *batch, SpBatchResult *result)
 	if (batch->n == 0)
 		return;
 
-	tx_begin(batch->kind == SP_WORKER_LIVE ? "stockpipe: storing live quotes"
+	sp_tx_begin(batch->kind == SP_WORKER_LIVE ? "stockpipe: storing live quotes"
 			 : "stockpipe: storing daily bars");
 	parts = palloc(sizeof(PartState) * batch->n);
 	rows = palloc(sizeof(int) * batch->n);
@@ -625,7 +604,7 @@ sp_store_batch(const SpBatch *batch, SpBatchResult *result)
 	advance_offsets(batch, parts, nparts);
 	if (nrows > 0 && batch->kind == SP_WORKER_LIVE)
 		notify_symbols(batch, rows, nrows);
-	tx_end();
+	sp_tx_end();
 
 	result->stored = nrows;
 	result->dead = ndead;
@@ -683,7 +662,7 @@ sp_ensure_partitions(const SpBatch *batch)
 		Datum	   *d;
 		Datum		args[1];
 
-		tx_begin("stockpipe: creating live_stock partitions");
+		sp_tx_begin("stockpipe: creating live_stock partitions");
 		d = palloc(sizeof(Datum) * ndays);
 		for (i = 0; i < ndays; i++)
 			d[i] = DateADTGetDatum(sp_unix_days_to_date(days[i]));
@@ -691,7 +670,7 @@ sp_ensure_partitions(const SpBatch *batch)
 		execute(prepare(&plan_partitions,
 						"SELECT stockpipe.ensure_live_partitions($1)", 1, types),
 				args, SPI_OK_SELECT);
-		tx_end();
+		sp_tx_end();
 		for (i = 0; i < ndays; i++)
 			hash_search(known_days, &days[i], HASH_ENTER, NULL);
 	}
@@ -710,7 +689,7 @@ sp_load_offsets(const char *topic, const int32 *partitions, int64 *offsets, int 
 	uint64		i;
 	int			j;
 
-	tx_begin("stockpipe: reading stored Kafka offsets");
+	sp_tx_begin("stockpipe: reading stored Kafka offsets");
 	topic_d = CStringGetTextDatum(topic);
 	int32_array_datum(partitions, n, &ids);
 	init_offsets(topic_d, ids);
@@ -729,5 +708,5 @@ sp_load_offsets(const char *topic, const int32 *partitions, int64 *offsets, int 
 			if (partitions[j] == p)
 				offsets[j] = next;
 	}
-	tx_end();
+	sp_tx_end();
 }

@@ -46,38 +46,7 @@
 #define E_VOLUME	"field \"volume\" must be an integer >= 0"
 #define E_DATE		"field \"date\" must be a calendar date YYYY-MM-DD"
 
-static int	n_checks;
-static int	n_failed;
-
-/* Record and print one check. */
-static bool
-check(bool ok, const char *fmt,...)
-{
-	va_list		ap;
-
-	n_checks++;
-	if (!ok)
-		n_failed++;
-	printf("%sok %d - ", ok ? "" : "not ", n_checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return ok;
-}
-
-/* A diagnostic line under the check just printed. */
-static void
-diag(const char *fmt,...)
-{
-	va_list		ap;
-
-	fputs("#   ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#include "tap.h"
 
 /*
  * The decoders, fed from a heap copy of exactly len bytes.  err is filled
@@ -859,6 +828,5 @@ main(void)
 	test_rfc3339();
 	test_symbols_and_utf8();
 
-	printf("# %d passed, %d failed\n", n_checks - n_failed, n_failed);
-	return n_failed == 0 ? 0 : 1;
+	return tap_summary();
 }

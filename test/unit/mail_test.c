@@ -19,41 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int	n_checks;
-static int	n_failed;
-
-static bool check(bool ok, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-static void diag(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-
-/* Record and print one check. */
-static bool
-check(bool ok, const char *fmt,...)
-{
-	va_list		ap;
-
-	n_checks++;
-	if (!ok)
-		n_failed++;
-	printf("%sok %d - ", ok ? "" : "not ", n_checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return ok;
-}
-
-/* A diagnostic line under the check just printed. */
-static void
-diag(const char *fmt,...)
-{
-	va_list		ap;
-
-	fputs("#   ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#include "tap.h"
 
 /* A printable rendering of s (CR, LF and other bytes escaped), for diag. */
 static const char *
@@ -550,6 +516,5 @@ main(void)
 	test_known_message();
 	test_optional_values();
 	test_refusals();
-	printf("# %d passed, %d failed\n", n_checks - n_failed, n_failed);
-	return n_failed == 0 ? 0 : 1;
+	return tap_summary();
 }

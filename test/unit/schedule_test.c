@@ -35,38 +35,7 @@
 #define HOUR		INT64_C(3600)
 #define DAY			INT64_C(86400)
 
-static int	n_checks;
-static int	n_failed;
-
-/* Record and print one check. */
-static bool
-check(bool ok, const char *fmt,...)
-{
-	va_list		ap;
-
-	n_checks++;
-	if (!ok)
-		n_failed++;
-	printf("%sok %d - ", ok ? "" : "not ", n_checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return ok;
-}
-
-/* A diagnostic line under the check just printed. */
-static void
-diag(const char *fmt,...)
-{
-	va_list		ap;
-
-	fputs("#   ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#include "tap.h"
 
 
 /* ---------------------------------------------------------------- */
@@ -1334,6 +1303,5 @@ main(void)
 	test_efficiency_and_limits();
 	test_zoneinfo_cross_check();
 
-	printf("# %d passed, %d failed\n", n_checks - n_failed, n_failed);
-	return n_failed == 0 ? 0 : 1;
+	return tap_summary();
 }
