@@ -16,7 +16,8 @@
 #
 # Settings (environment): STOCKPIPE_PG_PORT (default 54329),
 # STOCKPIPE_DASH_PORT (default 8080), STOCKPIPE_SMTP_PORT (default 2525),
-# STOCKPIPE_SYMBOLS (default AAPL,MSFT,NVDA,AMZN,GOOG), STOCKPIPE_DEMO_DIR.
+# STOCKPIPE_SYMBOLS (default AAPL,MSFT,NVDA,AMZN,GOOG), STOCKPIPE_DEMO_DIR,
+# STOCKPIPE_OFFLINE=1 (replay the recorded data without trying Yahoo).
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -125,7 +126,8 @@ do_start() {
 
 	# 3. the producer: Yahoo when reachable, else the recorded real data
 	if ! pid_alive "$DIR/producer.pid"; then
-		if curl -s -o /dev/null -m 5 "$YAHOO_URL/v8/finance/chart/AAPL?range=1d&interval=1m"; then
+		if [ -z "${STOCKPIPE_OFFLINE:-}" ] &&
+			curl -s -o /dev/null -m 5 "$YAHOO_URL/v8/finance/chart/AAPL?range=1d&interval=1m"; then
 			SOURCE="Yahoo Finance ($YAHOO_URL), symbols $SYMBOLS"
 			start_daemon producer "$DIR/producer.log" stockpipe-producer --brokers "$BROKER" --symbols "$SYMBOLS"
 		else
