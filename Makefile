@@ -10,9 +10,14 @@ EXTENSION = stockpipe
 MODULE_big = stockpipe
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The extension script is made of one part per feature, in this order.
+# The version being built is the control file's default_version.  Its
+# script is made of one part per feature, in this order; the scripts of
+# earlier versions and the upgrade scripts (sql/versions/) are installed as
+# they are, so that ALTER EXTENSION stockpipe UPDATE works from any release.
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 SQL_PARTS = sql/ingest.sql sql/l30d.sql sql/scheduler.sql sql/alerts.sql sql/bi.sql
-DATA_built = stockpipe--1.0.sql
+DATA_built = stockpipe--$(EXTVERSION).sql
+DATA = $(wildcard sql/versions/stockpipe--*.sql)
 PGFILEDESC = "stockpipe - real-time stock market pipeline inside PostgreSQL"
 
 SHLIB_LINK = -lrdkafka -lcjson -lcurl -lm
@@ -43,8 +48,8 @@ all: $(PROGRAMS) producer dashboard
 dashboard:
 	$(MAKE) -C dashboard
 
-stockpipe--1.0.sql: $(SQL_PARTS)
-	cat $^ >$@
+stockpipe--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
+	cat $(SQL_PARTS) >$@
 
 producer:
 	$(MAKE) -C producer

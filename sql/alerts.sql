@@ -1,5 +1,5 @@
 --
--- stockpipe--1.0.sql, part 4: price alerts (issue 4; docs/scheduler-design.md).
+-- stockpipe--1.1.sql, part 4: price alerts (issue 4; docs/scheduler-design.md).
 -- Rules say when to e-mail whom; check_alerts(), run every 5 seconds by the
 -- built-in job alert_check, writes one alert_event row per firing; the
 -- mailer worker (src/mailer.c) sends those rows (the outbox) over SMTP.
@@ -31,6 +31,14 @@
 --     written by any path can carry CR/LF or a second recipient into a header.
 --   * drop_alert() of an unknown (or another role's) rule returns false;
 --     enable_alert() of one is an error (42704).
+--   * Users read their rules and events (row-level security) and write
+--     them only through set_alert / drop_alert / enable_alert; only
+--     check_alerts() writes the outbox.  What a user can make the system
+--     send (docs/security.md): e-mails about their own rules, to addresses
+--     in stockpipe.mail_allowed_domains (empty: any), at most
+--     stockpipe.mail_rate_limit per role and hour (further firings are
+--     recorded as 'suppressed', not sent); a role has at most 1000 rules;
+--     cooldown is at most 30 days.
 --
 
 --
@@ -71,7 +79,8 @@ CREATE TABLE alert_rule (
 													   'change_pct_below', 'above_l30d_high', 'below_l30d_low')),
 	threshold		double precision,
 	email			text NOT NULL CHECK (stockpipe.email_problem(email) IS NULL),
-	cooldown		interval NOT NULL DEFAULT '15 minutes' CHECK (cooldown >= interval '0'),
+	cooldown		interval NOT NULL DEFAULT '15 minutes'
+		CONSTRAINT alert_rule_cooldown_check CHECK (cooldown BETWEEN interval '0' AND interval '30 days'),
 	enabled			boolean NOT NULL DEFAULT true,
 	armed			boolean NOT NULL DEFAULT true,
 	last_fired_at	timestamptz,
@@ -79,6 +88,7 @@ CREATE TABLE alert_rule (
 	created_at		timestamptz NOT NULL DEFAULT now(),
 	last_quote_ts	timestamptz,
 	last_price		double precision,
+	last_error		text,
 	CONSTRAINT alert_rule_threshold_check CHECK (
 		CASE WHEN condition IN ('above_l30d_high', 'below_l30d_low') THEN threshold IS NULL
 			 ELSE coalesce(threshold > '-Infinity' AND threshold < 'Infinity', false) END)
@@ -93,6 +103,8 @@ COMMENT ON COLUMN alert_rule.last_quote_ts IS
 	'ts of the quote the rule was last evaluated against';
 COMMENT ON COLUMN alert_rule.last_price IS
 	'price of the quote the rule was last evaluated against';
+COMMENT ON COLUMN alert_rule.last_error IS
+	'Why check_alerts() could not evaluate the rule and disabled it, if it did';
 
 -- The e-mail outbox.
 CREATE TABLE alert_event (
@@ -108,14 +120,17 @@ CREATE TABLE alert_event (
 	prev_close		double precision,
 	change_pct		double precision,
 	created_at		timestamptz NOT NULL DEFAULT now(),
-	status			text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+	status			text NOT NULL DEFAULT 'pending'
+		CONSTRAINT alert_event_status_check CHECK (status IN ('pending', 'sent', 'failed', 'suppressed')),
 	attempts		integer NOT NULL DEFAULT 0,
 	next_attempt_at	timestamptz NOT NULL DEFAULT now(),
 	last_error		text,
 	sent_at			timestamptz
 );
 COMMENT ON TABLE alert_event IS
-	'One row per alert firing: the e-mail outbox the mailer sends from';
+	'One row per alert firing: the e-mail outbox the mailer sends from (''suppressed'': over stockpipe.mail_rate_limit, not sent)';
+-- The per-role hourly limit.
+CREATE INDEX alert_event_owner_created_idx ON alert_event (owner, created_at);
 -- The mailer's queue.
 CREATE INDEX alert_event_pending_idx ON alert_event (next_attempt_at) WHERE status = 'pending';
 -- A rule's events, and ON DELETE SET NULL when a rule is dropped.
@@ -137,109 +152,164 @@ SELECT pg_catalog.pg_extension_config_dump('alert_event', '');
 SELECT pg_catalog.pg_extension_config_dump('alert_event_eventid_seq', '');
 
 --
--- The SQL API (SECURITY INVOKER, within row-level security).
+-- The SQL API: SECURITY INVOKER wrappers that pass current_user to internal
+-- SECURITY DEFINER functions acting for that role alone (see the scheduler
+-- part, acting_as()).
 --
-CREATE FUNCTION set_alert(symbol text, condition text, threshold double precision, email text,
-						  cooldown interval DEFAULT '15 minutes')
+
+-- Whether mail may go to this address under stockpipe.mail_allowed_domains
+-- (the mailer's own rule, src/mail.c).
+CREATE FUNCTION mail_domain_allowed(email text)
+RETURNS boolean
+LANGUAGE c STRICT STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_mail_domain_allowed';
+COMMENT ON FUNCTION mail_domain_allowed(text) IS
+	'Whether stockpipe.mail_allowed_domains lets alert e-mails go to this address';
+
+CREATE FUNCTION _set_alert(caller name, symbol text, condition text, threshold double precision,
+						   email text, cooldown interval)
 RETURNS bigint
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	who		name := stockpipe.acting_as($1);
 	problem	text;
 	id		bigint;
 BEGIN
-	IF $1 IS NULL OR $1 !~ '^[A-Z0-9.^=-]{1,20}$' THEN
-		RAISE EXCEPTION 'invalid symbol "%"', coalesce($1, 'NULL')
+	IF $2 IS NULL OR $2 !~ '^[A-Z0-9.^=-]{1,20}$' THEN
+		RAISE EXCEPTION 'invalid symbol "%"', coalesce(left($2, 40), 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A symbol has 1 to 20 characters among A-Z, 0-9, ".", "-", "^" and "=".',
 				  HINT = 'Write it as the quotes do, in upper case: ''AAPL'', ''BRK-B'', ''^GSPC'', ''EURUSD=X''.';
 	END IF;
-	IF $2 IS NULL OR $2 NOT IN ('price_above', 'price_below', 'change_pct_above',
+	IF $3 IS NULL OR $3 NOT IN ('price_above', 'price_below', 'change_pct_above',
 								'change_pct_below', 'above_l30d_high', 'below_l30d_low') THEN
-		RAISE EXCEPTION 'invalid alert condition "%"', coalesce($2, 'NULL')
+		RAISE EXCEPTION 'invalid alert condition "%"', coalesce(left($3, 40), 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Use price_above, price_below, change_pct_above, change_pct_below, above_l30d_high or below_l30d_low.';
 	END IF;
-	IF $2 IN ('above_l30d_high', 'below_l30d_low') THEN
-		IF $3 IS NOT NULL THEN
-			RAISE EXCEPTION 'condition % takes no threshold', $2
+	IF $3 IN ('above_l30d_high', 'below_l30d_low') THEN
+		IF $4 IS NOT NULL THEN
+			RAISE EXCEPTION 'condition % takes no threshold', $3
 				USING ERRCODE = 'invalid_parameter_value',
 					  DETAIL = 'It compares the price with the newest 30-day high or low of stockpipe.l30d_summary.',
 					  HINT = 'Pass NULL as the threshold.';
 		END IF;
-	ELSIF $3 IS NULL OR NOT ($3 > '-Infinity' AND $3 < 'Infinity') THEN
-		RAISE EXCEPTION 'condition % needs a finite threshold', $2
+	ELSIF $4 IS NULL OR NOT ($4 > '-Infinity' AND $4 < 'Infinity') THEN
+		RAISE EXCEPTION 'condition % needs a finite threshold', $3
 			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = format('threshold is %s.', coalesce($3::text, 'NULL')),
-				  HINT = CASE WHEN $2 LIKE 'change_pct%'
+				  DETAIL = format('threshold is %s.', coalesce($4::text, 'NULL')),
+				  HINT = CASE WHEN $3 LIKE 'change_pct%'
 							  THEN 'Give a change in percent against the previous close, e.g. 5 or -3.'
 							  ELSE 'Give a price, e.g. 190.' END;
-	ELSIF $2 LIKE 'price%' AND $3 <= 0 THEN
-		RAISE EXCEPTION 'condition % needs a positive price as threshold', $2
+	ELSIF $3 LIKE 'price%' AND $4 <= 0 THEN
+		RAISE EXCEPTION 'condition % needs a positive price as threshold', $3
 			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = format('threshold is %s.', $3),
+				  DETAIL = format('threshold is %s.', $4),
 				  HINT = 'Give a price, e.g. 190.';
 	END IF;
-	problem := CASE WHEN $4 IS NULL THEN 'it is NULL' ELSE stockpipe.email_problem($4) END;
+	problem := CASE WHEN $5 IS NULL THEN 'it is NULL' ELSE stockpipe.email_problem($5) END;
 	IF problem IS NOT NULL THEN
-		RAISE EXCEPTION 'invalid e-mail address "%"', coalesce(translate($4, E'\r\n', '  '), 'NULL')
+		RAISE EXCEPTION 'invalid e-mail address "%"', coalesce(left(translate($5, E'\r\n', '  '), 300), 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = format('The address is refused because %s.', problem),
 				  HINT = 'Give one plain address such as ''alice@example.com''.';
 	END IF;
-	IF $5 IS NULL OR $5 < interval '0' THEN
-		RAISE EXCEPTION 'cooldown must not be negative'
+	IF NOT stockpipe.mail_domain_allowed($5) THEN
+		RAISE EXCEPTION 'alert e-mails may not be sent to "%"', $5
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('Its domain is not in stockpipe.mail_allowed_domains (%s).',
+								  current_setting('stockpipe.mail_allowed_domains', true)),
+				  HINT = 'Use an address of an allowed domain, or ask an administrator to allow it.';
+	END IF;
+	IF $6 IS NULL OR $6 < interval '0' OR $6 > interval '30 days' THEN
+		RAISE EXCEPTION 'cooldown must be between 0 and 30 days'
 			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = format('cooldown is %s.', coalesce($5::text, 'NULL')),
+				  DETAIL = format('cooldown is %s.', coalesce($6::text, 'NULL')),
 				  HINT = 'Give an interval such as ''15 minutes'', or ''0'' for none.';
 	END IF;
+	IF (SELECT count(*) FROM stockpipe.alert_rule r WHERE r.owner = who) >= 1000 THEN
+		RAISE EXCEPTION 'role "%" has 1000 alert rules already', who
+			USING ERRCODE = 'program_limit_exceeded',
+				  HINT = 'Drop rules you no longer need with stockpipe.drop_alert().';
+	END IF;
 
-	INSERT INTO stockpipe.alert_rule AS r (symbol, condition, threshold, email, cooldown)
-	VALUES ($1, $2, $3, $4, $5)
+	INSERT INTO stockpipe.alert_rule AS r (owner, symbol, condition, threshold, email, cooldown)
+	VALUES (who, $2, $3, $4, $5, $6)
 	RETURNING r.ruleid INTO id;
 	RETURN id;
 END;
 $$;
+
+CREATE FUNCTION set_alert(symbol text, condition text, threshold double precision, email text,
+						  cooldown interval DEFAULT '15 minutes')
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._set_alert(current_user, $1, $2, $3, $4, $5)
+$$;
 COMMENT ON FUNCTION set_alert(text, text, double precision, text, interval) IS
 	'Create an alert rule of the current role; returns its ruleid';
 
-CREATE FUNCTION drop_alert(id bigint)
+CREATE FUNCTION _drop_alert(caller name, id bigint)
 RETURNS boolean
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
 BEGIN
-	DELETE FROM stockpipe.alert_rule r WHERE r.ruleid = $1;
+	DELETE FROM stockpipe.alert_rule r WHERE r.ruleid = $2 AND r.owner = who;
 	RETURN FOUND;
 END;
+$$;
+
+CREATE FUNCTION drop_alert(id bigint)
+RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._drop_alert(current_user, $1)
 $$;
 COMMENT ON FUNCTION drop_alert(bigint) IS
 	'Delete an alert rule (its sent and pending events stay); false if there is no such rule of yours';
 
-CREATE FUNCTION enable_alert(id bigint, enabled boolean DEFAULT true)
+CREATE FUNCTION _enable_alert(caller name, id bigint, enabled boolean)
 RETURNS void
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
 BEGIN
-	IF $2 IS NULL THEN
+	IF $3 IS NULL THEN
 		RAISE EXCEPTION 'enabled must be true or false'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	-- Re-enabled: evaluated afresh, like a new rule (cooldown still applies).
 	UPDATE stockpipe.alert_rule r SET
-		enabled = $2,
-		armed = CASE WHEN $2 AND NOT r.enabled THEN true ELSE r.armed END,
-		last_quote_ts = CASE WHEN $2 AND NOT r.enabled THEN NULL ELSE r.last_quote_ts END
-	 WHERE r.ruleid = $1;
+		enabled = $3,
+		armed = CASE WHEN $3 AND NOT r.enabled THEN true ELSE r.armed END,
+		last_quote_ts = CASE WHEN $3 AND NOT r.enabled THEN NULL ELSE r.last_quote_ts END,
+		last_error = CASE WHEN $3 AND NOT r.enabled THEN NULL ELSE r.last_error END
+	 WHERE r.ruleid = $2 AND r.owner = who;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'alert rule % does not exist', $1
+		RAISE EXCEPTION 'alert rule % does not exist', $2
 			USING ERRCODE = 'undefined_object',
-				  DETAIL = format('Role %s has no alert rule with that id.', current_user),
+				  DETAIL = format('Role %s has no alert rule with that id.', who),
 				  HINT = 'SELECT * FROM stockpipe.my_alerts lists your rules.';
 	END IF;
 END;
+$$;
+
+CREATE FUNCTION enable_alert(id bigint, enabled boolean DEFAULT true)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._enable_alert(current_user, $1, $2)
 $$;
 COMMENT ON FUNCTION enable_alert(bigint, boolean) IS
 	'Enable or disable an alert rule of yours';
@@ -252,16 +322,15 @@ CREATE VIEW my_alerts WITH (security_invoker = true) AS
 				ELSE 'disarmed' END AS state,
 		   r.last_fired_at, r.last_price, r.last_quote_ts, r.last_checked_at,
 		   (SELECT count(*) FROM alert_event e WHERE e.ruleid = r.ruleid) AS events,
-		   r.created_at
+		   r.created_at, r.last_error
 	  FROM alert_rule r
 	 WHERE r.owner = current_user;
 COMMENT ON VIEW my_alerts IS
 	'The current role''s alert rules: state armed / disarmed (the condition holds) / disabled, last firing, last quote seen';
 
 --
--- check_alerts: one set-based statement for every enabled rule visible to
--- the caller (all of them for the built-in job's owner, a superuser; a
--- role's own rules under row-level security).
+-- check_alerts: one set-based statement for every enabled rule, run by the
+-- built-in job alert_check as the extension's owner.
 --
 -- Per symbol with rules, the newest quote newer than the oldest last_quote_ts
 -- of the symbol's rules is a backward scan of live_stock's primary key in an
@@ -272,9 +341,20 @@ COMMENT ON VIEW my_alerts IS
 -- are not touched.  300 rules on 300 symbols, 30 daily partitions: about
 -- 30 ms with 300 new quotes, 6 ms with none.
 -- Rule updates and events commit together (the caller's transaction).  Two
--- checks at once take turns (advisory lock), so no quote fires twice.
+-- checks at once take turns (a lock on alert_event, which only the owner
+-- can take in that mode), so no quote fires twice.
 --
-CREATE FUNCTION check_alerts()
+-- Bounds: a firing beyond its role's stockpipe.mail_rate_limit in the last
+-- hour is recorded as 'suppressed' (not mailed); one to an address outside
+-- stockpipe.mail_allowed_domains as 'failed'.  The cooldown is compared as
+-- an interval (now() - last_fired_at), which cannot overflow.
+--
+-- _check_alerts(only_rule) is that statement, for every rule or for one.
+-- If the statement fails for every rule, check_alerts() evaluates each rule
+-- alone and disables (with last_error) the rules that fail: one bad rule
+-- never stops the others.
+--
+CREATE FUNCTION _check_alerts(only_rule bigint)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -282,14 +362,13 @@ AS $$
 DECLARE
 	mtz		text := coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
 							 'America/New_York');
+	hourly	integer := coalesce(nullif(current_setting('stockpipe.mail_rate_limit', true), '')::integer, 100);
 	fired	integer;
 BEGIN
-	PERFORM pg_advisory_xact_lock('stockpipe.alert_rule'::regclass::oid::bigint);
-
 	WITH syms AS (
 		SELECT r.symbol, min(coalesce(r.last_quote_ts, '-infinity')) AS since
 		  FROM stockpipe.alert_rule r
-		 WHERE r.enabled
+		 WHERE r.enabled AND (only_rule IS NULL OR r.ruleid = only_rule)
 		 GROUP BY r.symbol
 	),
 	quote AS (
@@ -336,12 +415,13 @@ BEGIN
 			SELECT CASE WHEN q.prev_close > 0
 						THEN (q.price - q.prev_close) / q.prev_close * 100 END AS change_pct) c
 		 WHERE r.enabled
+		   AND (only_rule IS NULL OR r.ruleid = only_rule)
 		   AND (r.last_quote_ts IS NULL OR q.ts > r.last_quote_ts)
 	),
 	decided AS (
 		SELECT e.*,
 			   coalesce(e.holds AND e.armed
-						AND (e.last_fired_at IS NULL OR now() >= e.last_fired_at + e.cooldown),
+						AND (e.last_fired_at IS NULL OR now() - e.last_fired_at >= e.cooldown),
 						false) AS fire
 		  FROM evaluated e
 	),
@@ -357,13 +437,30 @@ BEGIN
 		RETURNING r.ruleid, r.owner, r.symbol, r.condition, r.threshold, r.email,
 				  d.fire, d.price, d.ts, d.prev_close, d.change_pct
 	),
-	events AS (
-		INSERT INTO stockpipe.alert_event (ruleid, owner, symbol, condition, threshold, email,
-										   price, quote_ts, prev_close, change_pct)
-		SELECT c.ruleid, c.owner, c.symbol, c.condition, c.threshold, c.email,
-			   c.price, c.ts, c.prev_close, c.change_pct
+	firing AS (
+		SELECT c.*,
+			   row_number() OVER (PARTITION BY c.owner ORDER BY c.ruleid) AS nth,
+			   (SELECT count(*) FROM stockpipe.alert_event x
+				 WHERE x.owner = c.owner AND x.created_at > now() - interval '1 hour'
+				   AND x.status <> 'suppressed') AS last_hour,
+			   stockpipe.mail_domain_allowed(c.email) AS allowed
 		  FROM changed c
 		 WHERE c.fire
+	),
+	events AS (
+		INSERT INTO stockpipe.alert_event (ruleid, owner, symbol, condition, threshold, email,
+										   price, quote_ts, prev_close, change_pct, status, last_error)
+		SELECT f.ruleid, f.owner, f.symbol, f.condition, f.threshold, f.email,
+			   f.price, f.ts, f.prev_close, f.change_pct,
+			   CASE WHEN NOT f.allowed THEN 'failed'
+					WHEN f.last_hour + f.nth > hourly THEN 'suppressed'
+					ELSE 'pending' END,
+			   CASE WHEN NOT f.allowed
+					THEN 'not sent: the domain of the address is not in stockpipe.mail_allowed_domains'
+					WHEN f.last_hour + f.nth > hourly
+					THEN format('not sent: role %s reached stockpipe.mail_rate_limit (%s e-mails an hour)',
+								f.owner, hourly) END
+		  FROM firing f
 		RETURNING 1
 	)
 	SELECT count(*) INTO fired FROM events;
@@ -371,19 +468,61 @@ BEGIN
 	RETURN fired;
 END;
 $$;
+COMMENT ON FUNCTION _check_alerts(bigint) IS
+	'check_alerts() for every enabled rule (NULL) or for one; returns the number of alert events created';
+
+CREATE FUNCTION check_alerts()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	fired	integer := 0;
+	rule	bigint;
+	msg		text;
+BEGIN
+	LOCK TABLE stockpipe.alert_event IN SHARE ROW EXCLUSIVE MODE;
+	BEGIN
+		RETURN stockpipe._check_alerts(NULL);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		RAISE WARNING 'stockpipe: checking all alert rules at once failed: %', msg
+			USING HINT = 'Each rule is now checked alone; rules that fail are disabled with the reason in last_error.';
+	END;
+	FOR rule IN SELECT r.ruleid FROM stockpipe.alert_rule r WHERE r.enabled ORDER BY r.ruleid LOOP
+		BEGIN
+			fired := fired + stockpipe._check_alerts(rule);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			UPDATE stockpipe.alert_rule r
+			   SET enabled = false, last_error = left(msg, 500), last_checked_at = now()
+			 WHERE r.ruleid = rule;
+			RAISE WARNING 'stockpipe: alert rule % disabled: %', rule, msg;
+		END;
+	END LOOP;
+	RETURN fired;
+END;
+$$;
 COMMENT ON FUNCTION check_alerts() IS
 	'Evaluate the enabled alert rules against the newest quotes; returns the number of alert events created';
 
 --
--- Privileges.  check_alerts() reads the market data, so stockpipe_user may
--- read it too (a role's own check_alerts() job sees its own rules).
+-- Privileges.  Users read their own rules and events and the market data;
+-- they write rules only through the functions above, and only
+-- check_alerts() (the built-in job, as the extension's owner) writes the
+-- outbox.
 --
-GRANT SELECT, INSERT, UPDATE, DELETE ON alert_rule TO stockpipe_user;
-GRANT SELECT, INSERT ON alert_event TO stockpipe_user;
+GRANT SELECT ON alert_rule, alert_event TO stockpipe_user;
 GRANT SELECT ON my_alerts TO stockpipe_user;
 GRANT SELECT ON live_stock, historical_stock_data, l30d_summary TO stockpipe_user;
 REVOKE ALL ON FUNCTION set_alert(text, text, double precision, text, interval),
-	drop_alert(bigint), enable_alert(bigint, boolean), check_alerts() FROM PUBLIC;
+	drop_alert(bigint), enable_alert(bigint, boolean),
+	_set_alert(name, text, text, double precision, text, interval),
+	_drop_alert(name, bigint), _enable_alert(name, bigint, boolean),
+	check_alerts(), _check_alerts(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION set_alert(text, text, double precision, text, interval),
-	drop_alert(bigint), enable_alert(bigint, boolean), check_alerts(), email_problem(text)
+	drop_alert(bigint), enable_alert(bigint, boolean),
+	_set_alert(name, text, text, double precision, text, interval),
+	_drop_alert(name, bigint), _enable_alert(name, bigint, boolean),
+	email_problem(text), mail_domain_allowed(text)
 	TO stockpipe_user;

@@ -1,5 +1,6 @@
--- stockpipe--1.0.sql, part 1: ingestion.  The extension script is made by
+-- stockpipe--1.1.sql, part 1: ingestion.  The extension script is made by
 -- concatenating the parts in sql/ in the order SQL_PARTS of the Makefile gives.
+-- Every change here ships in an upgrade script too (sql/versions/).
 
 \echo Use "CREATE EXTENSION stockpipe" to load this file. \quit
 
@@ -63,7 +64,10 @@ COMMENT ON TABLE kafka_offsets IS
 	'Next Kafka offset to read per (topic, partition), committed with the rows it covers';
 
 -- Every message that could not be stored, with the reason.  The payload is
--- kept as raw bytes: it may not even be valid UTF-8.
+-- kept as raw bytes: it may not even be valid UTF-8.  At most
+-- stockpipe.max_message_bytes of it are kept (payload_bytes says how long
+-- it was), and rows older than stockpipe.dead_letter_retention are deleted
+-- by upkeep(), so a flood of bad messages cannot grow the table without bound.
 CREATE TABLE dead_letter (
 	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	topic		text NOT NULL,
@@ -73,10 +77,15 @@ CREATE TABLE dead_letter (
 	payload		bytea,
 	error		text NOT NULL,
 	received_at	timestamptz NOT NULL DEFAULT now(),
+	payload_bytes integer,
 	UNIQUE (topic, partition, kafka_offset)
 );
 COMMENT ON TABLE dead_letter IS
-	'Kafka messages that broke the message contract; payload is the raw bytes';
+	'Kafka messages that broke the message contract; payload is the raw bytes, cut at stockpipe.max_message_bytes';
+COMMENT ON COLUMN dead_letter.payload_bytes IS
+	'Size of the original payload; payload holds at most stockpipe.max_message_bytes of it';
+-- upkeep()'s purge.
+CREATE INDEX dead_letter_received_at_idx ON dead_letter (received_at);
 
 -- pg_dump keeps these tables' rows (they are extension members).
 SELECT pg_catalog.pg_extension_config_dump('live_stock', '');
@@ -98,8 +107,12 @@ DECLARE
 	created	integer := 0;
 	part	text;
 BEGIN
-	-- Consumers of several workers may race for the same new day.
-	PERFORM pg_advisory_xact_lock('stockpipe.live_stock'::regclass::oid::bigint);
+	-- Consumers of several workers (and upkeep) may race for the same new
+	-- day: take turns.  A table lock that needs privileges on live_stock
+	-- beyond SELECT, so no other role can take or block it (an advisory
+	-- lock on a key anyone can compute could be); it does not conflict
+	-- with inserts or reads.
+	LOCK TABLE stockpipe.live_stock IN SHARE UPDATE EXCLUSIVE MODE;
 	FOREACH d IN ARRAY days LOOP
 		CONTINUE WHEN d IS NULL;
 		part := 'live_stock_p' || to_char(d, 'YYYYMMDD');
@@ -124,14 +137,14 @@ REVOKE ALL ON FUNCTION ensure_live_partitions(date[]) FROM PUBLIC;
 --
 CREATE FUNCTION decode_quote(payload bytea)
 RETURNS live_stock
-LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE
+LANGUAGE c STRICT STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'stockpipe_decode_quote';
 COMMENT ON FUNCTION decode_quote(bytea) IS
 	'Decode a stock_live message as the consumer does; raises the error a bad message gets';
 
 CREATE FUNCTION decode_bar(payload bytea)
 RETURNS historical_stock_data
-LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE
+LANGUAGE c STRICT STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'stockpipe_decode_bar';
 COMMENT ON FUNCTION decode_bar(bytea) IS
 	'Decode a stock_daily message as the consumer does; raises the error a bad message gets';
@@ -166,16 +179,28 @@ CREATE FUNCTION partition_info(
 	OUT topic text,
 	OUT partition integer,
 	OUT owner_pid integer,
-	OUT high_watermark bigint)
+	OUT high_watermark bigint,
+	OUT watermark_at timestamptz)
 RETURNS SETOF record
 LANGUAGE c STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'stockpipe_partition_info';
+
+-- Workers' errors may quote any user's data (an e-mail address, a job's
+-- message): monitoring is for pg_monitor members, not PUBLIC.
+REVOKE ALL ON FUNCTION worker_info(), partition_info() FROM PUBLIC;
+GRANT USAGE ON SCHEMA stockpipe TO pg_monitor;
+GRANT EXECUTE ON FUNCTION worker_info(), partition_info() TO pg_monitor;
 
 CREATE VIEW workers AS
 	SELECT * FROM worker_info();
 COMMENT ON VIEW workers IS
 	'stockpipe background workers: state, throughput and the last error';
 
+-- Lag is the broker's high watermark (published by any consumer worker,
+-- not only the partition's owner, so a stalled owner does not hide it)
+-- minus the stored next offset.  stalled_for: while there is lag, how long
+-- since the owner last stored a batch (or, with no owner, since the offset
+-- last moved).
 CREATE VIEW consumer_status AS
 	SELECT coalesce(o.topic, p.topic) AS topic,
 		   coalesce(o.partition, p.partition) AS partition,
@@ -186,9 +211,18 @@ CREATE VIEW consumer_status AS
 		   coalesce(o.dead_letters, 0) AS dead_letters,
 		   o.last_message_at,
 		   o.updated_at,
-		   p.owner_pid
+		   p.owner_pid,
+		   w.state AS owner_state,
+		   w.last_batch_at AS owner_last_batch_at,
+		   p.watermark_at,
+		   CASE WHEN p.high_watermark - coalesce(o.next_offset, 0) > 0
+				THEN now() - coalesce(greatest(w.last_batch_at, w.started_at), o.updated_at)
+		   END AS stalled_for
 	  FROM kafka_offsets o
 	  FULL JOIN partition_info() p
-		ON p.topic = o.topic AND p.partition = o.partition;
+		ON p.topic = o.topic AND p.partition = o.partition
+	  LEFT JOIN worker_info() w ON w.pid = p.owner_pid;
 COMMENT ON VIEW consumer_status IS
-	'Per Kafka (topic, partition): stored next offset, high watermark, lag, rows and dead letters, owner worker';
+	'Per Kafka (topic, partition): stored next offset, high watermark, lag, rows and dead letters, owner worker, how long it has been stalled';
+REVOKE ALL ON workers, consumer_status FROM PUBLIC;
+GRANT SELECT ON workers, consumer_status TO pg_monitor;

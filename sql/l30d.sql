@@ -128,7 +128,22 @@ SELECT pg_catalog.pg_extension_config_dump('l30d_summary', '');
 -- SECURITY DEFINER: it runs with the caller's rights (the scheduler runs
 -- jobs as their owner).
 --
-CREATE FUNCTION refresh_l30d(as_of date DEFAULT current_date)
+--
+-- as_of means one thing everywhere: a trading date of the market, i.e. the
+-- date in stockpipe.market_timezone (never the session's time zone).
+--
+CREATE FUNCTION market_date(at timestamptz DEFAULT now())
+RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT (at AT TIME ZONE coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
+								 'America/New_York'))::date
+$$;
+COMMENT ON FUNCTION market_date(timestamptz) IS
+	'The market''s date (in stockpipe.market_timezone) at the given time, by default now';
+
+CREATE FUNCTION refresh_l30d(as_of date DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -136,16 +151,19 @@ AS $$
 DECLARE
 	refreshed	integer;
 BEGIN
-	IF as_of IS NULL OR NOT isfinite(as_of) THEN
+	as_of := coalesce(as_of, stockpipe.market_date());
+	IF NOT isfinite(as_of) THEN
 		RAISE EXCEPTION 'as_of must be a finite date'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = format('as_of is %s.', coalesce(as_of::text, 'NULL')),
-				  HINT = 'Call refresh_l30d() for today, or pass a date such as ''2026-11-27''.';
+				  HINT = 'Call refresh_l30d() for the market''s date today, or pass a date such as ''2026-11-27''.';
 	END IF;
 
 	-- Two refreshes of the same as_of at once (the scheduler's and a manual
-	-- one) would each delete what the other just inserted: take turns.
-	PERFORM pg_advisory_xact_lock('stockpipe.l30d_summary'::regclass::oid::bigint);
+	-- one) would each delete what the other just inserted: take turns.  The
+	-- lock needs write privileges on l30d_summary, so no other role can
+	-- take it (an advisory lock could be) and readers do not block it.
+	LOCK TABLE stockpipe.l30d_summary IN SHARE ROW EXCLUSIVE MODE;
 
 	WITH RECURSIVE syms AS (
 		(SELECT h.symbol FROM stockpipe.historical_stock_data h
@@ -248,5 +266,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION refresh_l30d(date) IS
-	'Compute l30d_summary rows of every symbol for as_of (default today); returns the number of symbols';
+	'Compute l30d_summary rows of every symbol for as_of (default: the market''s date, stockpipe.market_date()); returns the number of symbols';
 REVOKE ALL ON FUNCTION refresh_l30d(date) FROM PUBLIC;

@@ -1,8 +1,9 @@
 --
--- stockpipe--1.0.sql, part 3: the scheduler's tables and SQL API (issue 4;
+-- stockpipe--1.1.sql, part 3: the scheduler's tables and SQL API (issue 4;
 -- docs/scheduler-design.md).  The scheduler worker (src/scheduler.c) and the
--- job run workers (src/jobrun.c) act on these tables; users act through the
--- functions below, or on the tables directly, within row-level security.
+-- job run workers (src/jobrun.c) act on these tables; users read them
+-- within row-level security and write them only through the functions
+-- below (docs/security.md).
 --
 -- Choices:
 --   * A job's schedule and time zone are checked whenever a row of job is
@@ -123,6 +124,24 @@ $$;
 COMMENT ON FUNCTION job_next_run(text, timestamptz, text, boolean) IS
 	'schedule_next(), skipping runs whose local date is in market_holiday when skip_holidays';
 
+-- The scheduler's next run of a job: job_next_run(), or NULL with a WARNING
+-- when that fails for this job's row, so that one bad row can never stop
+-- the scheduler (the job then has no next run, and the scheduler says so).
+CREATE FUNCTION next_run_or_null(jobid bigint, schedule text, after timestamptz,
+								 timezone text, skip_holidays boolean)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN stockpipe.job_next_run($2, $3, $4, $5);
+EXCEPTION WHEN OTHERS THEN
+	RAISE WARNING 'stockpipe scheduler: no next run for job %: %', $1, SQLERRM;
+	RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION next_run_or_null(bigint, text, timestamptz, text, boolean) FROM PUBLIC;
+
 --
 -- Jobs and their runs.
 --
@@ -137,8 +156,10 @@ CREATE TABLE job (
 	catch_up		boolean NOT NULL DEFAULT false,
 	skip_holidays	boolean NOT NULL DEFAULT false,
 	max_retries		integer NOT NULL DEFAULT 0 CHECK (max_retries BETWEEN 0 AND 10),
-	retry_delay		interval NOT NULL DEFAULT '1 minute',
-	timeout			interval NOT NULL DEFAULT '1 hour',
+	retry_delay		interval NOT NULL DEFAULT '1 minute'
+		CONSTRAINT job_retry_delay_check CHECK (retry_delay BETWEEN interval '0' AND interval '1 day'),
+	timeout			interval NOT NULL DEFAULT '1 hour'
+		CONSTRAINT job_timeout_check CHECK (timeout BETWEEN interval '1 second' AND interval '24 days'),
 	next_run_at		timestamptz,
 	builtin			boolean NOT NULL DEFAULT false,
 	created_at		timestamptz NOT NULL DEFAULT now(),
@@ -193,10 +214,23 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Name the job, e.g. ''nightly_vacuum''.';
 	END IF;
+	-- The name goes into worker names, logs and e-mails: short, one line.
+	IF length(NEW.name) > 64 OR NEW.name ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION 'job name must have at most 64 characters and no control characters'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The name has %s characters.', length(NEW.name)),
+				  HINT = 'Name the job, e.g. ''nightly_vacuum''.';
+	END IF;
 	IF NEW.command IS NULL OR btrim(NEW.command) = '' THEN
 		RAISE EXCEPTION 'command of job "%" must not be empty', NEW.name
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Give the SQL the job runs, e.g. ''VACUUM stockpipe.job_run''.';
+	END IF;
+	IF octet_length(NEW.command) > 65536 THEN
+		RAISE EXCEPTION 'command of job "%" is longer than 65536 bytes', NEW.name
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The command has %s bytes.', octet_length(NEW.command)),
+				  HINT = 'Put long SQL in a function and schedule a call of it.';
 	END IF;
 	IF NEW.schedule IS NULL THEN
 		RAISE EXCEPTION 'schedule of job "%" must not be NULL', NEW.name
@@ -214,8 +248,8 @@ BEGIN
 				  DETAIL = format('retries is %s.', coalesce(NEW.max_retries::text, 'NULL')),
 				  HINT = 'retries is the number of extra attempts after a failure or a timeout.';
 	END IF;
-	IF NEW.retry_delay IS NULL OR NEW.retry_delay < interval '0' THEN
-		RAISE EXCEPTION 'retry_delay of job "%" must not be negative', NEW.name
+	IF NEW.retry_delay IS NULL OR NEW.retry_delay < interval '0' OR NEW.retry_delay > interval '1 day' THEN
+		RAISE EXCEPTION 'retry_delay of job "%" must be between 0 and 1 day', NEW.name
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = format('retry_delay is %s.', coalesce(NEW.retry_delay::text, 'NULL')),
 				  HINT = 'Give an interval such as ''1 minute''.';
@@ -277,29 +311,60 @@ SELECT pg_catalog.pg_extension_config_dump('job_run_runid_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('market_holiday', 'WHERE NOT builtin');
 
 --
--- The SQL API.  SECURITY INVOKER: everything happens with the caller's
--- rights, within row-level security.
+-- The SQL API.
+--
+-- Users write job and job_run only through these functions.  Each public
+-- function is a SECURITY INVOKER wrapper that passes current_user -- the
+-- role calling it -- to an internal SECURITY DEFINER function (named _...),
+-- which acts for that role alone.  An internal function may be called
+-- directly, but only for a role the session could SET ROLE to anyway
+-- (acting_as()), so it grants nothing a role does not already have.
 --
 
+-- The role an internal function acts for; an error unless the session's
+-- user is a member of it.
+CREATE FUNCTION acting_as(caller name)
+RETURNS name
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF caller IS NULL OR NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = caller)
+	   OR NOT pg_has_role(session_user, caller, 'MEMBER') THEN
+		RAISE EXCEPTION 'permission denied to act for role "%"', coalesce(caller::text, 'NULL')
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('Session user %s is not a member of that role.', session_user),
+				  HINT = 'Call the stockpipe functions without a leading underscore; they act for the current role.';
+	END IF;
+	RETURN caller;
+END;
+$$;
+COMMENT ON FUNCTION acting_as(name) IS
+	'caller, if the session''s user may act as that role (is a member of it); else an error';
+REVOKE ALL ON FUNCTION acting_as(name) FROM PUBLIC;
+
 -- Create a job, or replace the caller's job of that name (same jobid).
-CREATE FUNCTION schedule(name text, schedule text, command text,
-						 timezone text DEFAULT 'UTC',
-						 enabled boolean DEFAULT true,
-						 catch_up boolean DEFAULT false,
-						 skip_holidays boolean DEFAULT false,
-						 retries integer DEFAULT 0,
-						 retry_delay interval DEFAULT '1 minute',
-						 timeout interval DEFAULT '1 hour')
+CREATE FUNCTION _schedule(caller name, name text, schedule text, command text,
+						  timezone text, enabled boolean, catch_up boolean,
+						  skip_holidays boolean, retries integer,
+						  retry_delay interval, timeout interval)
 RETURNS bigint
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	who		name := stockpipe.acting_as($1);
 	id		bigint;
 BEGIN
-	INSERT INTO stockpipe.job AS j (name, schedule, command, timezone, enabled, catch_up,
+	IF NOT EXISTS (SELECT FROM stockpipe.job j WHERE j.owner = who AND j.name = $2)
+	   AND (SELECT count(*) FROM stockpipe.job j WHERE j.owner = who) >= 100 THEN
+		RAISE EXCEPTION 'role "%" has 100 jobs already', who
+			USING ERRCODE = 'program_limit_exceeded',
+				  HINT = 'Drop jobs you no longer need with stockpipe.unschedule().';
+	END IF;
+	INSERT INTO stockpipe.job AS j (name, schedule, command, timezone, owner, enabled, catch_up,
 									skip_holidays, max_retries, retry_delay, timeout)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+	VALUES ($2, $3, $4, $5, who, $6, $7, $8, $9, $10, $11)
 	ON CONFLICT ON CONSTRAINT job_owner_name_key DO UPDATE SET
 		schedule = EXCLUDED.schedule,
 		command = EXCLUDED.command,
@@ -314,11 +379,26 @@ BEGIN
 	RETURN id;
 END;
 $$;
+
+CREATE FUNCTION schedule(name text, schedule text, command text,
+						 timezone text DEFAULT 'UTC',
+						 enabled boolean DEFAULT true,
+						 catch_up boolean DEFAULT false,
+						 skip_holidays boolean DEFAULT false,
+						 retries integer DEFAULT 0,
+						 retry_delay interval DEFAULT '1 minute',
+						 timeout interval DEFAULT '1 hour')
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._schedule(current_user, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+$$;
 COMMENT ON FUNCTION schedule(text, text, text, text, boolean, boolean, boolean, integer, interval, interval) IS
 	'Create a job of the current role, or replace the one of that name; returns its jobid';
 
 -- The error for a job name the caller has no job of.
-CREATE FUNCTION job_not_found(name text)
+CREATE FUNCTION job_not_found(name text, owner name DEFAULT current_user)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -326,32 +406,73 @@ AS $$
 BEGIN
 	RAISE EXCEPTION 'job "%" does not exist', $1
 		USING ERRCODE = 'undefined_object',
-			  DETAIL = format('Role %s has no job of that name.', current_user),
+			  DETAIL = format('Role %s has no job of that name.', $2),
 			  HINT = 'SELECT name FROM stockpipe.job lists your jobs.';
 END;
 $$;
-REVOKE ALL ON FUNCTION job_not_found(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION job_not_found(text, name) FROM PUBLIC;
 
-CREATE FUNCTION unschedule(name text, if_exists boolean DEFAULT false)
+CREATE FUNCTION _unschedule(caller name, name text, if_exists boolean)
 RETURNS boolean
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
 BEGIN
-	DELETE FROM stockpipe.job j WHERE j.owner = current_user AND j.name = $1;
+	DELETE FROM stockpipe.job j WHERE j.owner = who AND j.name = $2;
 	IF FOUND THEN
 		RETURN true;
 	END IF;
-	IF NOT coalesce($2, false) THEN
-		PERFORM stockpipe.job_not_found($1);
+	IF NOT coalesce($3, false) THEN
+		PERFORM stockpipe.job_not_found($2, who);
 	END IF;
 	RETURN false;
 END;
+$$;
+
+CREATE FUNCTION unschedule(name text, if_exists boolean DEFAULT false)
+RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._unschedule(current_user, $1, $2)
 $$;
 COMMENT ON FUNCTION unschedule(text, boolean) IS
 	'Delete the current role''s job of that name and its history; an unknown name is an error unless if_exists';
 
 -- Change some settings of a job; NULL leaves a setting as it is.
+CREATE FUNCTION _alter_job(caller name, name text, schedule text, command text,
+						   timezone text, enabled boolean, catch_up boolean,
+						   skip_holidays boolean, retries integer,
+						   retry_delay interval, timeout interval)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
+	id		bigint;
+BEGIN
+	UPDATE stockpipe.job j SET
+		schedule = coalesce($3, j.schedule),
+		command = coalesce($4, j.command),
+		timezone = coalesce($5, j.timezone),
+		enabled = coalesce($6, j.enabled),
+		catch_up = coalesce($7, j.catch_up),
+		skip_holidays = coalesce($8, j.skip_holidays),
+		max_retries = coalesce($9, j.max_retries),
+		retry_delay = coalesce($10, j.retry_delay),
+		timeout = coalesce($11, j.timeout)
+	 WHERE j.owner = who AND j.name = $2
+	RETURNING j.jobid INTO id;
+	IF id IS NULL THEN
+		PERFORM stockpipe.job_not_found($2, who);
+	END IF;
+	RETURN id;
+END;
+$$;
+
 CREATE FUNCTION alter_job(name text,
 						  schedule text DEFAULT NULL,
 						  command text DEFAULT NULL,
@@ -363,53 +484,51 @@ CREATE FUNCTION alter_job(name text,
 						  retry_delay interval DEFAULT NULL,
 						  timeout interval DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	id		bigint;
-BEGIN
-	UPDATE stockpipe.job j SET
-		schedule = coalesce($2, j.schedule),
-		command = coalesce($3, j.command),
-		timezone = coalesce($4, j.timezone),
-		enabled = coalesce($5, j.enabled),
-		catch_up = coalesce($6, j.catch_up),
-		skip_holidays = coalesce($7, j.skip_holidays),
-		max_retries = coalesce($8, j.max_retries),
-		retry_delay = coalesce($9, j.retry_delay),
-		timeout = coalesce($10, j.timeout)
-	 WHERE j.owner = current_user AND j.name = $1
-	RETURNING j.jobid INTO id;
-	IF id IS NULL THEN
-		PERFORM stockpipe.job_not_found($1);
-	END IF;
-	RETURN id;
-END;
+SELECT stockpipe._alter_job(current_user, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 $$;
 COMMENT ON FUNCTION alter_job(text, text, text, text, boolean, boolean, boolean, integer, interval, interval) IS
 	'Change settings of the current role''s job; NULL arguments leave settings unchanged; returns its jobid';
 
--- Run a job now, asynchronously: the scheduler starts the run.
-CREATE FUNCTION run_job(name text)
+-- Run a job now, asynchronously: the scheduler starts the run.  A job has
+-- at most one run waiting to start: asking again returns that run.
+CREATE FUNCTION _run_job(caller name, name text)
 RETURNS bigint
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	who		name := stockpipe.acting_as($1);
 	id		bigint;
 	run		bigint;
 BEGIN
 	SELECT j.jobid INTO id FROM stockpipe.job j
-	 WHERE j.owner = current_user AND j.name = $1;
+	 WHERE j.owner = who AND j.name = $2
+	   FOR UPDATE;
 	IF id IS NULL THEN
-		PERFORM stockpipe.job_not_found($1);
+		PERFORM stockpipe.job_not_found($2, who);
+	END IF;
+	SELECT min(r.runid) INTO run FROM stockpipe.job_run r
+	 WHERE r.jobid = id AND r.status = 'scheduled' AND r.scheduled_at <= now();
+	IF run IS NOT NULL THEN
+		RAISE NOTICE 'job "%" already has run % waiting to start', $2, run;
+		RETURN run;
 	END IF;
 	INSERT INTO stockpipe.job_run (jobid, trigger, scheduled_at, status)
 	VALUES (id, 'manual', now(), 'scheduled')
 	RETURNING runid INTO run;
 	RETURN run;
 END;
+$$;
+
+CREATE FUNCTION run_job(name text)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._run_job(current_user, $1)
 $$;
 COMMENT ON FUNCTION run_job(text) IS
 	'Queue a run of the current role''s job now (the scheduler starts it); returns its runid';
@@ -428,6 +547,8 @@ AS $$
 DECLARE
 	live_keep	interval;
 	runs_keep	interval;
+	dead_keep	interval;
+	dead_purged	bigint;
 	today		date := (now() AT TIME ZONE 'UTC')::date;
 	created		integer;
 	dropped		integer := 0;
@@ -438,8 +559,11 @@ BEGIN
 	  FROM pg_settings s WHERE s.name = 'stockpipe.live_retention';
 	SELECT make_interval(secs => s.setting::double precision) INTO runs_keep
 	  FROM pg_settings s WHERE s.name = 'stockpipe.job_history_retention';
+	SELECT make_interval(secs => s.setting::double precision) INTO dead_keep
+	  FROM pg_settings s WHERE s.name = 'stockpipe.dead_letter_retention';
 	live_keep := coalesce(live_keep, interval '90 days');
 	runs_keep := coalesce(runs_keep, interval '30 days');
+	dead_keep := coalesce(dead_keep, interval '30 days');
 
 	created := stockpipe.ensure_live_partitions(
 		ARRAY(SELECT today + i FROM generate_series(0, 7) i));
@@ -447,7 +571,7 @@ BEGIN
 	-- Partitions ensure_live_partitions() made (live_stock_pYYYYMMDD, one
 	-- UTC day each) whose whole day is older than the retention.  Same lock
 	-- as ensure_live_partitions(): no race with a consumer creating one.
-	PERFORM pg_advisory_xact_lock('stockpipe.live_stock'::regclass::oid::bigint);
+	LOCK TABLE stockpipe.live_stock IN SHARE UPDATE EXCLUSIVE MODE;
 	FOR part IN
 		SELECT c.relname,
 			   (to_date(substr(c.relname, 13), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' AS upper_bound
@@ -467,12 +591,15 @@ BEGIN
 	DELETE FROM stockpipe.job_run r WHERE r.finished_at < now() - runs_keep;
 	GET DIAGNOSTICS purged = ROW_COUNT;
 
-	RETURN format('%s live_stock partitions created, %s dropped; %s job runs purged',
-				  created, dropped, purged);
+	DELETE FROM stockpipe.dead_letter d WHERE d.received_at < now() - dead_keep;
+	GET DIAGNOSTICS dead_purged = ROW_COUNT;
+
+	RETURN format('%s live_stock partitions created, %s dropped; %s job runs and %s dead letters purged',
+				  created, dropped, purged, dead_purged);
 END;
 $$;
 COMMENT ON FUNCTION upkeep() IS
-	'Create live_stock partitions for the next 7 days, drop those older than stockpipe.live_retention, purge job runs older than stockpipe.job_history_retention';
+	'Create live_stock partitions for the next 7 days, drop those older than stockpipe.live_retention, purge job runs older than stockpipe.job_history_retention and dead letters older than stockpipe.dead_letter_retention';
 REVOKE ALL ON FUNCTION upkeep() FROM PUBLIC;
 
 --
@@ -481,7 +608,7 @@ REVOKE ALL ON FUNCTION upkeep() FROM PUBLIC;
 --
 INSERT INTO job (name, schedule, command, timezone, skip_holidays, builtin) VALUES
 	('l30d_refresh', '0 17 * * 1-5',
-	 'SELECT stockpipe.refresh_l30d((now() AT TIME ZONE ''America/New_York'')::date)',
+	 'SELECT stockpipe.refresh_l30d()',
 	 'America/New_York', true, true),
 	('alert_check', '5 seconds', 'SELECT stockpipe.check_alerts()', 'UTC', false, true),
 	('upkeep', '15 0 * * *', 'SELECT stockpipe.upkeep()', 'UTC', false, true);
@@ -502,16 +629,25 @@ $$;
 
 GRANT USAGE ON SCHEMA stockpipe TO stockpipe_user;
 GRANT SELECT ON market_holiday TO stockpipe_user;
-GRANT SELECT, INSERT, UPDATE, DELETE ON job, job_run TO stockpipe_user;
+-- Read within row-level security; written only through the functions.
+GRANT SELECT ON job, job_run TO stockpipe_user;
 
 REVOKE ALL ON FUNCTION schedule(text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
 	unschedule(text, boolean),
 	alter_job(text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
-	run_job(text) FROM PUBLIC;
+	run_job(text),
+	_schedule(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	_unschedule(name, text, boolean),
+	_alter_job(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	_run_job(name, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION schedule(text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
 	unschedule(text, boolean),
 	alter_job(text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
-	run_job(text), job_not_found(text),
+	run_job(text),
+	_schedule(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	_unschedule(name, text, boolean),
+	_alter_job(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	_run_job(name, text), job_not_found(text, name),
 	schedule_next(text, timestamptz, text), schedule_check(text),
 	job_next_run(text, timestamptz, text, boolean)
 	TO stockpipe_user;

@@ -71,8 +71,14 @@ static int	suppressed_warnings = 0;
 static int32 *assigned = NULL;
 static int	nassigned = 0;
 static TimestampTz watermarks_at = 0;
+static TimestampTz other_watermarks_at = 0;
 
-/* The batch being collected. */
+/* How often an idle worker measures the other topic's lag, and how long it may wait. */
+#define SP_OTHER_WATERMARKS_MS 2000
+#define SP_WATERMARK_QUERY_MS 200
+
+/* The batch being collected, and the time its messages are judged against. */
+static TimestampTz batch_now = 0;
 static SpMessage *batch_msgs = NULL;
 static rd_kafka_message_t **batch_rkm = NULL;
 static int	batch_capacity = 0;
@@ -166,12 +172,21 @@ rebalance_cb(rd_kafka_t *client, rd_kafka_resp_err_t err,
 	assignment_changed = true;
 }
 
-/* Everything the Kafka client is built from, to see if a reload changed it. */
+/*
+ * Everything the Kafka client is built from, to see if a reload changed it.
+ * The options file counts by its path and a hash of its content, so that
+ * editing the file and reloading is a change too.
+ */
 static char *
 current_client_settings(void)
 {
-	return psprintf("%s|%s|%s|%s", sp_kafka_brokers, sp_kafka_options,
-					sp_consumer_group, my_topic);
+	char	   *file = sp_kafka_options_file_fingerprint();
+	char	   *settings;
+
+	settings = psprintf("%s|%s|%s|%s|%s", sp_kafka_brokers, sp_kafka_options,
+						sp_consumer_group, my_topic, file);
+	pfree(file);
+	return settings;
 }
 
 static void
@@ -395,7 +410,7 @@ take_message(rd_kafka_message_t *rkm, int n)
 	ts = rd_kafka_message_timestamp(rkm, &tstype);
 	m->kafka_ts = (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0) ? 0 :
 		sp_unix_us_to_timestamptz(ts * 1000);
-	sp_decode_message(my_args.kind, m);
+	sp_decode_message(my_args.kind, m, batch_now);
 	return true;
 }
 
@@ -455,6 +470,52 @@ refresh_watermarks(void)
 	}
 }
 
+/*
+ * Publish the high watermarks of every partition of the other topic (the
+ * daily worker measures the live topic, live worker 0 the daily one), so
+ * that consumer_status shows the lag of a partition whose owner is stuck --
+ * in a lock wait, say -- and cannot publish it itself.  Only when idle, at
+ * most every SP_OTHER_WATERMARKS_MS, each broker request bounded by
+ * SP_WATERMARK_QUERY_MS.
+ */
+static void
+refresh_other_watermarks(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	const char *topic;
+	rd_kafka_topic_t *rkt;
+	const rd_kafka_metadata_t *md = NULL;
+	int			i;
+
+	if (rk == NULL || (my_args.kind == SP_WORKER_LIVE && my_args.index != 0) ||
+		!TimestampDifferenceExceeds(other_watermarks_at, now, SP_OTHER_WATERMARKS_MS))
+		return;
+	other_watermarks_at = now;
+	topic = my_args.kind == SP_WORKER_LIVE ? sp_daily_topic : sp_live_topic;
+	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	if (rkt == NULL)
+		return;
+	if (rd_kafka_metadata(rk, 0, rkt, &md, SP_WATERMARK_QUERY_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		for (i = 0; i < md->topics[0].partition_cnt && i < SP_MAX_PARTITIONS; i++)
+		{
+			int32		partition = md->topics[0].partitions[i].id;
+			int64		low;
+			int64		high;
+
+			CHECK_FOR_INTERRUPTS();
+			if (rd_kafka_query_watermark_offsets(rk, topic, partition, &low, &high,
+												 SP_WATERMARK_QUERY_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+				high >= 0)
+				sp_partition_set_watermark(topic, partition, high);
+		}
+	}
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+}
+
 static void
 store_batch(int n)
 {
@@ -486,6 +547,7 @@ collect_batch(void)
 	TimestampTz deadline = 0;
 
 	grow_batch();
+	batch_now = GetCurrentTimestamp();
 	while (n < batch_capacity && !assignment_changed)
 	{
 		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 0);
@@ -620,6 +682,7 @@ stockpipe_consumer_main(Datum arg)
 			continue;
 
 		refresh_watermarks();
+		refresh_other_watermarks();
 		pgstat_report_activity(STATE_IDLE, NULL);
 		wait_for_work(sp_poll_interval_ms);
 	}

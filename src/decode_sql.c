@@ -54,32 +54,46 @@ opt_text(const char *v, unsigned present, unsigned bit, bool *isnull)
 	return *isnull ? (Datum) 0 : CStringGetTextDatum(v);
 }
 
+/*
+ * Decode payload as the consumer of kind would, into m; the time bounds
+ * are checked against the statement's start, so that one statement gives
+ * one answer.
+ */
+static bool
+decode_as_consumer(SpWorkerKind kind, bytea *payload, SpMessage *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->payload = VARDATA_ANY(payload);
+	m->len = VARSIZE_ANY_EXHDR(payload);
+	sp_decode_message(kind, m, GetCurrentStatementStartTimestamp());
+	return m->ok;
+}
+
 Datum
 stockpipe_decode_quote(PG_FUNCTION_ARGS)
 {
 	bytea	   *payload = PG_GETARG_BYTEA_PP(0);
 	TupleDesc	tupdesc;
-	sp_quote	q;
-	char		err[SP_ERR_MAX];
+	SpMessage	m;
+	const sp_quote *q = &m.u.q;
 	Datum		values[10];
 	bool		nulls[10] = {0};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (!sp_check_message(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), err) ||
-		!sp_decode_quote(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), &q, err))
-		report_bad_message("quote", err);
+	if (!decode_as_consumer(SP_WORKER_LIVE, payload, &m))
+		report_bad_message("quote", m.err);
 
-	values[0] = CStringGetTextDatum(q.symbol);
-	values[1] = TimestampTzGetDatum(sp_unix_us_to_timestamptz(q.ts_us));
-	values[2] = Float8GetDatum(q.price);
-	values[3] = opt_int64(q.volume, q.present, SP_HAS_VOLUME, &nulls[3]);
-	values[4] = opt_float(q.open, q.present, SP_HAS_OPEN, &nulls[4]);
-	values[5] = opt_float(q.high, q.present, SP_HAS_HIGH, &nulls[5]);
-	values[6] = opt_float(q.low, q.present, SP_HAS_LOW, &nulls[6]);
-	values[7] = opt_float(q.prev_close, q.present, SP_HAS_PREV_CLOSE, &nulls[7]);
-	values[8] = opt_text(q.currency, q.present, SP_HAS_CURRENCY, &nulls[8]);
-	values[9] = opt_text(q.source, q.present, SP_HAS_SOURCE, &nulls[9]);
+	values[0] = CStringGetTextDatum(q->symbol);
+	values[1] = TimestampTzGetDatum(sp_unix_us_to_timestamptz(q->ts_us));
+	values[2] = Float8GetDatum(q->price);
+	values[3] = opt_int64(q->volume, q->present, SP_HAS_VOLUME, &nulls[3]);
+	values[4] = opt_float(q->open, q->present, SP_HAS_OPEN, &nulls[4]);
+	values[5] = opt_float(q->high, q->present, SP_HAS_HIGH, &nulls[5]);
+	values[6] = opt_float(q->low, q->present, SP_HAS_LOW, &nulls[6]);
+	values[7] = opt_float(q->prev_close, q->present, SP_HAS_PREV_CLOSE, &nulls[7]);
+	values[8] = opt_text(q->currency, q->present, SP_HAS_CURRENCY, &nulls[8]);
+	values[9] = opt_text(q->source, q->present, SP_HAS_SOURCE, &nulls[9]);
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
@@ -89,25 +103,24 @@ stockpipe_decode_bar(PG_FUNCTION_ARGS)
 {
 	bytea	   *payload = PG_GETARG_BYTEA_PP(0);
 	TupleDesc	tupdesc;
-	sp_bar		b;
-	char		err[SP_ERR_MAX];
+	SpMessage	m;
+	const sp_bar *b = &m.u.b;
 	Datum		values[9];
 	bool		nulls[9] = {0};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (!sp_check_message(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), err) ||
-		!sp_decode_bar(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), &b, err))
-		report_bad_message("daily bar", err);
+	if (!decode_as_consumer(SP_WORKER_DAILY, payload, &m))
+		report_bad_message("daily bar", m.err);
 
-	values[0] = CStringGetTextDatum(b.symbol);
-	values[1] = DateADTGetDatum(sp_unix_days_to_date(b.date));
-	values[2] = opt_float(b.open, b.present, SP_HAS_OPEN, &nulls[2]);
-	values[3] = opt_float(b.high, b.present, SP_HAS_HIGH, &nulls[3]);
-	values[4] = opt_float(b.low, b.present, SP_HAS_LOW, &nulls[4]);
-	values[5] = Float8GetDatum(b.close);
-	values[6] = opt_float(b.adj_close, b.present, SP_HAS_ADJ_CLOSE, &nulls[6]);
-	values[7] = opt_int64(b.volume, b.present, SP_HAS_VOLUME, &nulls[7]);
+	values[0] = CStringGetTextDatum(b->symbol);
+	values[1] = DateADTGetDatum(sp_unix_days_to_date(b->date));
+	values[2] = opt_float(b->open, b->present, SP_HAS_OPEN, &nulls[2]);
+	values[3] = opt_float(b->high, b->present, SP_HAS_HIGH, &nulls[3]);
+	values[4] = opt_float(b->low, b->present, SP_HAS_LOW, &nulls[4]);
+	values[5] = Float8GetDatum(b->close);
+	values[6] = opt_float(b->adj_close, b->present, SP_HAS_ADJ_CLOSE, &nulls[6]);
+	values[7] = opt_int64(b->volume, b->present, SP_HAS_VOLUME, &nulls[7]);
 	values[8] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
@@ -118,23 +131,13 @@ stockpipe_message_error(PG_FUNCTION_ARGS)
 {
 	char	   *topic = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	bytea	   *payload = PG_GETARG_BYTEA_PP(1);
-	const char *buf = VARDATA_ANY(payload);
-	size_t		len = VARSIZE_ANY_EXHDR(payload);
-	char		err[SP_ERR_MAX];
+	SpMessage	m;
 	bool		ok;
 
 	if (strcmp(topic, sp_live_topic) == 0)
-	{
-		sp_quote	q;
-
-		ok = sp_check_message(buf, len, err) && sp_decode_quote(buf, len, &q, err);
-	}
+		ok = decode_as_consumer(SP_WORKER_LIVE, payload, &m);
 	else if (strcmp(topic, sp_daily_topic) == 0)
-	{
-		sp_bar		b;
-
-		ok = sp_check_message(buf, len, err) && sp_decode_bar(buf, len, &b, err);
-	}
+		ok = decode_as_consumer(SP_WORKER_DAILY, payload, &m);
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -144,5 +147,5 @@ stockpipe_message_error(PG_FUNCTION_ARGS)
 				 errhint("Set stockpipe.live_topic or stockpipe.daily_topic to consume another topic.")));
 	if (ok)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(err));
+	PG_RETURN_TEXT_P(cstring_to_text(m.err));
 }

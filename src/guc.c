@@ -37,6 +37,17 @@ char	   *sp_smtp_user = NULL;
 char	   *sp_smtp_password = NULL;
 char	   *sp_mail_from = NULL;
 char	   *sp_market_timezone = NULL;
+char	   *sp_kafka_options_file = NULL;
+char	   *sp_smtp_password_file = NULL;
+char	   *sp_smtp_ca_file = NULL;
+bool		sp_smtp_allow_plaintext_auth = false;
+char	   *sp_mail_allowed_domains = NULL;
+int			sp_mail_rate_limit = 100;
+int			sp_quote_max_age_s = -1;
+int			sp_message_max_future_s = 86400;
+int			sp_dead_letter_retention_s = 30 * 86400;
+int			sp_max_job_runs = 8;
+int			sp_max_job_runs_per_role = 2;
 
 /*
  * Reject option lists librdkafka would refuse now, at SET or reload time,
@@ -130,6 +141,60 @@ check_smtp_url(char **newval, void **extra, GucSource source)
 	{
 		GUC_check_errdetail("\"%s\" is not an smtp:// or smtps:// URL.", *newval);
 		GUC_check_errhint("For example smtp://mail.example.com:587 (STARTTLS when offered) or smtps://mail.example.com:465.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A comma-separated list of domain names ("example.com, example.org"), or
+ * empty.  Labels as DNS has them; a leading "." is not needed: a domain
+ * also allows its subdomains.
+ */
+static bool
+check_domain_list(char **newval, void **extra, GucSource source)
+{
+	const char *p = *newval ? *newval : "";
+
+	while (*p)
+	{
+		const char *start;
+		size_t		len;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		start = p;
+		while (*p && *p != ',' && *p != ' ')
+		{
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				  (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+			{
+				GUC_check_errdetail("Domain list \"%s\" contains the character \"%c\".",
+									*newval, *p);
+				GUC_check_errhint("List domain names separated by commas, e.g. \"example.com, example.org\".");
+				return false;
+			}
+			p++;
+		}
+		len = p - start;
+		if (len > 253)
+		{
+			GUC_check_errdetail("A domain name has at most 253 characters.");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A file the server can name: an absolute path, or empty. */
+static bool
+check_secret_file(char **newval, void **extra, GucSource source)
+{
+	if (*newval && (*newval)[0] != '\0' && (*newval)[0] != '/')
+	{
+		GUC_check_errdetail("\"%s\" is not an absolute path.", *newval);
+		GUC_check_errhint("Give the full path of a file the server's operating system user can read, "
+						  "e.g. /etc/postgresql/stockpipe/smtp_password.");
 		return false;
 	}
 	return true;
@@ -271,7 +336,7 @@ sp_define_gucs(void)
 							   &sp_smtp_url,
 							   "",
 							   PGC_SIGHUP,
-							   0,
+							   GUC_SUPERUSER_ONLY,
 							   check_smtp_url, NULL, NULL);
 
 	DefineCustomStringVariable("stockpipe.smtp_user",
@@ -309,6 +374,110 @@ sp_define_gucs(void)
 							   PGC_SIGHUP,
 							   0,
 							   check_timezone, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.kafka_options_file",
+							   gettext_noop("File of extra librdkafka properties, one key=value a line."),
+							   gettext_noop("Read by the workers at start and on reload; the way to give Kafka "
+											"passwords, since values of stockpipe.kafka_options are logged on reload."),
+							   &sp_kafka_options_file,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   check_secret_file, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.smtp_password_file",
+							   gettext_noop("File holding the SMTP password (its first line)."),
+							   gettext_noop("Read by the mailer at start and on reload; preferred over "
+											"stockpipe.smtp_password, whose value is logged on reload."),
+							   &sp_smtp_password_file,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   check_secret_file, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.smtp_ca_file",
+							   gettext_noop("CA certificates (PEM) that the SMTP server's certificate is checked against."),
+							   gettext_noop("Empty: the system's CA store."),
+							   &sp_smtp_ca_file,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   check_secret_file, NULL, NULL);
+
+	DefineCustomBoolVariable("stockpipe.smtp_allow_plaintext_auth",
+							 gettext_noop("Allow SMTP authentication without TLS."),
+							 gettext_noop("Off: with a user name, the mailer requires STARTTLS or smtps:// "
+										  "and never sends the password in clear text."),
+							 &sp_smtp_allow_plaintext_auth,
+							 false,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.mail_allowed_domains",
+							   gettext_noop("Domains alert e-mails may be sent to, comma-separated; empty: any."),
+							   gettext_noop("A domain allows its subdomains too.  set_alert() refuses other "
+											"addresses and the mailer does not send to them."),
+							   &sp_mail_allowed_domains,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   check_domain_list, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.mail_rate_limit",
+							gettext_noop("Most alert e-mails the rules of one role may cause per hour."),
+							gettext_noop("Further firings are recorded in stockpipe.alert_event as 'suppressed'."),
+							&sp_mail_rate_limit,
+							100, 1, 1000000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.quote_max_age",
+							gettext_noop("Oldest quote accepted, as an age against the current time; -1: stockpipe.live_retention."),
+							gettext_noop("Older quotes go to stockpipe.dead_letter."),
+							&sp_quote_max_age_s,
+							-1, -1, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.message_max_future",
+							gettext_noop("How far in the future a quote's ts or a bar's date may lie."),
+							gettext_noop("Later ones go to stockpipe.dead_letter."),
+							&sp_message_max_future_s,
+							86400, 0, 31 * 86400,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.dead_letter_retention",
+							gettext_noop("How long rows of stockpipe.dead_letter are kept."),
+							gettext_noop("The upkeep job deletes older ones."),
+							&sp_dead_letter_retention_s,
+							30 * 86400, 3600, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.max_job_runs",
+							gettext_noop("Most runs of users' jobs at once; built-in jobs are not counted."),
+							gettext_noop("Keeps background-worker slots free for the built-in jobs; "
+										 "max_worker_processes must leave room for it."),
+							&sp_max_job_runs,
+							8, 1, 256,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.max_job_runs_per_role",
+							gettext_noop("Most runs of one role's jobs at once."),
+							gettext_noop("Runs beyond it wait for one of the role's runs to finish."),
+							&sp_max_job_runs_per_role,
+							2, 1, 256,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("stockpipe");
 }

@@ -55,6 +55,7 @@ typedef struct RunInfo
 	char	   *timeout_text;	/* the job's timeout, as an interval */
 	int			timeout_ms;
 	int			attempt;
+	bool		builtin;		/* one of the extension's own jobs */
 } RunInfo;
 
 /* Saved by bookkeeping_begin, restored by bookkeeping_end. */
@@ -154,6 +155,7 @@ claim_run(RunInfo *run)
 	char	   *me;
 	bool		pid_null;
 	bool		isnull;
+	bool		expired;
 	double		timeout_ms;
 	MemoryContext old;
 
@@ -163,7 +165,9 @@ claim_run(RunInfo *run)
 	bookkeeping_begin(&bk);
 	if (SPI_execute_with_args("SELECT r.status, r.pid, j.name, j.command, j.owner::text,"
 							  " j.timeout::text, pg_catalog.date_part('epoch', j.timeout) * 1000,"
-							  " r.attempt"
+							  " r.attempt, j.builtin,"
+							  " (SELECT ro.rolvaliduntil < pg_catalog.now() FROM pg_catalog.pg_roles ro"
+							  "   WHERE ro.rolname = j.owner)"
 							  " FROM stockpipe.job_run r JOIN stockpipe.job j ON j.jobid = r.jobid"
 							  " WHERE r.runid = $1"
 							  " FOR UPDATE OF r",
@@ -192,6 +196,8 @@ claim_run(RunInfo *run)
 	timeout_ms = DatumGetFloat8(SPI_getbinval(tup, desc, 7, &isnull));
 	run->timeout_ms = (timeout_ms >= INT_MAX) ? INT_MAX : Max((int) timeout_ms, 1);
 	run->attempt = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
+	run->builtin = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
+	expired = DatumGetBool(SPI_getbinval(tup, desc, 10, &isnull)) && !isnull;
 
 	if (strcmp(status, "running") != 0 || !pid_null)
 	{
@@ -204,12 +210,18 @@ claim_run(RunInfo *run)
 		return false;
 	}
 
-	/* The job's owner may have been changed since the scheduler read it. */
+	/*
+	 * The job's owner may have been changed since the scheduler read it;
+	 * and a role past its VALID UNTIL may no longer log in, so its jobs do
+	 * not run either (checked by the scheduler too; this closes the race).
+	 */
 	me = GetUserNameFromId(bk.save_userid, false);
-	if (strcmp(me, owner) != 0)
+	if (strcmp(me, owner) != 0 || expired)
 	{
-		char	   *msg = psprintf("the job's owner changed from \"%s\" to \"%s\" after the run was started; not run",
-								   me, owner);
+		char	   *msg = expired ?
+			psprintf("role \"%s\" is past its VALID UNTIL time; not run", owner) :
+			psprintf("the job's owner changed from \"%s\" to \"%s\" after the run was started; not run",
+					 me, owner);
 		char	   *retry;
 
 		bookkeeping_end(&bk);
@@ -255,6 +267,9 @@ execute_run(RunInfo *run)
 	char	   *volatile message = NULL;
 
 	sp_tx_begin(run->command);
+	/* the extension's own jobs resolve nothing through the owner's path */
+	if (run->builtin)
+		SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	started = GetCurrentTimestamp();
 	enable_timeout_after(STATEMENT_TIMEOUT, run->timeout_ms);
 	PG_TRY();

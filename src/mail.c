@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * mail.c
- *	  Alert e-mails: address validation and the RFC 5322 message text.
+ *	  Alert e-mails: address validation, the domain allow-list and the
+ *	  RFC 5322 message text.
  *
  * Pure C11 (see mail.h).  The message is built in the caller's buffer; a
  * value that could break out of its header or line (CR, LF, any control
@@ -152,6 +153,93 @@ sp_mail_address_valid(const char *addr)
 		return false;
 	return dot_atom_valid(addr, local_len) &&
 		domain_valid(at + 1, len - local_len - 1);
+}
+
+/* Whether a and b (n bytes each) are equal, ASCII letters compared caselessly. */
+static bool
+ascii_caseless_equal(const char *a, const char *b, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		unsigned char ca = (unsigned char) a[i];
+		unsigned char cb = (unsigned char) b[i];
+
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb)
+			return false;
+	}
+	return true;
+}
+
+static bool
+is_list_separator(char c)
+{
+	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+bool
+sp_mail_domain_allowed(const char *addr, const char *list)
+{
+	const char *at;
+	const char *domain;
+	size_t		dlen;
+	const char *p;
+	bool		any_entry = false;
+
+	if (addr == NULL)
+		return false;
+	at = strrchr(addr, '@');
+	if (at == NULL)
+		return false;
+	domain = at + 1;
+	dlen = strlen(domain);
+	/* "example.com." is the same name as "example.com" */
+	if (dlen > 0 && domain[dlen - 1] == '.')
+		dlen--;
+	if (dlen == 0)
+		return false;
+
+	p = list ? list : "";
+	while (*p)
+	{
+		const char *entry;
+		size_t		elen;
+
+		while (is_list_separator(*p))
+			p++;
+		entry = p;
+		while (*p && !is_list_separator(*p))
+			p++;
+		elen = (size_t) (p - entry);
+		/* ".example.com" and "example.com." mean "example.com" */
+		while (elen > 0 && entry[0] == '.')
+		{
+			entry++;
+			elen--;
+		}
+		while (elen > 0 && entry[elen - 1] == '.')
+			elen--;
+		if (elen == 0)
+			continue;
+		any_entry = true;
+
+		/*
+		 * The domain itself, or a subdomain: the entry must start right
+		 * after a dot, so that "example.com" does not allow
+		 * "badexample.com".
+		 */
+		if (dlen == elen && ascii_caseless_equal(domain, entry, elen))
+			return true;
+		if (dlen > elen && domain[dlen - elen - 1] == '.' &&
+			ascii_caseless_equal(domain + dlen - elen, entry, elen))
+			return true;
+	}
+	return !any_entry;
 }
 
 /* Only bytes 0x20-0x7E: no CR, LF, other control characters or non-ASCII. */

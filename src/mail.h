@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * mail.h
- *	  Alert e-mails (issue 4): validation of e-mail addresses and the
- *	  RFC 5322 text of one alert message.
+ *	  Alert e-mails (issue 4): validation of e-mail addresses, the
+ *	  domain allow-list, and the RFC 5322 text of one alert message.
  *
  * Pure C11, no PostgreSQL and no I/O, so that the mailer worker and the
  * unit tests share one implementation.  The caller formats every value
@@ -60,6 +60,18 @@ typedef struct sp_mail_alert
  * labels of letters, digits and inner hyphens, 1-63 characters each.
  */
 extern bool sp_mail_address_valid(const char *addr);
+
+/*
+ * Whether the domain of addr (what follows its last "@") is allowed by
+ * list, the value of stockpipe.mail_allowed_domains: domain names
+ * separated by commas or white space.  A domain allows itself and its
+ * subdomains: "example.com" allows a@example.com and a@mx.EXAMPLE.com but
+ * not a@badexample.com.  Case is ignored, as is a leading or trailing dot
+ * of an entry.  A list without any name (NULL, "", only separators)
+ * allows every domain; an address without "@" or with an empty domain is
+ * never allowed.  Reads list and addr only up to their terminating NUL.
+ */
+extern bool sp_mail_domain_allowed(const char *addr, const char *list);
 
 /*
  * Whether host can follow "stockpipe." in a Message-ID: 1-253 letters,

@@ -255,7 +255,7 @@ time_out_runs(MemoryContext result_cxt)
 							   " pg_catalog.date_trunc('second', pg_catalog.now() - r.started_at), jj.timeout)",
 							   "FROM stockpipe.job jj",
 							   "jj.jobid = r.jobid AND r.status = 'running'"
-							   " AND r.started_at + jj.timeout + interval '5 seconds' < pg_catalog.now()"),
+							   " AND pg_catalog.now() - r.started_at > jj.timeout + interval '5 seconds'"),
 			0, NULL, NULL, SPI_OK_SELECT);
 	log_finished_runs(WARNING);
 
@@ -329,7 +329,7 @@ queue_due_jobs(void)
 			"'missed: due at %s while the scheduler was not running; catch_up is off', d.due_at) END"
 			" FROM due d"
 			" RETURNING runid, jobid)"
-			" UPDATE stockpipe.job j SET next_run_at = stockpipe.job_next_run(j.schedule,"
+			" UPDATE stockpipe.job j SET next_run_at = stockpipe.next_run_or_null(j.jobid, j.schedule,"
 			" CASE WHEN d.missed THEN pg_catalog.now() ELSE d.due_at END, j.timezone, j.skip_holidays)"
 			" FROM due d, queued q"
 			" WHERE j.jobid = d.jobid AND q.jobid = d.jobid"
@@ -455,133 +455,260 @@ launch_run_worker(int64 runid, int64 jobid, const char *name, Oid roleoid)
 	return true;
 }
 
+/* Most due runs of one role looked at per tick: bounds the work of a tick. */
+#define SP_RUNS_PER_ROLE_PER_TICK 32
+
+/* Runs of users' jobs in progress, per owner, while a tick starts runs. */
+typedef struct RoleRuns
+{
+	char		owner[NAMEDATALEN];
+	int			running;
+} RoleRuns;
+
+/* One due run, as start_due_runs reads it. */
+typedef struct DueRun
+{
+	int64		runid;
+	int64		jobid;
+	char	   *name;
+	char	   *owner;
+	Oid			roleoid;
+	bool		no_role;
+	bool		canlogin;
+	bool		expired;		/* past the role's VALID UNTIL */
+	char	   *running;		/* runid of the job's run in progress, or NULL */
+	bool		enabled;
+	bool		builtin;
+	char	   *trigger;
+	int			role_running;	/* runs of the owner's jobs in progress */
+} DueRun;
+
+static void
+read_due_run(int row, DueRun *r)
+{
+	bool		isnull;
+
+	r->runid = DatumGetInt64(col(row, 1, &isnull));
+	r->jobid = DatumGetInt64(col(row, 2, &isnull));
+	r->name = col_text(row, 3);
+	r->owner = col_text(row, 4);
+	r->roleoid = DatumGetObjectId(col(row, 5, &r->no_role));
+	r->canlogin = DatumGetBool(col(row, 6, &isnull));
+	r->running = col_text(row, 7);
+	r->enabled = DatumGetBool(col(row, 8, &isnull));
+	r->trigger = col_text(row, 9);
+	r->builtin = DatumGetBool(col(row, 10, &isnull));
+	r->expired = DatumGetBool(col(row, 11, &isnull)) && !isnull;
+	r->role_running = DatumGetInt32(col(row, 12, &isnull));
+}
+
+/* The count of the owner's runs, found or added. */
+static RoleRuns *
+role_runs(List **roles, const DueRun *r)
+{
+	ListCell   *lc;
+	RoleRuns   *rr;
+
+	foreach(lc, *roles)
+	{
+		rr = lfirst(lc);
+		if (strcmp(rr->owner, r->owner) == 0)
+			return rr;
+	}
+	rr = palloc0(sizeof(RoleRuns));
+	strlcpy(rr->owner, r->owner, NAMEDATALEN);
+	rr->running = r->role_running;
+	*roles = lappend(*roles, rr);
+	return rr;
+}
+
+/* A run that cannot start now or ever: 'skipped', with the reason. */
+static void
+skip_run(const DueRun *r, const char *why)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = Int64GetDatum(r->runid);
+	values[1] = CStringGetTextDatum(why);
+	run_sql("UPDATE stockpipe.job_run SET status = 'skipped',"
+			" finished_at = pg_catalog.now(), message = $2 WHERE runid = $1",
+			2, types, values, SPI_OK_UPDATE);
+	ereport(DEBUG1,
+			(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " skipped: %s",
+					r->name, r->runid, why)));
+}
+
+/* A run whose owner may not run anything: 'failed' (and retried if asked). */
+static void
+fail_run_of_role(const DueRun *r)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	bool		first = !list_has_int64(orphan_jobs_warned, r->jobid);
+	char	   *why;
+
+	why = r->no_role ? psprintf("role \"%s\" does not exist", r->owner) :
+		!r->canlogin ? psprintf("role \"%s\" is not permitted to log in", r->owner) :
+		psprintf("role \"%s\" is past its VALID UNTIL time", r->owner);
+	values[0] = Int64GetDatum(r->runid);
+	values[1] = CStringGetTextDatum("failed");
+	values[2] = CStringGetTextDatum(why);
+	run_sql(SP_FINISH_RUNS_SQL("status = $2, message = $3", "",
+							   "r.runid = $1 AND r.status = 'scheduled'"),
+			3, types, values, SPI_OK_SELECT);
+	ereport(first ? WARNING : DEBUG1,
+			(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " failed: %s",
+					r->name, r->runid, why),
+			 errdetail("A job runs as its owner, never as another role."),
+			 r->no_role ?
+			 errhint("Drop the job, or recreate role \"%s\".  This is reported once per job.", r->owner) :
+			 errhint("ALTER ROLE %s LOGIN VALID UNTIL 'infinity', or drop the job.  This is reported once per job.",
+					 quote_identifier(r->owner))));
+	if (first)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		orphan_jobs_warned = lappend_int64(orphan_jobs_warned, r->jobid);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* The run's worker is registered: the run is 'running' from now. */
+static void
+mark_run_started(const DueRun *r)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+
+	values[0] = Int64GetDatum(r->runid);
+	run_sql("UPDATE stockpipe.job_run SET status = 'running',"
+			" started_at = pg_catalog.now(), pid = NULL WHERE runid = $1",
+			1, types, values, SPI_OK_UPDATE);
+	ereport(DEBUG1,
+			(errmsg("stockpipe scheduler: started job \"%s\" run " INT64_FORMAT " (%s) as role \"%s\"",
+					r->name, r->runid, r->trigger, r->owner)));
+}
+
 /*
  * Step 2: start the queued runs that are due, oldest first.  A run of a job
  * that has a run going on (or started in this tick) is skipped: a job never
- * overlaps itself.  A run whose owner role is gone, or may not log in,
- * fails.  Returns whether a run had to wait for a worker slot.
+ * overlaps itself.  A run whose owner role is gone, may not log in or is
+ * past its VALID UNTIL fails.  Users' runs are limited to
+ * stockpipe.max_job_runs at once, and to max_job_runs_per_role per role, so
+ * that one role cannot take every worker slot and the built-in jobs always
+ * find one; runs over a limit wait.  Each role contributes at most
+ * SP_RUNS_PER_ROLE_PER_TICK runs to a tick, so a role with thousands of
+ * queued runs neither slows the tick nor starves the others.  Returns
+ * whether a run had to wait for a worker slot.
  */
 static bool
 start_due_runs(void)
 {
-	SPITupleTable *runs;
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
 	uint64		n;
 	uint64		i;
 	List	   *started_jobs = NIL;
+	List	   *roles = NIL;
 	bool		waiting = false;
-	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	int			users_running;
+	bool		isnull;
 
+	values[0] = Int32GetDatum(SP_RUNS_PER_ROLE_PER_TICK);
 	run_sql("SELECT r.runid, r.jobid, j.name, j.owner::text, ro.oid, ro.rolcanlogin,"
-			" (SELECT min(x.runid) FROM stockpipe.job_run x"
-			" WHERE x.jobid = r.jobid AND x.status = 'running'),"
-			" j.enabled, r.trigger"
+			" (SELECT pg_catalog.min(x.runid) FROM stockpipe.job_run x"
+			"   WHERE x.jobid = r.jobid AND x.status = 'running'),"
+			" j.enabled, r.trigger, j.builtin,"
+			" ro.rolvaliduntil < pg_catalog.now(),"
+			" (SELECT pg_catalog.count(*)::integer FROM stockpipe.job_run x JOIN stockpipe.job y ON y.jobid = x.jobid"
+			"   WHERE x.status = 'running' AND y.owner = j.owner AND NOT y.builtin),"
+			" (SELECT pg_catalog.count(*)::integer FROM stockpipe.job_run x JOIN stockpipe.job y ON y.jobid = x.jobid"
+			"   WHERE x.status = 'running' AND NOT y.builtin)"
 			" FROM stockpipe.job_run r"
 			" JOIN stockpipe.job j ON j.jobid = r.jobid"
 			" LEFT JOIN pg_catalog.pg_roles ro ON ro.rolname = j.owner"
-			" WHERE r.status = 'scheduled' AND r.scheduled_at <= pg_catalog.now()"
-			" ORDER BY r.scheduled_at, r.runid"
+			" WHERE r.runid IN (SELECT q.runid FROM ("
+			"   SELECT x.runid, pg_catalog.row_number() OVER"
+			"     (PARTITION BY y.owner ORDER BY x.scheduled_at, x.runid) AS nth"
+			"   FROM stockpipe.job_run x JOIN stockpipe.job y ON y.jobid = x.jobid"
+			"   WHERE x.status = 'scheduled' AND x.scheduled_at <= pg_catalog.now()) q"
+			"  WHERE q.nth <= $1)"
+			" ORDER BY j.builtin DESC, r.scheduled_at, r.runid"
 			" FOR UPDATE OF r SKIP LOCKED",
-			0, NULL, NULL, SPI_OK_SELECT);
-	runs = SPI_tuptable;
+			1, types, values, SPI_OK_SELECT);
 	n = SPI_processed;
-
-	for (i = 0; i < n; i++)
+	users_running = n > 0 ? DatumGetInt32(col(0, 13, &isnull)) : 0;
 	{
-		HeapTuple	tup = runs->vals[i];
-		TupleDesc	desc = runs->tupdesc;
-		bool		isnull;
-		bool		no_role;
-		bool		busy;
-		int64		runid = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		int64		jobid = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-		char	   *name = SPI_getvalue(tup, desc, 3);
-		char	   *owner = SPI_getvalue(tup, desc, 4);
-		Oid			roleoid = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &no_role));
-		bool		canlogin = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
-		char	   *running = SPI_getvalue(tup, desc, 7);
-		bool		enabled = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
-		char	   *trigger = SPI_getvalue(tup, desc, 9);
-		Datum		values[3];
-		busy = (running != NULL);
-		if (list_has_int64(started_jobs, jobid))
-			busy = true;
+		SPITupleTable *runs = SPI_tuptable;
 
-		values[0] = Int64GetDatum(runid);
-		if (busy || (!enabled && strcmp(trigger, "manual") != 0))
+		for (i = 0; i < n; i++)
 		{
-			values[1] = CStringGetTextDatum(busy ?
-											psprintf("job \"%s\" was still running (run %s)", name,
-													 running ? running : "started in the same tick") :
-											psprintf("job \"%s\" was disabled before the run started", name));
-			run_sql("UPDATE stockpipe.job_run SET status = 'skipped',"
-					" finished_at = pg_catalog.now(), message = $2 WHERE runid = $1",
-					2, types, values, SPI_OK_UPDATE);
-			ereport(DEBUG1,
-					(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " skipped: %s",
-							name, runid, TextDatumGetCString(values[1]))));
-			continue;
-		}
+			DueRun		r;
+			RoleRuns   *rr;
 
-		if (no_role || !canlogin)
-		{
-			bool		first = !list_has_int64(orphan_jobs_warned, jobid);
-
-			values[1] = CStringGetTextDatum("failed");
-			values[2] = CStringGetTextDatum(no_role ?
-											psprintf("role \"%s\" does not exist", owner) :
-											psprintf("role \"%s\" is not permitted to log in", owner));
-			run_sql(SP_FINISH_RUNS_SQL("status = $2, message = $3", "",
-									   "r.runid = $1 AND r.status = 'scheduled'"),
-					3, types, values, SPI_OK_SELECT);
-			ereport(first ? WARNING : DEBUG1,
-					(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " failed: %s",
-							name, runid, TextDatumGetCString(values[2])),
-					 errdetail("A job runs as its owner, never as another role."),
-					 no_role ?
-					 errhint("Drop the job, or recreate role \"%s\".  This is reported once per job.", owner) :
-					 errhint("ALTER ROLE %s LOGIN, or drop the job.  This is reported once per job.",
-							 quote_identifier(owner))));
-			if (first)
+			SPI_tuptable = runs;
+			read_due_run(i, &r);
+			if (r.running != NULL || list_has_int64(started_jobs, r.jobid))
 			{
-				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-				orphan_jobs_warned = lappend_int64(orphan_jobs_warned, jobid);
-				MemoryContextSwitchTo(old);
+				skip_run(&r, psprintf("job \"%s\" was still running (run %s)", r.name,
+									  r.running ? r.running : "started in the same tick"));
+				continue;
 			}
-			continue;
-		}
-
-		if (waiting || !launch_run_worker(runid, jobid, name, roleoid))
-		{
-			/* stays 'scheduled'; starts when a slot frees up */
-			if (!no_slot_reported)
+			if (!r.enabled && strcmp(r.trigger, "manual") != 0)
 			{
-				ereport(WARNING,
-						(errmsg("stockpipe scheduler: no background worker slot is free for job \"%s\" run " INT64_FORMAT,
-								name, runid),
-						 errdetail("All %d background worker processes (max_worker_processes) are in use.",
-								   max_worker_processes),
-						 errhint("The run stays scheduled and starts when a slot frees up; raise max_worker_processes if this persists.")));
-				sp_worker_set_error("no background worker slot for job runs");
-				no_slot_reported = true;
+				skip_run(&r, psprintf("job \"%s\" was disabled before the run started", r.name));
+				continue;
 			}
-			waiting = true;
-			continue;
+			if (r.no_role || !r.canlogin || r.expired)
+			{
+				fail_run_of_role(&r);
+				continue;
+			}
+			rr = r.builtin ? NULL : role_runs(&roles, &r);
+			if (rr != NULL &&
+				(users_running >= sp_max_job_runs || rr->running >= sp_max_job_runs_per_role))
+			{
+				/* stays 'scheduled': starts when one of the runs ahead ends */
+				ereport(DEBUG1,
+						(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " waits: %s",
+								r.name, r.runid,
+								users_running >= sp_max_job_runs ?
+								"stockpipe.max_job_runs runs of users' jobs are in progress" :
+								"its role has stockpipe.max_job_runs_per_role runs in progress")));
+				continue;
+			}
+			if (waiting || !launch_run_worker(r.runid, r.jobid, r.name, r.roleoid))
+			{
+				/* stays 'scheduled'; starts when a slot frees up */
+				if (!no_slot_reported)
+				{
+					ereport(WARNING,
+							(errmsg("stockpipe scheduler: no background worker slot is free for job \"%s\" run " INT64_FORMAT,
+									r.name, r.runid),
+							 errdetail("All %d background worker processes (max_worker_processes) are in use.",
+									   max_worker_processes),
+							 errhint("The run stays scheduled and starts when a slot frees up; raise max_worker_processes if this persists.")));
+					sp_worker_set_error("no background worker slot for job runs");
+					no_slot_reported = true;
+				}
+				waiting = true;
+				continue;
+			}
+			if (no_slot_reported)
+			{
+				ereport(LOG,
+						(errmsg("stockpipe scheduler: background worker slots are available again")));
+				no_slot_reported = false;
+			}
+			if (rr != NULL)
+			{
+				rr->running++;
+				users_running++;
+			}
+			mark_run_started(&r);
+			started_jobs = lappend_int64(started_jobs, r.jobid);
 		}
-		if (no_slot_reported)
-		{
-			ereport(LOG,
-					(errmsg("stockpipe scheduler: background worker slots are available again")));
-			no_slot_reported = false;
-		}
-
-		run_sql("UPDATE stockpipe.job_run SET status = 'running',"
-				" started_at = pg_catalog.now(), pid = NULL WHERE runid = $1",
-				1, types, values, SPI_OK_UPDATE);
-		started_jobs = lappend_int64(started_jobs, jobid);
-		ereport(DEBUG1,
-				(errmsg("stockpipe scheduler: started job \"%s\" run " INT64_FORMAT " (%s) as role \"%s\"",
-						name, runid, trigger, owner)));
 	}
 	return waiting;
 }
@@ -717,43 +844,6 @@ clear_scheduler_latch(int code, Datum arg)
 	sp_set_scheduler_latch(NULL);
 }
 
-/*
- * The job tables come with the extension script's scheduler part; wait for
- * them like for the extension itself.
- */
-static void
-wait_for_job_tables(void)
-{
-	bool		logged = false;
-
-	for (;;)
-	{
-		bool		exists;
-
-		sp_wait_for_extension(SCHEDULER_NAME);
-		StartTransactionCommand();
-		exists = OidIsValid(get_namespace_oid("stockpipe", true)) &&
-			OidIsValid(get_relname_relid("job_run", get_namespace_oid("stockpipe", true))) &&
-			OidIsValid(get_relname_relid("job", get_namespace_oid("stockpipe", true)));
-		CommitTransactionCommand();
-		if (exists)
-			return;
-		if (!logged)
-		{
-			ereport(LOG,
-					(errmsg("%s: waiting for the tables stockpipe.job and stockpipe.job_run",
-							SCHEDULER_NAME),
-					 errhint("ALTER EXTENSION stockpipe UPDATE creates them.")));
-			sp_worker_set_state("waiting for the job tables");
-			logged = true;
-		}
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 5000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
 void
 stockpipe_scheduler_main(Datum arg)
 {
@@ -769,10 +859,7 @@ stockpipe_scheduler_main(Datum arg)
 	sp_set_scheduler_latch(MyLatch);
 	before_shmem_exit(clear_scheduler_latch, (Datum) 0);
 
-	/* Every statement names its schema; nothing resolves through the path. */
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
-
-	wait_for_job_tables();
+	sp_wait_for_extension(SCHEDULER_NAME);
 	fail_interrupted_runs();
 	ereport(LOG,
 			(errmsg("%s: started in database \"%s\"", SCHEDULER_NAME, sp_database)));

@@ -185,12 +185,45 @@ sp_worker_count_batch(int64 messages)
 	LWLockRelease(sp_state->lock);
 }
 
+/*
+ * The slot of (topic, partition), made if there is none; NULL when all are
+ * taken (more partitions than SP_MAX_PARTITIONS: not shown, not fatal).
+ * Caller holds the lock exclusively.
+ */
+static SpPartitionSlot *
+partition_slot(const char *topic, int32 partition)
+{
+	SpPartitionSlot *free_slot = NULL;
+	int			i;
+
+	for (i = 0; i < SP_MAX_PARTITIONS; i++)
+	{
+		SpPartitionSlot *p = &sp_state->partitions[i];
+
+		if (p->topic[0] == '\0')
+		{
+			if (free_slot == NULL)
+				free_slot = p;
+			continue;
+		}
+		if (p->partition == partition && strcmp(p->topic, topic) == 0)
+			return p;
+	}
+	if (free_slot != NULL)
+	{
+		memset(free_slot, 0, sizeof(SpPartitionSlot));
+		free_slot->partition = partition;
+		free_slot->high_watermark = -1;
+		strlcpy(free_slot->topic, topic, SP_TOPIC_LEN);
+	}
+	return free_slot;
+}
+
 /* Replace the set of partitions this worker owns in topic. */
 void
 sp_partitions_set(const char *topic, const int32 *partitions, int n)
 {
 	int			i;
-	int			j;
 
 	if (my_slot == NULL)
 		return;
@@ -202,43 +235,30 @@ sp_partitions_set(const char *topic, const int32 *partitions, int n)
 		if (p->owner == MyProcPid && strcmp(p->topic, topic) == 0)
 			p->owner = 0;
 	}
-	for (j = 0; j < n; j++)
+	for (i = 0; i < n; i++)
 	{
-		for (i = 0; i < SP_MAX_PARTITIONS; i++)
-		{
-			SpPartitionSlot *p = &sp_state->partitions[i];
+		SpPartitionSlot *p = partition_slot(topic, partitions[i]);
 
-			if (p->owner == 0)
-			{
-				p->owner = MyProcPid;
-				p->partition = partitions[j];
-				p->high_watermark = -1;
-				strlcpy(p->topic, topic, SP_TOPIC_LEN);
-				break;
-			}
-		}
+		if (p != NULL)
+			p->owner = MyProcPid;
 	}
 	LWLockRelease(sp_state->lock);
 }
 
+/* Any worker may publish the high watermark of any partition. */
 void
 sp_partition_set_watermark(const char *topic, int32 partition, int64 high)
 {
-	int			i;
+	SpPartitionSlot *p;
 
 	if (my_slot == NULL)
 		return;
 	LWLockAcquire(sp_state->lock, LW_EXCLUSIVE);
-	for (i = 0; i < SP_MAX_PARTITIONS; i++)
+	p = partition_slot(topic, partition);
+	if (p != NULL)
 	{
-		SpPartitionSlot *p = &sp_state->partitions[i];
-
-		if (p->owner == MyProcPid && p->partition == partition &&
-			strcmp(p->topic, topic) == 0)
-		{
-			p->high_watermark = high;
-			break;
-		}
+		p->high_watermark = high;
+		p->watermark_at = GetCurrentTimestamp();
 	}
 	LWLockRelease(sp_state->lock);
 }
@@ -355,16 +375,19 @@ stockpipe_partition_info(PG_FUNCTION_ARGS)
 	for (i = 0; i < SP_MAX_PARTITIONS; i++)
 	{
 		SpPartitionSlot *p = &sp_state->partitions[i];
-		Datum		values[4];
-		bool		nulls[4] = {0};
+		Datum		values[5];
+		bool		nulls[5] = {0};
 
-		if (p->owner == 0)
+		if (p->topic[0] == '\0')
 			continue;
 		values[0] = CStringGetTextDatum(p->topic);
 		values[1] = Int32GetDatum(p->partition);
 		values[2] = Int32GetDatum(p->owner);
+		nulls[2] = (p->owner == 0);
 		values[3] = Int64GetDatum(p->high_watermark);
 		nulls[3] = (p->high_watermark < 0);
+		/* 1.0 declared only the first four columns; the rest is ignored */
+		values[4] = timestamp_or_null(p->watermark_at, &nulls[4]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	LWLockRelease(sp_state->lock);

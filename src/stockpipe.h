@@ -59,6 +59,17 @@ extern char *sp_smtp_user;
 extern char *sp_smtp_password;
 extern char *sp_mail_from;
 extern char *sp_market_timezone;
+extern char *sp_kafka_options_file;
+extern char *sp_smtp_password_file;
+extern char *sp_smtp_ca_file;
+extern bool sp_smtp_allow_plaintext_auth;
+extern char *sp_mail_allowed_domains;
+extern int	sp_mail_rate_limit;
+extern int	sp_quote_max_age_s;
+extern int	sp_message_max_future_s;
+extern int	sp_dead_letter_retention_s;
+extern int	sp_max_job_runs;
+extern int	sp_max_job_runs_per_role;
 
 extern void sp_define_gucs(void);
 
@@ -77,11 +88,18 @@ typedef struct SpWorkerSlot
 	TimestampTz last_error_at;
 } SpWorkerSlot;
 
+/*
+ * One (topic, partition) seen by any consumer worker.  The owner is the
+ * worker it is assigned to (0: none now); the high watermark may be
+ * published by any worker, so that the lag of a partition whose owner is
+ * stuck still shows.  A slot is in use when topic[0] != '\0'.
+ */
 typedef struct SpPartitionSlot
 {
-	pid_t		owner;			/* 0 when the slot is free */
+	pid_t		owner;
 	int32		partition;
 	int64		high_watermark; /* -1 while unknown */
+	TimestampTz watermark_at;	/* when it was read; 0 while unknown */
 	char		topic[SP_TOPIC_LEN];
 } SpPartitionSlot;
 
@@ -142,7 +160,8 @@ extern PGDLLEXPORT void stockpipe_jobrun_main(Datum arg);
 	" RETURNING r.runid, r.jobid, r.attempt, r.finished_at, r.status, r.message, r.pid)," \
 	" retry AS (" \
 	" INSERT INTO stockpipe.job_run (jobid, trigger, scheduled_at, status, attempt)" \
-	" SELECT d.jobid, 'retry', d.finished_at + j.retry_delay, 'scheduled', d.attempt + 1" \
+	" SELECT d.jobid, 'retry', d.finished_at + LEAST(GREATEST(j.retry_delay, interval '0'), interval '1 day')," \
+	" 'scheduled', d.attempt + 1" \
 	" FROM done d JOIN stockpipe.job j ON j.jobid = d.jobid" \
 	" WHERE d.status IN ('failed', 'timed out') AND d.attempt <= j.max_retries" \
 	" RETURNING runid, jobid, attempt, scheduled_at)" \

@@ -15,21 +15,60 @@
 #include "postmaster/interrupt.h"
 #include "storage/latch.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 /*
- * Before the extension exists there is nothing to work on: wait for it,
- * saying so once, instead of failing and being restarted over and over.
- * Handles SIGHUP and SIGTERM while waiting.
+ * The extension's version this library's workers need: the schema they
+ * read and write is that of this version's script.
+ */
+#define SP_EXTENSION_VERSION "1.1"
+
+/*
+ * The installed version of the extension in this database, or NULL if it
+ * is not installed.  In the caller's transaction.
+ */
+static char *
+installed_version(void)
+{
+	char	   *version = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'stockpipe'",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading pg_extension failed");
+	if (SPI_processed == 1)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		version = MemoryContextStrdup(TopMemoryContext, v);
+	}
+	SPI_finish();
+	return version;
+}
+
+/*
+ * What every worker does once connected.  First, no name is ever resolved
+ * through a schema that a non-superuser could write: the search path is
+ * pg_catalog and the temporary schema only (which holds no functions or
+ * operators a worker could pick up), and every statement names stockpipe's
+ * objects with their schema.  Then, before the extension exists at this
+ * library's version, there is nothing to work on: wait for CREATE EXTENSION
+ * or ALTER EXTENSION UPDATE, saying so once, instead of failing and being
+ * restarted over and over.  Handles SIGHUP and SIGTERM while waiting.
  */
 void
 sp_wait_for_extension(const char *worker_name)
 {
-	bool		logged = false;
+	char	   *logged = NULL;
+
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 
 	for (;;)
 	{
-		bool		exists;
+		char	   *version;
+		const char *state;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -37,20 +76,40 @@ sp_wait_for_extension(const char *worker_name)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
+		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
-		exists = OidIsValid(get_extension_oid("stockpipe", true));
+		PushActiveSnapshot(GetTransactionSnapshot());
+		version = installed_version();
+		PopActiveSnapshot();
 		CommitTransactionCommand();
-		if (exists)
-			return;
-		if (!logged)
+		if (version != NULL && strcmp(version, SP_EXTENSION_VERSION) == 0)
 		{
-			ereport(LOG,
-					(errmsg("%s: waiting for CREATE EXTENSION stockpipe in database \"%s\"",
-							worker_name, sp_database)));
-			sp_worker_set_state("waiting for extension");
-			logged = true;
+			if (logged)
+				ereport(LOG,
+						(errmsg("%s: extension stockpipe %s found; starting", worker_name, version)));
+			pfree(version);
+			return;
 		}
-		pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION stockpipe");
+
+		state = version == NULL ? "waiting for extension" : "waiting for extension update";
+		if (logged == NULL || strcmp(logged, state) != 0)
+		{
+			if (version == NULL)
+				ereport(LOG,
+						(errmsg("%s: waiting for CREATE EXTENSION stockpipe in database \"%s\"",
+								worker_name, sp_database)));
+			else
+				ereport(LOG,
+						(errmsg("%s: extension stockpipe is at version %s in database \"%s\"; waiting for version %s",
+								worker_name, version, sp_database, SP_EXTENSION_VERSION),
+						 errhint("Run ALTER EXTENSION stockpipe UPDATE in database \"%s\".",
+								 sp_database)));
+			sp_worker_set_state(state);
+			logged = (char *) state;
+		}
+		if (version)
+			pfree(version);
+		pgstat_report_activity(STATE_IDLE, state);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

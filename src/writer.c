@@ -22,12 +22,14 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
 #include "pgstat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -72,7 +74,6 @@ static SPIPlanPtr plan_daily = NULL;
 static SPIPlanPtr plan_dead = NULL;
 static SPIPlanPtr plan_partitions = NULL;
 
-static HTAB *known_days = NULL;
 
 TimestampTz
 sp_unix_us_to_timestamptz(int64 us)
@@ -85,36 +86,6 @@ sp_unix_days_to_date(int32 days)
 {
 	return (DateADT) (days - SP_EPOCH_DIFF_DAYS);
 }
-
-bool
-sp_check_message(const char *buf, size_t len, char *err)
-{
-	if (buf == NULL || len == 0)
-	{
-		snprintf(err, SP_ERR_MAX, "message has no payload");
-		return false;
-	}
-	if (len > (size_t) sp_max_message_bytes)
-	{
-		snprintf(err, SP_ERR_MAX,
-				 "payload is %zu bytes, more than stockpipe.max_message_bytes (%d)",
-				 len, sp_max_message_bytes);
-		return false;
-	}
-	return true;
-}
-
-void
-sp_decode_message(SpWorkerKind kind, SpMessage *m)
-{
-	if (!sp_check_message(m->payload, m->len, m->err))
-		m->ok = false;
-	else if (kind == SP_WORKER_LIVE)
-		m->ok = sp_decode_quote(m->payload, m->len, &m->u.q, m->err);
-	else
-		m->ok = sp_decode_bar(m->payload, m->len, &m->u.b, m->err);
-}
-
 
 static SPIPlanPtr
 prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *types)
@@ -410,37 +381,41 @@ upsert_bars(const SpBatch *batch, const int *rows, int n)
 static void
 insert_dead_letters(const SpBatch *batch, const int *rows, int n)
 {
-	static const Oid types[6] = {TEXTOID, INT4ARRAYOID, INT8ARRAYOID,
-	BYTEAARRAYOID, BYTEAARRAYOID, TEXTARRAYOID};
-	static const Oid elem[5] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, TEXTOID};
-	Col			cols[5];
-	Datum		args[6];
+	static const Oid types[7] = {TEXTOID, INT4ARRAYOID, INT8ARRAYOID,
+	BYTEAARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
+	static const Oid elem[6] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, TEXTOID, INT4OID};
+	Col			cols[6];
+	Datum		args[7];
 	int			i;
 	int			c;
 
-	for (c = 0; c < 5; c++)
+	for (c = 0; c < 6; c++)
 		col_init(&cols[c], elem[c], n);
 	for (i = 0; i < n; i++)
 	{
 		const SpMessage *m = &batch->msgs[rows[i]];
+		/* a bad message costs at most max_message_bytes, however large */
+		size_t		keep = Min(m->len, (size_t) sp_max_message_bytes);
+		size_t		keep_key = Min(m->key_len, (size_t) sp_max_message_bytes);
 
 		col_set(&cols[0], i, Int32GetDatum(m->partition), false);
 		col_set(&cols[1], i, Int64GetDatum(m->offset), false);
-		col_set(&cols[2], i, m->key ? bytes_datum(m->key, m->key_len) : (Datum) 0,
+		col_set(&cols[2], i, m->key ? bytes_datum(m->key, keep_key) : (Datum) 0,
 				m->key == NULL);
-		col_set(&cols[3], i, m->payload ? bytes_datum(m->payload, m->len) : (Datum) 0,
+		col_set(&cols[3], i, m->payload ? bytes_datum(m->payload, keep) : (Datum) 0,
 				m->payload == NULL);
 		col_set(&cols[4], i, CStringGetTextDatum(m->err), false);
+		col_set(&cols[5], i, Int32GetDatum((int32) Min(m->len, (size_t) PG_INT32_MAX)), false);
 	}
 	args[0] = CStringGetTextDatum(batch->topic);
-	for (c = 0; c < 5; c++)
+	for (c = 0; c < 6; c++)
 		args[c + 1] = col_array(&cols[c], n);
 
 	execute(prepare(&plan_dead,
 					"INSERT INTO stockpipe.dead_letter "
-					"(topic, partition, kafka_offset, key, payload, error) "
-					"SELECT $1, * FROM unnest($2, $3, $4, $5, $6)",
-					6, types),
+					"(topic, partition, kafka_offset, key, payload, error, payload_bytes) "
+					"SELECT $1, * FROM unnest($2, $3, $4, $5, $6, $7)",
+					7, types),
 			args, SPI_OK_INSERT);
 }
 
@@ -610,37 +585,33 @@ sp_store_batch(const SpBatch *batch, SpBatchResult *result)
 	result->dead = ndead;
 }
 
-/*
- * Make sure live_stock has a partition for every day of the batch's quotes,
- * in a short transaction of its own so that the DDL lock is not held while
- * the batch is written.  Days seen before are remembered.
- */
-void
-sp_ensure_partitions(const SpBatch *batch)
+/* Most partitions created in one transaction: bounds the locks it holds. */
+#define SP_PARTITIONS_PER_TX 16
+
+/* Whether live_stock has the partition of this day (a syscache lookup). */
+static bool
+partition_exists(Oid nsp, int32 day)
 {
-	int32	   *days;
+	char		name[NAMEDATALEN];
+	struct pg_tm tm;
+
+	j2date(day + UNIX_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	snprintf(name, sizeof(name), "live_stock_p%04d%02d%02d",
+			 tm.tm_year, tm.tm_mon, tm.tm_mday);
+	return OidIsValid(get_relname_relid(name, nsp));
+}
+
+/* The distinct UTC days of the batch's quotes, into days; returns how many. */
+static int
+batch_days(const SpBatch *batch, int32 *days)
+{
 	int			ndays = 0;
 	int			i;
 
-	if (batch->kind != SP_WORKER_LIVE || batch->n == 0)
-		return;
-	if (known_days == NULL)
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(int32);
-		ctl.entrysize = sizeof(int32);
-		ctl.hcxt = TopMemoryContext;
-		known_days = hash_create("stockpipe partition days", 256, &ctl,
-								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	days = palloc(sizeof(int32) * batch->n);
 	for (i = 0; i < batch->n; i++)
 	{
 		const SpMessage *m = &batch->msgs[i];
 		int64		d;
-		int32		day;
 		int			j;
 
 		if (!m->ok)
@@ -648,33 +619,68 @@ sp_ensure_partitions(const SpBatch *batch)
 		d = m->u.q.ts_us / USECS_PER_DAY;
 		if (m->u.q.ts_us < 0 && m->u.q.ts_us % USECS_PER_DAY != 0)
 			d--;
-		day = (int32) d;
-		if (hash_search(known_days, &day, HASH_FIND, NULL) != NULL)
-			continue;
-		for (j = 0; j < ndays && days[j] != day; j++)
+		for (j = 0; j < ndays && days[j] != (int32) d; j++)
 			;
 		if (j == ndays)
-			days[ndays++] = day;
+			days[ndays++] = (int32) d;
 	}
-	if (ndays > 0)
-	{
-		static const Oid types[1] = {DATEARRAYOID};
-		Datum	   *d;
-		Datum		args[1];
+	return ndays;
+}
 
-		sp_tx_begin("stockpipe: creating live_stock partitions");
-		d = palloc(sizeof(Datum) * ndays);
-		for (i = 0; i < ndays; i++)
-			d[i] = DateADTGetDatum(sp_unix_days_to_date(days[i]));
-		args[0] = PointerGetDatum(construct_array(d, ndays, DATEOID, 4, true, TYPALIGN_INT));
-		execute(prepare(&plan_partitions,
-						"SELECT stockpipe.ensure_live_partitions($1)", 1, types),
-				args, SPI_OK_SELECT);
-		sp_tx_end();
-		for (i = 0; i < ndays; i++)
-			hash_search(known_days, &days[i], HASH_ENTER, NULL);
-	}
+static void
+create_partitions(const int32 *days, int ndays)
+{
+	static const Oid types[1] = {DATEARRAYOID};
+	Datum	   *d;
+	Datum		args[1];
+	int			i;
+
+	sp_tx_begin("stockpipe: creating live_stock partitions");
+	d = palloc(sizeof(Datum) * ndays);
+	for (i = 0; i < ndays; i++)
+		d[i] = DateADTGetDatum(sp_unix_days_to_date(days[i]));
+	args[0] = PointerGetDatum(construct_array(d, ndays, DATEOID, 4, true, TYPALIGN_INT));
+	execute(prepare(&plan_partitions,
+					"SELECT stockpipe.ensure_live_partitions($1)", 1, types),
+			args, SPI_OK_SELECT);
+	sp_tx_end();
+}
+
+/*
+ * Make sure live_stock has a partition for every day of the batch's quotes,
+ * in short transactions of their own (at most SP_PARTITIONS_PER_TX days
+ * each) so that DDL locks are not held while the batch is written.  The
+ * days are bounded by the quotes' time window (message.c).  Nothing is
+ * remembered between batches: a partition the upkeep job dropped is
+ * simply made again if a quote still needs it.
+ */
+void
+sp_ensure_partitions(const SpBatch *batch)
+{
+	int32	   *days;
+	int32	   *missing;
+	int			ndays;
+	int			nmissing = 0;
+	int			i;
+	Oid			nsp;
+
+	if (batch->kind != SP_WORKER_LIVE || batch->n == 0)
+		return;
+	days = palloc(sizeof(int32) * batch->n);
+	missing = palloc(sizeof(int32) * batch->n);
+	ndays = batch_days(batch, days);
+
+	StartTransactionCommand();
+	nsp = get_namespace_oid("stockpipe", false);
+	for (i = 0; i < ndays; i++)
+		if (!partition_exists(nsp, days[i]))
+			missing[nmissing++] = days[i];
+	CommitTransactionCommand();
+
+	for (i = 0; i < nmissing; i += SP_PARTITIONS_PER_TX)
+		create_partitions(missing + i, Min(SP_PARTITIONS_PER_TX, nmissing - i));
 	pfree(days);
+	pfree(missing);
 }
 
 /*

@@ -47,8 +47,11 @@ typedef struct SpBatchResult
 	int64		skipped;		/* already stored by an earlier transaction */
 } SpBatchResult;
 
+/* message.c */
 extern bool sp_check_message(const char *buf, size_t len, char *err);
-extern void sp_decode_message(SpWorkerKind kind, SpMessage *m);
+extern bool sp_check_quote_time(const sp_quote *q, TimestampTz now, char *err);
+extern bool sp_check_bar_date(const sp_bar *b, TimestampTz now, char *err);
+extern void sp_decode_message(SpWorkerKind kind, SpMessage *m, TimestampTz now);
 extern TimestampTz sp_unix_us_to_timestamptz(int64 us);
 extern DateADT sp_unix_days_to_date(int32 days);
 

@@ -41,7 +41,8 @@ SELECT e AS address, stockpipe.email_problem(e) AS problem
 					'alice.@example.com', 'al..ice@example.com', 'alice@example.com.',
 					repeat('a', 65) || '@example.com',
 					'a@' || repeat('b', 60) || '.' || repeat('c', 60) || '.' || repeat('d', 60) || '.' || repeat('e', 60) || '.com']) e;
--- Nothing was created; the table's own checks stop direct inserts too.
+-- Nothing was created; users cannot write the table directly at all (and
+-- its own checks would stop a bad row of a superuser's too).
 SELECT count(*) FROM stockpipe.alert_rule;
 INSERT INTO stockpipe.alert_rule (symbol, condition, threshold, email)
 VALUES ('AAPL', 'price_above', 190, E'alice@example.com\r\nBcc: x@example.com');
@@ -163,21 +164,28 @@ SELECT eventid, ruleid, owner, symbol, condition, threshold, email, price, quote
   FROM stockpipe.alert_event ORDER BY eventid;
 
 -- A disabled rule is not evaluated; re-enabled, it is evaluated afresh.
+-- The API acts for the current role only, superusers included.
 SELECT stockpipe.enable_alert(:msft_up, false);
+SET ROLE regress_alert_alice;
+SELECT stockpipe.enable_alert(:msft_up, false);
+RESET ROLE;
 SELECT pg_temp.quote('MSFT', '15:00:02', 99, 100);
 SELECT pg_temp.quote('MSFT', '15:00:03', 103, 100);
 SELECT stockpipe.check_alerts();
 SELECT ruleid, state, last_price FROM stockpipe.alert_rule r
   JOIN LATERAL (SELECT CASE WHEN NOT r.enabled THEN 'disabled' WHEN r.armed THEN 'armed' ELSE 'disarmed' END) s(state) ON true
  WHERE ruleid = :msft_up;
+SET ROLE regress_alert_alice;
 SELECT stockpipe.enable_alert(:msft_up, true);
+RESET ROLE;
 UPDATE stockpipe.alert_rule SET last_fired_at = NULL WHERE ruleid = :msft_up;
 SELECT stockpipe.check_alerts();
 SET ROLE regress_alert_alice;
 SELECT stockpipe.enable_alert(999, true);
 RESET ROLE;
 
--- Row-level security: Bob sees and changes only his own rules and events.
+-- Row-level security: Bob sees only his own rules and events, changes only
+-- his own through the API, and cannot write the tables directly.
 SET ROLE regress_alert_bob;
 SELECT stockpipe.set_alert('AAPL', 'price_above', 100, 'bob@example.com') AS bob_rule;
 SELECT ruleid, symbol, state, events FROM stockpipe.my_alerts;
@@ -189,8 +197,20 @@ UPDATE stockpipe.alert_rule SET email = 'bob@example.com' WHERE ruleid = :aapl_a
 INSERT INTO stockpipe.alert_rule (owner, symbol, condition, threshold, email)
 VALUES ('regress_alert_alice', 'AAPL', 'price_above', 1, 'bob@example.com');
 UPDATE stockpipe.alert_rule SET owner = 'regress_alert_alice' WHERE owner = current_user;
--- His own check sees his rule only: AAPL's latest quote (178.5) is above 100.
+-- Nor plant e-mails in the outbox, nor run the checker himself.
+INSERT INTO stockpipe.alert_event (owner, symbol, condition, email, price, quote_ts)
+VALUES ('regress_alert_bob', 'AAPL', 'price_above', 'victim@example.com', 1, now());
 SELECT stockpipe.check_alerts();
+-- The internal functions act only for a role the session may become (a
+-- session of Bob's own, as when he logs in).
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_alert_bob;
+SELECT stockpipe._set_alert('regress_alert_alice', 'AAPL', 'price_above', 1, 'bob@example.com', '0');
+SELECT stockpipe._drop_alert('regress_alert_alice', :aapl_above);
+RESET SESSION AUTHORIZATION;
+-- The built-in job's check sees Bob's rule: AAPL's latest quote (178.5) is above 100.
+SELECT stockpipe.check_alerts();
+SET ROLE regress_alert_bob;
 SELECT ruleid, symbol, state, last_price, events FROM stockpipe.my_alerts;
 SELECT owner, symbol, price FROM stockpipe.alert_event;
 -- No secrets.

@@ -1,6 +1,9 @@
 -- The Kafka message contract, through the same decoder the workers use.
 CREATE EXTENSION stockpipe;
 SET timezone = 'UTC';
+-- The recorded examples below carry fixed dates; accept any age for them
+-- (the time window has its own tests at the end).
+SET stockpipe.quote_max_age = 2147483647;
 
 -- A full quote, as the producer sends it.
 SELECT * FROM stockpipe.decode_quote(convert_to(
@@ -63,6 +66,37 @@ FROM (VALUES
   ('date format', convert_to('{"symbol":"AAPL","date":"2024/02/28","close":1}', 'UTF8')),
   ('bad open',    convert_to('{"symbol":"AAPL","date":"2024-02-28","close":1,"open":"x"}', 'UTF8'))
 ) AS t(label, payload);
+
+-- Times must be plausible now, whatever the day the test runs: a quote's ts
+-- within stockpipe.quote_max_age before now (default: live_retention, 90
+-- days) and stockpipe.message_max_future (1 day) after it; a bar's date
+-- from 1900-01-01 to the same future bound.  Such quotes once made a
+-- partition each and stayed "latest" for ever.
+RESET stockpipe.quote_max_age;
+SELECT label, stockpipe.message_error('stock_live',
+		convert_to(format('{"symbol":"AAPL","ts":%s,"price":1}',
+						  extract(epoch FROM now() + off)::bigint), 'UTF8')) IS NULL AS accepted
+FROM (VALUES ('now', interval '0'), ('89 days ago', interval '-89 days'),
+			 ('91 days ago', interval '-91 days'), ('23 hours ahead', interval '23 hours'),
+			 ('25 hours ahead', interval '25 hours')) AS t(label, off);
+SELECT stockpipe.message_error('stock_live', convert_to('{"symbol":"AAPL","ts":"9999-12-31T00:00:00Z","price":1}', 'UTF8'));
+SELECT stockpipe.message_error('stock_live', convert_to('{"symbol":"AAPL","ts":"1990-01-01T00:00:00Z","price":1}', 'UTF8'));
+SET stockpipe.quote_max_age = '1h';
+SELECT stockpipe.message_error('stock_live',
+		convert_to(format('{"symbol":"AAPL","ts":%s,"price":1}',
+						  extract(epoch FROM now() - interval '2 hours')::bigint), 'UTF8')) IS NOT NULL AS older_than_1h;
+RESET stockpipe.quote_max_age;
+SELECT label, stockpipe.message_error('stock_daily',
+		convert_to(format('{"symbol":"AAPL","date":"%s","close":1}', d), 'UTF8')) ~ 'outside the range' AS refused
+FROM (VALUES ('1900-01-01', '1900-01-01'), ('1899-12-31', '1899-12-31'),
+			 ('today', to_char(current_date, 'YYYY-MM-DD')),
+			 ('in 3 days', to_char(current_date + 3, 'YYYY-MM-DD')), ('9999-12-31', '9999-12-31')) AS t(label, d);
+-- Ordinary users may not widen the window.
+CREATE ROLE regress_decode_user;
+SET ROLE regress_decode_user;
+SET stockpipe.quote_max_age = 2147483647;
+RESET ROLE;
+DROP ROLE regress_decode_user;
 
 -- Topics other than the two configured ones are refused.
 SELECT stockpipe.message_error('other_topic', convert_to('{}', 'UTF8'));

@@ -372,16 +372,28 @@ SELECT abs(change - (120 - 111.21)) < 1e-9 AS change_ok,
 SELECT stockpipe.refresh_l30d('2025-01-01');
 SELECT count(*) FROM stockpipe.l30d_summary WHERE as_of = '2025-01-01';
 
--- The default as_of is today.
+-- The default as_of is the market's date (stockpipe.market_timezone,
+-- New York), whatever the session's time zone: the same as the built-in
+-- job's and the event-triggered refresh's.
+SET timezone = 'Asia/Tokyo';
 SELECT stockpipe.refresh_l30d() = (SELECT count(DISTINCT symbol) FROM stockpipe.historical_stock_data
-									WHERE trade_date <= current_date) AS default_is_today;
-SELECT (SELECT count(*) FROM stockpipe.l30d_summary WHERE as_of = current_date)
+									WHERE trade_date <= stockpipe.market_date()) AS default_is_market_date;
+SELECT (SELECT count(*) FROM stockpipe.l30d_summary WHERE as_of = stockpipe.market_date())
 	   = (SELECT count(DISTINCT symbol) FROM stockpipe.historical_stock_data
-		   WHERE trade_date <= current_date) AS rows_for_today;
-DELETE FROM stockpipe.l30d_summary WHERE as_of = current_date;
+		   WHERE trade_date <= stockpipe.market_date()) AS rows_for_market_date;
+SELECT count(DISTINCT as_of) AS one_as_of FROM stockpipe.l30d_summary WHERE as_of > '2026-03-07';
+-- NULL means the default too.
+SELECT stockpipe.refresh_l30d(NULL) = stockpipe.refresh_l30d() AS null_is_default;
+DELETE FROM stockpipe.l30d_summary WHERE as_of = stockpipe.market_date();
+RESET timezone;
+-- market_date() on both sides of midnight UTC and of midnight in New York,
+-- in winter and in summer time: the clock of the test run does not matter.
+SELECT t, stockpipe.market_date(t)
+  FROM (VALUES ('2026-12-01 23:59:59+00'::timestamptz), ('2026-12-02 00:00:00+00'),
+			   ('2026-12-02 04:59:59+00'), ('2026-12-02 05:00:00+00'),
+			   ('2026-07-02 03:59:59+00'), ('2026-07-02 04:00:00+00')) v(t);
 
 -- A bad as_of is an error with a SQLSTATE, and changes nothing.
-SELECT stockpipe.refresh_l30d(NULL);
 \set VERBOSITY sqlstate
 SELECT stockpipe.refresh_l30d('infinity');
 \set VERBOSITY default

@@ -134,12 +134,26 @@ SELECT stockpipe.schedule('bad', '@daily', 'SELECT 1', retries => -1);
 SELECT stockpipe.schedule('bad', '@daily', 'SELECT 1', timeout => '0');
 SELECT stockpipe.schedule('bad', '@daily', 'SELECT 1', timeout => '30 days');
 SELECT stockpipe.schedule('bad', '@daily', 'SELECT 1', retry_delay => '-1 minute');
+-- Every interval and count is bounded: a huge retry delay once stopped the
+-- scheduler (its retry time overflowed), names and commands reach logs.
+SELECT stockpipe.schedule('bad', '@daily', 'SELECT 1', retry_delay => '300000 years');
+SELECT stockpipe.schedule('bad', '@daily', 'SELECT 1', timeout => '300000 years');
+SELECT stockpipe.schedule(repeat('n', 65), '@daily', 'SELECT 1');
+SELECT stockpipe.schedule(E'two\nlines', '@daily', 'SELECT 1');
+SELECT stockpipe.schedule('bad', '@daily', 'SELECT ' || repeat('1', 65536));
 SELECT stockpipe.schedule('', '@daily', 'SELECT 1');
 SELECT stockpipe.schedule('bad', '@daily', ' ');
 SELECT stockpipe.alter_job('vacuum_runs', schedule => 'sometimes');
 SELECT count(*) FROM stockpipe.job WHERE name = 'bad';
--- Plain SQL on the table gets the same checks.
+-- Plain SQL on the table gets the same checks (a superuser's; users cannot
+-- write it at all), and the table's constraints hold even without the trigger.
 INSERT INTO stockpipe.job (name, schedule, command) VALUES ('direct', '*/0 * * * *', 'SELECT 1');
+SET session_replication_role = replica;
+\set VERBOSITY terse
+INSERT INTO stockpipe.job (name, schedule, command, retry_delay)
+VALUES ('direct', '@daily', 'SELECT 1', '300000 years');
+\set VERBOSITY default
+RESET session_replication_role;
 -- Unknown job names.
 SET ROLE regress_sched_alice;
 SELECT stockpipe.alter_job('no_such_job', enabled => false);
@@ -160,7 +174,10 @@ SELECT stockpipe.ensure_live_partitions(ARRAY['2020-01-01']::date[]);
 INSERT INTO stockpipe.job_run (jobid, trigger, scheduled_at, started_at, finished_at, status)
 VALUES (3, 'schedule', '2020-01-01', '2020-01-01', '2020-01-01', 'succeeded'),
 	   (3, 'schedule', now(), now(), now(), 'succeeded');
-SELECT stockpipe.upkeep() ~ '^[0-9]+ live_stock partitions created, 1 dropped; 1 job runs purged$' AS upkeep;
+INSERT INTO stockpipe.dead_letter (topic, partition, kafka_offset, error, received_at)
+VALUES ('stock_live', 0, 1, 'old', now() - interval '31 days'), ('stock_live', 0, 2, 'new', now());
+SELECT stockpipe.upkeep() ~ '^[0-9]+ live_stock partitions created, 1 dropped; 1 job runs and 1 dead letters purged$' AS upkeep;
+SELECT error FROM stockpipe.dead_letter;
 SELECT count(*) AS old_partitions FROM pg_class WHERE relname = 'live_stock_p20200101';
 SELECT count(*) = 8 AS next_8_days
   FROM generate_series(0, 7) i
@@ -171,7 +188,9 @@ DELETE FROM stockpipe.job_run;
 -- Row-level security: each role sees and changes only its own jobs.
 SET ROLE regress_sched_alice;
 SELECT stockpipe.schedule('report', '0 18 * * *', 'SELECT 1') AS alice_job \gset
-SELECT stockpipe.run_job('report') > 0 AS queued;
+SELECT stockpipe.run_job('report') AS alice_run \gset
+-- A job has at most one run waiting: asking again returns it.
+SELECT stockpipe.run_job('report') = :alice_run AS same_run;
 SET ROLE regress_sched_bob;
 SELECT stockpipe.schedule('report', '0 19 * * *', 'SELECT 2') <> :alice_job AS own_job;
 SELECT name, owner, schedule FROM stockpipe.job ORDER BY jobid;
@@ -181,10 +200,22 @@ UPDATE stockpipe.job SET command = 'SELECT 666' WHERE jobid = :alice_job;
 DELETE FROM stockpipe.job WHERE jobid = :alice_job;
 INSERT INTO stockpipe.job_run (jobid, trigger, scheduled_at, status)
 VALUES (:alice_job, 'manual', now(), 'scheduled');
--- Nor create a job that would run as Alice, or hand his job to her.
+-- Nor create a job that would run as Alice, or hand his job to her, not
+-- even through the internal functions.
 INSERT INTO stockpipe.job (name, schedule, command, owner)
 VALUES ('spoof', '@daily', 'SELECT 1', 'regress_sched_alice');
 UPDATE stockpipe.job SET owner = 'regress_sched_alice' WHERE name = 'report';
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_sched_bob;
+SELECT stockpipe._schedule('regress_sched_alice', 'spoof', '@daily', 'SELECT 1', 'UTC',
+						   true, false, false, 0, '1 minute', '1 hour');
+SELECT stockpipe._run_job('regress_sched_alice', 'report');
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_sched_bob;
+-- A role has at most 100 jobs.
+DO $$ BEGIN FOR i IN 1..99 LOOP PERFORM stockpipe.schedule('j' || i, '@daily', 'SELECT 1'); END LOOP; END $$;
+SELECT stockpipe.schedule('one_too_many', '@daily', 'SELECT 1');
+DO $$ BEGIN FOR i IN 1..99 LOOP PERFORM stockpipe.unschedule('j' || i); END LOOP; END $$;
 -- The built-in jobs are not his either.
 SELECT stockpipe.alter_job('upkeep', enabled => false);
 SELECT stockpipe.unschedule('report');

@@ -56,12 +56,31 @@ ALTER SYSTEM SET stockpipe.batch_size = 0;
 ALTER SYSTEM SET stockpipe.batch_max_wait = '20s';
 SET stockpipe.batch_size = 100;
 SET stockpipe.database = 'other';
--- Passwords may sit in kafka_options: only superusers see it.
+-- Passwords may sit in kafka_options and the SMTP URL: only superusers see
+-- them, and the files of secrets.
 CREATE ROLE stockpipe_regress_user;
+GRANT stockpipe_user TO stockpipe_regress_user;
 SET ROLE stockpipe_regress_user;
 SHOW stockpipe.kafka_options;
+SHOW stockpipe.smtp_url;
+SHOW stockpipe.smtp_password_file;
+SHOW stockpipe.kafka_options_file;
+-- Workers' errors may quote other users' data: monitoring is pg_monitor's.
+SELECT count(*) FROM stockpipe.worker_info();
+SELECT count(*) FROM stockpipe.workers;
+SELECT count(*) FROM stockpipe.consumer_status;
+RESET ROLE;
+GRANT pg_monitor TO stockpipe_regress_user;
+SET ROLE stockpipe_regress_user;
+SELECT count(*) > 0 AS monitor_sees_workers FROM stockpipe.workers;
 RESET ROLE;
 DROP ROLE stockpipe_regress_user;
+
+-- Settings that bound what users and messages can do are checked.
+ALTER SYSTEM SET stockpipe.mail_allowed_domains = 'example.com, bad domain!';
+ALTER SYSTEM SET stockpipe.smtp_password_file = 'relative/path';
+ALTER SYSTEM SET stockpipe.message_max_future = '400d';
+ALTER SYSTEM SET stockpipe.max_job_runs = 0;
 
 -- pg_dump keeps the tables' rows.
 SELECT unnest(extconfig)::regclass FROM pg_extension WHERE extname = 'stockpipe' ORDER BY 1;
