@@ -1,9 +1,10 @@
 /*
  * config.c -- parses the command line into a struct config.
  *
- * Pure apart from reading --symbols-file and STOCKPIPE_YAHOO_URL and
- * selecting the time zone (TZ).  Errors come back as a message (main prints
- * it with the usage and exits 2), so the whole flag surface is unit tested.
+ * Pure apart from reading --symbols-file, the Kafka properties file and the
+ * environment (STOCKPIPE_YAHOO_URL, STOCKPIPE_KAFKA_*), and selecting the
+ * time zone (TZ).  Errors come back as a message (main prints it with the
+ * usage and exits 2), so the whole flag surface is unit tested.
  */
 #include "config.h"
 
@@ -14,6 +15,8 @@
 #include <string.h>
 
 #include "market.h"
+
+extern char **environ;
 
 #define DEFAULT_USER_AGENT \
 	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " \
@@ -43,6 +46,8 @@ config_usage(FILE *out)
 			"  --connect-timeout DUR    HTTP connect timeout (default 5s)\n"
 			"  --timeout DUR            HTTP total timeout per request (default 10s)\n"
 			"  --user-agent STRING      HTTP User-Agent (default: a desktop browser's)\n"
+			"  --max-response-bytes N   refuse an HTTP response whose body (decompressed) is\n"
+			"                           larger, from 4096 to 268435456 (default 2097152 = 2 MiB)\n"
 			"  --backoff-max DUR        cap of the 429/5xx back-off (default 60s)\n"
 			"  --speed X                replay speed, times real time; 0 = no pauses (default 1)\n"
 			"  --rate N                 sim: quotes per second in total; 0 = unlimited (default 10)\n"
@@ -52,8 +57,13 @@ config_usage(FILE *out)
 			"  --brokers LIST           bootstrap servers (default localhost:9092)\n"
 			"  --live-topic NAME        topic for quotes (default stock_live)\n"
 			"  --daily-topic NAME       topic for daily bars (default stock_daily)\n"
+			"  --kafka-config FILE      librdkafka properties file: key=value lines, # comments\n"
+			"                           (env STOCKPIPE_KAFKA_CONFIG); for secrets, chmod 600\n"
 			"  -X KEY=VALUE             any librdkafka property (repeatable), e.g.\n"
-			"                           -X security.protocol=SASL_SSL\n"
+			"                           -X security.protocol=SASL_SSL; visible in ps: no secrets\n"
+			"  env STOCKPIPE_KAFKA_NAME any property, NAME upper-cased with _ for .\n"
+			"                           (STOCKPIPE_KAFKA_SASL_PASSWORD sets sasl.password)\n"
+			"                           Precedence: file < environment < -X\n"
 			"  --flush-timeout DUR      wait at shutdown for deliveries (default 10s)\n"
 			"Other:\n"
 			"  --stats-interval DUR     one-line stats report period, 0 = off (default 60s)\n"
@@ -121,6 +131,7 @@ config_defaults(struct config *cfg)
 	cfg->connect_timeout_ms = 5000;
 	cfg->timeout_ms = 10000;
 	cfg->user_agent = DEFAULT_USER_AGENT;
+	cfg->max_response_bytes = RESPONSE_MAX_DEFAULT;
 	cfg->backoff_max_ms = 60000;
 	cfg->brokers = "localhost:9092";
 	cfg->live_topic = "stock_live";
@@ -139,7 +150,7 @@ enum
 	OPT_ONCE, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_USER_AGENT, OPT_BACKOFF_MAX,
 	OPT_SPEED, OPT_RATE, OPT_COUNT, OPT_SEED, OPT_BROKERS, OPT_LIVE_TOPIC,
 	OPT_DAILY_TOPIC, OPT_FLUSH_TIMEOUT, OPT_STATS_INTERVAL, OPT_LOG_LEVEL,
-	OPT_HELP, OPT_VERSION
+	OPT_HELP, OPT_VERSION, OPT_MAX_RESPONSE_BYTES, OPT_KAFKA_CONFIG
 };
 
 static const struct option long_options[] = {
@@ -157,6 +168,7 @@ static const struct option long_options[] = {
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"user-agent", required_argument, NULL, OPT_USER_AGENT},
+	{"max-response-bytes", required_argument, NULL, OPT_MAX_RESPONSE_BYTES},
 	{"backoff-max", required_argument, NULL, OPT_BACKOFF_MAX},
 	{"speed", required_argument, NULL, OPT_SPEED},
 	{"rate", required_argument, NULL, OPT_RATE},
@@ -165,6 +177,7 @@ static const struct option long_options[] = {
 	{"brokers", required_argument, NULL, OPT_BROKERS},
 	{"live-topic", required_argument, NULL, OPT_LIVE_TOPIC},
 	{"daily-topic", required_argument, NULL, OPT_DAILY_TOPIC},
+	{"kafka-config", required_argument, NULL, OPT_KAFKA_CONFIG},
 	{"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
 	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -189,10 +202,36 @@ duration_flag(const char *name, const char *arg, int64_t min_ms, int64_t max_ms,
 	return 0;
 }
 
+/*
+ * Builds cfg->kafka from its three sources, lowest precedence first: the
+ * properties file (FILE_FLAG, else STOCKPIPE_KAFKA_CONFIG), the environment
+ * and the -X flags (already in cfg->kafka, moved last).
+ */
+static int
+build_kafka_conf(struct config *cfg, const char *file_flag, char *err, size_t errlen)
+{
+	struct kconf merged = {NULL, 0};
+	const char *env_file = getenv(KCONF_ENV_FILE);
+
+	cfg->kafka_config = file_flag ? file_flag : (env_file && *env_file) ? env_file : NULL;
+	if ((cfg->kafka_config &&
+		 kconf_read_file(&merged, cfg->kafka_config, cfg->kafka_config_warning,
+						 sizeof(cfg->kafka_config_warning), err, errlen) != 0) ||
+		kconf_from_env(&merged, environ, err, errlen) != 0 ||
+		kconf_merge(&merged, &cfg->kafka, err, errlen) != 0)
+	{
+		kconf_free(&merged);
+		return -1;
+	}
+	cfg->kafka = merged;
+	return 0;
+}
+
 enum config_result
 config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	const char *symbols_file = NULL;
+	const char *kafka_config = NULL;
 	int			c;
 	double		d;
 
@@ -265,6 +304,12 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 			case OPT_USER_AGENT:
 				cfg->user_agent = optarg;
 				break;
+			case OPT_MAX_RESPONSE_BYTES:
+				if (parse_number(optarg, RESPONSE_MAX_MIN, RESPONSE_MAX_MAX, &d) != 0 || d != floor(d))
+					FAIL("--max-response-bytes: expected a whole number of bytes from %d to %d, "
+						 "not \"%s\"", RESPONSE_MAX_MIN, RESPONSE_MAX_MAX, optarg);
+				cfg->max_response_bytes = (int64_t) d;
+				break;
 			case OPT_BACKOFF_MAX:
 				if (duration_flag("backoff-max", optarg, 1000, 86400000, &cfg->backoff_max_ms, err, errlen))
 					goto fail;
@@ -303,18 +348,13 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 					cfg->daily_topic = optarg;
 				break;
 			case 'X':
-				{
-					const char **grown;
-					const char *eq = strchr(optarg, '=');
-
-					if (eq == NULL || eq == optarg)
-						FAIL("-X: expected KEY=VALUE, not \"%s\"", optarg);
-					grown = realloc(cfg->kafka_props, (cfg->nkafka_props + 1) * sizeof(char *));
-					if (grown == NULL)
-						FAIL("out of memory");
-					cfg->kafka_props = grown;
-					cfg->kafka_props[cfg->nkafka_props++] = optarg;
-				}
+				if (kconf_parse_flag(&cfg->kafka, optarg, err, errlen) != 0)
+					goto fail;
+				break;
+			case OPT_KAFKA_CONFIG:
+				if (optarg[0] == '\0')
+					FAIL("--kafka-config: empty file name");
+				kafka_config = optarg;
 				break;
 			case OPT_FLUSH_TIMEOUT:
 				if (duration_flag("flush-timeout", optarg, 0, 3600000, &cfg->flush_timeout_ms, err, errlen))
@@ -344,6 +384,8 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 		FAIL("unexpected argument \"%s\"", argv[optind]);
 	if (symbols_file && symbols_load_file(&cfg->symbols, symbols_file, err, errlen) != 0)
 		goto fail;
+	if (build_kafka_conf(cfg, kafka_config, err, errlen) != 0)
+		goto fail;
 	if (cfg->source != SOURCE_REPLAY && cfg->symbols.count == 0)
 		FAIL("no symbols: use --symbols or --symbols-file");
 	if (market_set_timezone(cfg->timezone) != 0)
@@ -358,7 +400,5 @@ void
 config_free(struct config *cfg)
 {
 	symbols_free(&cfg->symbols);
-	free(cfg->kafka_props);
-	cfg->kafka_props = NULL;
-	cfg->nkafka_props = 0;
+	kconf_free(&cfg->kafka);
 }

@@ -8,10 +8,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kafka_conf.h"
 #include "log.h"
 #include "symbols.h"
 
 #define PRODUCER_VERSION "1.0.0"
+
+/* --max-response-bytes: a chart body is tens of kilobytes, 3 months of bars less. */
+#define RESPONSE_MAX_DEFAULT (2 * 1024 * 1024)
+#define RESPONSE_MAX_MIN 4096
+#define RESPONSE_MAX_MAX (256 * 1024 * 1024)
 
 enum source_kind
 {
@@ -45,12 +51,15 @@ struct config
 	int64_t		connect_timeout_ms;
 	int64_t		timeout_ms;
 	const char *user_agent;
+	int64_t		max_response_bytes;
 	int64_t		backoff_max_ms;
 	const char *brokers;
 	const char *live_topic;
 	const char *daily_topic;
-	const char **kafka_props;	/* "key=value", pointing into argv */
-	size_t		nkafka_props;
+	struct kconf kafka;			/* extra librdkafka properties, in the order
+								 * to apply them: file, environment, -X */
+	const char *kafka_config;	/* --kafka-config or STOCKPIPE_KAFKA_CONFIG */
+	char		kafka_config_warning[512];	/* for main to log, if set */
 	int64_t		flush_timeout_ms;
 	double		speed;
 	double		rate;

@@ -13,6 +13,7 @@ struct http_options
 	int64_t		connect_timeout_ms;
 	int64_t		timeout_ms;
 	const char *user_agent;
+	size_t		max_body;		/* largest body accepted, decompressed */
 };
 
 struct http_request
@@ -20,11 +21,13 @@ struct http_request
 	const char *url;			/* in: owned by the caller */
 	long		status;			/* out: HTTP status, 0 if no response */
 	int			failed;			/* out: transport error (see error) */
+	int			too_large;		/* out: failed because the body passed max_body */
 	char		error[256];		/* out: why, when failed */
 	char	   *body;			/* out: NUL-terminated response body */
 	size_t		len;
 	size_t		cap;
 	long		new_connections;	/* out: connections opened for it */
+	size_t		max_body;		/* internal: the client's limit */
 };
 
 struct http_client;

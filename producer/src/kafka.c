@@ -96,14 +96,25 @@ on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 		log_debug("kafka: %s: %s", fac, buf);
 }
 
+/*
+ * Sets one property; on error ERR names it (and ORIGIN, where it came from)
+ * with librdkafka's reason, which quotes a refused value: a secret one is
+ * masked there.
+ */
 static int
-set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err, size_t errlen)
+set(rd_kafka_conf_t *conf, const char *key, const char *value, const char *origin,
+	char *err, size_t errlen)
 {
 	char		why[512];
 
 	if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) != RD_KAFKA_CONF_OK)
 	{
-		snprintf(err, errlen, "kafka property %s: %s", key, why);
+		if (kconf_is_secret(key))
+			kconf_redact(why, sizeof(why), value);
+		if (origin)
+			snprintf(err, errlen, "kafka property %s (from %s): %s", key, origin, why);
+		else
+			snprintf(err, errlen, "kafka property %s: %s", key, why);
 		return -1;
 	}
 	return 0;
@@ -111,8 +122,7 @@ set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err, size_t
 
 struct kafka *
 kafka_new(const char *brokers, const char *live_topic, const char *daily_topic,
-		  const char *const *props, size_t nprops, int *bad_property,
-		  char *err, size_t errlen)
+		  const struct kconf *extra, int *bad_property, char *err, size_t errlen)
 {
 	struct kafka *k = calloc(1, sizeof(*k));
 	rd_kafka_conf_t *conf;
@@ -126,31 +136,22 @@ kafka_new(const char *brokers, const char *live_topic, const char *daily_topic,
 	}
 	k->event_pipe[0] = k->event_pipe[1] = -1;
 	conf = rd_kafka_conf_new();
-	if (set(conf, "bootstrap.servers", brokers, err, errlen) ||
-		set(conf, "client.id", "stockpipe-producer", err, errlen) ||
-		set(conf, "enable.idempotence", "true", err, errlen) ||
-		set(conf, "acks", "all", err, errlen) ||
-		set(conf, "linger.ms", "5", err, errlen) ||
-		set(conf, "log.queue", "true", err, errlen))
+	if (set(conf, "bootstrap.servers", brokers, NULL, err, errlen) ||
+		set(conf, "client.id", "stockpipe-producer", NULL, err, errlen) ||
+		set(conf, "enable.idempotence", "true", NULL, err, errlen) ||
+		set(conf, "acks", "all", NULL, err, errlen) ||
+		set(conf, "linger.ms", "5", NULL, err, errlen) ||
+		set(conf, "log.queue", "true", NULL, err, errlen))
 		goto fail_conf;
-	/* -X properties come last so that they can override anything above. */
+	/*
+	 * The user's properties (file, environment, -X: already in precedence
+	 * order) come last so that they can override anything above.
+	 */
 	*bad_property = 1;
-	for (size_t i = 0; i < nprops; i++)
-	{
-		char		key[256];
-		const char *eq = strchr(props[i], '=');
-		size_t		klen = eq ? (size_t) (eq - props[i]) : 0;
-
-		if (eq == NULL || klen == 0 || klen >= sizeof(key))
-		{
-			snprintf(err, errlen, "-X %s: expected KEY=VALUE", props[i]);
+	for (size_t i = 0; i < extra->count; i++)
+		if (set(conf, extra->items[i].key, extra->items[i].value, extra->items[i].origin,
+				err, errlen))
 			goto fail_conf;
-		}
-		memcpy(key, props[i], klen);
-		key[klen] = '\0';
-		if (set(conf, key, eq + 1, err, errlen))
-			goto fail_conf;
-	}
 	*bad_property = 0;
 	rd_kafka_conf_set_opaque(conf, k);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);

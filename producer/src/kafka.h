@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kafka_conf.h"
+
 enum kafka_topic
 {
 	KAFKA_LIVE = 0,
@@ -24,7 +26,7 @@ struct kafka_stats
 struct kafka;
 
 struct kafka *kafka_new(const char *brokers, const char *live_topic, const char *daily_topic,
-						const char *const *props, size_t nprops, int *bad_property,
+						const struct kconf *extra, int *bad_property,
 						char *err, size_t errlen);
 int			kafka_produce(struct kafka *k, enum kafka_topic topic, const char *key,
 						  const char *payload, size_t len, volatile sig_atomic_t *stop);

@@ -76,6 +76,35 @@ source_name(const struct config *cfg)
 	return "?";
 }
 
+/* --brokers, unless a property (file, environment, -X) replaced it. */
+static const char *
+effective_brokers(const struct config *cfg)
+{
+	const struct kconf_prop *p = NULL;
+
+	/* the last one set wins, and the list is in the order they are applied */
+	for (size_t i = 0; i < cfg->kafka.count; i++)
+		if (strcmp(cfg->kafka.items[i].key, "bootstrap.servers") == 0 ||
+			strcmp(cfg->kafka.items[i].key, "metadata.broker.list") == 0)
+			p = &cfg->kafka.items[i];
+	return p ? p->value : cfg->brokers;
+}
+
+/*
+ * Logs the user's Kafka properties and where each came from, so that an
+ * operator can tell which file or variable won; secret values are shown as
+ * "(hidden)", never printed.
+ */
+static void
+log_kafka_conf(const struct config *cfg)
+{
+	if (cfg->kafka_config)
+		log_info("kafka: properties file %s", cfg->kafka_config);
+	for (size_t i = 0; i < cfg->kafka.count; i++)
+		log_info("kafka: %s=%s (from %s)", cfg->kafka.items[i].key,
+				 kconf_shown_value(&cfg->kafka.items[i]), cfg->kafka.items[i].origin);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -107,6 +136,8 @@ main(int argc, char **argv)
 			break;
 	}
 	log_set_level(cfg.log_level);
+	if (cfg.kafka_config_warning[0])
+		log_warn("%s", cfg.kafka_config_warning);
 
 	/* Before any thread exists: libcurl's global state and our handlers. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || install_signals() != 0)
@@ -123,10 +154,10 @@ main(int argc, char **argv)
 	rng_seed(&rt.rng, cfg.seed ? cfg.seed
 			 : ((uint64_t) time(NULL) << 20) ^ (uint64_t) getpid());
 	rt.kafka = kafka_new(cfg.brokers, cfg.live_topic, cfg.daily_topic,
-						 cfg.kafka_props, cfg.nkafka_props, &bad_property, err, sizeof(err));
+						 &cfg.kafka, &bad_property, err, sizeof(err));
 	if (rt.kafka == NULL)
 	{
-		/* librdkafka refused a -X property: a bad command line */
+		/* librdkafka refused a property (file, environment or -X): a bad command line */
 		if (bad_property)
 		{
 			fprintf(stderr, "stockpipe-producer: %s\n", err);
@@ -139,7 +170,9 @@ main(int argc, char **argv)
 		return bad_property ? 2 : 1;
 	}
 	log_info("stockpipe-producer %s: source %s, brokers %s, topics %s/%s",
-			 PRODUCER_VERSION, source_name(&cfg), cfg.brokers, cfg.live_topic, cfg.daily_topic);
+			 PRODUCER_VERSION, source_name(&cfg), effective_brokers(&cfg), cfg.live_topic,
+			 cfg.daily_topic);
+	log_kafka_conf(&cfg);
 
 	switch (cfg.source)
 	{

@@ -11,7 +11,11 @@
  *   - 404/400 or a chart.error body: the symbol is unknown; reported once
  *     and dropped; when none is left the program exits 1;
  *   - garbage or truncated JSON: logged (once per symbol and state) and
- *     skipped.
+ *     skipped;
+ *   - a body larger than --max-response-bytes: the transfer is aborted,
+ *     logged (once per symbol and state) and skipped like garbage.  It
+ *     does not back the whole poller off: the upstream answered, and one
+ *     symbol's oversized answers must not delay the others.
  */
 #include "sources.h"
 
@@ -65,6 +69,7 @@ enum
 	ST_OK = 0,
 	ST_BAD_JSON = 1,
 	ST_NO_DATA = 2,
+	ST_TOO_LARGE = 3,
 	ST_HTTP = 1000				/* + status */
 };
 
@@ -110,6 +115,14 @@ check_response(struct yahoo *y, struct ysym *s, struct http_request *r)
 	char		what[300];
 	char		detail[256];
 
+	if (r->too_large)
+	{
+		y->rt->stats.bad_responses++;
+		symbol_state(s, ST_TOO_LARGE, r->error);
+		if (y->daily)
+			s->daily_pending = 0;	/* retried at the next scheduled time */
+		return NULL;
+	}
 	if (r->failed)
 	{
 		note_failure(y, s, r->error);
@@ -284,7 +297,12 @@ static int
 yahoo_init(struct yahoo *y, struct runtime *rt)
 {
 	const struct config *cfg = rt->cfg;
-	struct http_options opt = {cfg->connect_timeout_ms, cfg->timeout_ms, cfg->user_agent};
+	struct http_options opt = {
+		.connect_timeout_ms = cfg->connect_timeout_ms,
+		.timeout_ms = cfg->timeout_ms,
+		.user_agent = cfg->user_agent,
+		.max_body = (size_t) cfg->max_response_bytes
+	};
 	char		err[256];
 
 	memset(y, 0, sizeof(*y));

@@ -9,6 +9,7 @@ recorded fixtures.  Each test uses its own topics.  Prints "ok - ..." /
 """
 import argparse
 import datetime
+import gzip
 import json
 import math
 import os
@@ -66,10 +67,11 @@ def run(args, timeout=30, env=None):
 class Background:
     """A producer running in the background, its stderr going to a file."""
 
-    def __init__(self, args, name, prefix=()):
+    def __init__(self, args, name, prefix=(), env=None):
         self.log = os.path.join(A.tmp, "producer-%s.log" % name)
         self.f = open(self.log, "w")
-        self.p = subprocess.Popen(list(prefix) + args, stdout=subprocess.DEVNULL, stderr=self.f)
+        self.p = subprocess.Popen(list(prefix) + args, stdout=subprocess.DEVNULL, stderr=self.f,
+                                  env=env)
 
     def text(self):
         with open(self.log) as f:
@@ -481,6 +483,167 @@ def test_replay():
     check(rc == 1 and "cannot read" in err, "replay: unreadable file -> exit 1")
 
 
+def proc_status(pid, field):
+    """A kB figure from /proc/PID/status (VmHWM: peak resident set), or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def test_response_cap():
+    rc, out, err = run([A.producer, "--symbols", "AAPL", "--max-response-bytes", "1000"])
+    check(rc == 2 and "--max-response-bytes: expected a whole number of bytes from 4096 to "
+          "268435456" in err and "Usage:" in err,
+          "response cap: --max-response-bytes below 4096 -> exit 2 with usage", (rc, err[:300]))
+    rc, out, err = run([A.producer, "--symbols", "AAPL", "--max-response-bytes", "300000000"])
+    check(rc == 2 and "from 4096 to 268435456, not \"300000000\"" in err,
+          "response cap: above 256 MiB -> exit 2", (rc, err[:300]))
+
+    # 16 MB bodies three ways; MSFT is healthy.  Daily bars are on: the start-up
+    # daily fetch meets the same faults (the full-parse path that once took 0.9 GB).
+    reset(A.yahoo)
+    bad = {"AAPL": "huge", "NVDA": "gzip_bomb", "WSU.DE": "huge_chunked"}
+    for sym, kind in bad.items():
+        control(A.yahoo, "/_fault", {"symbol": sym, "kind": kind, "times": -1})
+    name = "cap"
+    bg = Background(producer_args(name, "--symbols", "AAPL,MSFT,NVDA,WSU.DE", "--always",
+                                  "--interval", "100ms", "--stats-interval", "300ms"), name)
+    by = lambda: server_stats(A.yahoo)["by_symbol"]
+    ok = wait_until(lambda: all(by().get(s + ":1m", 0) >= 5 for s in bad), 30)
+    alive = bg.p.poll() is None
+    hwm = proc_status(bg.p.pid, "VmHWM")
+    check(ok and alive, "response cap: producer keeps polling through 16 MB responses (%s)"
+          % {s: by().get(s + ":1m", 0) for s in bad}, bg.text()[-1500:])
+    check(hwm is not None and hwm < 64 * 1024,
+          "response cap: peak RSS (VmHWM) %s kB stays under 64 MB" % hwm)
+    control(A.yahoo, "/_bump", {"symbol": "MSFT"})
+    got = wait_until(lambda: [k for k, _ in kcat("t_%s_live" % name)].count("MSFT") >= 2, 10)
+    live = kcat("t_%s_live" % name)
+    daily = kcat("t_%s_daily" % name)
+    check(got and {k for k, _ in live} == {"MSFT"},
+          "response cap: other symbols still published, live (a bumped quote too)",
+          [k for k, _ in live])
+    check({k for k, _ in daily} == {"MSFT"} and len(daily) == len(expected_bars("MSFT")),
+          "response cap: other symbols' daily bars published, none from the oversized ones",
+          sorted({k for k, _ in daily}))
+    rc = bg.stop()
+    log = bg.text()
+    for sym, kind in bad.items():
+        n = log.count("%s: response larger than 2097152 bytes" % sym)
+        check(n == 1, "response cap: %s (%s) logged once, with the symbol and the limit (%d)"
+              % (sym, kind, n), log[-1500:])
+    m = re.findall(r"bad_responses=(\d+)", log)
+    check(m and int(m[-1]) >= 15 and "backing off" not in log,
+          "response cap: counted as bad responses, no back-off for everyone", log[-800:])
+    check(rc == 0, "response cap: clean exit", log[-800:])
+
+    # decompressed bytes count: AAPL's real 36 KB chart is ~6 KB gzipped on the wire
+    reset(A.yahoo)
+    with open(os.path.join(A.fixtures, LIVE_FILES["AAPL"]), "rb") as f:
+        raw = f.read()
+    rc, out, err = run(producer_args("cap16k", "--symbols", "AAPL,WKND", "--once", "--always",
+                                     "--no-daily", "--max-response-bytes", "16384"))
+    live = kcat("t_cap16k_live")
+    check(rc == 0 and [k for k, _ in live] == ["WKND"]
+          and "AAPL: response larger than 16384 bytes" in err
+          and len(gzip.compress(raw, 6)) < 16384 < len(raw)
+          and any("gzip" in e for e in server_stats(A.yahoo)["accept_encodings"]),
+          "response cap: the limit counts decompressed bytes (%d on the wire, %d inflated)"
+          % (len(gzip.compress(raw, 6)), len(raw)), err[-1000:])
+
+
+def kafka_env(**props):
+    """The environment without any STOCKPIPE_KAFKA_*, plus PROPS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKPIPE_KAFKA_")}
+    env.update(props)
+    return env
+
+
+def write_props(name, text, mode=0o600):
+    path = os.path.join(A.tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def test_kafka_secrets():
+    dead = "127.0.0.1:1"   # nothing listens there: delivery proves an override won
+    file_secret = "file-secret-%d" % os.getpid()
+    env_secret = "env-secret-%d" % os.getpid()
+    path = write_props("kafka.properties",
+                       "# e2e: Kafka settings from a file\n"
+                       "\n"
+                       "  bootstrap.servers = %s\n"
+                       "client.id = stockpipe-e2e-file\n"
+                       "sasl.password=%s\n" % (dead, file_secret))
+    env = kafka_env(STOCKPIPE_KAFKA_BOOTSTRAP_SERVERS=A.brokers,
+                    STOCKPIPE_KAFKA_SASL_PASSWORD=env_secret)
+    name = "secrets"
+    args = [A.producer, "--brokers", dead, "--source", "sim", "--symbols", "S1,S2", "--rate", "50",
+            "--stats-interval", "0", "--flush-timeout", "5s", "--kafka-config", path] + topics(name)
+    bg = Background(args, name, env=env)
+    ok = wait_until(lambda: len(kcat("t_%s_live" % name)) >= 10, 15)
+    try:
+        with open("/proc/%d/cmdline" % bg.p.pid, "rb") as f:
+            cmdline = f.read().decode()
+    except OSError as e:
+        cmdline = "unreadable: %s" % e
+    rc = bg.stop()
+    log = bg.text()
+    check(ok and rc == 0, "kafka secrets: brokers and password from file and environment only; "
+          "publishes, exit 0 (environment beats file)", log[-1000:])
+    check(path in cmdline and file_secret not in cmdline and env_secret not in cmdline
+          and "sasl" not in cmdline,
+          "kafka secrets: no secret value in /proc/PID/cmdline", cmdline.replace("\0", " "))
+    check(file_secret not in log and env_secret not in log
+          and "sasl.password=(hidden) (from environment STOCKPIPE_KAFKA_SASL_PASSWORD)" in log,
+          "kafka secrets: no secret value in the log; sasl.password shown as (hidden)", log[-1500:])
+    check("client.id=stockpipe-e2e-file (from %s:4)" % path in log
+          and "bootstrap.servers=%s (from environment STOCKPIPE_KAFKA_BOOTSTRAP_SERVERS)"
+          % A.brokers in log and "brokers %s," % A.brokers in log,
+          "kafka secrets: the log names each property's origin and the brokers in effect",
+          log[-1500:])
+    check("chmod 600" not in log, "kafka secrets: mode 600 file, no permission warning")
+
+    rc, out, err = run([A.producer, "--help"], env=env)
+    check(rc == 0 and env_secret not in out + err and "--kafka-config" in out
+          and "STOCKPIPE_KAFKA_" in out, "kafka secrets: --help documents them, shows no secret")
+
+    rc, out, err = run(producer_args("kprec", "--source", "sim", "--symbols", "S1", "--count", "5",
+                                     "--rate", "0", "-X", "bootstrap.servers=" + A.brokers),
+                       env=kafka_env(STOCKPIPE_KAFKA_BOOTSTRAP_SERVERS=dead))
+    check(rc == 0 and len(kcat("t_kprec_live")) == 5, "kafka precedence: -X beats the environment",
+          err[-800:])
+
+    open_path = write_props("kafka-open.properties", "bootstrap.servers=%s\n" % A.brokers, 0o644)
+    rc, out, err = run([A.producer, "--brokers", dead, "--source", "sim", "--symbols", "S1",
+                        "--count", "5", "--rate", "0", "--stats-interval", "0",
+                        "--flush-timeout", "5s"] + topics("kenvfile"),
+                       env=kafka_env(STOCKPIPE_KAFKA_CONFIG=open_path))
+    check(rc == 0 and len(kcat("t_kenvfile_live")) == 5 and "mode 644" in err
+          and "chmod 600" in err,
+          "kafka config: STOCKPIPE_KAFKA_CONFIG names the file; group-readable file warned about",
+          err[-800:])
+
+    bad_path = write_props("kafka-bad.properties", "client.id=x\n%s\n" % file_secret)
+    rc, out, err = run([A.producer, "--symbols", "AAPL", "--kafka-config", bad_path],
+                       env=kafka_env())
+    check(rc == 2 and "%s:2: expected key=value" % bad_path in err and "Usage:" in err
+          and file_secret not in err,
+          "kafka config: bad line -> exit 2 naming file and line, the line not echoed", err[:400])
+    rc, out, err = run([A.producer, "--symbols", "AAPL"],
+                       env=kafka_env(STOCKPIPE_KAFKA_NO_SUCH_PROPERTY="1"))
+    check(rc == 2 and "STOCKPIPE_KAFKA_NO_SUCH_PROPERTY" in err and "Usage:" in err,
+          "kafka config: unknown property from the environment -> exit 2 naming the variable",
+          err[:400])
+
+
 def valgrind_log_ok(path):
     with open(path) as f:
         v = f.read()
@@ -499,12 +662,13 @@ def test_valgrind():
     reset(A.yahoo)
     control(A.yahoo, "/_fault", {"symbol": "MSFT", "kind": "truncate", "times": 2})
     control(A.yahoo, "/_fault", {"symbol": "NVDA", "kind": "429", "times": 1})
+    control(A.yahoo, "/_fault", {"symbol": "WSU.DE", "kind": "gzip_bomb", "times": 3})
     vlog = os.path.join(A.tmp, "valgrind-yahoo.log")
     vg = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect",
           "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
           "--log-file=" + vlog]
     name = "valgrind"
-    bg = Background(producer_args(name, "--symbols", "AAPL,MSFT,NVDA,SI", "--always",
+    bg = Background(producer_args(name, "--symbols", "AAPL,MSFT,NVDA,SI,WSU.DE", "--always",
                                   "--interval", "200ms", "--stats-interval", "1s"), name, prefix=vg)
     ok = wait_until(lambda: server_stats(A.yahoo)["by_symbol"].get("AAPL:1m", 0) >= 5, 90, 0.2)
     control(A.yahoo, "/_bump", {"symbol": "AAPL"})
@@ -512,16 +676,21 @@ def test_valgrind():
     rc = bg.stop(timeout=60)
     good, summary, text = valgrind_log_ok(vlog)
     live = kcat("t_%s_live" % name)
-    check(ok and rc == 0 and good and len(live) >= 3,
-          "valgrind (yahoo, several cycles, SIGTERM): no leaks, no invalid accesses [%s]" % summary,
+    check(ok and rc == 0 and good and len(live) >= 3 and "WSU.DE: response larger" in bg.text(),
+          "valgrind (yahoo, several cycles, an oversized gzip body, SIGTERM): no leaks, "
+          "no invalid accesses [%s]" % summary,
           (rc, text[-2500:], bg.text()[-1000:]))
 
     vlog2 = os.path.join(A.tmp, "valgrind-sim.log")
+    props = write_props("valgrind.properties", "# valgrind\nclient.id=vg\nsasl.password=pw\n")
     rc, out, err = run(vg[:-1] + ["--log-file=" + vlog2] +
                        producer_args("valgrind2", "--source", "sim", "--symbols", "A,B", "--rate", "0",
-                                     "--count", "500"), timeout=120)
+                                     "--count", "500", "--kafka-config", props),
+                       timeout=120, env=kafka_env(STOCKPIPE_KAFKA_LINGER_MS="10"))
     good, summary, text = valgrind_log_ok(vlog2)
-    check(rc == 0 and good, "valgrind (sim): no leaks, no invalid accesses [%s]" % summary, text[-2000:])
+    check(rc == 0 and good and "linger.ms=10 (from environment" in err,
+          "valgrind (sim, Kafka properties from a file and the environment): no leaks, "
+          "no invalid accesses [%s]" % summary, text[-2000:] + err[-500:])
 
     path = os.path.join(A.tmp, "recording.jsonl")
     vlog3 = os.path.join(A.tmp, "valgrind-replay.log")
@@ -549,7 +718,7 @@ def main():
     tests = [test_cli, test_once_live_and_daily, test_dedupe_and_change, test_concurrency,
              test_backoff_429, test_5xx, test_slow_truncated_garbage, test_unknown_symbols,
              test_market_closed, test_broker_outage, test_sigint, test_sim, test_replay,
-             test_valgrind]
+             test_response_cap, test_kafka_secrets, test_valgrind]
     for t in tests:
         if A.only and A.only not in t.__name__:
             continue

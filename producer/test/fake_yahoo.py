@@ -7,7 +7,12 @@ lets a test inject faults through a small control API:
 
   GET  /v8/finance/chart/SYMBOL?range=R&interval=I   the fixture
   POST /_fault  {"symbol":"AAPL"|"*","kind":K,"times":N,"ms":M}
-        K = 429 | 500 | slow | truncate | garbage | notfound; times -1 = forever
+        K = 429 | 500 | slow | truncate | garbage | notfound
+            | huge          a 16 MB valid chart (the fixture plus a padding array),
+                            Content-Length declared, never compressed
+            | huge_chunked  the same, chunked: no Content-Length to check up front
+            | gzip_bomb     the same, gzip-compressed (~16 KB on the wire);
+        times -1 = forever
   POST /_clear                                         remove every fault
   POST /_bump   {"symbol":"AAPL"}                      next quotes: new price and time
   GET  /_stats                                         counters (requests, connections,
@@ -46,6 +51,18 @@ ERRORS = {  # any interval: (status, file)
     "BEKE": (400, "chart_error_bad_request_BEKE.json"),
 }
 NOT_FOUND = (404, "chart_error_not_found_SI.json")
+HUGE_BYTES = 16 * 1000 * 1000   # just under the old 16 MiB limit, which let it through
+HUGE_KINDS = ("huge", "huge_chunked", "gzip_bomb")
+
+
+def padded(body, size):
+    """BODY (a chart) grown to SIZE bytes with a numeric padding array: valid JSON
+    that a full parse turns into millions of nodes."""
+    doc = json.loads(body)
+    doc["chart"]["result"][0]["padding"] = "@PAD@"
+    head, tail = json.dumps(doc, separators=(",", ":")).encode().split(b'"@PAD@"')
+    n = max(1, (size - len(head) - len(tail) - 1) // 2)
+    return head + b"[" + b"0," * (n - 1) + b"0]" + tail
 
 
 class State:
@@ -56,6 +73,7 @@ class State:
         self.default_symbol = default_symbol
         self.cache = {}
         self.gz_cache = {}
+        self.huge_cache = {}  # fixture name -> (plain, gzipped)
         self.faults = {}      # symbol or "*" -> dict(kind, times, ms)
         self.bumps = {}       # symbol -> count
         self.reset()
@@ -88,6 +106,17 @@ class State:
                     self.gz_cache.clear()
                 self.gz_cache[body] = z
         return z
+
+    def huge(self, name):
+        """The fixture NAME padded to HUGE_BYTES, plain and gzipped; built once."""
+        with self.lock:
+            got = self.huge_cache.get(name)
+        if got is None:
+            plain = padded(self.read(name), HUGE_BYTES)
+            got = (plain, gzip.compress(plain, 9))
+            with self.lock:
+                self.huge_cache[name] = got
+        return got
 
     def take_fault(self, symbol):
         with self.lock:
@@ -133,6 +162,34 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body) if length is None else length))
         self.end_headers()
         self.wfile.write(body)
+
+    def send_huge(self, kind, name):
+        """A 16 MB 200 response (see HUGE_KINDS).  The client is expected to hang
+        up early: a broken connection is the normal end here, not an error."""
+        plain, zipped = self.server.state.huge(name)
+        body = zipped if kind == "gzip_bomb" else plain
+        self.close_connection = True
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Connection", "close")
+            if kind == "gzip_bomb":
+                self.send_header("Content-Encoding", "gzip")
+            if kind == "huge_chunked":
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            step = 64 * 1024
+            for i in range(0, len(body), step):
+                part = body[i:i + step]
+                if kind == "huge_chunked":
+                    part = b"%x\r\n%s\r\n" % (len(part), part)
+                self.wfile.write(part)
+            if kind == "huge_chunked":
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def body_json(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -225,6 +282,9 @@ class Handler(BaseHTTPRequestHandler):
         if name is None:
             status, name = NOT_FOUND
             self.send(status, st.read(name))
+            return
+        if kind in HUGE_KINDS:
+            self.send_huge(kind, name)
             return
         body = st.read(name)
         with st.lock:

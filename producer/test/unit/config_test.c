@@ -4,6 +4,7 @@
  * message; main turns it into usage + exit 2, tested end-to-end in run.sh).
  */
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -38,6 +39,182 @@ bad(const char *name, enum config_result r, const char *err, const char *needle)
 	tap_check(r == CONFIG_ERROR && strstr(err, needle) != NULL, name, detail);
 }
 
+/* Removes every STOCKPIPE_KAFKA_* variable, so that the caller's own do not leak in. */
+static void
+clear_kafka_env(void)
+{
+	extern char **environ;
+	char		name[256];
+
+	for (size_t i = 0; environ[i] != NULL;)
+	{
+		size_t		n = strcspn(environ[i], "=");
+
+		if (strncmp(environ[i], "STOCKPIPE_KAFKA_", 16) == 0 && n < sizeof(name))
+		{
+			memcpy(name, environ[i], n);
+			name[n] = '\0';
+			unsetenv(name);
+			i = 0;				/* environ changed under us: start again */
+		}
+		else
+			i++;
+	}
+}
+
+/* Writes TEXT to a new temporary file with MODE; its name goes to PATH. */
+static void
+write_temp(char *path, size_t size, const char *text, mode_t mode)
+{
+	int			fd;
+
+	snprintf(path, size, "/tmp/stockpipe-kafka-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) < 0 || fchmod(fd, mode) != 0)
+		perror(path);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The value and origin of KEY in the parsed config, as "value @ origin". */
+static const char *
+prop(const struct config *cfg, const char *key)
+{
+	static char buf[1024];
+	const struct kconf_prop *p = kconf_find(&cfg->kafka, key);
+
+	if (p == NULL)
+		return "(absent)";
+	snprintf(buf, sizeof(buf), "%s @ %s", p->value, p->origin);
+	return buf;
+}
+
+/*
+ * --kafka-config, STOCKPIPE_KAFKA_CONFIG and STOCKPIPE_KAFKA_<NAME> through
+ * config_parse: precedence file < environment < -X, warnings and errors.
+ */
+static void
+test_kafka_sources(void)
+{
+	struct config cfg;
+	char		err[512];
+	char		path[64];
+	char		path2[64];
+	char		want[256];
+	enum config_result r;
+
+	clear_kafka_env();
+	write_temp(path, sizeof(path),
+			   "# Kafka\nclient.id = from-file\nlinger.ms=7\nsasl.password=file-pw\n", 0600);
+	write_temp(path2, sizeof(path2), "client.id=from-env-file\n", 0644);
+
+	r = PARSE("--symbols", "AAPL", "--kafka-config", path);
+	check_int(r, CONFIG_OK, "kafka config: --kafka-config parses");
+	check_int((long long) cfg.kafka.count, 3, "kafka config: three properties from the file");
+	snprintf(want, sizeof(want), "from-file @ %s:2", path);
+	check_str(prop(&cfg, "client.id"), want, "kafka config: value trimmed, origin FILE:LINE");
+	check_str(cfg.kafka_config_warning, "", "kafka config: mode 600, no warning");
+	config_free(&cfg);
+
+	setenv("STOCKPIPE_KAFKA_CLIENT_ID", "from-env", 1);
+	setenv("STOCKPIPE_KAFKA_SASL_PASSWORD", "env-pw", 1);
+	setenv("STOCKPIPE_KAFKA_BROKERS", "ignored:9092", 1);	/* the PostgreSQL image's */
+	setenv("STOCKPIPE_KAFKA_SECURITY_PROTOCOL", "", 1);	/* empty = not set */
+	r = PARSE("--symbols", "AAPL", "--kafka-config", path, "-X", "client.id=from-flag");
+	check_int(r, CONFIG_OK, "kafka precedence: parses");
+	check_str(prop(&cfg, "client.id"), "from-flag @ -X", "kafka precedence: -X beats env and file");
+	check_str(prop(&cfg, "sasl.password"), "env-pw @ environment STOCKPIPE_KAFKA_SASL_PASSWORD",
+			  "kafka precedence: env beats file");
+	snprintf(want, sizeof(want), "7 @ %s:3", path);
+	check_str(prop(&cfg, "linger.ms"), want, "kafka precedence: file alone");
+	check_str(prop(&cfg, "brokers"), "(absent)", "kafka env: STOCKPIPE_KAFKA_BROKERS is not a property");
+	check_str(prop(&cfg, "security.protocol"), "(absent)", "kafka env: empty variable ignored");
+	check_str(cfg.kafka.count == 3 ? cfg.kafka.items[2].key : "", "client.id",
+			  "kafka precedence: the winner is applied last");
+	config_free(&cfg);
+
+	setenv("STOCKPIPE_KAFKA_CONFIG", path2, 1);
+	r = PARSE("--symbols", "AAPL");
+	snprintf(want, sizeof(want), "from-env @ environment STOCKPIPE_KAFKA_CLIENT_ID");
+	CHECK(r == CONFIG_OK && cfg.kafka_config && strcmp(cfg.kafka_config, path2) == 0,
+		  "kafka config: STOCKPIPE_KAFKA_CONFIG names the file");
+	check_str(prop(&cfg, "client.id"), want, "kafka config: env property beats the env-named file");
+	CHECK(strstr(cfg.kafka_config_warning, path2) && strstr(cfg.kafka_config_warning, "chmod 600"),
+		  "kafka config: mode 644 is accepted with a warning");
+	config_free(&cfg);
+	unsetenv("STOCKPIPE_KAFKA_CLIENT_ID");
+	unsetenv("STOCKPIPE_KAFKA_SASL_PASSWORD");
+	r = PARSE("--symbols", "AAPL", "--kafka-config", path);
+	check_str(cfg.kafka_config, path, "kafka config: --kafka-config beats STOCKPIPE_KAFKA_CONFIG");
+	snprintf(want, sizeof(want), "from-file @ %s:2", path);
+	check_str(prop(&cfg, "client.id"), want, "kafka config: only the flag's file is read");
+	config_free(&cfg);
+	unsetenv("STOCKPIPE_KAFKA_CONFIG");
+
+	setenv("STOCKPIPE_KAFKA_sasl_password", "x", 1);
+	r = PARSE("--symbols", "AAPL");
+	bad("bad: STOCKPIPE_KAFKA_ name not upper case", r, err, "STOCKPIPE_KAFKA_sasl_password");
+	config_free(&cfg);
+	unsetenv("STOCKPIPE_KAFKA_sasl_password");
+
+	{
+		FILE	   *f = fopen(path, "w");
+
+		fputs("client.id=x\n\n  hunter2-secret-line\n", f);
+		fclose(f);
+	}
+	r = PARSE("--symbols", "AAPL", "--kafka-config", path);
+	snprintf(want, sizeof(want), "%s:3: expected key=value", path);
+	bad("bad: properties file line without = names file and line", r, err, want);
+	CHECK(strstr(err, "hunter2") == NULL, "bad: properties file error does not echo the line");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--kafka-config", "/nonexistent/kafka.properties");
+	bad("bad: missing properties file", r, err, "cannot read Kafka properties file");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--kafka-config", "");
+	bad("bad: empty --kafka-config", r, err, "--kafka-config");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "-X", "sasl.password");
+	CHECK(r == CONFIG_ERROR && strstr(err, "KEY=VALUE") && !strstr(err, "sasl.password"),
+		  "bad: -X without = does not echo the argument");
+	config_free(&cfg);
+	unlink(path);
+	unlink(path2);
+	unsetenv("STOCKPIPE_KAFKA_BROKERS");
+	unsetenv("STOCKPIPE_KAFKA_SECURITY_PROTOCOL");
+}
+
+static void
+test_max_response_bytes(void)
+{
+	struct config cfg;
+	char		err[512];
+	enum config_result r;
+
+	r = PARSE("--symbols", "AAPL");
+	check_int(cfg.max_response_bytes, 2 * 1024 * 1024, "defaults: max response 2 MiB");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "4096");
+	CHECK(r == CONFIG_OK && cfg.max_response_bytes == 4096, "--max-response-bytes 4096 (minimum)");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "268435456");
+	CHECK(r == CONFIG_OK && cfg.max_response_bytes == 268435456,
+		  "--max-response-bytes 268435456 (maximum)");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "4095");
+	bad("bad: max response below 4 KiB", r, err, "--max-response-bytes");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "268435457");
+	bad("bad: max response above 256 MiB", r, err, "--max-response-bytes");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "2MiB");
+	bad("bad: max response with a unit", r, err, "--max-response-bytes");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "65536.5");
+	bad("bad: fractional max response", r, err, "--max-response-bytes");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -49,8 +226,10 @@ main(void)
 	int			fd;
 
 	unsetenv("STOCKPIPE_YAHOO_URL");
+	clear_kafka_env();
 	r = PARSE("--symbols", "AAPL");
 	check_int(r, CONFIG_OK, "defaults: parse");
+	check_int((long long) cfg.kafka.count, 0, "defaults: no extra Kafka properties");
 	check_int(cfg.interval_ms, 1000, "defaults: interval 1s");
 	check_int(cfg.daily_min, 16 * 60 + 45, "defaults: daily at 16:45");
 	check_int(cfg.open_min, 9 * 60, "defaults: opens 09:00");
@@ -92,8 +271,11 @@ main(void)
 	check_str(cfg.brokers, "k1:9092,k2:9092", "--brokers");
 	check_str(cfg.live_topic, "live2", "--live-topic");
 	check_str(cfg.daily_topic, "daily2", "--daily-topic=VALUE form");
-	check_int((long long) cfg.nkafka_props, 2, "-X: two properties");
-	check_str(cfg.kafka_props[1], "sasl.mechanism=PLAIN", "-X: attached value form");
+	check_int((long long) cfg.kafka.count, 2, "-X: two properties");
+	check_str(cfg.kafka.count == 2 ? cfg.kafka.items[1].key : "", "sasl.mechanism",
+			  "-X: attached value form (key)");
+	check_str(cfg.kafka.count == 2 ? cfg.kafka.items[1].value : "", "PLAIN",
+			  "-X: attached value form (value)");
 	check_int(cfg.flush_timeout_ms, 0, "--flush-timeout 0");
 	check_int(cfg.stats_interval_ms, 0, "--stats-interval 0 disables");
 	check_int(cfg.log_level, LOG_DEBUG, "--log-level debug");
@@ -221,6 +403,9 @@ main(void)
 	r = PARSE("--symbols-file", "/nonexistent/file");
 	bad("bad: missing symbols file", r, err, "cannot open symbols file");
 	config_free(&cfg);
+
+	test_kafka_sources();
+	test_max_response_bytes();
 
 	CHECK(parse_duration_ms("90s", &ms) == 0 && ms == 90000, "duration: 90s");
 	CHECK(parse_duration_ms("1h", &ms) == 0 && ms == 3600000, "duration: 1h");
