@@ -21,7 +21,22 @@
  *
  * Every value of the message is formatted by SQL (numbers, the Date
  * header, the quote time in stockpipe.market_timezone); mail.c builds the
- * text and refuses anything that could inject a header.
+ * text and refuses anything that could inject a header.  A recipient whose
+ * domain stockpipe.mail_allowed_domains does not allow is 'failed' without
+ * any connection: set_alert() checks the list too, but the list may have
+ * changed since, and rows may come from elsewhere.
+ *
+ * Credentials never travel in clear text unless the operator says so:
+ * with a user name, smtp:// requires STARTTLS (smtps:// is TLS from the
+ * start) unless stockpipe.smtp_allow_plaintext_auth is on; a server that
+ * offers no STARTTLS then gets no AUTH, and the e-mail stays pending with
+ * the reason.  The server's certificate is always verified, against
+ * stockpipe.smtp_ca_file if set.  The password comes from
+ * stockpipe.smtp_password_file when that is set (read at start and on each
+ * reload, so it never passes through a GUC value, which the server logs
+ * when a reload changes it), else from stockpipe.smtp_password.  A password
+ * file that cannot be read makes the mailer idle rather than send without
+ * it.
  *
  * libcurl runs on this thread; its callbacks only copy memory (and read
  * ProcDiePending, to abort a transfer when the server shuts down).  One
@@ -33,6 +48,7 @@
  */
 #include "stockpipe.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -45,6 +61,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
@@ -64,6 +81,8 @@
 #define SP_SMTP_TIMEOUT_MS		15000
 /* Longest last_error text stored. */
 #define SP_MAIL_ERROR_MAX		512
+/* Longest password read from stockpipe.smtp_password_file. */
+#define SP_SMTP_PASSWORD_MAX	1024
 
 /* One event to send, copied out of SPI memory. */
 typedef struct PendingMail
@@ -90,13 +109,23 @@ typedef enum SendOutcome
 	SEND_INTERRUPTED			/* aborted because the worker is exiting */
 } SendOutcome;
 
+/* What is wrong with the SMTP server, to log a change once. */
+typedef enum SmtpProblem
+{
+	SMTP_FINE,
+	SMTP_DOWN,					/* unreachable or a temporary error */
+	SMTP_TLS_FAILED,			/* TLS handshake or certificate check failed */
+	SMTP_NO_STARTTLS			/* TLS required for AUTH, but not offered */
+} SmtpProblem;
+
 /* Why the worker does not send, to log a change once. */
 typedef enum MailerIdle
 {
 	IDLE_UNKNOWN,				/* at start */
 	IDLE_NOT,					/* sending */
 	IDLE_NO_URL,				/* stockpipe.smtp_url is empty */
-	IDLE_BAD_FROM				/* stockpipe.mail_from is not an address */
+	IDLE_BAD_FROM,				/* stockpipe.mail_from is not an address */
+	IDLE_PASSWORD_FILE			/* stockpipe.smtp_password_file unusable */
 } MailerIdle;
 
 /* The message being uploaded by read_cb. */
@@ -123,11 +152,20 @@ static char mail_host[256];
 static char mail_text[SP_MAIL_MAX];
 static MemoryContext round_cxt = NULL;
 
-/* Whether the last delivery attempt failed temporarily (logged once). */
-static bool smtp_down = false;
+/* Why the last delivery attempt failed temporarily (logged once). */
+static SmtpProblem smtp_problem = SMTP_FINE;
 /* No attempt before this time, after a temporary failure. */
 static TimestampTz pause_until = 0;
 static MailerIdle idle_reason = IDLE_UNKNOWN;
+
+/*
+ * The password read from stockpipe.smtp_password_file (in
+ * TopMemoryContext, zeroed before it is freed), or NULL; and why that file
+ * cannot be used, "" if it can: the text last warned about, so that a
+ * reload that finds the same problem does not warn again.
+ */
+static char *file_password = NULL;
+static char password_problem[SP_MAIL_ERROR_MAX];
 
 /* Hand libcurl the next piece of the message; memory copies only. */
 static size_t
@@ -207,6 +245,26 @@ cleanup_curl(int code, Datum arg)
 	curl_global_cleanup();
 }
 
+/*
+ * Start over with a new easy handle.  Done at each reload: the handle keeps
+ * the SMTP connection open between messages, and a connection made under
+ * the old settings (without TLS when TLS is now required, with another user
+ * or CA) must not carry the next message.  A new handle also starts from
+ * libcurl's default CA store, which is what an empty stockpipe.smtp_ca_file
+ * means.
+ */
+static void
+reset_curl(void)
+{
+	if (curl)
+		curl_easy_cleanup(curl);
+	curl = curl_easy_init();
+	if (curl == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("stockpipe mailer: could not create a libcurl handle")));
+}
+
 static void
 init_curl(void)
 {
@@ -218,11 +276,126 @@ init_curl(void)
 				 errmsg("stockpipe mailer: could not initialise libcurl: %s",
 						curl_easy_strerror(rc))));
 	on_proc_exit(cleanup_curl, (Datum) 0);
-	curl = curl_easy_init();
-	if (curl == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("stockpipe mailer: could not create a libcurl handle")));
+	reset_curl();
+}
+
+/* Forget the password read from the file, leaving no copy of it behind. */
+static void
+forget_file_password(void)
+{
+	if (file_password)
+	{
+		explicit_bzero(file_password, strlen(file_password));
+		pfree(file_password);
+		file_password = NULL;
+	}
+}
+
+/*
+ * The first line of the file at path, without its line end (LF or CRLF),
+ * in TopMemoryContext.  On failure returns NULL with the reason in problem
+ * (SP_MAIL_ERROR_MAX bytes; it names the file, never its content) and the
+ * errno of a failed system call, or 0, in *err_no.
+ */
+static char *
+read_password_file(const char *path, char *problem, int *err_no)
+{
+	/* room for a password of the longest length, CR, LF and a NUL */
+	char		buf[SP_SMTP_PASSWORD_MAX + 3];
+	size_t		n = 0;
+	size_t		len;
+	char	   *nl = NULL;
+	char	   *password = NULL;
+	int			fd;
+
+	*err_no = 0;
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+	{
+		*err_no = errno;
+		snprintf(problem, SP_MAIL_ERROR_MAX,
+				 "could not open stockpipe.smtp_password_file \"%s\": %s",
+				 path, strerror(*err_no));
+		return NULL;
+	}
+	while (nl == NULL && n < sizeof(buf) - 1)
+	{
+		ssize_t		r = read(fd, buf + n, sizeof(buf) - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+		{
+			*err_no = errno;
+			snprintf(problem, SP_MAIL_ERROR_MAX,
+					 "could not read stockpipe.smtp_password_file \"%s\": %s",
+					 path, strerror(*err_no));
+			break;
+		}
+		if (r == 0)
+			break;
+		nl = memchr(buf + n, '\n', r);
+		n += r;
+	}
+	CloseTransientFile(fd);
+
+	if (*err_no == 0)
+	{
+		len = nl ? (size_t) (nl - buf) : n;
+		if (len > 0 && buf[len - 1] == '\r')
+			len--;
+		if ((nl == NULL && n == sizeof(buf) - 1) || len > SP_SMTP_PASSWORD_MAX)
+			snprintf(problem, SP_MAIL_ERROR_MAX,
+					 "the first line of stockpipe.smtp_password_file \"%s\" is longer than %d bytes",
+					 path, SP_SMTP_PASSWORD_MAX);
+		else if (len == 0)
+			snprintf(problem, SP_MAIL_ERROR_MAX,
+					 "the first line of stockpipe.smtp_password_file \"%s\" is empty",
+					 path);
+		else if (memchr(buf, '\0', len) != NULL)
+			snprintf(problem, SP_MAIL_ERROR_MAX,
+					 "the first line of stockpipe.smtp_password_file \"%s\" contains a NUL byte",
+					 path);
+		else
+		{
+			password = MemoryContextAlloc(TopMemoryContext, len + 1);
+			memcpy(password, buf, len);
+			password[len] = '\0';
+		}
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return password;
+}
+
+/*
+ * (Re)read stockpipe.smtp_password_file: at start and after each reload.
+ * The old password is zeroed first, so that a file that can no longer be
+ * read leaves none behind (and the mailer idles, see settings_usable).
+ * A problem is logged once, not again at each reload while it lasts.
+ */
+static void
+load_password_file(void)
+{
+	char		problem[SP_MAIL_ERROR_MAX] = "";
+	int			err_no = 0;
+
+	forget_file_password();
+	if (sp_smtp_password_file != NULL && sp_smtp_password_file[0] != '\0')
+		file_password = read_password_file(sp_smtp_password_file, problem, &err_no);
+
+	if (problem[0] != '\0' && strcmp(problem, password_problem) != 0)
+	{
+		sp_worker_set_error("%s", problem);
+		errno = err_no;
+		ereport(WARNING,
+				(err_no != 0 ? errcode_for_file_access() : errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("stockpipe mailer: %s", problem),
+				 errdetail("Alert e-mails wait in stockpipe.alert_event: the mailer does not send without the password."),
+				 errhint("The file's first line is the SMTP password.  Make the file readable by the "
+						 "server's operating system user, or correct stockpipe.smtp_password_file, "
+						 "then reload.")));
+	}
+	strlcpy(password_problem, problem, sizeof(password_problem));
 }
 
 /* The host part of Message-IDs: this machine's name, or "localhost". */
@@ -363,20 +536,45 @@ record_outcome(int64 eventid, SendOutcome outcome, const char *error)
 	sp_tx_end();
 }
 
+/* Whether rc is libcurl's report of a failed TLS handshake or certificate check. */
+static bool
+tls_error(CURLcode rc)
+{
+	switch (rc)
+	{
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CIPHER:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_ISSUER_ERROR:
+		case CURLE_SSL_INVALIDCERTSTATUS:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /*
  * Send one composed message to m->email.  On failure, error (of
  * SP_MAIL_ERROR_MAX bytes) says what happened: libcurl's text and, when
- * the server answered, its reply code and line.
+ * the server answered, its reply code and line; after SEND_RETRY,
+ * *problem says what kind of trouble it was.
  */
 static SendOutcome
-send_message(const PendingMail *m, const char *text, size_t len, char *error)
+send_message(const PendingMail *m, const char *text, size_t len, char *error,
+			 SmtpProblem *problem)
 {
 	Upload		up = {.data = text,.len = len,.pos = 0};
 	struct curl_slist *rcpt;
 	CURLcode	rc;
 	long		code = 0;
 	bool		smtps = strncmp(sp_smtp_url, "smtps://", 8) == 0;
+	bool		auth = sp_smtp_user[0] != '\0';
+	bool		tls_for_auth = auth && !sp_smtp_allow_plaintext_auth;
+	const char *password = file_password ? file_password : sp_smtp_password;
 
+	*problem = SMTP_DOWN;
 	rcpt = curl_slist_append(NULL, m->email);
 	if (rcpt == NULL)
 		ereport(ERROR,
@@ -390,9 +588,32 @@ send_message(const PendingMail *m, const char *text, size_t len, char *error)
 
 	curl_easy_setopt(curl, CURLOPT_URL, sp_smtp_url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(curl, CURLOPT_USE_SSL, (long) (smtps ? CURLUSESSL_ALL : CURLUSESSL_TRY));
-	curl_easy_setopt(curl, CURLOPT_USERNAME, sp_smtp_user[0] ? sp_smtp_user : NULL);
-	curl_easy_setopt(curl, CURLOPT_PASSWORD, sp_smtp_user[0] ? sp_smtp_password : NULL);
+
+	/*
+	 * smtps:// is TLS from the first byte.  On smtp://, credentials need
+	 * STARTTLS: with CURLUSESSL_ALL libcurl gives up after EHLO if the
+	 * server does not offer it, before any AUTH.  Without credentials there
+	 * is nothing secret to protect beyond the alert itself, so STARTTLS is
+	 * used when offered and plain SMTP otherwise, as most relays expect.
+	 */
+	curl_easy_setopt(curl, CURLOPT_USE_SSL,
+					 (long) (smtps || tls_for_auth ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+	/* never off: TLS without verification would hand the password to anyone */
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+
+	/*
+	 * With a CA file, trust that file alone, not the system's CA directory
+	 * besides.  Without one, the handle keeps libcurl's defaults (it is new
+	 * after every reload, see reset_curl).
+	 */
+	if (sp_smtp_ca_file[0] != '\0')
+	{
+		curl_easy_setopt(curl, CURLOPT_CAINFO, sp_smtp_ca_file);
+		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+	}
+	curl_easy_setopt(curl, CURLOPT_USERNAME, auth ? sp_smtp_user : NULL);
+	curl_easy_setopt(curl, CURLOPT_PASSWORD, auth ? password : NULL);
 	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, sp_mail_from);
 	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
@@ -419,6 +640,23 @@ send_message(const PendingMail *m, const char *text, size_t len, char *error)
 		return SEND_INTERRUPTED;
 
 	/*
+	 * TLS was required for the credentials and the server did not offer
+	 * STARTTLS (or refused it): libcurl stopped before AUTH.
+	 */
+	if (rc == CURLE_USE_SSL_FAILED && !smtps && tls_for_auth)
+	{
+		*problem = SMTP_NO_STARTTLS;
+		snprintf(error, SP_MAIL_ERROR_MAX,
+				 "%s (curl error %d): with stockpipe.smtp_user set, TLS is required "
+				 "(stockpipe.smtp_allow_plaintext_auth is off), and the server did not "
+				 "offer or accept STARTTLS; the credentials were not sent",
+				 curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc), (int) rc);
+		return SEND_RETRY;
+	}
+	if (tls_error(rc))
+		*problem = SMTP_TLS_FAILED;
+
+	/*
 	 * Say what failed: libcurl's text and, if the server answered with an
 	 * error, that first error reply (CURLINFO_RESPONSE_CODE may be the
 	 * code of the QUIT that libcurl sends after it).
@@ -438,6 +676,47 @@ send_message(const PendingMail *m, const char *text, size_t len, char *error)
 	if (code >= 550 && code <= 554 && strcmp(error_command, "RCPT") == 0)
 		return SEND_REJECTED;
 	return SEND_RETRY;
+}
+
+/* Log a new kind of trouble with the SMTP server, once while it lasts. */
+static void
+report_smtp_problem(const PendingMail *m, SmtpProblem problem, const char *error)
+{
+	switch (problem)
+	{
+		case SMTP_NO_STARTTLS:
+			ereport(WARNING,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("stockpipe mailer: alert e-mail %lld not sent: the SMTP server offers no STARTTLS, and the credentials are sent only over TLS",
+							(long long) m->eventid),
+					 errdetail("%s.", error),
+					 errhint("Enable STARTTLS on the SMTP server or use an smtps:// URL in stockpipe.smtp_url.  "
+							 "To send the password in clear text anyway (trusted networks only), set "
+							 "stockpipe.smtp_allow_plaintext_auth = on and reload.  The e-mail stays pending "
+							 "in stockpipe.alert_event and is retried with back-off.")));
+			break;
+		case SMTP_TLS_FAILED:
+			ereport(WARNING,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("stockpipe mailer: could not deliver alert e-mail %lld: TLS with the SMTP server failed",
+							(long long) m->eventid),
+					 errdetail("%s.", error),
+					 errhint("The e-mail stays pending in stockpipe.alert_event and is retried with back-off.  "
+							 "The server's certificate must be valid for the host of stockpipe.smtp_url and "
+							 "signed by a CA of stockpipe.smtp_ca_file (the system's CA store when that is empty).")));
+			break;
+		default:
+			ereport(WARNING,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("stockpipe mailer: could not deliver alert e-mail %lld",
+							(long long) m->eventid),
+					 errdetail("%s.", error),
+					 errhint("The e-mail stays pending in stockpipe.alert_event and is retried "
+							 "with back-off (10 s, doubling, up to 10 minutes).  Check the SMTP "
+							 "server and stockpipe.smtp_url, smtp_user and smtp_password_file "
+							 "(or smtp_password).")));
+			break;
+	}
 }
 
 /* Compose, send and record one event.  Returns what happened. */
@@ -465,6 +744,7 @@ deliver(const PendingMail *m)
 	char		error[SP_MAIL_ERROR_MAX];
 	size_t		len;
 	SendOutcome outcome;
+	SmtpProblem problem;
 
 	if (!sp_mail_compose(&a, mail_text, sizeof(mail_text), &len, err))
 	{
@@ -479,33 +759,56 @@ deliver(const PendingMail *m)
 		return SEND_REJECTED;
 	}
 
+	/*
+	 * The address is valid now (sp_mail_compose checked it), so its domain
+	 * can be quoted.  set_alert() checks the list too, but the list may
+	 * have been narrowed since the rule was made.
+	 */
+	if (!sp_mail_domain_allowed(m->email, sp_mail_allowed_domains))
+	{
+		const char *domain = strrchr(m->email, '@') + 1;
+
+		snprintf(error, sizeof(error),
+				 "message not sent: the recipient's domain \"%s\" is not in stockpipe.mail_allowed_domains",
+				 domain);
+		record_outcome(m->eventid, SEND_REJECTED, error);
+		sp_worker_set_error("alert e-mail %lld: %s", (long long) m->eventid, error);
+		ereport(WARNING,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("stockpipe mailer: alert e-mail %lld not sent: recipient domain \"%s\" is not allowed; marked failed",
+						(long long) m->eventid, domain),
+				 errdetail("stockpipe.mail_allowed_domains is \"%s\".", sp_mail_allowed_domains),
+				 errhint("Correct the e-mail address of alert rule %lld, or add its domain to "
+						 "stockpipe.mail_allowed_domains and reload.",
+						 (long long) m->ruleid)));
+		return SEND_REJECTED;
+	}
+
 	pgstat_report_activity(STATE_RUNNING, "stockpipe mailer: sending an alert e-mail");
 	sp_worker_set_state("sending");
-	outcome = send_message(m, mail_text, len, error);
+	outcome = send_message(m, mail_text, len, error, &problem);
 
 	switch (outcome)
 	{
 		case SEND_OK:
 			record_outcome(m->eventid, SEND_OK, NULL);
 			sp_worker_count_batch(1);
-			if (smtp_down)
+			if (smtp_problem == SMTP_DOWN)
 				ereport(LOG,
 						(errmsg("stockpipe mailer: SMTP server reachable again; alert e-mail %lld delivered",
 								(long long) m->eventid)));
-			smtp_down = false;
+			else if (smtp_problem != SMTP_FINE)
+				ereport(LOG,
+						(errmsg("stockpipe mailer: delivering again; alert e-mail %lld delivered",
+								(long long) m->eventid)));
+			smtp_problem = SMTP_FINE;
 			break;
 		case SEND_RETRY:
 			record_outcome(m->eventid, SEND_RETRY, error);
 			sp_worker_set_error("alert e-mail %lld: %s", (long long) m->eventid, error);
-			if (!smtp_down)
-				ereport(WARNING,
-						(errmsg("stockpipe mailer: could not deliver alert e-mail %lld",
-								(long long) m->eventid),
-						 errdetail("%s.", error),
-						 errhint("The e-mail stays pending in stockpipe.alert_event and is retried "
-								 "with back-off (10 s, doubling, up to 10 minutes).  Check the SMTP "
-								 "server and stockpipe.smtp_url, smtp_user and smtp_password.")));
-			smtp_down = true;
+			if (problem != smtp_problem)
+				report_smtp_problem(m, problem, error);
+			smtp_problem = problem;
 			break;
 		case SEND_REJECTED:
 			record_outcome(m->eventid, SEND_REJECTED, error);
@@ -516,10 +819,10 @@ deliver(const PendingMail *m)
 					 errdetail("%s.", error),
 					 errhint("Correct the e-mail address of alert rule %lld.",
 							 (long long) m->ruleid)));
-			if (smtp_down)
+			if (smtp_problem != SMTP_FINE)
 				ereport(LOG,
 						(errmsg("stockpipe mailer: SMTP server reachable again")));
-			smtp_down = false;
+			smtp_problem = SMTP_FINE;
 			break;
 		case SEND_INTERRUPTED:
 			break;
@@ -540,6 +843,8 @@ settings_usable(void)
 		reason = IDLE_NO_URL;
 	else if (!sp_mail_address_valid(sp_mail_from))
 		reason = IDLE_BAD_FROM;
+	else if (password_problem[0] != '\0')
+		reason = IDLE_PASSWORD_FILE;
 	if (reason == idle_reason)
 		return reason == IDLE_NOT;
 
@@ -557,6 +862,10 @@ settings_usable(void)
 							sp_mail_from),
 					 errhint("Set stockpipe.mail_from to an address such as alerts@example.com and reload.")));
 			sp_worker_set_state("idle: stockpipe.mail_from is not valid");
+			break;
+		case IDLE_PASSWORD_FILE:
+			/* load_password_file() has logged why, and set last_error */
+			sp_worker_set_state("idle: cannot use stockpipe.smtp_password_file");
 			break;
 		default:
 			if (idle_reason != IDLE_UNKNOWN)
@@ -612,6 +921,8 @@ stockpipe_mailer_main(Datum arg)
 									  ALLOCSET_DEFAULT_SIZES);
 	init_curl();
 	init_host_name();
+	/* the settings may have been reloaded while waiting for the extension */
+	load_password_file();
 
 	for (;;)
 	{
@@ -622,6 +933,15 @@ stockpipe_mailer_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			load_password_file();
+			reset_curl();
+
+			/*
+			 * A reload is how an operator fixes the SMTP settings: no need to
+			 * sit out the pause of the failure they have just fixed (each
+			 * event keeps its own next_attempt_at).
+			 */
+			pause_until = 0;
 		}
 		MemoryContextReset(round_cxt);
 

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * mail_test.c
- *	  Unit tests of alert e-mail address validation and message composition
- *	  (src/mail.c).
+ *	  Unit tests of alert e-mail address validation, the domain allow-list
+ *	  and message composition (src/mail.c).
  *
  * A self-contained program like contract_test: one TAP-like line per
  * check, "ok N - what" or "not ok N - what" (followed by "#" lines saying
@@ -207,6 +207,124 @@ test_hosts(void)
 	check(!sp_mail_host_valid("a."), "host rejected: trailing dot");
 	check(!sp_mail_host_valid("a>b"), "host rejected: >");
 	check(!sp_mail_host_valid("a\r\nb"), "host rejected: CRLF");
+}
+
+/* sp_mail_domain_allowed on heap copies of exactly strlen + 1 bytes. */
+static bool
+domain_allowed(const char *addr, const char *list)
+{
+	char	   *a = NULL;
+	char	   *l = NULL;
+	bool		ok;
+
+	if (addr)
+	{
+		a = malloc(strlen(addr) + 1);
+		if (a == NULL)
+			abort();
+		strcpy(a, addr);
+	}
+	if (list)
+	{
+		l = malloc(strlen(list) + 1);
+		if (l == NULL)
+			abort();
+		strcpy(l, list);
+	}
+	ok = sp_mail_domain_allowed(a, l);
+	free(a);
+	free(l);
+	return ok;
+}
+
+/* "ADDR by LIST" for a check's text (shown() has one static buffer). */
+static const char *
+addr_by_list(const char *addr, const char *list)
+{
+	static char out[600];
+
+	snprintf(out, sizeof(out), "%s by ", shown(addr));
+	if (list)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "\"%s\"", shown(list));
+	else
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "NULL");
+	return out;
+}
+
+static void
+allowed(const char *addr, const char *list)
+{
+	check(domain_allowed(addr, list), "domain allowed: %s", addr_by_list(addr, list));
+}
+
+static void
+refused(const char *desc, const char *addr, const char *list)
+{
+	check(!domain_allowed(addr, list), "domain refused: %s: %s", desc,
+		  addr_by_list(addr, list));
+}
+
+static void
+test_allowed_domains(void)
+{
+	char	   *s;
+
+	/* an empty list allows any domain */
+	allowed("trader@example.com", NULL);
+	allowed("trader@example.com", "");
+	allowed("trader@example.com", " , ,");
+	allowed("trader@example.com", ".");
+
+	allowed("trader@example.com", "example.com");
+	allowed("trader@mx.example.com", "example.com");
+	allowed("trader@a.b.example.com", "example.com");
+	allowed("trader@EXAMPLE.COM", "example.com");
+	allowed("trader@Mx.Example.Com", "EXAMPLE.com");
+	allowed("trader@example.org", "example.com,example.org");
+	allowed("trader@example.org", "example.com, example.org");
+	allowed("trader@example.org", " example.com ,  example.org ");
+	allowed("trader@example.org", "example.com example.org");
+	allowed("trader@example.org", "example.com,,example.org,");
+	allowed("trader@example.com", ".example.com");
+	allowed("trader@mx.example.com", ".example.com");
+	allowed("trader@example.com", "example.com.");
+	allowed("trader@example.com.", "example.com");
+	allowed("a@localhost", "localhost");
+	allowed("a@LOCALHOST", "localhost");
+	allowed("trader@example.com", "com");
+	allowed("x@y@example.com", "example.com");
+
+	refused("another domain", "trader@example.org", "example.com");
+	refused("a suffix that is not a subdomain", "trader@badexample.com", "example.com");
+	refused("a longer top-level domain", "trader@example.company", "example.com");
+	refused("the parent of an allowed subdomain", "trader@example.com", "mx.example.com");
+	refused("a sibling of an allowed subdomain", "trader@mail.example.com", "mx.example.com");
+	refused("the allowed domain inside another", "trader@example.com.evil.org", "example.com");
+	refused("the allowed domain as a prefix", "trader@example.comx", "example.com");
+	refused("the allowed name in the local part", "example.com@evil.org", "example.com");
+	refused("no domain listed matches", "trader@evil.org", "example.com, example.org");
+	refused("no @", "example.com", "example.com");
+	refused("empty domain", "trader@", "example.com");
+	refused("empty domain with an empty list", "trader@", "");
+	refused("only a dot as domain", "trader@.", "example.com");
+	refused("NULL address", NULL, "example.com");
+	refused("NULL address, empty list", NULL, "");
+	refused("a domain that is the allowed one without its dot", "trader@examplecom", "example.com");
+
+	/* a long entry and a long domain, read exactly to their ends */
+	s = repeat('d', 240, ".example.com");
+	{
+		char	   *addr = malloc(strlen(s) + 3);
+
+		if (addr == NULL)
+			abort();
+		sprintf(addr, "a@%s", s);
+		check(domain_allowed(addr, s), "domain allowed: a 252-character domain by itself");
+		check(domain_allowed(addr, "example.com"), "domain allowed: a 252-character subdomain");
+		check(!domain_allowed("a@example.com", s), "domain refused: the parent of a 252-character entry");
+		free(addr);
+	}
+	free(s);
 }
 
 /* The known event of the exact-text test. */
@@ -513,6 +631,7 @@ main(void)
 {
 	test_addresses();
 	test_hosts();
+	test_allowed_domains();
 	test_known_message();
 	test_optional_values();
 	test_refusals();
