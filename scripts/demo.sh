@@ -93,9 +93,12 @@ do_start() {
 			sp_die "PostgreSQL did not start; see $DIR/postgres.log"
 	fi
 	export PGHOST=$DIR PGPORT=$PG_PORT PGUSER=postgres
-	psql -X -q -d postgres -c "ALTER SYSTEM SET stockpipe.kafka_brokers = '$BROKER'" -c "SELECT pg_reload_conf()" >/dev/null
+	# The offline replay's quotes keep their recorded times: accept any age.
+	psql -X -q -d postgres -c "ALTER SYSTEM SET stockpipe.kafka_brokers = '$BROKER'" \
+		-c "ALTER SYSTEM SET stockpipe.quote_max_age = 2147483647" -c "SELECT pg_reload_conf()" >/dev/null
 	psql -X -q -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'stockpipe'" | grep -q 1 || createdb stockpipe
-	psql_demo -c "CREATE EXTENSION IF NOT EXISTS stockpipe"
+	# a demo folder of an earlier release is upgraded in place
+	psql_demo -c "CREATE EXTENSION IF NOT EXISTS stockpipe" -c "ALTER EXTENSION stockpipe UPDATE"
 
 	# alert e-mails go to a local SMTP catcher, one file per message
 	if ! pid_alive "$DIR/smtp.pid"; then

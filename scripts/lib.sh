@@ -12,7 +12,7 @@ SP_BIN=${SP_BIN:-$SP_ROOT/bin}
 # Debian packages the build, the tests and the demo need.
 SP_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 \
 librdkafka-dev libcjson-dev libcurl4-openssl-dev kcat valgrind odbc-postgresql unixodbc \
-libmicrohttpd-dev chromium nodejs python3-aiosmtpd ca-certificates"
+libmicrohttpd-dev chromium nodejs python3-aiosmtpd ca-certificates faketime"
 
 sp_log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 sp_die() { sp_log "ERROR: $*"; exit 1; }
@@ -103,8 +103,18 @@ sp_pg_init() {
 	export PGHOST=$dir PGPORT=$port PGUSER=postgres
 }
 
+# sp_pg_start: start the cluster.  With SP_FAKE_TIME set (a time date(1)
+# understands, e.g. "2026-12-02 02:30 UTC"), the server's clock is moved
+# there by libfaketime and runs on from it: tests pin the hour instead of
+# depending on when they run.
 sp_pg_start() {
-	as_pg "$SP_PGBIN/pg_ctl" -D "$SP_PGDIR/pgdata" -l "$SP_PGDIR/postgres.log" -w -t 60 start >/dev/null
+	local fake=()
+	if [ -n "${SP_FAKE_TIME:-}" ]; then
+		fake=(env "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+			"FAKETIME=$(printf '%+d' $(( $(date -u -d "$SP_FAKE_TIME" +%s) - $(date -u +%s) )))"
+			"FAKETIME_DONT_FAKE_MONOTONIC=1")
+	fi
+	as_pg "${fake[@]}" "$SP_PGBIN/pg_ctl" -D "$SP_PGDIR/pgdata" -l "$SP_PGDIR/postgres.log" -w -t 60 start >/dev/null
 }
 
 # sp_pg_stop [MODE]: fast by default; immediate simulates a crash.

@@ -438,14 +438,14 @@ BEGIN
 				  d.fire, d.price, d.ts, d.prev_close, d.change_pct
 	),
 	firing AS (
-		SELECT c.*,
-			   row_number() OVER (PARTITION BY c.owner ORDER BY c.ruleid) AS nth,
+		SELECT a.*,
+			   row_number() OVER (PARTITION BY a.owner, a.allowed ORDER BY a.ruleid) AS nth,
 			   (SELECT count(*) FROM stockpipe.alert_event x
-				 WHERE x.owner = c.owner AND x.created_at > now() - interval '1 hour'
-				   AND x.status <> 'suppressed') AS last_hour,
-			   stockpipe.mail_domain_allowed(c.email) AS allowed
-		  FROM changed c
-		 WHERE c.fire
+				 WHERE x.owner = a.owner AND x.created_at > now() - interval '1 hour'
+				   AND x.status IN ('pending', 'sent')) AS last_hour
+		  FROM (SELECT c.*, stockpipe.mail_domain_allowed(c.email) AS allowed
+				  FROM changed c
+				 WHERE c.fire) a
 	),
 	events AS (
 		INSERT INTO stockpipe.alert_event (ruleid, owner, symbol, condition, threshold, email,

@@ -117,8 +117,13 @@ BEGIN
 		CONTINUE WHEN d IS NULL;
 		part := 'live_stock_p' || to_char(d, 'YYYYMMDD');
 		CONTINUE WHEN to_regclass(format('stockpipe.%I', part)) IS NOT NULL;
+		-- Made, then attached: ATTACH PARTITION needs only the lock above on
+		-- live_stock, where CREATE TABLE ... PARTITION OF would wait for
+		-- (and then block) every reader, so a long report cannot stall
+		-- ingestion.
+		EXECUTE format('CREATE TABLE stockpipe.%I (LIKE stockpipe.live_stock)', part);
 		EXECUTE format(
-			'CREATE TABLE stockpipe.%I PARTITION OF stockpipe.live_stock'
+			'ALTER TABLE stockpipe.live_stock ATTACH PARTITION stockpipe.%I'
 			' FOR VALUES FROM (%L) TO (%L)',
 			part,
 			(d::timestamp AT TIME ZONE 'UTC'),

@@ -549,6 +549,7 @@ DECLARE
 	runs_keep	interval;
 	dead_keep	interval;
 	dead_purged	bigint;
+	old_timeout	text := current_setting('lock_timeout');
 	today		date := (now() AT TIME ZONE 'UTC')::date;
 	created		integer;
 	dropped		integer := 0;
@@ -584,8 +585,18 @@ BEGIN
 		 ORDER BY c.relname
 	LOOP
 		CONTINUE WHEN part.upper_bound >= now() - live_keep;
-		EXECUTE format('DROP TABLE stockpipe.%I', part.relname);
-		dropped := dropped + 1;
+		-- Dropping a partition must lock live_stock against everyone: wait
+		-- at most 5 s (a waiting DROP would block ingestion behind a long
+		-- report), else leave it for the next upkeep.
+		BEGIN
+			PERFORM set_config('lock_timeout', '5s', true);
+			EXECUTE format('DROP TABLE stockpipe.%I', part.relname);
+			dropped := dropped + 1;
+		EXCEPTION WHEN lock_not_available THEN
+			RAISE WARNING 'upkeep: live_stock partition % not dropped: live_stock is in use', part.relname
+				USING HINT = 'It is dropped by a later upkeep run.';
+		END;
+		PERFORM set_config('lock_timeout', old_timeout, true);
 	END LOOP;
 
 	DELETE FROM stockpipe.job_run r WHERE r.finished_at < now() - runs_keep;

@@ -109,7 +109,9 @@ sp_wait_for_extension(const char *worker_name)
 		}
 		if (version)
 			pfree(version);
-		pgstat_report_activity(STATE_IDLE, state);
+		pgstat_report_activity(STATE_IDLE, version == NULL ?
+							   "waiting for CREATE EXTENSION stockpipe" :
+							   "waiting for ALTER EXTENSION stockpipe UPDATE");
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

@@ -105,6 +105,8 @@ PG_SETTINGS=(
 SP_SETTINGS=(
 	"stockpipe.database = 'stockpipe'"
 	"stockpipe.consumer_workers = $WORKERS"
+	# gen.awk's quotes carry fixed dates (2026-11-26/27): accept any age
+	"stockpipe.quote_max_age = 2147483647"
 )
 [ -n "$BATCH_SIZE" ] && SP_SETTINGS+=("stockpipe.batch_size = $BATCH_SIZE")
 [ -n "$KAFKA_OPTIONS" ] && SP_SETTINGS+=("stockpipe.kafka_options = '$KAFKA_OPTIONS'")

@@ -45,8 +45,13 @@ BEGIN
 		CONTINUE WHEN d IS NULL;
 		part := 'live_stock_p' || to_char(d, 'YYYYMMDD');
 		CONTINUE WHEN to_regclass(format('stockpipe.%I', part)) IS NOT NULL;
+		-- Made, then attached: ATTACH PARTITION needs only the lock above on
+		-- live_stock, where CREATE TABLE ... PARTITION OF would wait for
+		-- (and then block) every reader, so a long report cannot stall
+		-- ingestion.
+		EXECUTE format('CREATE TABLE stockpipe.%I (LIKE stockpipe.live_stock)', part);
 		EXECUTE format(
-			'CREATE TABLE stockpipe.%I PARTITION OF stockpipe.live_stock'
+			'ALTER TABLE stockpipe.live_stock ATTACH PARTITION stockpipe.%I'
 			' FOR VALUES FROM (%L) TO (%L)',
 			part,
 			(d::timestamp AT TIME ZONE 'UTC'),
@@ -575,6 +580,7 @@ DECLARE
 	runs_keep	interval;
 	dead_keep	interval;
 	dead_purged	bigint;
+	old_timeout	text := current_setting('lock_timeout');
 	today		date := (now() AT TIME ZONE 'UTC')::date;
 	created		integer;
 	dropped		integer := 0;
@@ -610,8 +616,18 @@ BEGIN
 		 ORDER BY c.relname
 	LOOP
 		CONTINUE WHEN part.upper_bound >= now() - live_keep;
-		EXECUTE format('DROP TABLE stockpipe.%I', part.relname);
-		dropped := dropped + 1;
+		-- Dropping a partition must lock live_stock against everyone: wait
+		-- at most 5 s (a waiting DROP would block ingestion behind a long
+		-- report), else leave it for the next upkeep.
+		BEGIN
+			PERFORM set_config('lock_timeout', '5s', true);
+			EXECUTE format('DROP TABLE stockpipe.%I', part.relname);
+			dropped := dropped + 1;
+		EXCEPTION WHEN lock_not_available THEN
+			RAISE WARNING 'upkeep: live_stock partition % not dropped: live_stock is in use', part.relname
+				USING HINT = 'It is dropped by a later upkeep run.';
+		END;
+		PERFORM set_config('lock_timeout', old_timeout, true);
 	END LOOP;
 
 	DELETE FROM stockpipe.job_run r WHERE r.finished_at < now() - runs_keep;
@@ -909,14 +925,14 @@ BEGIN
 				  d.fire, d.price, d.ts, d.prev_close, d.change_pct
 	),
 	firing AS (
-		SELECT c.*,
-			   row_number() OVER (PARTITION BY c.owner ORDER BY c.ruleid) AS nth,
+		SELECT a.*,
+			   row_number() OVER (PARTITION BY a.owner, a.allowed ORDER BY a.ruleid) AS nth,
 			   (SELECT count(*) FROM stockpipe.alert_event x
-				 WHERE x.owner = c.owner AND x.created_at > now() - interval '1 hour'
-				   AND x.status <> 'suppressed') AS last_hour,
-			   stockpipe.mail_domain_allowed(c.email) AS allowed
-		  FROM changed c
-		 WHERE c.fire
+				 WHERE x.owner = a.owner AND x.created_at > now() - interval '1 hour'
+				   AND x.status IN ('pending', 'sent')) AS last_hour
+		  FROM (SELECT c.*, stockpipe.mail_domain_allowed(c.email) AS allowed
+				  FROM changed c
+				 WHERE c.fire) a
 	),
 	events AS (
 		INSERT INTO stockpipe.alert_event (ruleid, owner, symbol, condition, threshold, email,

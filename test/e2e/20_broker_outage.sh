@@ -5,7 +5,7 @@
 
 e2e_start "stockpipe.consumer_workers = 1" "stockpipe.batch_size = 500"
 
-awk -v n=24000 -f "$(dirname "$0")/gen_quotes.awk" >"$E2E_DIR/all.tsv"
+awk -v n=24000 -v base=$(( $(date +%s) - 24000 )) -f "$(dirname "$0")/gen_quotes.awk" >"$E2E_DIR/all.tsv"
 head -n 2000 "$E2E_DIR/all.tsv" >"$E2E_DIR/before.tsv"
 sed -n '2001,22000p' "$E2E_DIR/all.tsv" >"$E2E_DIR/backlog.tsv"
 tail -n 2000 "$E2E_DIR/all.tsv" >"$E2E_DIR/after.tsv"

@@ -7,9 +7,11 @@
 
 E2E_DIR=$(sp_make_workdir)
 sp_broker_start "$E2E_DIR" 2 --absent-topic no_such_topic || exit 1
+# The quotes below carry fixed dates: accept any age.
 sp_pg_init "$E2E_DIR" "$(sp_free_port)" \
 	"stockpipe.database = 'stockpipe'" \
-	"stockpipe.kafka_brokers = '$SP_BROKER'" || exit 1
+	"stockpipe.kafka_brokers = '$SP_BROKER'" \
+	"stockpipe.quote_max_age = 2147483647" || exit 1
 sp_pg_start || exit 1
 createdb stockpipe
 export PGDATABASE=stockpipe
@@ -31,7 +33,22 @@ check_eq "one 'waiting' log line per consumer worker" 2 "$(grep 'stockpipe consu
 check_eq "pg_stat_activity names the workers" "stockpipe daily consumer 0,stockpipe live consumer 0" \
 	"$(q "SELECT string_agg(application_name, ',' ORDER BY application_name) FROM pg_stat_activity WHERE backend_type = 'stockpipe consumer'")"
 
-sp_psql -c "CREATE EXTENSION stockpipe"
+# An older version of the extension: they wait for ALTER EXTENSION UPDATE,
+# saying so, then start by themselves.
+sp_psql -c "CREATE EXTENSION stockpipe VERSION '1.0'"
+workers_waiting_update() {
+	query_is "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'stockpipe consumer'
+	          AND query = 'waiting for ALTER EXTENSION stockpipe UPDATE'" 2
+}
+check "with extension 1.0 the workers wait for ALTER EXTENSION UPDATE" wait_for 20 "workers waiting" workers_waiting_update
+check "... and say so with a hint" grep -q 'HINT:  Run ALTER EXTENSION stockpipe UPDATE in database "stockpipe"' "$E2E_DIR/postgres.log"
+check_eq "... without restarting" "$pids_before" \
+	"$(q "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE backend_type = 'stockpipe consumer'")"
+sp_psql -c "ALTER EXTENSION stockpipe UPDATE"
+workers_consuming() {
+	query_is "SELECT count(*) FROM stockpipe.workers WHERE kind IN ('live', 'daily') AND state = 'consuming'" 2
+}
+check "after ALTER EXTENSION UPDATE they start consuming" wait_for 30 "workers consuming" workers_consuming
 
 # 2. NOTIFY stockpipe_live after a committed batch, with the batch's symbols.
 {

@@ -1,8 +1,10 @@
 # gen_quotes.awk: N live quotes as "KEY<TAB>JSON" lines for kcat, one in 100
 # of them malformed in one of 13 ways (cycling), all others valid with a
-# distinct (symbol, ts).  Usage: awk -v n=100000 [-v first=0] -f gen_quotes.awk
+# distinct (symbol, ts), one a second from base (seconds since the epoch;
+# pass a recent time: the consumers refuse quotes outside their time window).
+# Usage: awk -v n=100000 -v base=$(date +%s) [-v first=0] -f gen_quotes.awk
 BEGIN {
-	base = 1796212800;	# 2026-12-02T12:00:00Z
+	if (base == "") { print "gen_quotes.awk: -v base=SECONDS is required" > "/dev/stderr"; exit 2 }
 	pad1k = sprintf("%1000s", "");
 	for (i = first; i < first + n; i++) {
 		sym = sprintf("SYM%02d", i % 50);
