@@ -93,6 +93,7 @@ do_start() {
 			sp_die "PostgreSQL did not start; see $DIR/postgres.log"
 	fi
 	export PGHOST=$DIR PGPORT=$PG_PORT PGUSER=postgres
+	[ -f "$DIR/pgpass" ] && export PGPASSFILE=$DIR/pgpass
 	# The offline replay's quotes keep their recorded times: accept any age.
 	psql -X -q -d postgres -c "ALTER SYSTEM SET stockpipe.kafka_brokers = '$BROKER'" \
 		-c "ALTER SYSTEM SET stockpipe.quote_max_age = 2147483647" -c "SELECT pg_reload_conf()" >/dev/null
@@ -124,6 +125,8 @@ do_start() {
 		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'stockpipe_dash') THEN
 			CREATE ROLE stockpipe_dash LOGIN;
 		END IF; END \$\$" -c "GRANT stockpipe_reader TO stockpipe_dash"
+	# ... through the socket, as this user (peer authentication's map)
+	as_root grep -q " stockpipe_dash\$" "$DIR/pgdata/pg_ident.conf" || sp_pg_allow_login stockpipe_dash
 	"$SP_ROOT/scripts/pbids.sh" --host 127.0.0.1 --port "$PG_PORT" --database stockpipe \
 		--out "$DIR/stockpipe.pbids" >/dev/null
 
@@ -168,7 +171,9 @@ stockpipe is running.
   quotes from:  $(cat "$DIR/source")
   Kafka broker: $BROKER (stockpipe-broker, development only, in memory)
   PostgreSQL:   psql -h $DIR -p $PG_PORT -U postgres stockpipe
-                (also on 127.0.0.1:$PG_PORT)
+                (as $(id -un), or as postgres: peer authentication on the socket)
+                PGPASSFILE=$DIR/pgpass psql -h 127.0.0.1 -p $PG_PORT -U postgres stockpipe
+                (TCP needs the password, kept in $DIR/pgpass, readable by $(id -un) only)
   dashboard:    http://127.0.0.1:$DASH_PORT/
   Power BI:     $DIR/stockpipe.pbids (log in as a role granted stockpipe_reader)
   alert e-mails: caught by a local SMTP server in $DIR/mail/

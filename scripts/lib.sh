@@ -86,10 +86,36 @@ sp_broker_start() {
 }
 
 # sp_pg_init DIR PORT [conf lines...]: create a cluster in DIR/pgdata.
+#
+# Nobody gets in without proving who they are: on the Unix socket, peer
+# authentication maps the operating-system user running this script (and
+# postgres) to the database superuser postgres, and nobody else to anyone;
+# on TCP (127.0.0.1), SCRAM passwords.  The superuser's password is random
+# and kept in DIR/pgpass, readable by this script's user only, which libpq
+# reads through PGPASSFILE.  sp_pg_allow_login lets this user log in as
+# another role.
 sp_pg_init() {
-	local dir=$1 port=$2; shift 2
-	as_pg "$SP_PGBIN/initdb" -D "$dir/pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
-		{ cat "$dir/initdb.log" >&2; return 1; }
+	local dir=$1 port=$2 password me
+	shift 2
+	me=$(id -un)
+	password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+	( umask 077; printf '%s\n' "$password" >"$dir/initdb.pw" )
+	as_root chown postgres "$dir/initdb.pw"
+	as_pg "$SP_PGBIN/initdb" -D "$dir/pgdata" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
+		--pwfile="$dir/initdb.pw" -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		{ rm -f "$dir/initdb.pw"; cat "$dir/initdb.log" >&2; return 1; }
+	rm -f "$dir/initdb.pw"
+	{
+		echo "local   all  all                 peer map=stockpipe"
+		echo "host    all  all  127.0.0.1/32   scram-sha-256"
+		echo "host    all  all  ::1/128        scram-sha-256"
+	} | as_pg tee "$dir/pgdata/pg_hba.conf" >/dev/null
+	{
+		echo "stockpipe  postgres  postgres"
+		[ "$me" != postgres ] && echo "stockpipe  $me  postgres"
+	} | as_pg tee "$dir/pgdata/pg_ident.conf" >/dev/null
+	( umask 077; printf '127.0.0.1:%s:*:postgres:%s\nlocalhost:%s:*:postgres:%s\n' \
+		"$port" "$password" "$port" "$password" >"$dir/pgpass" )
 	{
 		echo "listen_addresses = '127.0.0.1'"
 		echo "port = $port"
@@ -97,10 +123,26 @@ sp_pg_init() {
 		echo "shared_preload_libraries = 'stockpipe'"
 		echo "max_worker_processes = 40"
 		echo "log_line_prefix = '%m [%p] %b '"
+		echo "password_encryption = 'scram-sha-256'"
 		printf '%s\n' "$@"
 	} | as_pg tee -a "$dir/pgdata/postgresql.conf" >/dev/null
 	SP_PGDIR=$dir
-	export PGHOST=$dir PGPORT=$port PGUSER=postgres
+	export PGHOST=$dir PGPORT=$port PGUSER=postgres PGPASSFILE=$dir/pgpass
+}
+
+# sp_pg_allow_login ROLE [PASSWORD]: let this script's user connect as ROLE
+# on the socket (peer map); with PASSWORD, also give ROLE that password and
+# put it in PGPASSFILE for TCP.  The cluster must be running.
+sp_pg_allow_login() {
+	local role=$1 password=${2:-}
+	echo "stockpipe  $(id -un)  $role" | as_pg tee -a "$SP_PGDIR/pgdata/pg_ident.conf" >/dev/null
+	if [ -n "$password" ]; then
+		printf '%s\n' "ALTER ROLE :\"role\" PASSWORD :'pw';" |
+			psql -X -q -d postgres -v ON_ERROR_STOP=1 -v role="$role" -v pw="$password" >/dev/null || return 1
+		printf '127.0.0.1:%s:*:%s:%s\n' "$PGPORT" "$role" "$password" >>"$PGPASSFILE"
+	fi
+	psql -X -q -d postgres -c "SELECT pg_reload_conf()" >/dev/null
+	wait_for 10 "login as $role" psql -X -q -d postgres -U "$role" -c "SELECT 1"
 }
 
 # sp_pg_start: start the cluster.  With SP_FAKE_TIME set (a time date(1)

@@ -32,6 +32,19 @@ attack_calls() { q "SELECT coalesce(string_agg(who, ',' ORDER BY at), 'none') FR
 wait_for 30 "consumers running" query_is \
 	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'stockpipe consumer'" 3
 
+# --- 0. Who can connect at all -------------------------------------------
+# Peer authentication on the socket (only this script's user and postgres
+# map to the superuser), SCRAM passwords on TCP: a local OS user is nobody.
+nobody_psql() { runuser -u nobody -- env -u PGPASSFILE psql -X -At -w -d stockpipe "$@" -c "SELECT 1" 2>&1; }
+check "another OS user cannot log in as postgres on the socket" eval \
+	'nobody_psql -h "$PGHOST" -U postgres | grep -q "Peer authentication failed"'
+check "... nor as any other role" eval 'nobody_psql -h "$PGHOST" -U stockpipe_user | grep -q "Peer authentication failed"'
+check "on TCP without the password: refused" eval \
+	'nobody_psql -h 127.0.0.1 -U postgres | grep -q "password"'
+check "the password file is readable by its owner only" test "$(stat -c %a "$PGPASSFILE")" = 600
+check_eq "on TCP with the password: in" "1" \
+	"$(psql -X -At -w -h 127.0.0.1 -d stockpipe -c "SELECT 1" 2>&1)"
+
 # --- 1. Planted operators and functions ---------------------------------
 sp_psql >/dev/null <<'SQL'
 CREATE TABLE public.attack_log (who text, at timestamptz DEFAULT clock_timestamp());
@@ -41,6 +54,8 @@ ALTER DATABASE stockpipe OWNER TO dbowner;
 CREATE ROLE creator LOGIN;
 GRANT CREATE ON DATABASE stockpipe TO creator;
 SQL
+sp_pg_allow_login dbowner
+sp_pg_allow_login creator
 
 # (a) The database owner's operator ">"(float8, integer) in public: the
 # mailer's "prev_close > 0" would pick it over pg_catalog's (an exact match
@@ -115,6 +130,7 @@ q "DROP SCHEMA postgres CASCADE; DROP FUNCTION public.unnest(integer[]); DROP OP
 # --- 2. Jobs ---------------------------------------------------------------
 q "CREATE ROLE greedy LOGIN; GRANT stockpipe_user TO greedy;
    CREATE ROLE lapsed LOGIN VALID UNTIL '2001-01-01'; GRANT stockpipe_user TO lapsed" >/dev/null
+sp_pg_allow_login greedy
 sp_psql -U greedy >/dev/null <<'SQL'
 DO $$ BEGIN
 	FOR i IN 1..40 LOOP
@@ -185,6 +201,7 @@ check_eq "a 200 kB bad message is kept cut to max_message_bytes, its size noted"
 
 # --- 4. The outbox is no relay -------------------------------------------------
 q "CREATE ROLE spammer LOGIN; GRANT stockpipe_user TO spammer" >/dev/null
+sp_pg_allow_login spammer
 check_eq "a user cannot insert into the outbox" "permission denied for table alert_event" \
 	"$(sp_psql -U spammer -c "INSERT INTO stockpipe.alert_event (owner, symbol, condition, email, price, quote_ts)
 	   VALUES ('spammer', 'X', 'price_above', 'victim@example.com', 1, now())" 2>&1 | sed 's/^ERROR: *//')"
@@ -208,6 +225,7 @@ sp_psql -c "ALTER SYSTEM RESET stockpipe.mail_allowed_domains" \
 
 # --- 5. Locks and monitoring ----------------------------------------------------
 q "CREATE ROLE nogrants LOGIN" >/dev/null
+sp_pg_allow_login nogrants
 {
 	echo "SELECT pg_advisory_lock(x) FROM (VALUES (16384::bigint)) v(x);"
 	q "SELECT 'SELECT pg_advisory_lock(' || oid::bigint || ');' FROM pg_class WHERE relnamespace = 'stockpipe'::regnamespace AND relkind IN ('r', 'p')"

@@ -13,6 +13,7 @@ e2e_start "stockpipe.l30d_debounce = '1s'" "stockpipe.job_history_retention = '1
 q "CREATE ROLE jobber LOGIN; GRANT stockpipe_user TO jobber;
    CREATE TABLE public.tick (ts timestamptz NOT NULL DEFAULT now(), who name NOT NULL DEFAULT current_user);
    GRANT SELECT, INSERT ON public.tick TO jobber" >/dev/null
+sp_pg_allow_login jobber
 # as_jobber SQL: run SQL as jobber.
 as_jobber() { sp_psql -U jobber -c "$1" 2>/dev/null; }
 # runs JOB [WHERE...]: "status|attempt|trigger" of the job's runs, oldest first.
@@ -139,6 +140,7 @@ check_eq "run_job() runs a disabled job at once" "succeeded|manual" \
 
 # --- A job whose owner was dropped fails; the scheduler carries on.
 q "CREATE ROLE ghost LOGIN; GRANT stockpipe_user TO ghost" >/dev/null
+sp_pg_allow_login ghost
 sp_psql -U ghost -c "SELECT stockpipe.schedule('haunt', '2 seconds', 'SELECT 1')" >/dev/null 2>&1
 q "DROP ROLE ghost" >/dev/null
 wait_for 15 "2 failed runs of haunt" at_least \

@@ -52,13 +52,15 @@ INSERT INTO stockpipe.alert_event (ruleid, owner, symbol, condition, threshold, 
 	(2, 'bob', 'MSFT', 'change_pct_below', -1, 'bob@example.com', 405, '2025-06-05 14:00:00+00',
 	 410, -1.2195, 'pending', 2, '550 <bob@example.com>: mailbox unavailable');
 
--- What Power BI logs in as (the e2e cluster trusts loopback; production
--- gives it a password and a hostssl line in pg_hba.conf, docs/powerbi.md).
+-- What Power BI logs in as: over TCP with a password (production adds a
+-- hostssl line in pg_hba.conf, docs/powerbi.md).
 CREATE ROLE powerbi LOGIN IN ROLE stockpipe_reader;
 ALTER ROLE powerbi SET timezone = 'UTC';
 SQL
 [ $? -eq 0 ] && ok "known data, alert rules and the powerbi login role are in place" ||
 	{ not_ok "known data, alert rules and the powerbi login role are in place"; exit 1; }
+# Its password reaches the driver (libpq) through PGPASSFILE.
+sp_pg_allow_login powerbi "pbi-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
 
 # The DSN, in the test's own folder.
 ODBC_DIR=$E2E_DIR/odbc

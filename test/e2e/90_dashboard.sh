@@ -23,6 +23,7 @@ sp_psql <<'SQL'
 CREATE ROLE stockpipe_dash LOGIN;
 GRANT stockpipe_reader TO stockpipe_dash;
 SQL
+sp_pg_allow_login stockpipe_dash
 
 # Quotes: one a minute over the last 10 minutes for three symbols; NVDA
 # carries no prev_close, so its day change comes from yesterday's bar.
