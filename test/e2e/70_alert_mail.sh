@@ -14,8 +14,10 @@
 
 SINK=$(cd "$(dirname "$0")" && pwd)/smtp_sink.py
 SMTP_PORT=$(sp_free_port)
+# The quotes carry fixed times (2026-11-27): accept any age.
 e2e_start "stockpipe.smtp_url = 'smtp://127.0.0.1:$SMTP_PORT'" \
-	"stockpipe.mail_from = 'alerts@stockpipe.test'"
+	"stockpipe.mail_from = 'alerts@stockpipe.test'" \
+	"stockpipe.quote_max_age = 2147483647"
 MAIL_DIR=$E2E_DIR/mail
 mkdir -p "$MAIL_DIR"
 
