@@ -14,7 +14,8 @@ make -C "$DASH_DIR" -s all check-deps >/dev/null || exit 1
 e2e_start
 port=$(sp_free_port)
 BASE=http://127.0.0.1:$port
-"$DASH_DIR/stockpipe-dash" --listen "127.0.0.1:$port" --static "$DASH_DIR/static" \
+# 50 stream clients from one address: no per-address limit here
+"$DASH_DIR/stockpipe-dash" --listen "127.0.0.1:$port" --static "$DASH_DIR/static" --max-connections-per-ip 0 \
 	--dsn "host=$PGHOST port=$PGPORT dbname=stockpipe" 2>"$E2E_DIR/dash.log" &
 DASH_PID=$!
 SP_PIDS="$SP_PIDS $DASH_PID"

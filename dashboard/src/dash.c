@@ -2,23 +2,22 @@
  * stockpipe-dash: the live web dashboard's server.
  *
  * Threads:
- *   - main: the database thread.  It owns the one PostgreSQL connection's
- *     life (connect, LISTEN stockpipe_live, reconnect with back-off), waits
- *     for notifications and turns each one into an SSE event (the changed
- *     symbols' latest quotes) in a ring that every SSE client reads.
- *   - libmicrohttpd's threads (one per connection, bounded): API handlers
- *     borrow the same connection under db_lock for one PQexecParams each;
- *     SSE handlers block on the ring's condition variable.
+ *   - main: the database thread (db.c).  It owns the one PostgreSQL
+ *     connection, LISTENs on stockpipe_live and, woken by a notification,
+ *     queries what changed and renders it once into the event ring
+ *     (ring.c) that every stream reads.
+ *   - libmicrohttpd's threads (one per connection, bounded in total and
+ *     per client address): API handlers borrow the connection for one
+ *     query each; stream handlers block on the ring.
+ *   - the guard's reaper (guard.c), which closes connections whose request
+ *     head is late (slowloris).
  *
- * Nothing touches the PGconn without db_lock.  All SQL is in queries.h.
+ * This file: options, the HTTP routes and the streams.  All SQL is in
+ * queries.h; the request checks are in validate.c.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,224 +26,67 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <libpq-fe.h>
 #include <microhttpd.h>
 
+#include "common.h"
+#include "db.h"
+#include "guard.h"
 #include "queries.h"
+#include "ring.h"
+#include "validate.h"
 
 #ifndef DASH_STATIC_DIR
 #define DASH_STATIC_DIR "/usr/local/share/stockpipe-dash"
 #endif
 
-#define RING 256				/* SSE events kept for slow readers */
-#define HEARTBEAT_SEC 15		/* SSE comment line when idle */
-#define SYMBOL_MAX 20
+#define HEARTBEAT_MAX_MS 15000	/* SSE comment line when idle, at most */
+#define EXTRA_CONNECTIONS 64	/* connections beyond --max-clients streams */
 
 /* Options */
 static const char *opt_listen = "127.0.0.1:8080";
 static const char *opt_dsn = "";
 static const char *opt_static = DASH_STATIC_DIR;
+static const char *opt_allowed_hosts;	/* NULL: the defaults */
 static unsigned opt_max_clients = 100;
-static unsigned opt_timeout = 30;		/* idle seconds per connection */
+static unsigned opt_per_ip = 16;
+static unsigned opt_timeout = 30;	/* idle seconds per connection */
+static unsigned opt_request_timeout = 10;	/* seconds for a request head */
 static unsigned opt_statement_timeout_ms = 5000;
+static unsigned opt_max_refresh_rate = 10;
 
-/* Shutdown */
-static volatile sig_atomic_t stopping;
-static int wake_pipe[2] = {-1, -1};
+static HostList allowed_hosts;
+static int64_t heartbeat_ms;
+static RateLog host_log = RATELOG_INIT;
 
-/* The database connection */
-static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
-static PGconn *db;				/* NULL or CONNECTION_BAD while down */
-
-/* The SSE ring */
-static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ev_cond = PTHREAD_COND_INITIALIZER;
-static char *ev_ring[RING];
-static uint64_t ev_head;		/* sequence number of the next event */
-static bool ev_closing;
-static unsigned sse_clients;
-
+/*
+ * libmicrohttpd's messages (a connection refused at a limit, one closed on
+ * a read error) happen once per connection an attacker opens: rate-limited
+ * like ours, on one line each.
+ */
 static void
-logmsg(const char *fmt, ...)
+mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char		ts[32];
-	time_t		now = time(NULL);
-	struct tm	tm;
-	va_list		ap;
+	static RateLog mhd_ratelog = RATELOG_INIT;
+	char		msg[512];
+	size_t		n;
 
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	flockfile(stderr);
-	fprintf(stderr, "%s stockpipe-dash: ", ts);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
-}
-
-/* Log a libpq message (they end with a newline) on one line. */
-static void
-log_pq(const char *what, const char *msg)
-{
-	int			n = (int) strlen(msg);
-
+	(void) cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		n--;
-	logmsg("%s%.*s", what, n, msg);
-}
-
-static void
-notice_processor(void *arg, const char *msg)
-{
-	(void) arg;
-	log_pq("PostgreSQL: ", msg);
-}
-
-static void
-wake(void)
-{
-	char		c = 1;
-	ssize_t		r = write(wake_pipe[1], &c, 1);
-
-	(void) r;					/* a full pipe is awake enough */
+		msg[--n] = '\0';
+	logmsg_limited(&mhd_ratelog, "libmicrohttpd: %s", msg);
 }
 
 static void
 on_signal(int sig)
 {
 	(void) sig;
-	stopping = 1;
-	wake();
-}
-
-/* ---------------------------------------------------------------- SSE ring */
-
-static void
-ev_push(const char *event, const char *data)
-{
-	size_t		n = strlen(event) + strlen(data) + 32;
-	char	   *s = malloc(n);
-	char	   *p;
-
-	if (!s)
-		return;
-	p = s + snprintf(s, n, "event: %s\ndata: ", event);
-	/* json_agg puts newlines between elements; an SSE data line has none. */
-	for (; *data; data++)
-		*p++ = (*data == '\n' || *data == '\r') ? ' ' : *data;
-	memcpy(p, "\n\n", 3);
-	pthread_mutex_lock(&ev_lock);
-	free(ev_ring[ev_head % RING]);
-	ev_ring[ev_head % RING] = s;
-	ev_head++;
-	pthread_cond_broadcast(&ev_cond);
-	pthread_mutex_unlock(&ev_lock);
-}
-
-typedef struct SseClient
-{
-	int			fd;				/* the client's socket, to notice it left */
-	uint64_t	next;			/* next event to send */
-	char	   *pending;		/* what is being sent, and how far */
-	size_t		len,
-				off;
-} SseClient;
-
-/* Has the peer closed the connection?  (It sends nothing on a stream.) */
-static bool
-peer_gone(int fd)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
-
-	return fd >= 0 && poll(&pfd, 1, 0) > 0 &&
-		(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
-}
-
-static ssize_t
-sse_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	SseClient  *c = cls;
-	time_t		heartbeat = time(NULL) + HEARTBEAT_SEC;
-
-	(void) pos;
-	if (!c->pending)
-	{
-		pthread_mutex_lock(&ev_lock);
-		for (;;)
-		{
-			struct timespec slice;
-
-			if (ev_closing)
-			{
-				pthread_mutex_unlock(&ev_lock);
-				return MHD_CONTENT_READER_END_OF_STREAM;
-			}
-			if (c->next < ev_head)
-			{
-				if (ev_head - c->next > RING)
-				{
-					/* Too slow: the client re-reads /api/symbols. */
-					c->next = ev_head;
-					c->pending = strdup("event: reset\ndata: {}\n\n");
-				}
-				else
-					c->pending = strdup(ev_ring[c->next++ % RING]);
-				break;
-			}
-			/*
-			 * Wait in slices of a second to notice a client that left, so
-			 * that it frees its place under --max-clients at once.
-			 */
-			if (peer_gone(c->fd))
-			{
-				pthread_mutex_unlock(&ev_lock);
-				return MHD_CONTENT_READER_END_OF_STREAM;
-			}
-			if (time(NULL) >= heartbeat)
-			{
-				c->pending = strdup(": keep-alive\n\n");
-				break;
-			}
-			clock_gettime(CLOCK_REALTIME, &slice);
-			slice.tv_sec += 1;
-			pthread_cond_timedwait(&ev_cond, &ev_lock, &slice);
-		}
-		pthread_mutex_unlock(&ev_lock);
-		if (!c->pending)
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		c->len = strlen(c->pending);
-		c->off = 0;
-	}
-	size_t		n = c->len - c->off;
-
-	if (n > max)
-		n = max;
-	memcpy(buf, c->pending + c->off, n);
-	c->off += n;
-	if (c->off == c->len)
-	{
-		free(c->pending);
-		c->pending = NULL;
-	}
-	return (ssize_t) n;
-}
-
-static void
-sse_free(void *cls)
-{
-	SseClient  *c = cls;
-
-	free(c->pending);
-	free(c);
-	pthread_mutex_lock(&ev_lock);
-	sse_clients--;
-	pthread_mutex_unlock(&ev_lock);
+	db_request_stop();
 }
 
 /* --------------------------------------------------------------- responses */
@@ -284,69 +126,6 @@ send_error(struct MHD_Connection *conn, unsigned status, const char *msg)
 	return send_json(conn, status, body);
 }
 
-/* ------------------------------------------------------------------ queries */
-
-typedef enum
-{
-	QR_OK,						/* *out is the JSON (malloc'd) */
-	QR_NULL,					/* no row or NULL */
-	QR_BAD_INPUT,				/* a parameter PostgreSQL refused (22xxx) */
-	QR_DOWN,					/* no database */
-	QR_ERROR
-} QResult;
-
-/* Run one query under db_lock; the caller holds it. */
-static QResult
-query_locked(const char *sql, int nparams, const char *const *params, char **out)
-{
-	PGresult   *res;
-	QResult		qr;
-
-	*out = NULL;
-	if (!db || PQstatus(db) != CONNECTION_OK)
-		return QR_DOWN;
-	res = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK)
-	{
-		if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
-			qr = QR_NULL;
-		else
-		{
-			*out = strdup(PQgetvalue(res, 0, 0));
-			qr = *out ? QR_OK : QR_ERROR;
-		}
-	}
-	else
-	{
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		if (PQstatus(db) != CONNECTION_OK)
-			qr = QR_DOWN;
-		else if (state && strncmp(state, "22", 2) == 0)
-			qr = QR_BAD_INPUT;
-		else
-		{
-			log_pq("query failed: ", PQerrorMessage(db));
-			qr = QR_ERROR;
-		}
-	}
-	PQclear(res);
-	return qr;
-}
-
-static QResult
-query(const char *sql, int nparams, const char *const *params, char **out)
-{
-	QResult		qr;
-
-	pthread_mutex_lock(&db_lock);
-	qr = query_locked(sql, nparams, params, out);
-	pthread_mutex_unlock(&db_lock);
-	/* The query may have read notifications, or found the server gone. */
-	wake();
-	return qr;
-}
-
 static enum MHD_Result
 send_query_error(struct MHD_Connection *conn, QResult qr)
 {
@@ -359,76 +138,7 @@ send_query_error(struct MHD_Connection *conn, QResult qr)
 
 /* ------------------------------------------------------------------ routes */
 
-static bool
-valid_symbol(const char *s)
-{
-	size_t		n = 0;
-
-	if (!s)
-		return false;
-	for (; s[n]; n++)
-		if (!(isupper((unsigned char) s[n]) || isdigit((unsigned char) s[n]) ||
-			  strchr(".^=-", s[n])))
-			return false;
-	return n >= 1 && n <= SYMBOL_MAX;
-}
-
-/*
- * An ISO 8601 date or date-time: YYYY-MM-DD[(T| )HH:MM[:SS[.f+]]][Z|(+|-)HH[:MM]].
- * PostgreSQL checks the calendar; this keeps its other input forms
- * ('now', 'epoch', 'infinity', ...) out.
- */
-static bool
-valid_iso_time(const char *s)
-{
-	const char *p = s;
-	int			i;
-
-#define DIGITS(k) for (i = 0; i < (k); i++, p++) if (!isdigit((unsigned char) *p)) return false
-	if (!s || strlen(s) > 40)
-		return false;
-	DIGITS(4);
-	if (*p++ != '-') return false;
-	DIGITS(2);
-	if (*p++ != '-') return false;
-	DIGITS(2);
-	if (!*p)
-		return true;
-	if (*p != 'T' && *p != ' ')
-		return false;
-	p++;
-	DIGITS(2);
-	if (*p++ != ':') return false;
-	DIGITS(2);
-	if (*p == ':')
-	{
-		p++;
-		DIGITS(2);
-		if (*p == '.')
-		{
-			p++;
-			if (!isdigit((unsigned char) *p))
-				return false;
-			while (isdigit((unsigned char) *p))
-				p++;
-		}
-	}
-	if (*p == 'Z')
-		p++;
-	else if (*p == '+' || *p == '-')
-	{
-		p++;
-		DIGITS(2);
-		if (*p == ':')
-			p++;
-		if (*p)
-			DIGITS(2);
-	}
-	return *p == '\0';
-#undef DIGITS
-}
-
-/* 404 unless the symbol is known; MHD_YES when it answered. */
+/* 404 unless the symbol is known; true when it answered. */
 static bool
 symbol_unknown(struct MHD_Connection *conn, const char *sym, enum MHD_Result *ret)
 {
@@ -441,7 +151,7 @@ symbol_unknown(struct MHD_Connection *conn, const char *sym, enum MHD_Result *re
 		*ret = send_error(conn, sym ? 404 : 400, sym ? "unknown symbol" : "symbol required");
 		return true;
 	}
-	qr = query(Q_SYMBOL_EXISTS, 1, params, &out);
+	qr = db_query(Q_SYMBOL_EXISTS, 1, params, &out);
 	if (qr != QR_OK)
 	{
 		*ret = send_query_error(conn, qr);
@@ -462,7 +172,7 @@ api_json(struct MHD_Connection *conn, const char *sql, int n, const char *const 
 		 unsigned null_status, const char *null_msg)
 {
 	char	   *out;
-	QResult		qr = query(sql, n, params, &out);
+	QResult		qr = db_query(sql, n, params, &out);
 	enum MHD_Result ret;
 
 	if (qr == QR_NULL)
@@ -474,49 +184,62 @@ api_json(struct MHD_Connection *conn, const char *sql, int n, const char *const 
 	return ret;
 }
 
+#define E_BAD_TIME "bad range: from and to must be ISO 8601 times"
+#define E_BAD_ORDER "bad range: from must be before to, at most 31 days apart"
+
+/* The series between the times Q_INTRADAY_RANGE resolved ("FROM|TO"). */
+static enum MHD_Result
+intraday_series(struct MHD_Connection *conn, const char *sym, char *range)
+{
+	char	   *bar = strchr(range, '|');
+	const char *params[3] = {sym, range, NULL};
+	char		body[128];
+
+	if (!strcmp(range, "bad"))
+		return send_error(conn, 400, E_BAD_ORDER);
+	if (!strcmp(range, "none"))
+	{
+		/* Daily bars only: no quotes, an empty series. */
+		snprintf(body, sizeof body,
+				 "{\"symbol\":\"%s\",\"from\":null,\"to\":null,\"points\":[]}", sym);
+		return send_json(conn, 200, body);
+	}
+	if (!bar)
+		return send_error(conn, 500, "query failed");
+	*bar = '\0';
+	params[2] = bar + 1;
+	return api_json(conn, Q_INTRADAY, 3, params, 500, "no result");
+}
+
 static enum MHD_Result
 api_intraday(struct MHD_Connection *conn)
 {
 	const char *sym = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "symbol");
 	const char *from = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "from");
 	const char *to = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "to");
+	const char *params[3] = {sym, from && *from ? from : NULL, to && *to ? to : NULL};
 	enum MHD_Result ret;
+	char	   *range;
+	QResult		qr;
 
-	if ((from && *from && !valid_iso_time(from)) || (to && *to && !valid_iso_time(to)))
-		return send_error(conn, 400, "bad range: from and to must be ISO 8601 times");
+	switch (check_time_range(from, to))
+	{
+		case RANGE_BAD_TIME:
+			return send_error(conn, 400, E_BAD_TIME);
+		case RANGE_BAD_ORDER:
+			return send_error(conn, 400, E_BAD_ORDER);
+		case RANGE_OK:
+			break;
+	}
 	if (symbol_unknown(conn, sym, &ret))
 		return ret;
-	{
-		const char *params[3] = {sym, from && *from ? from : NULL, to && *to ? to : NULL};
-		char	   *range,
-				   *bar;
-		QResult		qr = query(Q_INTRADAY_RANGE, 3, params, &range);
-
-		if (qr != QR_OK)
-			return send_query_error(conn, qr == QR_NULL ? QR_ERROR : qr);
-		if (!strcmp(range, "bad"))
-			ret = send_error(conn, 400, "bad range: from must be before to, at most 31 days apart");
-		else if (!strcmp(range, "none"))
-		{
-			char		body[128];
-
-			/* Daily bars only: no quotes, an empty series. */
-			snprintf(body, sizeof body,
-					 "{\"symbol\":\"%s\",\"from\":null,\"to\":null,\"points\":[]}", sym);
-			ret = send_json(conn, 200, body);
-		}
-		else if ((bar = strchr(range, '|')) == NULL)
-			ret = send_error(conn, 500, "query failed");
-		else
-		{
-			*bar = '\0';
-			params[1] = range;
-			params[2] = bar + 1;
-			ret = api_json(conn, Q_INTRADAY, 3, params, 500, "no result");
-		}
-		free(range);
-		return ret;
-	}
+	/* The query applies the defaults and checks the range again, in the session's zone. */
+	qr = db_query(Q_INTRADAY_RANGE, 3, params, &range);
+	if (qr != QR_OK)
+		return send_query_error(conn, qr == QR_NULL ? QR_ERROR : qr);
+	ret = intraday_series(conn, sym, range);
+	free(range);
+	return ret;
 }
 
 static enum MHD_Result
@@ -531,38 +254,101 @@ api_daily(struct MHD_Connection *conn)
 	return api_json(conn, Q_DAILY, 1, params, 500, "no result");
 }
 
+/*
+ * /healthz: whether the database is up, the session settings as
+ * PostgreSQL reports them, and counters that show the limits at work.
+ */
+static enum MHD_Result
+api_healthz(struct MHD_Connection *conn)
+{
+	DbStatus	st;
+	char		body[512];
+
+	db_status(&st);
+	snprintf(body, sizeof body,
+			 "{\"database\":\"%s\",\"jit\":\"%s\",\"statement_timeout\":\"%s\","
+			 "\"notifications\":%lu,\"refreshes\":%lu,\"quote_events\":%lu,"
+			 "\"request_timeouts\":%lu}",
+			 st.up ? "up" : "down", st.jit, st.statement_timeout,
+			 st.notifications, st.refreshes, st.quote_events, guard_closed());
+	return send_json(conn, st.up ? 200 : 503, body);
+}
+
+/* ------------------------------------------------------------------ streams */
+
+typedef struct SseClient
+{
+	int			fd;				/* the client's socket, to notice it left */
+	uint64_t	next;			/* next event to send */
+	char	   *pending;		/* what is being sent, and how far */
+	size_t		len,
+				off;
+} SseClient;
+
+/*
+ * libmicrohttpd's content reader: blocks in the ring until an event, or a
+ * heartbeat comment when nothing happened for heartbeat_ms, which is at
+ * most half of --timeout, so that the idle timeout never closes a healthy
+ * stream (it closes one whose client stopped reading).
+ */
+static ssize_t
+sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	SseClient  *c = cls;
+	size_t		n;
+
+	(void) pos;
+	if (!c->pending)
+	{
+		if (ring_next(&c->next, mono_ms() + heartbeat_ms, c->fd, &c->pending) == RING_END)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (!c->pending)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		c->len = strlen(c->pending);
+		c->off = 0;
+	}
+	n = c->len - c->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, c->pending + c->off, n);
+	c->off += n;
+	if (c->off == c->len)
+	{
+		free(c->pending);
+		c->pending = NULL;
+	}
+	return (ssize_t) n;
+}
+
+static void
+sse_free(void *cls)
+{
+	SseClient  *c = cls;
+
+	free(c->pending);
+	free(c);
+	ring_leave();
+}
+
 static enum MHD_Result
 api_stream(struct MHD_Connection *conn)
 {
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct MHD_Response *r;
 	SseClient  *c;
 	enum MHD_Result ret;
-	bool		full;
 
-	pthread_mutex_lock(&ev_lock);
-	full = sse_clients >= opt_max_clients || ev_closing;
-	if (!full)
-		sse_clients++;
-	pthread_mutex_unlock(&ev_lock);
-	if (full)
+	if (!ring_enter(opt_max_clients))
 		return send_error(conn, 503, "too many stream clients");
 	c = calloc(1, sizeof *c);
 	if (!c)
 	{
-		pthread_mutex_lock(&ev_lock);
-		sse_clients--;
-		pthread_mutex_unlock(&ev_lock);
+		ring_leave();
 		return MHD_NO;
 	}
-	{
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-
-		c->fd = ci ? ci->connect_fd : -1;
-	}
-	pthread_mutex_lock(&ev_lock);
-	c->next = ev_head;
-	pthread_mutex_unlock(&ev_lock);
+	c->fd = ci ? ci->connect_fd : -1;
+	c->next = ring_head();
 	/* Something to send at once, so the browser sees the stream open. */
 	c->pending = strdup("retry: 2000\n: connected\n\n");
 	c->len = c->pending ? strlen(c->pending) : 0;
@@ -579,6 +365,8 @@ api_stream(struct MHD_Connection *conn)
 	MHD_destroy_response(r);
 	return ret;
 }
+
+/* ------------------------------------------------------------ static files */
 
 static const char *
 content_type(const char *name)
@@ -645,6 +433,62 @@ serve_static(struct MHD_Connection *conn, const char *name, const char *cache)
 	return ret;
 }
 
+/* ------------------------------------------------------------ the handler */
+
+/* For a log line: printable ASCII, at most cap - 1 characters. */
+static void
+printable(char *dst, size_t cap, const char *src)
+{
+	size_t		n = 0;
+
+	for (; *src && n + 1 < cap; src++)
+		dst[n++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
+	dst[n] = '\0';
+}
+
+/*
+ * DNS rebinding: a page of another site whose name the attacker points at
+ * 127.0.0.1 reaches us with its own name in Host.  Only the names the
+ * dashboard is served under are answered.
+ */
+static bool
+host_allowed(struct MHD_Connection *conn)
+{
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	char		shown[72],
+				peer[64];
+
+	if (hostlist_allows(&allowed_hosts, host))
+		return true;
+	printable(shown, sizeof shown, host ? host : "(none)");
+	peer_name(conn, peer, sizeof peer);
+	logmsg_limited(&host_log, "refused a request from %s for Host %s: not in --allowed-hosts",
+				   peer, shown);
+	return false;
+}
+
+static enum MHD_Result
+route(struct MHD_Connection *conn, const char *url)
+{
+	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
+		return serve_static(conn, "index.html", "no-cache");
+	if (!strncmp(url, "/static/", 8))
+		return serve_static(conn, url + 8, "public, max-age=3600");
+	if (!strcmp(url, "/api/symbols"))
+		return api_json(conn, Q_QUOTES, 0, NULL, 500, "no result");
+	if (!strcmp(url, "/api/intraday"))
+		return api_intraday(conn);
+	if (!strcmp(url, "/api/daily"))
+		return api_daily(conn);
+	if (!strcmp(url, "/api/alerts"))
+		return api_json(conn, Q_ALERTS, 0, NULL, 500, "no result");
+	if (!strcmp(url, "/api/stream"))
+		return api_stream(conn);
+	if (!strcmp(url, "/healthz"))
+		return api_healthz(conn);
+	return send_error(conn, 404, "not found");
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 		   const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
@@ -656,7 +500,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	(void) upload_data;
 	if (*req_cls == NULL)
 	{
-		*req_cls = &first;		/* headers only so far */
+		/* The request head is complete. */
+		*req_cls = &first;
+		guard_request_begun(conn);
+		/* Answered before any body is read: a refused client uploads nothing. */
+		if (!host_allowed(conn))
+			return send_error(conn, 421, "host not allowed");
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+			return send_error(conn, 405, "method not allowed");
 		return MHD_YES;
 	}
 	if (*upload_size)
@@ -664,215 +515,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_size = 0;		/* ignore a body; answered below */
 		return MHD_YES;
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return send_error(conn, 405, "method not allowed");
-
-	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
-		return serve_static(conn, "index.html", "no-cache");
-	if (!strncmp(url, "/static/", 8))
-		return serve_static(conn, url + 8, "public, max-age=3600");
-	if (!strcmp(url, "/api/symbols"))
-		return api_json(conn, Q_QUOTES, 1, (const char *const[]) {NULL}, 500, "no result");
-	if (!strcmp(url, "/api/intraday"))
-		return api_intraday(conn);
-	if (!strcmp(url, "/api/daily"))
-		return api_daily(conn);
-	if (!strcmp(url, "/api/alerts"))
-		return api_json(conn, Q_ALERTS, 0, NULL, 500, "no result");
-	if (!strcmp(url, "/api/stream"))
-		return api_stream(conn);
-	if (!strcmp(url, "/healthz"))
-	{
-		bool		up;
-
-		pthread_mutex_lock(&db_lock);
-		up = db && PQstatus(db) == CONNECTION_OK;
-		pthread_mutex_unlock(&db_lock);
-		return up ? send_json(conn, 200, "{\"database\":\"up\"}")
-			: send_json(conn, 503, "{\"database\":\"down\"}");
-	}
-	return send_error(conn, 404, "not found");
-}
-
-/* --------------------------------------------------------- database thread */
-
-/* Sleep up to ms, or less when woken. */
-static void
-nap(int ms)
-{
-	struct pollfd pfd = {.fd = wake_pipe[0], .events = POLLIN};
-	char		buf[64];
-
-	if (poll(&pfd, 1, ms) > 0)
-		while (read(wake_pipe[0], buf, sizeof buf) > 0)
-			;
-}
-
-static PGconn *
-db_connect(void)
-{
-	char		st_timeout[128];
-	const char *keys[] = {"connect_timeout", "application_name", "options", "dbname", NULL};
-	const char *vals[] = {"5", "stockpipe-dash", st_timeout, opt_dsn, NULL};
-	PGconn	   *c;
-	PGresult   *res;
-
-	/* Defaults first: the DSN (expanded from dbname) overrides them. */
-	snprintf(st_timeout, sizeof st_timeout,
-			 "-c statement_timeout=%u -c default_transaction_read_only=on", opt_statement_timeout_ms);
-	c = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(c) != CONNECTION_OK)
-	{
-		log_pq("cannot connect to PostgreSQL: ", PQerrorMessage(c));
-		PQfinish(c);
-		return NULL;
-	}
-	PQsetNoticeProcessor(c, notice_processor, NULL);
-	res = PQexec(c, "LISTEN stockpipe_live");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		log_pq("LISTEN failed: ", PQerrorMessage(c));
-		PQclear(res);
-		PQfinish(c);
-		return NULL;
-	}
-	PQclear(res);
-	PQsetnonblocking(c, 0);
-	return c;
-}
-
-/*
- * Append the notification's symbols to list (comma-separated), each at most
- * once; the payload is the extension's, but it is checked all the same.
- */
-static void
-add_symbols(char *list, size_t cap, const char *payload)
-{
-	char		sym[SYMBOL_MAX + 2];
-	const char *p = payload;
-
-	while (*p)
-	{
-		size_t		n = strcspn(p, ",");
-
-		if (n >= 1 && n <= SYMBOL_MAX)
-		{
-			memcpy(sym, p, n);
-			sym[n] = '\0';
-			if (valid_symbol(sym))
-			{
-				size_t		len = strlen(list);
-				char		needle[SYMBOL_MAX + 4];
-				char		hay[8192 + 2];
-
-				snprintf(needle, sizeof needle, ",%s,", sym);
-				snprintf(hay, sizeof hay, ",%s,", list);
-				if (!strstr(hay, needle) && len + n + 2 < cap)
-				{
-					if (len)
-						list[len++] = ',';
-					memcpy(list + len, sym, n + 1);
-				}
-			}
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-}
-
-static void
-db_loop(void)
-{
-	int			backoff_ms = 250;
-	bool		was_up = false;
-	static char symbols[8192];
-
-	while (!stopping)
-	{
-		bool		up;
-
-		pthread_mutex_lock(&db_lock);
-		up = db && PQstatus(db) == CONNECTION_OK;
-		pthread_mutex_unlock(&db_lock);
-		if (!up)
-		{
-			PGconn	   *c;
-
-			if (was_up)
-			{
-				logmsg("lost the PostgreSQL connection; reconnecting");
-				ev_push("status", "{\"database\":\"down\"}");
-				was_up = false;
-			}
-			c = db_connect();
-			pthread_mutex_lock(&db_lock);
-			if (db)
-				PQfinish(db);
-			db = c;
-			pthread_mutex_unlock(&db_lock);
-			if (!c)
-			{
-				nap(backoff_ms);
-				backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;
-				continue;
-			}
-			logmsg("connected to PostgreSQL, listening on stockpipe_live");
-			backoff_ms = 250;
-			was_up = true;
-			/* Quotes may have come while we were away: everyone re-reads. */
-			ev_push("reset", "{}");
-		}
-
-		{
-			struct pollfd pfd[2] = {
-				{.fd = wake_pipe[0], .events = POLLIN},
-				{.fd = -1, .events = POLLIN},
-			};
-			char		buf[64];
-
-			pthread_mutex_lock(&db_lock);
-			pfd[1].fd = PQsocket(db);
-			pthread_mutex_unlock(&db_lock);
-			if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
-				logmsg("poll: %s", strerror(errno));
-			if (pfd[0].revents & POLLIN)
-				while (read(wake_pipe[0], buf, sizeof buf) > 0)
-					;
-		}
-		if (stopping)
-			break;
-
-		pthread_mutex_lock(&db_lock);
-		if (PQconsumeInput(db))
-		{
-			PGnotify   *n;
-
-			symbols[0] = '\0';
-			for (;;)
-			{
-				n = PQnotifies(db);
-				/* Send what we have when full (a payload is < 8000 bytes) or done. */
-				if (symbols[0] && (!n || strlen(symbols) + strlen(n->extra) + 2 > sizeof symbols))
-				{
-					const char *params[1] = {symbols};
-					char	   *out;
-
-					if (query_locked(Q_QUOTES, 1, params, &out) == QR_OK)
-					{
-						ev_push("quotes", out);
-						free(out);
-					}
-					symbols[0] = '\0';
-				}
-				if (!n)
-					break;
-				add_symbols(symbols, sizeof symbols, n->extra);
-				PQfreemem(n);
-			}
-		}
-		pthread_mutex_unlock(&db_lock);
-	}
+	return route(conn, url);
 }
 
 /* ------------------------------------------------------------------- main */
@@ -882,69 +525,56 @@ usage(FILE *f)
 {
 	fprintf(f,
 			"usage: stockpipe-dash [options]\n"
-			"  --listen ADDR:PORT     address to serve on (default 127.0.0.1:8080)\n"
-			"  --dsn CONNINFO         libpq connection string (default: PG* environment)\n"
-			"  --static DIR           web assets (default " DASH_STATIC_DIR ")\n"
-			"  --max-clients N        most Server-Sent Events clients (default 100)\n"
-			"  --timeout SEC          idle timeout of a connection (default 30)\n"
-			"  --statement-timeout MS longest query (default 5000)\n");
+			"  --listen ADDR:PORT           address to serve on (default 127.0.0.1:8080)\n"
+			"  --dsn CONNINFO               libpq connection string (default: PG* environment)\n"
+			"  --static DIR                 web assets (default " DASH_STATIC_DIR ")\n"
+			"  --allowed-hosts LIST         Host headers served: comma-separated NAME[:PORT], * for any\n"
+			"                               (default: localhost, 127.0.0.1, [::1] and the listen\n"
+			"                               address, with the listen port)\n"
+			"  --max-clients N              most Server-Sent Events clients (default 100)\n"
+			"  --max-connections-per-ip N   most connections of one client address, streams\n"
+			"                               included (default 16, 0 for no limit)\n"
+			"  --timeout SEC                close a connection idle this long (default 30, at least 2)\n"
+			"  --request-timeout SEC        close a connection whose request head takes longer\n"
+			"                               (default 10)\n"
+			"  --statement-timeout MS       longest query (default 5000)\n"
+			"  --max-refresh-rate N         most refresh queries a second, however many\n"
+			"                               notifications arrive (default 10)\n");
 }
 
-static bool
-parse_listen(const char *s, struct sockaddr_in *sa)
-{
-	char		host[64];
-	const char *colon = strrchr(s, ':');
-	char	   *end;
-	long		port;
-
-	if (!colon || colon - s >= (long) sizeof host)
-		return false;
-	memcpy(host, s, colon - s);
-	host[colon - s] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	if (*end || port < 0 || port > 65535)
-		return false;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t) port);
-	if (!*host || !strcmp(host, "*"))
-		sa->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return false;
-	return true;
-}
-
+/* A number option in [min, max], or exit 2. */
 static unsigned
-parse_uint(const char *s, const char *what)
+uint_option(const char *s, const char *name, unsigned min, unsigned max)
 {
-	char	   *end;
-	unsigned long v = strtoul(s, &end, 10);
+	unsigned	v;
 
-	if (!*s || *end || v == 0 || v > 1000000)
+	if (!parse_uint_range(s, min, max, &v))
 	{
-		fprintf(stderr, "stockpipe-dash: bad %s: %s\n", what, s);
+		fprintf(stderr, "stockpipe-dash: bad --%s %s (want a whole number from %u to %u)\n",
+				name, s, min, max);
+		usage(stderr);
 		exit(2);
 	}
-	return (unsigned) v;
+	return v;
 }
 
-int
-main(int argc, char **argv)
+static void
+parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"listen", required_argument, NULL, 'l'},
 		{"dsn", required_argument, NULL, 'd'},
 		{"static", required_argument, NULL, 's'},
+		{"allowed-hosts", required_argument, NULL, 'H'},
 		{"max-clients", required_argument, NULL, 'm'},
+		{"max-connections-per-ip", required_argument, NULL, 'p'},
 		{"timeout", required_argument, NULL, 't'},
+		{"request-timeout", required_argument, NULL, 'r'},
 		{"statement-timeout", required_argument, NULL, 'T'},
+		{"max-refresh-rate", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
-	struct sockaddr_in sa;
-	struct sigaction act;
-	struct MHD_Daemon *d;
 	int			o;
 
 	while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1)
@@ -954,28 +584,130 @@ main(int argc, char **argv)
 			case 'l': opt_listen = optarg; break;
 			case 'd': opt_dsn = optarg; break;
 			case 's': opt_static = optarg; break;
-			case 'm': opt_max_clients = parse_uint(optarg, "--max-clients"); break;
-			case 't': opt_timeout = parse_uint(optarg, "--timeout"); break;
-			case 'T': opt_statement_timeout_ms = parse_uint(optarg, "--statement-timeout"); break;
-			case 'h': usage(stdout); return 0;
-			default: usage(stderr); return 2;
+			case 'H': opt_allowed_hosts = optarg; break;
+			case 'm': opt_max_clients = uint_option(optarg, "max-clients", 1, 100000); break;
+			case 'p': opt_per_ip = uint_option(optarg, "max-connections-per-ip", 0, 100000); break;
+			case 't': opt_timeout = uint_option(optarg, "timeout", 2, 86400); break;
+			case 'r': opt_request_timeout = uint_option(optarg, "request-timeout", 1, 3600); break;
+			case 'T': opt_statement_timeout_ms = uint_option(optarg, "statement-timeout", 1, 1000000); break;
+			case 'R': opt_max_refresh_rate = uint_option(optarg, "max-refresh-rate", 1, 1000); break;
+			case 'h': usage(stdout); exit(0);
+			default: usage(stderr); exit(2);
 		}
 	}
 	if (optind < argc)
 	{
+		fprintf(stderr, "stockpipe-dash: unexpected argument %s\n", argv[optind]);
 		usage(stderr);
-		return 2;
+		exit(2);
 	}
+}
+
+/*
+ * The default allow-list: the loopback names and the listen address, with
+ * the listen port (any port when it is 0: the kernel picks it).
+ */
+static void
+default_hosts(HostList *l, const struct sockaddr_in *sa)
+{
+	unsigned	port = ntohs(sa->sin_port);
+	char		addr[INET_ADDRSTRLEN];
+	char		entry[64];
+	const char *names[] = {"localhost", "127.0.0.1", "[::1]", addr};
+	int			n = 3;
+
+	memset(l, 0, sizeof *l);
+	/* 0.0.0.0 is no name a browser sends. */
+	if (sa->sin_addr.s_addr != htonl(INADDR_ANY) && sa->sin_addr.s_addr != htonl(INADDR_LOOPBACK))
+	{
+		inet_ntop(AF_INET, &sa->sin_addr, addr, sizeof addr);
+		n = 4;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		if (port)
+			snprintf(entry, sizeof entry, "%s:%u", names[i], port);
+		else
+			snprintf(entry, sizeof entry, "%s", names[i]);
+		hostlist_add(l, entry, strlen(entry));
+	}
+}
+
+static void
+describe_hosts(const HostList *l, char *buf, size_t cap)
+{
+	size_t		len = 0;
+
+	buf[0] = '\0';
+	if (l->any)
+		snprintf(buf, cap, "any");
+	for (int i = 0; i < l->n && len < cap; i++)
+	{
+		int			k;
+
+		if (l->e[i].port == PORT_ANY)
+			k = snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", l->e[i].name);
+		else
+			k = snprintf(buf + len, cap - len, "%s%s:%d", len ? ", " : "", l->e[i].name, l->e[i].port);
+		len += k > 0 ? (size_t) k : 0;
+	}
+}
+
+static struct MHD_Daemon *
+start_http(const struct sockaddr_in *sa)
+{
+	return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+							MHD_USE_ERROR_LOG | MHD_USE_POLL | MHD_USE_ITC,
+							0, NULL, NULL, on_request, NULL,
+							MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+							MHD_OPTION_SOCK_ADDR, (const struct sockaddr *) sa,
+							MHD_OPTION_CONNECTION_TIMEOUT, opt_timeout,
+							MHD_OPTION_CONNECTION_LIMIT, opt_max_clients + EXTRA_CONNECTIONS,
+							MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt_per_ip,
+							MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
+							MHD_OPTION_NOTIFY_CONNECTION, guard_on_connection, NULL,
+							MHD_OPTION_NOTIFY_COMPLETED, guard_on_completed, NULL,
+							MHD_OPTION_END);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_in sa;
+	struct sigaction act;
+	struct MHD_Daemon *d;
+	const char *bad;
+	char		hosts[1024];
+	DbOptions	dbo;
+
+	parse_options(argc, argv);
 	if (!parse_listen(opt_listen, &sa))
 	{
 		fprintf(stderr, "stockpipe-dash: bad --listen %s (want IPv4:PORT)\n", opt_listen);
+		usage(stderr);
 		return 2;
 	}
-	if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+	if (!opt_allowed_hosts)
+		default_hosts(&allowed_hosts, &sa);
+	else if (!hostlist_parse(&allowed_hosts, opt_allowed_hosts, &bad))
 	{
-		perror("pipe2");
-		return 1;
+		fprintf(stderr, "stockpipe-dash: bad --allowed-hosts entry at \"%s\" "
+				"(want NAME, NAME:PORT, [IPv6]:PORT or *, at most %d, comma-separated)\n",
+				bad, HOSTLIST_MAX);
+		usage(stderr);
+		return 2;
 	}
+	/* Half the idle timeout at most: a stream's heartbeat keeps it alive. */
+	heartbeat_ms = (int64_t) opt_timeout * 1000 / 2;
+	if (heartbeat_ms > HEARTBEAT_MAX_MS)
+		heartbeat_ms = HEARTBEAT_MAX_MS;
+
+	dbo.dsn = opt_dsn;
+	dbo.statement_timeout_ms = opt_statement_timeout_ms;
+	dbo.max_refresh_rate = opt_max_refresh_rate;
+	if (!db_init(&dbo))
+		return 1;
+	ring_init();
 	memset(&act, 0, sizeof act);
 	act.sa_handler = on_signal;
 	sigaction(SIGTERM, &act, NULL);
@@ -983,15 +715,12 @@ main(int argc, char **argv)
 	act.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &act, NULL);
 
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-						 MHD_USE_ERROR_LOG | MHD_USE_POLL | MHD_USE_ITC,
-						 0, NULL, NULL, on_request, NULL,
-						 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sa,
-						 MHD_OPTION_CONNECTION_TIMEOUT, opt_timeout,
-						 MHD_OPTION_CONNECTION_LIMIT, opt_max_clients + 64,
-						 MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0,
-						 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
-						 MHD_OPTION_END);
+	if (!guard_start(opt_request_timeout))
+	{
+		logmsg("cannot start the request-timeout thread");
+		return 1;
+	}
+	d = start_http(&sa);
 	if (!d)
 	{
 		logmsg("cannot listen on %s", opt_listen);
@@ -1002,27 +731,21 @@ main(int argc, char **argv)
 		char		host[INET_ADDRSTRLEN];
 
 		inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
-		logmsg("listening on http://%s:%u/ (static files in %s)", host,
-			   info ? info->port : ntohs(sa.sin_port), opt_static);
+		describe_hosts(&allowed_hosts, hosts, sizeof hosts);
+		logmsg("listening on http://%s:%u/ (static files in %s; allowed hosts: %s)", host,
+			   info ? info->port : ntohs(sa.sin_port), opt_static, hosts);
 	}
 
-	db_loop();
+	db_run();
 
 	/* Graceful: stop accepting, end the streams, let requests finish. */
 	logmsg("shutting down");
 	MHD_quiesce_daemon(d);
-	pthread_mutex_lock(&ev_lock);
-	ev_closing = true;
-	pthread_cond_broadcast(&ev_cond);
-	pthread_mutex_unlock(&ev_lock);
+	ring_close();
 	MHD_stop_daemon(d);
-	pthread_mutex_lock(&db_lock);
-	if (db)
-		PQfinish(db);
-	db = NULL;
-	pthread_mutex_unlock(&db_lock);
-	for (int i = 0; i < RING; i++)
-		free(ev_ring[i]);
+	guard_stop();
+	db_finish();
+	ring_free();
 	logmsg("stopped");
 	return 0;
 }

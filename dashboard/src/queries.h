@@ -1,7 +1,8 @@
 /*
  * queries.h: the SQL of stockpipe-dash.  Every query is a constant string
  * with $n parameters, run with PQexecParams; nothing is built from a
- * request.  Each returns one row, one column: the JSON body.
+ * request.  Each returns one row, one column: the JSON body (Q_CHANGES,
+ * the database thread's, returns two).
  *
  * The queries read only the reporting views of schema stockpipe_bi
  * (sql/bi.sql), so the dashboard's login needs only the stockpipe_reader
@@ -13,30 +14,63 @@
 #define DASH_QUERIES_H
 
 /*
- * Latest quote of each symbol (all symbols when $1 is NULL, else the
- * comma-separated symbols in $1) with day change against the previous close
- * (stockpipe_bi.fact_latest_quote: the quote's prev_close, or the last daily
- * close before the quote's market date when the quote has none), and a
- * sparkline: the last price of each minute of the two hours up to the
- * quote, from fact_intraday (the ts range prunes its day partitions at run
- * time).  The view enumerates its symbols with loose index scans of the
- * primary keys (stockpipe.bi_symbols: symbols with daily bars or a quote in
- * the last 7 days), one index probe per symbol, not a scan.
+ * One quote as the page wants it (alias q: a row of
+ * stockpipe_bi.fact_latest_quote, or of a CTE with its columns; sp: the
+ * sparkline of QUOTE_SPARKLINE): day change against the previous close
+ * (the view's prev_close: the quote's own, or the last daily close before
+ * the quote's market date when the quote has none).
  */
-#define Q_QUOTES \
-"SELECT coalesce(json_agg(json_build_object(" \
+#define QUOTE_JSON \
+"json_build_object(" \
 "  'symbol', q.symbol, 'ts', q.ts, 'price', q.price, 'volume', q.volume," \
 "  'currency', q.currency, 'prev_close', q.prev_close," \
 "  'change', q.price - q.prev_close," \
 "  'change_pct', CASE WHEN q.prev_close > 0 THEN (q.price / q.prev_close - 1) * 100 END," \
-"  'spark', sp.prices) ORDER BY q.symbol), '[]')::text" \
-" FROM stockpipe_bi.fact_latest_quote q" \
+"  'spark', sp.prices)"
+
+/*
+ * The sparkline of quote q: the last price of each minute of the two hours
+ * up to the quote, from fact_intraday (the ts range prunes its day
+ * partitions at run time).
+ */
+#define QUOTE_SPARKLINE \
 " CROSS JOIN LATERAL (SELECT json_agg(p ORDER BY b) AS prices FROM (" \
 "   SELECT date_bin('1 minute', i.ts, timestamptz 'epoch') AS b, (array_agg(i.price ORDER BY i.ts DESC))[1] AS p" \
 "   FROM stockpipe_bi.fact_intraday i" \
 "   WHERE i.symbol = q.symbol AND i.ts > q.ts - interval '2 hours' AND i.ts <= q.ts" \
-"   GROUP BY 1) m) sp" \
-" WHERE $1::text IS NULL OR q.symbol = ANY (string_to_array($1::text, ','))"
+"   GROUP BY 1) m) sp"
+
+/*
+ * Latest quote of every symbol, with its sparkline (/api/symbols).  The
+ * view enumerates its symbols with loose index scans of the primary keys
+ * (stockpipe.bi_symbols: symbols with daily bars or a quote in the last 7
+ * days), one index probe per symbol, not a scan.
+ */
+#define Q_QUOTES \
+"SELECT coalesce(json_agg(" QUOTE_JSON " ORDER BY q.symbol), '[]')::text" \
+" FROM stockpipe_bi.fact_latest_quote q" QUOTE_SPARKLINE
+
+/*
+ * What changed since the last refresh, for the event stream.  A NOTIFY on
+ * stockpipe_live only wakes the dashboard up (any role may send one, with
+ * any payload): what it pushes comes from here, never from the payload.
+ *
+ * $1 (jsonb) is the state the previous call returned: {symbol: ts of its
+ * latest quote}, NULL at first; $2 (boolean) whether to build the changes.
+ * Returns two columns: changed_quotes, the quotes (shaped as Q_QUOTES)
+ * whose latest ts differs from $1's, NULL when none or when $2 is false;
+ * and latest_ts, the new state to pass next time.  Comparing each symbol's
+ * latest ts, rather than keeping one high-water mark, also catches a quote
+ * that arrives late with an older ts than another symbol's.  The state
+ * goes back and forth as text, so the server keeps no per-symbol table.
+ */
+#define Q_CHANGES \
+"WITH latest AS MATERIALIZED (" \
+"  SELECT symbol, ts, price, volume, currency, prev_close FROM stockpipe_bi.fact_latest_quote)," \
+" q AS (SELECT l.* FROM latest l" \
+"  WHERE $2::boolean AND l.ts IS DISTINCT FROM ($1::jsonb ->> l.symbol)::timestamptz)" \
+"SELECT (SELECT json_agg(" QUOTE_JSON " ORDER BY q.symbol) FROM q" QUOTE_SPARKLINE ")::text AS changed_quotes," \
+" (SELECT coalesce(jsonb_object_agg(symbol, ts), '{}') FROM latest)::text AS latest_ts"
 
 /* Does the symbol exist (a live quote or a daily bar)?  $1 symbol. */
 #define Q_SYMBOL_EXISTS \

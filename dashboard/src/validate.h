@@ -1,0 +1,96 @@
+/*
+ * validate.h: the pure checks of stockpipe-dash, kept apart from the server
+ * so that a unit test (test/validate_test.c) runs them without a database,
+ * a socket or libmicrohttpd.  Nothing here allocates, locks or logs.
+ */
+#ifndef DASH_VALIDATE_H
+#define DASH_VALIDATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define SYMBOL_MAX 20			/* DESIGN.md: 1-20 chars of A-Z 0-9 . - ^ = */
+#define HOST_NAME_LEN 255		/* a DNS name (253) or "[IPv6]" fits */
+#define HOSTLIST_MAX 32			/* entries of --allowed-hosts */
+#define PORT_ANY (-1)			/* an allow-list entry without a port */
+
+/* A quote's symbol as the contract defines it. */
+bool		valid_symbol(const char *s);
+
+/*
+ * An ISO 8601 date or date-time:
+ * YYYY-MM-DD[(T| )HH:MM[:SS[.f+]]][Z|(+|-)HH[:MM]], and a real calendar
+ * date and time of day.  PostgreSQL parses it again; this keeps its other
+ * input forms ('now', 'epoch', 'infinity', ...) out.  On success, *has_zone
+ * says whether it carries Z or an offset, and *epoch is the instant in
+ * seconds (the zone taken as UTC when it has none); either may be NULL.
+ */
+bool		parse_iso_time(const char *s, int64_t *epoch, bool *has_zone);
+
+/*
+ * The from/to parameters of /api/intraday.  Each may be NULL or empty (the
+ * server's default), else must pass parse_iso_time.  When both are given
+ * with a zone, the order and the 31-day bound are checked here too; without
+ * a zone they depend on the session's time zone and are left to the query.
+ */
+typedef enum
+{
+	RANGE_OK,
+	RANGE_BAD_TIME,				/* not ISO 8601, or not a calendar date */
+	RANGE_BAD_ORDER				/* from >= to, or more than 31 days */
+} RangeCheck;
+
+#define RANGE_MAX_DAYS 31
+
+RangeCheck	check_time_range(const char *from, const char *to);
+
+/*
+ * The Host allow-list (DNS rebinding: a page on another site, whose name
+ * resolves to 127.0.0.1, must not read the dashboard).  Entries are
+ * lower-case names, dotted IPv4 addresses or bracketed IPv6 addresses, each
+ * with a port or PORT_ANY.
+ */
+typedef struct HostEntry
+{
+	char		name[HOST_NAME_LEN + 1];
+	int			port;
+} HostEntry;
+
+typedef struct HostList
+{
+	int			n;
+	bool		any;			/* "*": every Host, the check is off */
+	HostEntry	e[HOSTLIST_MAX];
+} HostList;
+
+/*
+ * Split "name", "name:port", "[v6]" or "[v6]:port" (len bytes of s) into
+ * a lower-case name and a port (PORT_ANY when absent); one trailing dot of
+ * a name is dropped.  False when it is not one of these.
+ */
+bool		split_host(const char *s, size_t len, char *name, size_t cap, int *port);
+
+/* Add one entry ("name[:port]"); false when malformed or the list is full. */
+bool		hostlist_add(HostList *l, const char *entry, size_t len);
+
+/*
+ * Parse a comma-separated list (spaces around entries are ignored) into an
+ * empty *l; "*" allows every Host.  On error, *bad points at the offending
+ * entry.
+ */
+bool		hostlist_parse(HostList *l, const char *spec, const char **bad);
+
+/*
+ * Does a request's Host header match?  NULL (no Host) never does.  A Host
+ * without a port means port 80; an entry without a port matches every port.
+ */
+bool		hostlist_allows(const HostList *l, const char *host);
+
+/* --listen: "IPv4:PORT", or "*:PORT" / ":PORT" for every interface. */
+bool		parse_listen(const char *s, struct sockaddr_in *sa);
+
+/* A decimal number in [min, max], nothing else. */
+bool		parse_uint_range(const char *s, unsigned min, unsigned max, unsigned *out);
+
+#endif
