@@ -263,7 +263,7 @@ quote() {
 	local ts
 	ts=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	printf '%s\t{"symbol":"%s","ts":"%s","price":101.5,"currency":"USD"}\n' "$1" "$1" "$ts" | produce stock_live
-	wait_for 30 "quote $1 stored" query_is "SELECT count(*) FROM stockpipe.live_stock WHERE symbol = '$1'" 1
+	wait_for 60 "quote $1 stored" query_is "SELECT count(*) FROM stockpipe.live_stock WHERE symbol = '$1'" 1
 }
 reconnects() { log_count "Kafka settings changed, reconnecting"; }
 
