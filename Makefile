@@ -74,3 +74,10 @@ clean-programs:
 	$(MAKE) -C dashboard clean
 
 .PHONY: producer dashboard install-programs clean-programs
+
+# libFuzzer harnesses of the pure parsers (fuzz/run.sh), for longer than the
+# 30 seconds each that scripts/test.sh gives them.
+fuzz:
+	bash fuzz/run.sh 600
+
+.PHONY: fuzz

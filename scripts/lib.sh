@@ -12,7 +12,7 @@ SP_BIN=${SP_BIN:-$SP_ROOT/bin}
 # Debian packages the build, the tests and the demo need.
 SP_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 \
 librdkafka-dev libcjson-dev libcurl4-openssl-dev kcat valgrind odbc-postgresql unixodbc \
-libmicrohttpd-dev chromium nodejs python3-aiosmtpd ca-certificates faketime"
+libmicrohttpd-dev chromium nodejs python3-aiosmtpd ca-certificates faketime clang libclang-rt-14-dev libjansson-dev"
 
 sp_log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 sp_die() { sp_log "ERROR: $*"; exit 1; }

@@ -8,7 +8,7 @@
 # Everything runs on loopback and is stopped at the end.
 #
 #   scripts/test.sh                      all suites
-#   scripts/test.sh unit|producer|regress one suite (after the build)
+#   scripts/test.sh unit|fuzz|producer|regress one suite (after the build)
 #   scripts/test.sh e2e [NAME]           the end-to-end tests, or test/e2e/NAME.sh
 set -uo pipefail
 
@@ -74,17 +74,19 @@ e2e_suite() {
 
 case "${1:-all}" in
 	unit) run_suite unit bash test/unit/run.sh ;;
+	fuzz) run_suite fuzz bash fuzz/run.sh ;;
 	producer) run_suite producer bash producer/test/run.sh ;;
 	regress) run_suite regress regress_suite ;;
 	e2e) if [ -n "${2:-}" ]; then run_suite "e2e-$2" e2e_suite "test/e2e/$2.sh"
 		else run_suite e2e e2e_suite test/e2e/[0-9]*.sh; fi ;;
 	all)
 		run_suite unit bash test/unit/run.sh
+		run_suite fuzz bash fuzz/run.sh
 		run_suite producer bash producer/test/run.sh
 		run_suite regress regress_suite
 		run_suite e2e e2e_suite test/e2e/[0-9]*.sh
 		;;
-	*) echo "usage: scripts/test.sh [unit|producer|regress|e2e [NAME]]" >&2; exit 2 ;;
+	*) echo "usage: scripts/test.sh [unit|fuzz|producer|regress|e2e [NAME]]" >&2; exit 2 ;;
 esac
 
 passed=$(cat "$RESULTS"/*.out | grep -c '^ok ')

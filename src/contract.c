@@ -10,14 +10,18 @@
  * it is looked at.  It is pure C11 on top of cJSON: no PostgreSQL, no I/O,
  * no state between calls, and nothing is allocated that outlives a call.
  *
- * The decoder is strict on purpose.  Whatever it accepts goes into a batch
- * INSERT together with other messages; a value the table cannot take would
- * fail the whole batch instead of sending one message to the dead letters.
- * Hence the checks beyond JSON syntax: UTF-8 validity, no NUL in strings,
+ * The decoder is strict on purpose.  The JSON syntax is RFC 8259's, checked
+ * here before cJSON (which is lenient) sees a payload: what is not JSON is
+ * a bad message even where a lenient parser would read something from it.
+ * Whatever the decoder accepts goes into a batch INSERT together with other
+ * messages; a value the table cannot take would fail the whole batch
+ * instead of sending one message to the dead letters.  Hence the checks
+ * beyond JSON syntax: UTF-8 validity, no NUL in strings,
  * finite numbers, integral volumes that fit a bigint, and dates and
  * timestamps in years 0001..9999.  The error texts are part of the contract
  * (they land in dead_letter and the tests compare them): one line, starting
- * lower-case, naming the field at fault, never quoting the payload.
+ * lower-case, naming the field at fault (or, for a syntax error, the fault
+ * and its byte offset), never quoting the payload.
  *
  *-------------------------------------------------------------------------
  */
@@ -55,13 +59,31 @@ typedef enum ts_result
 	TS_RANGE					/* a timestamp, but outside years 0001..9999 */
 } ts_result;
 
-/* What scan_strings() found in the string literals of a payload. */
-typedef enum string_scan
+/*
+ * The deepest nesting of arrays and objects accepted, the root object
+ * included.  cJSON's own limit: the strict check below refuses exactly what
+ * cJSON would, so that cJSON never fails on a payload that passed it.
+ */
+#define JSON_MAX_DEPTH	CJSON_NESTING_LIMIT
+
+/* json_fault.at of a fault that is nowhere in particular (no value at all) */
+#define NO_OFFSET		SIZE_MAX
+
+/* What check_json() found: the first fault, and whether \u0000 occurs. */
+typedef struct json_fault
 {
-	STRINGS_OK,
-	STRINGS_CONTROL,			/* a raw control character */
-	STRINGS_NUL					/* a \u0000 escape */
-} string_scan;
+	char		what[64];		/* e.g. "invalid escape in a string" */
+	size_t		at;				/* byte offset of the fault */
+	bool		has_nul;		/* valid JSON, but a string holds \u0000 */
+} json_fault;
+
+/* Where check_json() is inside a container. */
+typedef enum json_expect
+{
+	EXPECT_VALUE,				/* a value: at the start, after '[', ',' or ':' */
+	EXPECT_MEMBER,				/* a member name: after '{' or ',' in an object */
+	EXPECT_NEXT					/* after a value: ',', a closing bracket or the end */
+} json_expect;
 
 
 /*
@@ -74,6 +96,20 @@ payload_error(char *err, const char *what)
 {
 	if (err != NULL)
 		snprintf(err, SP_ERR_MAX, "payload %s", what);
+	return false;
+}
+
+/* "payload is not valid JSON: <what> at offset <n>", from check_json(). */
+static bool
+json_error(char *err, const json_fault *f)
+{
+	if (err == NULL)
+		return false;
+	if (f->at == NO_OFFSET)
+		snprintf(err, SP_ERR_MAX, "payload is not valid JSON: %s", f->what);
+	else
+		snprintf(err, SP_ERR_MAX, "payload is not valid JSON: %s at offset %zu",
+				 f->what, f->at);
 	return false;
 }
 
@@ -322,39 +358,364 @@ only_json_whitespace(const char *p, const char *end)
 }
 
 /*
- * cJSON is lenient about two things inside strings: it lets raw control
- * characters through, which JSON requires to be escaped, and it decodes
- * \u0000 into a NUL that silently cuts the C string short, so that
- * "AAPL\u0000X" would be read as "AAPL" (and PostgreSQL text cannot hold a
- * NUL anyway).  Walk the string literals of a payload cJSON has accepted,
- * which guarantees that quotes and escapes are well-formed, and report
- * either.  A raw NUL byte is one of the control characters.
+ * Strict RFC 8259 syntax.  cJSON is lenient where a payload is not JSON:
+ * it skips any byte up to 0x20 as white space (a raw NUL before a member
+ * is ignored), takes "01", "1.", "-0." and "1.e5" as numbers, lets raw
+ * control characters through inside strings, and decodes an invalid \u
+ * escape ("\uZZZZ") as U+0000, which cuts the C string short:
+ * "AAPL\uZZZZX" was read as the symbol "AAPL".  A payload that is not JSON
+ * is a bad message even where a lenient parser reads something from it
+ * (DESIGN.md), so every payload is checked here, before cJSON sees it;
+ * cJSON then only builds the tree of a text known to be valid.
+ *
+ * The check is iterative, with the kind of each open container kept in a
+ * bit stack, so that the nesting depth costs no C stack.  It reports the
+ * first fault with its byte offset, never the payload's own bytes: the
+ * error text lands in dead_letter next to the raw payload.  It does not
+ * look at UTF-8, which sp_valid_utf8() has checked for the whole payload.
  */
-static string_scan
-scan_strings(const char *buf, size_t len)
+
+static bool
+is_json_space(unsigned char c)
 {
-	bool		in_string = false;
-	size_t		i;
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
-	for (i = 0; i < len; i++)
+static bool
+is_hex_digit(unsigned char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * Length of a UTF-8 byte order mark at the start of buf: 3 or 0.  Skipped
+ * by check_json() and before cJSON, rather than left to cJSON, which skips
+ * one only in a payload of 5 bytes or more: BOM + "3" failed there.
+ */
+static size_t
+bom_length(const char *buf, size_t len)
+{
+	return (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
+}
+
+/* Record the first fault; always returns false. */
+static bool
+json_bad(json_fault *f, size_t at, const char *what)
+{
+	f->at = at;
+	snprintf(f->what, sizeof(f->what), "%s", what);
+	return false;
+}
+
+/* Four hex digits at s[i..i+3], all before len, into *cp. */
+static bool
+read_hex4(const unsigned char *s, size_t len, size_t i, unsigned *cp)
+{
+	unsigned	v = 0;
+	size_t		k;
+
+	if (len - i < 4)
+		return false;
+	for (k = i; k < i + 4; k++)
 	{
-		unsigned char c = (unsigned char) buf[i];
+		unsigned char c = s[k];
 
-		if (!in_string)
-			in_string = (c == '"');
-		else if (c == '"')
-			in_string = false;
-		else if (c < 0x20)
-			return STRINGS_CONTROL;
-		else if (c == '\\')
+		if (!is_hex_digit(c))
+			return false;
+		v = v * 16 + (unsigned) (is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	*cp = v;
+	return true;
+}
+
+/*
+ * A string literal starting at the quote at s[*pos]; on success *pos is
+ * past the closing quote.  Escapes are the eight of RFC 8259 and \uXXXX,
+ * where a surrogate must be a high one followed at once by an escaped low
+ * one: a lone surrogate is no character.
+ */
+static bool
+scan_string(const unsigned char *s, size_t len, size_t *pos, json_fault *f)
+{
+	size_t		i = *pos + 1;
+
+	while (i < len)
+	{
+		unsigned char c = s[i];
+		unsigned	cp;
+		unsigned	lo;
+
+		if (c == '"')
 		{
-			if (len - i > 5 && buf[i + 1] == 'u' &&
-				memcmp(buf + i + 2, "0000", 4) == 0)
-				return STRINGS_NUL;
-			i++;				/* skip the escaped character */
+			*pos = i + 1;
+			return true;
+		}
+		if (c < 0x20)
+		{
+			char		what[64];
+
+			snprintf(what, sizeof(what),
+					 "unescaped control character 0x%02X in a string", c);
+			return json_bad(f, i, what);
+		}
+		if (c != '\\')
+		{
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			break;
+		switch (s[i + 1])
+		{
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
+				i += 2;
+				break;
+			case 'u':
+				if (!read_hex4(s, len, i + 2, &cp))
+					return json_bad(f, i, "invalid \\u escape in a string");
+				if (cp >= 0xDC00 && cp <= 0xDFFF)
+					return json_bad(f, i, "unpaired UTF-16 surrogate in a string");
+				if (cp >= 0xD800 && cp <= 0xDBFF)
+				{
+					if (len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u')
+						return json_bad(f, i, "unpaired UTF-16 surrogate in a string");
+					if (!read_hex4(s, len, i + 8, &lo))
+						return json_bad(f, i + 6, "invalid \\u escape in a string");
+					if (lo < 0xDC00 || lo > 0xDFFF)
+						return json_bad(f, i, "unpaired UTF-16 surrogate in a string");
+					i += 12;
+				}
+				else
+				{
+					if (cp == 0)
+						f->has_nul = true;
+					i += 6;
+				}
+				break;
+			default:
+				return json_bad(f, i, "invalid escape in a string");
 		}
 	}
-	return STRINGS_OK;
+	return json_bad(f, *pos, "unterminated string");
+}
+
+/*
+ * A number starting at s[*pos]: -? (0 | [1-9][0-9]*) (.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?  On success *pos is past it.  What follows is left
+ * to the caller: "01" fails there, as a value followed by a digit.
+ */
+static bool
+scan_number(const unsigned char *s, size_t len, size_t *pos, json_fault *f)
+{
+	size_t		i = *pos;
+
+	if (s[i] == '-')
+		i++;
+	if (i >= len || !is_digit(s[i]))
+		return json_bad(f, i, "number without digits after '-'");
+	if (s[i] == '0')
+	{
+		i++;
+		if (i < len && is_digit(s[i]))
+			return json_bad(f, i - 1, "number with a leading zero");
+	}
+	else
+	{
+		while (i < len && is_digit(s[i]))
+			i++;
+	}
+	if (i < len && s[i] == '.')
+	{
+		i++;
+		if (i >= len || !is_digit(s[i]))
+			return json_bad(f, i, "number without digits after '.'");
+		while (i < len && is_digit(s[i]))
+			i++;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= len || !is_digit(s[i]))
+			return json_bad(f, i, "number without digits in its exponent");
+		while (i < len && is_digit(s[i]))
+			i++;
+	}
+	*pos = i;
+	return true;
+}
+
+/*
+ * s[i] is not a token that may come there: say that the payload ended, or,
+ * for a control character, which one it is (a raw NUL reads better as that
+ * than as "expected a value"), or else what (text for the fault).
+ */
+static bool
+unexpected(const unsigned char *s, size_t len, size_t i, const char *what,
+		   json_fault *f)
+{
+	char		ctl[64];
+
+	if (i >= len)
+		return json_bad(f, i, "unexpected end of the payload");
+	if (s[i] < 0x20 || s[i] == 0x7F)
+	{
+		snprintf(ctl, sizeof(ctl), "control character 0x%02X outside a string",
+				 s[i]);
+		return json_bad(f, i, ctl);
+	}
+	return json_bad(f, i, what);
+}
+
+/*
+ * One value that is not a container, starting at s[*pos] (not past len):
+ * a string, a number, true, false or null.  On success *pos is past it.
+ */
+static bool
+scan_scalar(const unsigned char *s, size_t len, size_t *pos, json_fault *f)
+{
+	static const char *const literals[] = {"true", "false", "null"};
+	unsigned char c = s[*pos];
+	size_t		k;
+
+	if (c == '"')
+		return scan_string(s, len, pos, f);
+	if (c == '-' || is_digit(c))
+		return scan_number(s, len, pos, f);
+	if (c == '+')
+		return json_bad(f, *pos, "number with a leading '+'");
+	if (c == '.')
+		return json_bad(f, *pos, "number without digits before '.'");
+	for (k = 0; k < sizeof(literals) / sizeof(literals[0]); k++)
+	{
+		size_t		n = strlen(literals[k]);
+
+		if (c == (unsigned char) literals[k][0])
+		{
+			if (len - *pos < n || memcmp(s + *pos, literals[k], n) != 0)
+				return json_bad(f, *pos, "invalid literal (not true, false or null)");
+			*pos += n;
+			return true;
+		}
+	}
+	return unexpected(s, len, *pos, "expected a value", f);
+}
+
+/*
+ * Is buf[0..len) one JSON text (RFC 8259)?  False with *f saying why.  A
+ * UTF-8 byte order mark at the very start is skipped, as RFC 8259 (8.1)
+ * allows a parser to; any other value, or white space other than space,
+ * tab, CR and LF, fails.  Nesting deeper than JSON_MAX_DEPTH fails too:
+ * RFC 8259 (9) lets a parser set that limit.
+ */
+static bool
+check_json(const char *buf, size_t len, json_fault *f)
+{
+	const unsigned char *s = (const unsigned char *) buf;
+	unsigned char in_object[(JSON_MAX_DEPTH + 7) / 8] = {0};	/* bit set: object */
+	int			depth = 0;
+	json_expect expect = EXPECT_VALUE;
+	size_t		i = bom_length(buf, len);
+
+	memset(f, 0, sizeof(*f));
+
+	for (;;)
+	{
+		bool		obj;
+
+		while (i < len && is_json_space(s[i]))
+			i++;
+		obj = depth > 0 && (in_object[(depth - 1) / 8] >> ((depth - 1) % 8) & 1);
+
+		if (expect == EXPECT_NEXT)
+		{
+			if (depth == 0)
+			{
+				if (i < len)
+					return unexpected(s, len, i, "unexpected data after the JSON value", f);
+				return true;
+			}
+			if (i < len && s[i] == ',')
+			{
+				i++;
+				expect = obj ? EXPECT_MEMBER : EXPECT_VALUE;
+			}
+			else if (i < len && s[i] == (obj ? '}' : ']'))
+			{
+				i++;
+				depth--;
+			}
+			else
+				return unexpected(s, len, i,
+								  obj ? "expected ',' or '}'" : "expected ',' or ']'", f);
+			continue;
+		}
+
+		if (expect == EXPECT_MEMBER)
+		{
+			if (i >= len || s[i] != '"')
+				return unexpected(s, len, i, "expected a member name in double quotes", f);
+			if (!scan_string(s, len, &i, f))
+				return false;
+			while (i < len && is_json_space(s[i]))
+				i++;
+			if (i >= len || s[i] != ':')
+				return unexpected(s, len, i, "expected ':' after a member name", f);
+			i++;
+			expect = EXPECT_VALUE;
+			continue;
+		}
+
+		/* EXPECT_VALUE */
+		if (i >= len)
+		{
+			if (depth == 0)
+				return json_bad(f, NO_OFFSET, "there is no value");
+			return unexpected(s, len, i, "expected a value", f);
+		}
+		if (s[i] == '{' || s[i] == '[')
+		{
+			bool		open_obj = (s[i] == '{');
+
+			if (depth >= JSON_MAX_DEPTH)
+			{
+				char		what[64];
+
+				snprintf(what, sizeof(what), "nesting deeper than %d levels",
+						 JSON_MAX_DEPTH);
+				return json_bad(f, i, what);
+			}
+			if (open_obj)
+				in_object[depth / 8] |= (unsigned char) (1u << (depth % 8));
+			else
+				in_object[depth / 8] &= (unsigned char) ~(1u << (depth % 8));
+			depth++;
+			i++;
+			while (i < len && is_json_space(s[i]))
+				i++;
+			/* an empty container closes at once */
+			if (i < len && s[i] == (open_obj ? '}' : ']'))
+			{
+				i++;
+				depth--;
+				expect = EXPECT_NEXT;
+			}
+			else
+				expect = open_obj ? EXPECT_MEMBER : EXPECT_VALUE;
+			continue;
+		}
+		if (!scan_scalar(s, len, &i, f))
+			return false;
+		expect = EXPECT_NEXT;
+	}
 }
 
 /*
@@ -365,8 +726,9 @@ scan_strings(const char *buf, size_t len)
 static cJSON *
 parse_object(const char *buf, size_t len, char *err)
 {
+	json_fault	fault;
 	const char *end = NULL;
-	const char *why = NULL;
+	size_t		skip;
 	cJSON	   *root;
 
 	if (!sp_valid_utf8(buf, len))
@@ -374,36 +736,43 @@ parse_object(const char *buf, size_t len, char *err)
 		payload_error(err, "is not valid UTF-8");
 		return NULL;
 	}
-
-	/*
-	 * Not cJSON_ParseWithLength(): it stops after the first value and
-	 * ignores what follows.  Trailing bytes other than whitespace make the
-	 * payload invalid JSON.
-	 */
-	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
-	if (root == NULL || !only_json_whitespace(end, buf + len))
-		why = "is not valid JSON";
-	else
+	if (!check_json(buf, len, &fault))
 	{
-		switch (scan_strings(buf, len))
-		{
-			case STRINGS_CONTROL:
-				why = "is not valid JSON";
-				break;
-			case STRINGS_NUL:
-				why = "contains \\u0000, which text columns cannot store";
-				break;
-			case STRINGS_OK:
-				if (!cJSON_IsObject(root))
-					why = "is not a JSON object";
-				break;
-		}
+		json_error(err, &fault);
+		return NULL;
 	}
 
-	if (why != NULL)
+	/*
+	 * cJSON decodes \u0000 into a NUL that silently cuts a C string short
+	 * ("AAPL\u0000X" would be read as "AAPL"), and PostgreSQL text cannot
+	 * hold a NUL anyway.
+	 */
+	if (fault.has_nul)
+	{
+		payload_error(err, "contains \\u0000, which text columns cannot store");
+		return NULL;
+	}
+
+	/*
+	 * The text is valid JSON within cJSON's nesting limit, so cJSON can only
+	 * fail for want of memory.  It must also end where check_json() did:
+	 * cJSON_ParseWithLength() would ignore what follows the first value,
+	 * so the end is checked rather than trusted.
+	 */
+	skip = bom_length(buf, len);
+	buf += skip;
+	len -= skip;
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+	if (root == NULL || !only_json_whitespace(end, buf + len))
 	{
 		cJSON_Delete(root);
-		payload_error(err, why);
+		payload_error(err, "could not be parsed (out of memory?)");
+		return NULL;
+	}
+	if (!cJSON_IsObject(root))
+	{
+		cJSON_Delete(root);
+		payload_error(err, "is not a JSON object");
 		return NULL;
 	}
 	return root;

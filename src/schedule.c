@@ -533,6 +533,87 @@ dom_month_possible(const sp_schedule *s)
 	return false;
 }
 
+/*
+ * The fewest days in SP_SCHED_SEARCH_YEARS consecutive years: ten years
+ * hold at least one leap day (2097-2106 hold only 2104's).
+ */
+#define SEARCH_DAYS_MIN		(SP_SCHED_SEARCH_YEARS * 365 + 1)
+_Static_assert(SP_SCHED_SEARCH_YEARS == 10, "update SEARCH_DAYS_MIN");
+
+/*
+ * When a day must match both day fields (one of them is "*" or "*\/S") and
+ * both restrict the days, the two can meet rarely: "8 9 *\/7 6 MON" runs
+ * only when June 1st is a Monday, eleven years apart from 2026 to 2037,
+ * and sp_schedule_next() does not look that far.  Such a schedule is
+ * refused, like "0 0 30 2 *", rather than accepted and then found to have
+ * no next run.
+ *
+ * Do months, days of the month and days of the week meet at least once in
+ * every SEARCH_DAYS_MIN days?  Dates and weekdays repeat every 400 years
+ * (146097 days, 20871 weeks), so the months of one such cycle, wrapped
+ * around, give every gap between two matching days.  Gaps inside a month
+ * are too short to matter: only a month's first and last matching days
+ * are looked for, among the days whose weekday matches for a month that
+ * starts on that weekday.
+ */
+static bool
+days_meet_often(const sp_schedule *s)
+{
+	uint32_t	by_first[7];	/* days 1-31 matching wdays, by weekday of the 1st */
+	int64_t		day = 0;		/* the 1st of the month, counted from 2001-01-01 */
+	int64_t		first = -1;
+	int64_t		last = -1;
+	int64_t		gap = 0;
+	int			w1 = weekday_of(2001, 1, 1);
+	int			w;
+	int			y;
+	int			m;
+	int			d;
+
+	for (w = 0; w < 7; w++)
+	{
+		by_first[w] = 0;
+		for (d = 1; d <= 31; d++)
+			if (s->wdays & (1u << ((w + d - 1) % 7)))
+				by_first[w] |= UINT32_C(1) << d;
+	}
+
+	for (y = 2001; y < 2401; y++)
+	{
+		for (m = 1; m <= 12; m++)
+		{
+			int			dim = days_in_month(y, m);
+			uint32_t	hits = 0;
+
+			if (s->months & (1u << m))
+				hits = s->mdays & by_first[w1] &
+					(((UINT32_C(1) << dim) - 1) << 1);	/* days 1..dim */
+			if (hits != 0)
+			{
+				int			lo = 1;
+				int			hi = dim;
+
+				while (!(hits & (UINT32_C(1) << lo)))
+					lo++;
+				while (!(hits & (UINT32_C(1) << hi)))
+					hi--;
+				if (first < 0)
+					first = day + lo - 1;
+				else if (day + lo - 1 - last > gap)
+					gap = day + lo - 1 - last;
+				last = day + hi - 1;
+			}
+			day += dim;
+			w1 = (w1 + dim) % 7;
+		}
+	}
+	if (first < 0)
+		return false;
+	if (first + day - last > gap)
+		gap = first + day - last;	/* from the last meeting round to the first */
+	return gap <= SEARCH_DAYS_MIN;
+}
+
 /* The five fields of a cron schedule. */
 static bool
 parse_cron(const token *toks, sp_schedule *out, char *err)
@@ -561,6 +642,24 @@ parse_cron(const token *toks, sp_schedule *out, char *err)
 		set_err(err, "day-of-month field \"%s\" never occurs in month field \"%s\"",
 				quoted(q1, toks[SP_FIELD_DOM].p, toks[SP_FIELD_DOM].len),
 				quoted(q2, toks[SP_FIELD_MONTH].p, toks[SP_FIELD_MONTH].len));
+		return false;
+	}
+
+	/* Both day fields restrict, and a day must match both: how often? */
+	if ((out->star_step[SP_FIELD_DOM] != 0 || out->star_step[SP_FIELD_DOW] != 0) &&
+		out->star_step[SP_FIELD_DOM] != 1 && out->wdays != 0x7F &&
+		!days_meet_often(out))
+	{
+		char		q1[QUOTE_MAX + 4];
+		char		q2[QUOTE_MAX + 4];
+		char		q3[QUOTE_MAX + 4];
+
+		set_err(err, "day-of-month field \"%s\" and day-of-week field \"%s\" "
+				"meet in month field \"%s\" less than once in %d years",
+				quoted(q1, toks[SP_FIELD_DOM].p, toks[SP_FIELD_DOM].len),
+				quoted(q2, toks[SP_FIELD_DOW].p, toks[SP_FIELD_DOW].len),
+				quoted(q3, toks[SP_FIELD_MONTH].p, toks[SP_FIELD_MONTH].len),
+				SP_SCHED_SEARCH_YEARS);
 		return false;
 	}
 	return true;

@@ -23,6 +23,11 @@
  *		  both must match.  This is Vixie cron's rule, which pg_cron and
  *		  cronie follow: "0 0 1,15 * FRI" runs on the 1st, the 15th and
  *		  every Friday.
+ *		  Refused, since sp_schedule_next() would find no run: day fields
+ *		  that never meet the month ("0 0 30 2 *"), and, where a day must
+ *		  match both day fields, days that do so less than once in
+ *		  SP_SCHED_SEARCH_YEARS years ("0 9 *\/7 6 MON" runs when June
+ *		  1st is a Monday, 2026 then 2037).
  *	  @hourly  @daily  @midnight  @weekly  @monthly  @yearly  @annually
  *		  "0 * * * *", "0 0 * * *" (twice), "0 0 * * 0", "0 0 1 * *",
  *		  "0 0 1 1 *" (twice).

@@ -42,6 +42,21 @@ FROM (VALUES
   ('invalid utf8',     '\x7b2273796d626f6c223a22ff227d'::bytea)
 ) AS t(label, payload);
 
+-- Strict JSON (RFC 8259): payloads a lenient parser reads something from
+-- are bad messages too, with the fault and its byte offset named.
+SELECT label, stockpipe.message_error('stock_live', payload) AS error
+FROM (VALUES
+  ('bad \u escape',    convert_to('{"symbol":"AAPL\uZZZZX","ts":"2026-11-27T19:30:01Z","price":1}', 'UTF8')),
+  ('raw NUL',          '\x7b00'::bytea || convert_to('"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":1}', 'UTF8')),
+  ('vertical tab',     convert_to('{"symbol":"AAPL",' || chr(11) || '"ts":"2026-11-27T19:30:01Z","price":1}', 'UTF8')),
+  ('leading zero',     convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":01}', 'UTF8')),
+  ('no fraction',      convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":1.}', 'UTF8')),
+  ('no integer',       convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":.5}', 'UTF8')),
+  ('plus sign',        convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":+1}', 'UTF8')),
+  ('lone surrogate',   convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":1,"x":"\ud800"}', 'UTF8')),
+  ('exponent',         convert_to('{"symbol":"AAPL","ts":"2026-11-27T19:30:01Z","price":1.5e2}', 'UTF8'))
+) AS t(label, payload);
+
 -- Payloads over stockpipe.max_message_bytes (64 kB) are refused before parsing.
 SHOW stockpipe.max_message_bytes;
 SELECT stockpipe.message_error('stock_live',

@@ -36,7 +36,9 @@
 #define Q_HEAD		"{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":1"
 #define B_HEAD		"{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"close\":1"
 
-#define E_JSON		"payload is not valid JSON"
+/* The JSON syntax errors name the fault and its byte offset. */
+#define E_JSON		"payload is not valid JSON: "
+#define E_JSON_AT(what, off)	E_JSON what " at offset " #off
 #define E_OBJECT	"payload is not a JSON object"
 #define E_UTF8		"payload is not valid UTF-8"
 #define E_SYMBOL	"field \"symbol\" must be 1-20 characters of A-Z 0-9 . - ^ ="
@@ -436,24 +438,32 @@ test_bad_quotes(void)
 		"{\"symbol\":\"ABCDEFGHIJ01234567890\",\"ts\":0,\"price\":1}";
 
 	/* Not a JSON object at all */
-	quote_bad("not JSON", LIT("hello"), E_JSON);
+	quote_bad("not JSON", LIT("hello"), E_JSON_AT("expected a value", 0));
 	quote_bad("truncated JSON",
-			  LIT("{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":1"), E_JSON);
-	quote_bad("truncated inside a string", LIT("{\"symbol\":\"AA"), E_JSON);
-	quote_bad("empty payload", LIT(""), E_JSON);
-	quote_bad("whitespace only", LIT(" \n"), E_JSON);
+			  LIT("{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":1"),
+			  E_JSON_AT("unexpected end of the payload", 54));
+	quote_bad("truncated inside a string", LIT("{\"symbol\":\"AA"),
+			  E_JSON_AT("unterminated string", 10));
+	quote_bad("empty payload", LIT(""), E_JSON "there is no value");
+	quote_bad("whitespace only", LIT(" \n"), E_JSON "there is no value");
 	quote_bad("a JSON array", LIT("[{\"symbol\":\"AAPL\"}]"), E_OBJECT);
 	quote_bad("a JSON string", LIT("\"AAPL\""), E_OBJECT);
 	quote_bad("a JSON number", LIT("42"), E_OBJECT);
 	quote_bad("JSON null", LIT("null"), E_OBJECT);
-	quote_bad("garbage after the object", LIT(Q_HEAD "} x"), E_JSON);
-	quote_bad("two objects", LIT(Q_HEAD "}" Q_HEAD "}"), E_JSON);
-	quote_bad("trailing comma", LIT(Q_HEAD ",}"), E_JSON);
+	quote_bad("garbage after the object", LIT(Q_HEAD "} x"),
+			  E_JSON_AT("unexpected data after the JSON value", 56));
+	quote_bad("two objects", LIT(Q_HEAD "}" Q_HEAD "}"),
+			  E_JSON_AT("unexpected data after the JSON value", 55));
+	quote_bad("trailing comma", LIT(Q_HEAD ",}"),
+			  E_JSON_AT("expected a member name in double quotes", 55));
 	quote_bad("a raw tab inside a string (JSON wants \\t)",
-			  LIT(Q_HEAD ",\"source\":\"a\tb\"}"), E_JSON);
+			  LIT(Q_HEAD ",\"source\":\"a\tb\"}"),
+			  E_JSON_AT("unescaped control character 0x09 in a string", 66));
 	quote_bad("a raw NUL byte inside a string",
-			  LIT("{\"symbol\":\"AAPL\0X\",\"ts\":0,\"price\":1}"), E_JSON);
-	quote_bad("a lone surrogate escape", LIT(Q_HEAD ",\"x\":\"\\ud800\"}"), E_JSON);
+			  LIT("{\"symbol\":\"AAPL\0X\",\"ts\":0,\"price\":1}"),
+			  E_JSON_AT("unescaped control character 0x00 in a string", 15));
+	quote_bad("a lone surrogate escape", LIT(Q_HEAD ",\"x\":\"\\ud800\"}"),
+			  E_JSON_AT("unpaired UTF-16 surrogate in a string", 60));
 	quote_bad("\\u0000 in the symbol (would cut it to AAPL)",
 			  LIT("{\"symbol\":\"AAPL\\u0000X\",\"ts\":0,\"price\":1}"),
 			  "payload contains \\u0000, which text columns cannot store");
@@ -471,7 +481,8 @@ test_bad_quotes(void)
 		for (i = 0; i < 2000; i++)
 			deep[n++] = ']';
 		deep[n++] = '}';
-		quote_bad("2000 nested arrays in an unknown field", deep, n, E_JSON);
+		quote_bad("2000 nested arrays in an unknown field", deep, n,
+				  E_JSON_AT("nesting deeper than 1000 levels", 1058));
 	}
 
 	/* Not UTF-8 */
@@ -525,7 +536,8 @@ test_bad_quotes(void)
 			  "field \"price\" must be a number");
 	quote_bad("price as a boolean", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":true}"),
 			  "field \"price\" must be a number");
-	quote_bad("price NaN (not JSON)", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":NaN}"), E_JSON);
+	quote_bad("price NaN (not JSON)", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":NaN}"),
+			  E_JSON_AT("expected a value", 32));
 	quote_bad("price twice", LIT(Q_HEAD ",\"price\":2}"),
 			  "field \"price\" appears more than once");
 
@@ -570,6 +582,214 @@ test_bad_quotes(void)
 			  "field \"source\" must be 1-32 printable ASCII characters");
 	quote_bad("source as an array", LIT(Q_HEAD ",\"source\":[\"yahoo\"]}"),
 			  "field \"source\" must be a string");
+}
+
+/*
+ * Strict RFC 8259 (issue 10): what cJSON alone let through, and what it
+ * read from it, is refused with a text that names the fault; valid JSON
+ * around the edges of the grammar still decodes to the same values.
+ */
+static void
+test_strict_json(void)
+{
+	sp_quote	q;
+	sp_bar		b;
+
+	/* An invalid \u escape cut the string at the escape ("AAPL"). */
+	quote_bad("\\uZZZZ in the symbol (was read as AAPL)",
+			  LIT("{\"symbol\":\"AAPL\\uZZZZX\",\"ts\":0,\"price\":1}"),
+			  E_JSON_AT("invalid \\u escape in a string", 15));
+	quote_bad("\\uZZZZ in the currency (was read as US)",
+			  LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1,\"currency\":\"US\\uZZZZD\"}"),
+			  E_JSON_AT("invalid \\u escape in a string", 48));
+	quote_bad("\\uZZZZ after a ts string (was read as the timestamp before it)",
+			  LIT("{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\\uZZZZX\",\"price\":1}"),
+			  E_JSON_AT("invalid \\u escape in a string", 43));
+	bar_bad("\\uZZZZ in a bar's date",
+			LIT("{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\\uZZZZ\",\"close\":1}"),
+			E_JSON_AT("invalid \\u escape in a string", 35));
+	quote_bad("\\u with three hex digits", LIT(Q_HEAD ",\"x\":\"\\u004\"}"),
+			  E_JSON_AT("invalid \\u escape in a string", 60));
+	quote_bad("\\u cut by the end of the payload", LIT("{\"x\":\"\\u00"),
+			  E_JSON_AT("invalid \\u escape in a string", 6));
+	quote_bad("\\U (upper-case u)", LIT(Q_HEAD ",\"x\":\"\\U0041\"}"),
+			  E_JSON_AT("invalid escape in a string", 60));
+	quote_bad("\\x41", LIT(Q_HEAD ",\"x\":\"\\x41\"}"),
+			  E_JSON_AT("invalid escape in a string", 60));
+	quote_bad("\\' (not a JSON escape)", LIT(Q_HEAD ",\"x\":\"\\'\"}"),
+			  E_JSON_AT("invalid escape in a string", 60));
+	quote_bad("\\0", LIT(Q_HEAD ",\"x\":\"\\0\"}"),
+			  E_JSON_AT("invalid escape in a string", 60));
+	quote_bad("a backslash at the end of the payload", LIT("{\"x\":\"\\"),
+			  E_JSON_AT("unterminated string", 5));
+	quote_bad("a lone low surrogate", LIT(Q_HEAD ",\"x\":\"\\udc00\"}"),
+			  E_JSON_AT("unpaired UTF-16 surrogate in a string", 60));
+	quote_bad("a high surrogate followed by a character",
+			  LIT(Q_HEAD ",\"x\":\"\\ud83dx\"}"),
+			  E_JSON_AT("unpaired UTF-16 surrogate in a string", 60));
+	quote_bad("two high surrogates", LIT(Q_HEAD ",\"x\":\"\\ud83d\\ud83d\"}"),
+			  E_JSON_AT("unpaired UTF-16 surrogate in a string", 60));
+	quote_bad("a high surrogate and an invalid \\u escape",
+			  LIT(Q_HEAD ",\"x\":\"\\ud83d\\uZZZZ\"}"),
+			  E_JSON_AT("invalid \\u escape in a string", 66));
+	quote_bad("a surrogate pair in reverse order",
+			  LIT(Q_HEAD ",\"x\":\"\\ude00\\ud83d\"}"),
+			  E_JSON_AT("unpaired UTF-16 surrogate in a string", 60));
+	quote_bad("a raw 0x1F in a member name", LIT("{\"sym\x1f\":1}"),
+			  E_JSON_AT("unescaped control character 0x1F in a string", 5));
+	quote_bad("a raw LF in the symbol", LIT("{\"symbol\":\"AA\nPL\",\"ts\":0,\"price\":1}"),
+			  E_JSON_AT("unescaped control character 0x0A in a string", 13));
+
+	/* Only space, tab, CR and LF separate tokens. */
+	quote_bad("a raw NUL before \"symbol\"",
+			  LIT("{\0\"symbol\":\"AAPL\",\"ts\":0,\"price\":1}"),
+			  E_JSON_AT("control character 0x00 outside a string", 1));
+	quote_bad("a raw NUL before the object",
+			  LIT("\0{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1}"),
+			  E_JSON_AT("control character 0x00 outside a string", 0));
+	quote_bad("a raw NUL after the object", LIT(Q_HEAD "}\0"),
+			  E_JSON_AT("control character 0x00 outside a string", 55));
+	quote_bad("0x01 before a comma", LIT("{\"symbol\":\"AAPL\"\x01,\"ts\":0,\"price\":1}"),
+			  E_JSON_AT("control character 0x01 outside a string", 16));
+	quote_bad("0x1F before a colon", LIT("{\"symbol\"\x1f:\"AAPL\",\"ts\":0,\"price\":1}"),
+			  E_JSON_AT("control character 0x1F outside a string", 9));
+	quote_bad("0x1F before a value", LIT("{\"symbol\":\x1f\"AAPL\",\"ts\":0,\"price\":1}"),
+			  E_JSON_AT("control character 0x1F outside a string", 10));
+	quote_bad("a vertical tab between members",
+			  LIT("{\"symbol\":\"AAPL\",\v\"ts\":0,\"price\":1}"),
+			  E_JSON_AT("control character 0x0B outside a string", 17));
+	quote_bad("a form feed before the closing brace", LIT(Q_HEAD "\f}"),
+			  E_JSON_AT("control character 0x0C outside a string", 54));
+	quote_bad("DEL (0x7F) between members", LIT(Q_HEAD "\x7f}"),
+			  E_JSON_AT("control character 0x7F outside a string", 54));
+	quote_bad("a no-break space (U+00A0) between members",
+			  LIT(Q_HEAD "\xc2\xa0}"), E_JSON_AT("expected ',' or '}'", 54));
+	quote_bad("a byte order mark inside the payload", LIT("{\xef\xbb\xbf\"x\":1}"),
+			  E_JSON_AT("expected a member name in double quotes", 1));
+	quote_bad("a byte order mark and a one-digit number (cJSON missed the mark)",
+			  LIT("\xef\xbb\xbf" "3"), E_OBJECT);
+	bar_bad("a byte order mark and an empty object in a bar",
+			LIT("\xef\xbb\xbf{}"), "required field \"symbol\" is missing");
+	quote_bad("two byte order marks", LIT("\xef\xbb\xbf\xef\xbb\xbf{}"),
+			  E_JSON_AT("expected a value", 3));
+
+	/* Numbers follow the grammar: -? int frac? exp? */
+	quote_bad("price 01", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":01}"),
+			  E_JSON_AT("number with a leading zero", 32));
+	quote_bad("price -01", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":-01}"),
+			  E_JSON_AT("number with a leading zero", 33));
+	quote_bad("ts 00", LIT("{\"symbol\":\"AAPL\",\"ts\":00,\"price\":1}"),
+			  E_JSON_AT("number with a leading zero", 22));
+	quote_bad("price 1.", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1.}"),
+			  E_JSON_AT("number without digits after '.'", 34));
+	quote_bad("ts 0.", LIT("{\"symbol\":\"AAPL\",\"ts\":0.,\"price\":1}"),
+			  E_JSON_AT("number without digits after '.'", 24));
+	quote_bad("open -0.", LIT(Q_HEAD ",\"open\":-0.}"),
+			  E_JSON_AT("number without digits after '.'", 65));
+	quote_bad("price .5", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":.5}"),
+			  E_JSON_AT("number without digits before '.'", 32));
+	quote_bad("price -.5", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":-.5}"),
+			  E_JSON_AT("number without digits after '-'", 33));
+	quote_bad("price 1.e5", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1.e5}"),
+			  E_JSON_AT("number without digits after '.'", 34));
+	quote_bad("price +1", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":+1}"),
+			  E_JSON_AT("number with a leading '+'", 32));
+	quote_bad("price -", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":-}"),
+			  E_JSON_AT("number without digits after '-'", 33));
+	quote_bad("price 1e", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1e}"),
+			  E_JSON_AT("number without digits in its exponent", 34));
+	quote_bad("price 1e+", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1e+}"),
+			  E_JSON_AT("number without digits in its exponent", 35));
+	quote_bad("price 1.5E-", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1.5E-}"),
+			  E_JSON_AT("number without digits in its exponent", 37));
+	quote_bad("price 0x10", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":0x10}"),
+			  E_JSON_AT("expected ',' or '}'", 33));
+	quote_bad("price Infinity", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":Infinity}"),
+			  E_JSON_AT("expected a value", 32));
+	quote_bad("price -Infinity", LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":-Infinity}"),
+			  E_JSON_AT("number without digits after '-'", 33));
+	quote_bad("price 1 000 (digits after white space)",
+			  LIT("{\"symbol\":\"AAPL\",\"ts\":0,\"price\":1 000}"),
+			  E_JSON_AT("expected ',' or '}'", 34));
+	bar_bad("close 01 in a bar", LIT("{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"close\":01}"),
+			E_JSON_AT("number with a leading zero", 45));
+	if (quote_good("numbers at the edges of the grammar",
+				   LIT("{\"symbol\":\"AAPL\",\"ts\":-0,\"price\":1E+2,\"open\":0.5e-0,"
+					   "\"high\":123.456e1,\"low\":-0.0E0,\"prev_close\":10e-1,"
+					   "\"volume\":0e5}"), &q))
+		check(q.ts_us == 0 && q.price == 100 && q.open == 0.5 &&
+			  q.high == 1234.56 && q.low == 0 && !signbit(q.low) &&
+			  q.prev_close == 1 && q.volume == 0,
+			  "-0, 1E+2, 0.5e-0, 123.456e1, -0.0E0, 10e-1 and 0e5 read as JSON numbers");
+
+	/* Literals, structure, nesting. */
+	quote_bad("a literal cut short (nul)", LIT(Q_HEAD ",\"x\":nul}"),
+			  E_JSON_AT("invalid literal (not true, false or null)", 59));
+	quote_bad("True (capitalised)", LIT(Q_HEAD ",\"x\":True}"),
+			  E_JSON_AT("expected a value", 59));
+	quote_bad("truex", LIT(Q_HEAD ",\"x\":truex}"),
+			  E_JSON_AT("expected ',' or '}'", 63));
+	quote_bad("a single-quoted member name", LIT("{'symbol':\"AAPL\"}"),
+			  E_JSON_AT("expected a member name in double quotes", 1));
+	quote_bad("a member name without quotes", LIT("{symbol:\"AAPL\"}"),
+			  E_JSON_AT("expected a member name in double quotes", 1));
+	quote_bad("a member without a colon", LIT("{\"symbol\" \"AAPL\"}"),
+			  E_JSON_AT("expected ':' after a member name", 10));
+	quote_bad("a member without a value", LIT("{\"symbol\":}"),
+			  E_JSON_AT("expected a value", 10));
+	quote_bad("a missing comma between members",
+			  LIT("{\"symbol\":\"AAPL\" \"ts\":0,\"price\":1}"),
+			  E_JSON_AT("expected ',' or '}'", 17));
+	quote_bad("a trailing comma in an array", LIT(Q_HEAD ",\"x\":[1,]}"),
+			  E_JSON_AT("expected a value", 62));
+	quote_bad("an unclosed array", LIT(Q_HEAD ",\"x\":[1}"),
+			  E_JSON_AT("expected ',' or ']'", 61));
+	quote_bad("an array closed by a brace", LIT(Q_HEAD ",\"x\":[}"),
+			  E_JSON_AT("expected a value", 60));
+	quote_bad("an unclosed object", LIT("{\"x\":{}"),
+			  E_JSON_AT("unexpected end of the payload", 7));
+	{
+		/* Exactly cJSON's limit of 1000 levels, then one more. */
+		static char deep[2 * 1001 + 64];
+		size_t		n;
+		int			levels;
+
+		for (levels = 999; levels <= 1000; levels++)
+		{
+			int			i;
+
+			n = (size_t) sprintf(deep, "%s,\"x\":", Q_HEAD);
+			for (i = 0; i < levels; i++)
+				deep[n++] = '[';
+			for (i = 0; i < levels; i++)
+				deep[n++] = ']';
+			deep[n++] = '}';
+			if (levels == 999)
+				quote_good("the object and 999 nested arrays (1000 levels)", deep, n, &q);
+			else
+				quote_bad("the object and 1000 nested arrays (1001 levels)", deep, n,
+						  E_JSON_AT("nesting deeper than 1000 levels", 1058));
+		}
+	}
+
+	/* Valid strings decode as before. */
+	if (quote_good("escapes of every kind in an unknown field and a member name",
+				   LIT(Q_HEAD ",\"\\u0078\\n\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\uD83D\\uDE00\","
+					   "\"\":1,\"currency\":\"\\u0055SD\"}"), &q))
+		check_str(q.currency, "USD", "\\u0055SD is USD");
+	quote_good("DEL (0x7F) inside a string is valid JSON", LIT(Q_HEAD ",\"x\":\"\x7f\"}"), &q);
+	quote_bad("DEL in the currency", LIT(Q_HEAD ",\"currency\":\"US\x7f\"}"),
+			  "field \"currency\" must be 1-16 printable ASCII characters");
+	if (bar_good("a bar with every JSON white space character",
+				 LIT(" \t\r\n{ \"symbol\" :\t\"AAPL\" ,\r\n\"date\"\n:\"2026-11-27\",\"close\" : 1 } \t\r\n"),
+				 &b))
+		check(b.close == 1 && b.date == 20784, "white space changes no value");
+
+	/* Both decoders give the same text for the same broken payload. */
+	bar_bad("a raw NUL before \"symbol\" in a bar",
+			LIT("{\0\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"close\":1}"),
+			E_JSON_AT("control character 0x00 outside a string", 1));
+	bar_bad("an empty bar payload", LIT(""), E_JSON "there is no value");
 }
 
 static void
@@ -823,6 +1043,7 @@ main(void)
 	test_good_quotes();
 	test_quote_timestamps();
 	test_bad_quotes();
+	test_strict_json();
 	test_bars();
 	test_dates();
 	test_rfc3339();

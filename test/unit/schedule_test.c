@@ -497,6 +497,9 @@ test_parse_good(void)
 	good("0 0 29 2 *", "0 0 29 2 *");
 	good("0 0 30 2 1", "0 0 30 2 1");
 	good("0 0 31 4,5 *", "0 0 31 4-5 *");
+	good("0 0 13 * */5", "0 0 13 * */5");		/* a Sunday or Friday 13th */
+	good("0 0 */7 * MON", "0 0 */7 * 1");		/* Mondays the 1st, 8th, ... */
+	good("0 0 1 1 */2", "0 0 1 1 */2");		/* 1 January, Sun/Tue/Thu/Sat */
 	good("  \t5\t4  *   * *  \n", "5 4 * * *");
 	good("007 08 * * *", "7 8 * * *");
 	good("@hourly", "0 * * * *");
@@ -606,6 +609,19 @@ test_parse_bad(void)
 	bad("0 0 30-31 FEB */2",
 		"day-of-month field \"30-31\" never occurs in month field \"FEB\"");
 
+	/*
+	 * A day must match both day fields (one is "*\/S"), and they meet less
+	 * than once in ten years: sp_schedule_next() would find no run.  Found
+	 * by fuzzing (fuzz/regressions/schedule): "8 9 *\/7 6 MON" runs when
+	 * June 1st is a Monday, 2026 then 2037.
+	 */
+	bad("8 9 */7 6 MON", "day-of-month field \"*/7\" and day-of-week field \"MON\" "
+		"meet in month field \"6\" less than once in 10 years");
+	bad("0 0 29 2 */7", "day-of-month field \"29\" and day-of-week field \"*/7\" "
+		"meet in month field \"2\" less than once in 10 years");
+	bad("0 0 */31 FEB 1", "day-of-month field \"*/31\" and day-of-week field \"1\" "
+		"meet in month field \"FEB\" less than once in 10 years");
+
 	bad("@reboot", "unknown schedule macro \"@reboot\"; accepted: "
 		"@hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually");
 	bad("@", "unknown schedule macro \"@\"; accepted: "
@@ -627,6 +643,112 @@ test_parse_bad(void)
 	memset(err, 'x', sizeof(err));
 	check(sp_schedule_parse("@daily", &s, err) && err[0] == '\0',
 		  "a successful parse leaves err empty");
+}
+
+/* Bits lo, lo+step, ... hi. */
+static uint64_t
+bits(int lo, int hi, int step)
+{
+	uint64_t	m = 0;
+	int			v;
+
+	for (v = lo; v <= hi; v += step)
+		m |= UINT64_C(1) << v;
+	return m;
+}
+
+/*
+ * Which schedules the parser refuses for day fields that meet too rarely
+ * (fewer than once in 3651 days, the shortest ten years) against a walk of
+ * every day of a 400-year cycle with the test's own calendar, for a family
+ * of day-of-month, day-of-week and month fields.
+ */
+static void
+test_rare_days(void)
+{
+	static const struct
+	{
+		const char *text;
+		int			lo,
+					hi,
+					step;
+	}			doms[] = {
+		{"*/2", 1, 31, 2}, {"*/3", 1, 31, 3}, {"*/7", 1, 31, 7}, {"*/10", 1, 31, 10},
+		{"*/15", 1, 31, 15}, {"*/30", 1, 31, 30}, {"*/31", 1, 31, 31}, {"13", 13, 13, 1},
+		{"29", 29, 29, 1}, {"31", 31, 31, 1}, {"1-7", 1, 7, 1}, {"29-31", 29, 31, 1},
+	}, dows[] = {
+		{"0", 0, 0, 1}, {"1", 1, 1, 1}, {"6", 6, 6, 1}, {"*/2", 0, 6, 2}, {"*/3", 0, 6, 3},
+		{"*/6", 0, 6, 6}, {"*/7", 0, 6, 7}, {"1-5", 1, 5, 1},
+	}, months[] = {
+		{"*", 1, 12, 1}, {"2", 2, 2, 1}, {"6", 6, 6, 1}, {"2,8", 2, 8, 6}, {"*/6", 1, 12, 6},
+	};
+	size_t		i, j, k;
+	int			n = 0, wrong = 0, refused = 0;
+
+	for (i = 0; i < sizeof(doms) / sizeof(doms[0]); i++)
+		for (j = 0; j < sizeof(dows) / sizeof(dows[0]); j++)
+			for (k = 0; k < sizeof(months) / sizeof(months[0]); k++)
+			{
+				uint64_t	dm = bits(doms[i].lo, doms[i].hi, doms[i].step);
+				uint64_t	wm = bits(dows[j].lo, dows[j].hi, dows[j].step);
+				uint64_t	mm = bits(months[k].lo, months[k].hi, months[k].step);
+				bool		both = doms[i].text[0] == '*' || dows[j].text[0] == '*';
+				int64_t		day0 = days_from_civil(2001, 1, 1);
+				int64_t		day,
+							first = -1,
+							last = -1,
+							gap = 0;
+				char		text[64];
+				sp_schedule s;
+				char		err[SP_SCHED_ERR_MAX];
+				bool		want;
+
+				int			y = 2001,
+							m = 1,
+							d = 1;
+
+				for (day = day0; day < day0 + 146097; day++)
+				{
+					bool		dom,
+								dow;
+
+					if (day > day0 && ++d > t_days_in_month(y, m))
+					{
+						d = 1;
+						if (++m > 12)
+						{
+							m = 1;
+							y++;
+						}
+					}
+					dom = (dm >> d) & 1;
+					dow = (wm >> t_wday(day)) & 1;
+					if (((mm >> m) & 1) && (both ? dom && dow : dom || dow))
+					{
+						if (first >= 0 && day - last > gap)
+							gap = day - last;
+						if (first < 0)
+							first = day;
+						last = day;
+					}
+				}
+				if (first >= 0 && first + 146097 - last > gap)
+					gap = first + 146097 - last;
+				want = first >= 0 && gap <= 3651;
+
+				snprintf(text, sizeof(text), "0 0 %s %s %s",
+						 doms[i].text, months[k].text, dows[j].text);
+				if (sp_schedule_parse(text, &s, err) != want)
+				{
+					if (wrong++ < 5)
+						diag("\"%s\": longest gap %" PRId64 " days, %s", text, gap,
+							 want ? "refused" : "accepted");
+				}
+				refused += !want;
+				n++;
+			}
+	check(wrong == 0, "the day fields of %d schedules meet often enough exactly when "
+		  "a walk of 400 years says (%d too rarely)", n, refused);
 }
 
 static void
@@ -1294,6 +1416,7 @@ main(void)
 {
 	test_parse_good();
 	test_parse_bad();
+	test_rare_days();
 	test_describe_and_helpers();
 	test_next_utc();
 	test_next_interval();
