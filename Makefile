@@ -8,7 +8,9 @@
 
 EXTENSION = stockpipe
 MODULE_big = stockpipe
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# The message contract (contract/) is one library shared with the producer
+# and the dashboard: what the producer publishes, the consumers accept.
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c) $(wildcard contract/*.c)))
 
 # The version being built is the control file's default_version.  Its
 # script is made of one part per feature, in this order; the scripts of
@@ -21,7 +23,7 @@ DATA = $(wildcard sql/versions/stockpipe--*.sql)
 PGFILEDESC = "stockpipe - real-time stock market pipeline inside PostgreSQL"
 
 SHLIB_LINK = -lrdkafka -lcjson -lcurl -lm
-PG_CPPFLAGS = -I$(srcdir)/src
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/contract
 # PostgreSQL's headers are not -Wextra clean about unused parameters.
 PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 

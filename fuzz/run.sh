@@ -3,7 +3,7 @@
 # replay every committed regression input, then fuzz each harness for
 # SECONDS (default 30), starting from its seed corpus.
 #
-#   contract   src/contract.c   sp_decode_quote, sp_decode_bar (with jansson
+#   contract   contract/contract.c   sp_decode_quote, sp_decode_bar (with jansson
 #                               as the independent JSON reference)
 #   schedule   src/schedule.c   sp_schedule_parse, _describe, _next
 #   mail       src/mail.c       address checks, allow-list, sp_mail_compose
@@ -45,7 +45,7 @@ failed=0
 
 # harness name: sources and libraries of each, beyond fuzz/NAME_fuzz.c
 harnesses="contract schedule mail"
-srcs_contract="../src/contract.c"
+srcs_contract="../contract/contract.c ../contract/encode.c"
 libs_contract="-lcjson -ljansson -lm"
 srcs_schedule="../src/schedule.c"
 libs_schedule=""
@@ -67,7 +67,7 @@ for name in $harnesses; do
 	srcs_var=srcs_$name
 	libs_var=libs_$name
 	# shellcheck disable=SC2086 # the lists are meant to split
-	if ! $CC $CFLAGS -I../src -o "$out/bin/${name}_fuzz" "${name}_fuzz.c" \
+	if ! $CC $CFLAGS -I../src -I../contract -o "$out/bin/${name}_fuzz" "${name}_fuzz.c" \
 			${!srcs_var} ${!libs_var} >&2; then
 		fail "fuzz $name builds with $CC -fsanitize=fuzzer,address,undefined"
 		continue

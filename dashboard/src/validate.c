@@ -3,22 +3,17 @@
  */
 #include "validate.h"
 
+#include "contract.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 
+/* The message contract's own rule (contract/): one definition of a symbol. */
 bool
 valid_symbol(const char *s)
 {
-	size_t		n = 0;
-
-	if (!s)
-		return false;
-	for (; s[n]; n++)
-		if (!(isupper((unsigned char) s[n]) || isdigit((unsigned char) s[n]) ||
-			  strchr(".^=-", s[n])))
-			return false;
-	return n >= 1 && n <= SYMBOL_MAX;
+	return sp_valid_symbol(s);
 }
 
 /* ------------------------------------------------------------------ times */

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#define SYMBOL_MAX 20			/* DESIGN.md: 1-20 chars of A-Z 0-9 . - ^ = */
 #define HOST_NAME_LEN 255		/* a DNS name (253) or "[IPv6]" fits */
 #define HOSTLIST_MAX 32			/* entries of --allowed-hosts */
 #define PORT_ANY (-1)			/* an allow-list entry without a port */

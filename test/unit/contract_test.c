@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * contract_test.c
- *	  Unit tests of the Kafka message contract decoder (src/contract.c).
+ *	  Unit tests of the Kafka message contract decoder (contract/contract.c).
  *
  * A self-contained program: no test framework, no PostgreSQL, no broker.
  * It prints one TAP-like line per check, "ok N - what" or "not ok N - what"
@@ -1037,6 +1037,135 @@ test_symbols_and_utf8(void)
 	utf8("a lead byte followed by ASCII", LIT("\xe2(\xa1"), false);
 }
 
+/*
+ * The encoder (contract/encode.c): what it writes decodes to exactly what
+ * was given, and what the decoder would refuse it refuses too -- the
+ * disagreements that the producer's own encoder once had are all here.
+ */
+static sp_quote
+base_quote(void)
+{
+	sp_quote	q;
+
+	memset(&q, 0, sizeof(q));
+	strcpy(q.symbol, "AAPL");
+	q.ts_us = INT64_C(1795807801123000);	/* 2026-11-27T19:30:01.123Z */
+	q.price = 189.23;
+	q.volume = 51234567;
+	q.open = 188.1;
+	q.prev_close = 225.6699981689453;
+	strcpy(q.currency, "USD");
+	strcpy(q.source, "yahoo");
+	q.present = SP_HAS_VOLUME | SP_HAS_OPEN | SP_HAS_PREV_CLOSE | SP_HAS_CURRENCY | SP_HAS_SOURCE;
+	return q;
+}
+
+static void
+encode_refused(const sp_quote *q, const char *what, const char *why)
+{
+	char		buf[SP_MESSAGE_MAX];
+	char		err[SP_ERR_MAX];
+	int			n;
+
+	err[0] = '\0';
+	n = sp_encode_quote(q, buf, sizeof(buf), err);
+	check(n < 0 && strstr(err, why) != NULL, "encode refuses %s (%s)", what, err);
+}
+
+static void
+test_encoder(void)
+{
+	char		buf[SP_MESSAGE_MAX];
+	char		err[SP_ERR_MAX];
+	sp_quote	q = base_quote();
+	sp_quote	back;
+	sp_bar		b;
+	sp_bar		bback;
+	int			n;
+
+	n = sp_encode_quote(&q, buf, sizeof(buf), err);
+	check(n > 0 && strcmp(buf, "{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01.123Z\","
+						  "\"price\":189.23,\"volume\":51234567,\"open\":188.1,"
+						  "\"prev_close\":225.6699981689453,\"currency\":\"USD\","
+						  "\"source\":\"yahoo\"}") == 0,
+		  "encode a quote: %s", n > 0 ? buf : err);
+	check(n > 0 && sp_decode_quote(buf, (size_t) n, &back, err) &&
+		  back.ts_us == q.ts_us && back.price == q.price && back.present == q.present,
+		  "an encoded quote decodes to the same values");
+	q.ts_us = INT64_C(1795807801000000);
+	q.present = 0;
+	n = sp_encode_quote(&q, buf, sizeof(buf), err);
+	check(n > 0 && strcmp(buf, "{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":189.23}") == 0,
+		  "whole seconds, no optional fields: %s", n > 0 ? buf : err);
+	q.ts_us = INT64_C(1795807801000001);
+	n = sp_encode_quote(&q, buf, sizeof(buf), err);
+	check(n > 0 && strstr(buf, "\"2026-11-27T19:30:01.000001Z\"") != NULL,
+		  "microseconds kept: %s", n > 0 ? buf : err);
+	q.ts_us = INT64_C(-62135596800000000);	/* 0001-01-01 */
+	check(sp_encode_quote(&q, buf, sizeof(buf), err) > 0, "year 0001 is accepted");
+
+	q = base_quote();
+	q.ts_us = INT64_C(1599423177600000000);	/* year 52671 */
+	encode_refused(&q, "a timestamp in year 52671", "ts");
+	q = base_quote();
+	q.ts_us = INT64_C(-62135596800000001);
+	encode_refused(&q, "a timestamp before year 0001", "ts");
+	q = base_quote();
+	strcpy(q.currency, "U\x01" "D");
+	encode_refused(&q, "a currency with a control character", "currency");
+	q = base_quote();
+	strcpy(q.currency, "\xc3\xa9UR");
+	encode_refused(&q, "a currency with a non-ASCII character", "currency");
+	q = base_quote();
+	strcpy(q.currency, "\xff\xfe");
+	encode_refused(&q, "a currency of invalid UTF-8", "");
+	q = base_quote();
+	strcpy(q.currency, "ABCDEFGHIJKLMNOP");	/* 16: the contract's limit */
+	check(sp_encode_quote(&q, buf, sizeof(buf), err) > 0, "a 16-character currency is accepted");
+	q = base_quote();
+	q.open = -1;
+	encode_refused(&q, "a negative open", "open");
+	q = base_quote();
+	q.price = INFINITY;
+	encode_refused(&q, "an infinite price", "finite");
+	q = base_quote();
+	q.price = 0;
+	encode_refused(&q, "a zero price", "price");
+	q = base_quote();
+	q.volume = -1;
+	encode_refused(&q, "a negative volume", "volume");
+	q = base_quote();
+	strcpy(q.symbol, "aapl");
+	encode_refused(&q, "a lower-case symbol", "symbol");
+	q = base_quote();
+	q.symbol[0] = '\0';
+	encode_refused(&q, "an empty symbol", "symbol");
+	q = base_quote();
+	n = sp_encode_quote(&q, buf, 40, err);
+	check(n < 0 && strstr(err, "buffer") != NULL, "a buffer too small is refused, not overrun");
+
+	memset(&b, 0, sizeof(b));
+	strcpy(b.symbol, "WSU.DE");
+	b.date = 19573;				/* 2023-08-04 */
+	b.close = 37.2599983215332;
+	b.open = 36.5;
+	b.volume = 0;
+	b.present = SP_HAS_OPEN | SP_HAS_VOLUME;
+	n = sp_encode_bar(&b, buf, sizeof(buf), err);
+	check(n > 0 && strcmp(buf, "{\"symbol\":\"WSU.DE\",\"date\":\"2023-08-04\",\"open\":36.5,"
+						  "\"close\":37.2599983215332,\"volume\":0}") == 0,
+		  "encode a bar: %s", n > 0 ? buf : err);
+	check(n > 0 && sp_decode_bar(buf, (size_t) n, &bback, err) && bback.date == b.date &&
+		  bback.close == b.close, "an encoded bar decodes to the same values");
+	b.date = 2932897;			/* 10000-01-01 */
+	check(sp_encode_bar(&b, buf, sizeof(buf), err) < 0, "a bar in year 10000 is refused (%s)", err);
+	b.date = -719163;			/* 0000-12-31 */
+	check(sp_encode_bar(&b, buf, sizeof(buf), err) < 0, "a bar in year 0 is refused (%s)", err);
+	b.date = 19573;
+	b.close = NAN;
+	check(sp_encode_bar(&b, buf, sizeof(buf), err) < 0, "a bar without a finite close is refused");
+}
+
 int
 main(void)
 {
@@ -1048,6 +1177,7 @@ main(void)
 	test_dates();
 	test_rfc3339();
 	test_symbols_and_utf8();
+	test_encoder();
 
 	return tap_summary();
 }

@@ -1,11 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * contract.h
- *	  Decoding of the Kafka message contract (see DESIGN.md): one JSON object
- *	  per message, `stock_live` quotes and `stock_daily` bars.
+ *	  The Kafka message contract (see DESIGN.md): one JSON object per
+ *	  message, `stock_live` quotes and `stock_daily` bars; decoding
+ *	  (contract.c) and encoding (encode.c).
  *
- * Pure C11, no PostgreSQL and no I/O, so that the extension, the SQL-callable
- * decoders and the unit tests share exactly one implementation.  Every field
+ * Pure C11, no PostgreSQL and no I/O: one library that the extension, the
+ * producer, the dashboard, the unit tests and the fuzzers all link, so
+ * there is exactly one implementation of the contract.  Every field
  * the decoder accepts fits the table columns it is written to, so a decoded
  * message can never make the batch INSERT fail.
  *
@@ -71,6 +73,18 @@ typedef struct sp_bar
 extern bool sp_decode_quote(const char *buf, size_t len, sp_quote *out,
 							char *err);
 extern bool sp_decode_bar(const char *buf, size_t len, sp_bar *out, char *err);
+
+/*
+ * Write a quote or a bar as its Kafka message into buf (size bytes, NUL
+ * terminated).  Returns the message's length, or -1 with the reason in err
+ * when the consumers would not store it exactly as given: the encoder
+ * decodes what it wrote with the decoders above and compares, so what the
+ * producer publishes is, by construction, what the consumers accept.
+ * SP_MESSAGE_MAX bytes suffice for any message the consumers accept.
+ */
+#define SP_MESSAGE_MAX	512
+extern int	sp_encode_quote(const sp_quote *q, char *buf, size_t size, char *err);
+extern int	sp_encode_bar(const sp_bar *b, char *buf, size_t size, char *err);
 
 /* Building blocks, exposed for the unit tests and the producer. */
 extern bool sp_valid_symbol(const char *s);

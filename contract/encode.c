@@ -1,0 +1,320 @@
+/*-------------------------------------------------------------------------
+ *
+ * encode.c
+ *	  Writing quotes and bars as the Kafka messages of the contract.
+ *
+ * The producer publishes what these functions write, and the consumers
+ * store what sp_decode_quote() / sp_decode_bar() accept.  So that the two
+ * can never disagree, the encoder does not have rules of its own: it writes
+ * the message, then decodes it with the very decoder the consumers run and
+ * checks that every field comes back identical.  A value the decoder would
+ * refuse (a currency with a control byte, a year 52671, a negative open) or
+ * one the text cannot carry exactly is refused here, with the decoder's
+ * reason, and is never published.
+ *
+ * Pure C11 and no I/O, like contract.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "contract.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define US_PER_SEC		INT64_C(1000000)
+#define SEC_PER_DAY		INT64_C(86400)
+
+/* A bounded output buffer; failed is set once anything did not fit. */
+typedef struct out
+{
+	char	   *buf;
+	size_t		size;
+	size_t		len;
+	bool		failed;
+} out;
+
+static void out_printf(out *o, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+static void
+out_printf(out *o, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	if (o->failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= o->size - o->len)
+		o->failed = true;
+	else
+		o->len += (size_t) n;
+}
+
+/*
+ * A JSON string.  The contract's strings (symbol, currency, source) are
+ * printable ASCII when valid; anything else is escaped so that the decoder,
+ * not the writer, is the one to refuse it.
+ */
+static void
+out_string(out *o, const char *s)
+{
+	out_printf(o, "\"");
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\')
+			out_printf(o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			out_printf(o, "\\u%04x", c);
+		else
+			out_printf(o, "%c", c);
+	}
+	out_printf(o, "\"");
+}
+
+/*
+ * The shortest of %.15g..%.17g that reads back as the same double: 189.23
+ * stays 189.23, and every double round-trips.  Non-finite values have no
+ * JSON form; the callers refuse them before writing.
+ */
+static void
+out_number(out *o, const char *key, double v)
+{
+	char		text[40];
+	int			prec;
+
+	for (prec = 15; prec <= 17; prec++)
+	{
+		snprintf(text, sizeof(text), "%.*g", prec, v);
+		if (strtod(text, NULL) == v)
+			break;
+	}
+	out_printf(o, ",\"%s\":%s", key, text);
+}
+
+/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
+static void
+civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	int64_t		era,
+				doe,
+				yoe,
+				doy,
+				mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
+	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
+	*y = (int) (yoe + era * 400 + (*m <= 2));
+}
+
+/* floor division, for times before 1970 */
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t		q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/*
+ * An RFC 3339 UTC time, with as many fractional digits as it needs (none,
+ * milliseconds or microseconds).  Years outside 0001-9999 are written as
+ * they are (more digits, or a sign) and the decoder then refuses them.
+ */
+static void
+out_ts(out *o, int64_t us)
+{
+	int64_t		sec = floor_div(us, US_PER_SEC);
+	int64_t		frac = us - sec * US_PER_SEC;
+	int64_t		day = floor_div(sec, SEC_PER_DAY);
+	int64_t		tod = sec - day * SEC_PER_DAY;
+	int			y,
+				m,
+				d;
+
+	civil_from_days(day, &y, &m, &d);
+	out_printf(o, ",\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d", y, m, d,
+			   (int) (tod / 3600), (int) (tod / 60 % 60), (int) (tod % 60));
+	if (frac % 1000 == 0 && frac != 0)
+		out_printf(o, ".%03d", (int) (frac / 1000));
+	else if (frac != 0)
+		out_printf(o, ".%06d", (int) frac);
+	out_printf(o, "Z\"");
+}
+
+static void
+out_date(out *o, int32_t days)
+{
+	int			y,
+				m,
+				d;
+
+	civil_from_days(days, &y, &m, &d);
+	out_printf(o, ",\"date\":\"%04d-%02d-%02d\"", y, m, d);
+}
+
+static bool
+refuse(char *err, const char *what)
+{
+	snprintf(err, SP_ERR_MAX, "%s", what);
+	return false;
+}
+
+/* Numbers that JSON can carry; anything else is refused before writing. */
+static bool
+finite_fields(const double *v, int n, char *err)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return refuse(err, "a price field is not a finite number");
+	return true;
+}
+
+static bool
+same_double(double a, double b)
+{
+	return a == b || (a == 0 && b == 0);
+}
+
+static bool
+quotes_equal(const sp_quote *a, const sp_quote *b)
+{
+	return strcmp(a->symbol, b->symbol) == 0 && a->ts_us == b->ts_us &&
+		same_double(a->price, b->price) && a->present == b->present &&
+		(!(a->present & SP_HAS_VOLUME) || a->volume == b->volume) &&
+		(!(a->present & SP_HAS_OPEN) || same_double(a->open, b->open)) &&
+		(!(a->present & SP_HAS_HIGH) || same_double(a->high, b->high)) &&
+		(!(a->present & SP_HAS_LOW) || same_double(a->low, b->low)) &&
+		(!(a->present & SP_HAS_PREV_CLOSE) || same_double(a->prev_close, b->prev_close)) &&
+		(!(a->present & SP_HAS_CURRENCY) || strcmp(a->currency, b->currency) == 0) &&
+		(!(a->present & SP_HAS_SOURCE) || strcmp(a->source, b->source) == 0);
+}
+
+static bool
+bars_equal(const sp_bar *a, const sp_bar *b)
+{
+	return strcmp(a->symbol, b->symbol) == 0 && a->date == b->date &&
+		same_double(a->close, b->close) && a->present == b->present &&
+		(!(a->present & SP_HAS_OPEN) || same_double(a->open, b->open)) &&
+		(!(a->present & SP_HAS_HIGH) || same_double(a->high, b->high)) &&
+		(!(a->present & SP_HAS_LOW) || same_double(a->low, b->low)) &&
+		(!(a->present & SP_HAS_ADJ_CLOSE) || same_double(a->adj_close, b->adj_close)) &&
+		(!(a->present & SP_HAS_VOLUME) || a->volume == b->volume);
+}
+
+/*
+ * Finish: the message must decode, as the consumers will decode it, to
+ * exactly what was given.  Returns its length or -1 (err says why).
+ */
+static int
+checked_length(const out *o, bool decoded, bool equal, char *err)
+{
+	if (o->failed)
+	{
+		refuse(err, "the message does not fit the buffer");
+		return -1;
+	}
+	if (!decoded)
+		return -1;				/* err holds the decoder's reason */
+	if (!equal)
+	{
+		refuse(err, "a value does not survive the round trip through the decoder");
+		return -1;
+	}
+	return (int) o->len;
+}
+
+int
+sp_encode_quote(const sp_quote *q, char *buf, size_t size, char *err)
+{
+	out			o = {buf, size, 0, false};
+	double		v[5] = {q->price, 0, 0, 0, 0};
+	sp_quote	back;
+	bool		decoded;
+
+	v[1] = (q->present & SP_HAS_OPEN) ? q->open : 0;
+	v[2] = (q->present & SP_HAS_HIGH) ? q->high : 0;
+	v[3] = (q->present & SP_HAS_LOW) ? q->low : 0;
+	v[4] = (q->present & SP_HAS_PREV_CLOSE) ? q->prev_close : 0;
+	if (!finite_fields(v, 5, err))
+		return -1;
+
+	out_printf(&o, "{\"symbol\":");
+	out_string(&o, q->symbol);
+	out_ts(&o, q->ts_us);
+	out_number(&o, "price", q->price);
+	if (q->present & SP_HAS_VOLUME)
+		out_printf(&o, ",\"volume\":%" PRId64, q->volume);
+	if (q->present & SP_HAS_OPEN)
+		out_number(&o, "open", q->open);
+	if (q->present & SP_HAS_HIGH)
+		out_number(&o, "high", q->high);
+	if (q->present & SP_HAS_LOW)
+		out_number(&o, "low", q->low);
+	if (q->present & SP_HAS_PREV_CLOSE)
+		out_number(&o, "prev_close", q->prev_close);
+	if (q->present & SP_HAS_CURRENCY)
+	{
+		out_printf(&o, ",\"currency\":");
+		out_string(&o, q->currency);
+	}
+	if (q->present & SP_HAS_SOURCE)
+	{
+		out_printf(&o, ",\"source\":");
+		out_string(&o, q->source);
+	}
+	out_printf(&o, "}");
+
+	decoded = !o.failed && sp_decode_quote(buf, o.len, &back, err);
+	return checked_length(&o, decoded, decoded && quotes_equal(q, &back), err);
+}
+
+int
+sp_encode_bar(const sp_bar *b, char *buf, size_t size, char *err)
+{
+	out			o = {buf, size, 0, false};
+	double		v[5] = {b->close, 0, 0, 0, 0};
+	sp_bar		back;
+	bool		decoded;
+
+	v[1] = (b->present & SP_HAS_OPEN) ? b->open : 0;
+	v[2] = (b->present & SP_HAS_HIGH) ? b->high : 0;
+	v[3] = (b->present & SP_HAS_LOW) ? b->low : 0;
+	v[4] = (b->present & SP_HAS_ADJ_CLOSE) ? b->adj_close : 0;
+	if (!finite_fields(v, 5, err))
+		return -1;
+
+	out_printf(&o, "{\"symbol\":");
+	out_string(&o, b->symbol);
+	out_date(&o, b->date);
+	if (b->present & SP_HAS_OPEN)
+		out_number(&o, "open", b->open);
+	if (b->present & SP_HAS_HIGH)
+		out_number(&o, "high", b->high);
+	if (b->present & SP_HAS_LOW)
+		out_number(&o, "low", b->low);
+	out_number(&o, "close", b->close);
+	if (b->present & SP_HAS_ADJ_CLOSE)
+		out_number(&o, "adj_close", b->adj_close);
+	if (b->present & SP_HAS_VOLUME)
+		out_printf(&o, ",\"volume\":%" PRId64, b->volume);
+	out_printf(&o, "}");
+
+	decoded = !o.failed && sp_decode_bar(buf, o.len, &back, err);
+	return checked_length(&o, decoded, decoded && bars_equal(b, &back), err);
+}
