@@ -4,12 +4,19 @@
  * the live decoder needs.  Converting every number of a 1-minute chart
  * (about 2,400 17-digit floats) is what makes a full parse cost ~1 ms; the
  * live quote needs only meta and the day's first open.
+ *
+ * The fast decoder trusts the scan, so the scanner must never accept a
+ * document cJSON (the reference decoder) refuses, nor remember another
+ * value than the one cJSON would find.  It may refuse more (it is strict
+ * RFC 8259 where cJSON is lenient, e.g. on leading zeros): that only
+ * sends the body to the full parse.
  */
 #include "jscan.h"
 
 #include <string.h>
 
 #define JSCAN_MAX_DEPTH 64
+#define NUMBER_MAX 63			/* see scan_number() */
 
 /* Positions in the chart response the scanner is asked to remember. */
 enum node
@@ -39,12 +46,85 @@ is_hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* A string starting at the opening quote; its contents' span in *b, *e. */
+/* The code unit of the 4 hex digits at P, or -1 if there are not 4 of them. */
+static long
+hex4(const char *p, const char *end)
+{
+	long		u = 0;
+
+	if (end - p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++)
+	{
+		char		c = p[i];
+
+		if (!is_hex(c))
+			return -1;
+		u = u * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return u;
+}
+
+/*
+ * A \u escape, *P at the 'u'; leaves *P on its last hex digit.  UTF-16
+ * surrogates must come in pairs (high then low): cJSON, the reference,
+ * refuses a lone one, so the scanner must too.
+ */
 static int
-scan_string(struct scanner *s, const char **b, const char **e)
+scan_unicode_escape(struct scanner *s)
+{
+	long		u = hex4(s->p + 1, s->end);
+
+	if (u < 0 || (u >= 0xDC00 && u <= 0xDFFF))
+		return -1;
+	s->p += 4;
+	if (u >= 0xD800 && u <= 0xDBFF)
+	{
+		long		lo;
+
+		if (s->end - s->p < 3 || s->p[1] != '\\' || s->p[2] != 'u')
+			return -1;
+		lo = hex4(s->p + 3, s->end);
+		if (lo < 0xDC00 || lo > 0xDFFF)
+			return -1;
+		s->p += 6;
+	}
+	return 0;
+}
+
+/* The escape after a backslash, *P at the character after it. */
+static int
+scan_escape(struct scanner *s)
+{
+	switch (*s->p)
+	{
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
+			return 0;
+		case 'u':
+			return scan_unicode_escape(s);
+		default:
+			/* including NUL, which strchr() once took for a valid escape */
+			return -1;
+	}
+}
+
+/*
+ * A string starting at the opening quote; its contents' span in *b, *e.
+ * *escaped tells whether it has escapes (its bytes are then not its value).
+ */
+static int
+scan_string(struct scanner *s, const char **b, const char **e, int *escaped)
 {
 	s->p++;
 	*b = s->p;
+	*escaped = 0;
 	while (s->p < s->end)
 	{
 		unsigned char c = (unsigned char) *s->p;
@@ -58,16 +138,8 @@ scan_string(struct scanner *s, const char **b, const char **e)
 			return -1;
 		if (c == '\\')
 		{
-			if (++s->p >= s->end)
-				return -1;
-			if (*s->p == 'u')
-			{
-				if (s->end - s->p < 5 || !is_hex(s->p[1]) || !is_hex(s->p[2]) ||
-					!is_hex(s->p[3]) || !is_hex(s->p[4]))
-					return -1;
-				s->p += 4;
-			}
-			else if (!strchr("\"\\/bfnrt", *s->p))
+			*escaped = 1;
+			if (++s->p >= s->end || scan_escape(s) != 0)
 				return -1;
 		}
 		s->p++;
@@ -87,7 +159,7 @@ digits(struct scanner *s)
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int
-scan_number(struct scanner *s)
+scan_number_syntax(struct scanner *s)
 {
 	if (*s->p == '-')
 		s->p++;
@@ -110,6 +182,22 @@ scan_number(struct scanner *s)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * A number of at most NUMBER_MAX characters: older cJSON releases (upstream
+ * 1.7.15 without the CVE-2023-26819 fix) copy a number into a 64-byte
+ * buffer and refuse longer ones, and the scanner must never accept what the
+ * reference decoder refuses.  Declining one only costs a full parse.
+ */
+static int
+scan_number(struct scanner *s)
+{
+	const char *start = s->p;
+
+	if (scan_number_syntax(s) != 0)
+		return -1;
+	return s->p - start <= NUMBER_MAX ? 0 : -1;
 }
 
 static int
@@ -148,9 +236,36 @@ child_of_key(enum node parent, const char *k, size_t n)
 #undef KEY
 }
 
+/*
+ * The node of an object member, as cJSON_GetObjectItemCaseSensitive() would
+ * find it: only the FIRST member of a given name counts (SEEN remembers the
+ * nodes given out in this object), later duplicates are ordinary values.
+ * cJSON compares unescaped names, so a member of a remembered object whose
+ * name has escapes ("\u0063hart" is "chart") makes the spans uncertain.
+ */
+static enum node
+member_node(struct scanner *s, enum node parent, const char *k, size_t n, int escaped,
+			unsigned *seen)
+{
+	enum node	child;
+
+	if (parent != N_ROOT && parent != N_CHART && parent != N_R0 &&
+		parent != N_INDICATORS && parent != N_Q0)
+		return N_OTHER;			/* no remembered members */
+	if (escaped)
+		s->out->uncertain = 1;
+	child = child_of_key(parent, k, n);
+	if (child == N_OTHER || (*seen & (1u << child)))
+		return N_OTHER;
+	*seen |= 1u << child;
+	return child;
+}
+
 static int
 scan_object(struct scanner *s, enum node node)
 {
+	unsigned	seen = 0;
+
 	s->p++;
 	skip_ws(s);
 	if (s->p < s->end && *s->p == '}')
@@ -162,15 +277,16 @@ scan_object(struct scanner *s, enum node node)
 	{
 		const char *kb;
 		const char *ke;
+		int			escaped;
 
 		skip_ws(s);
-		if (s->p >= s->end || *s->p != '"' || scan_string(s, &kb, &ke) != 0)
+		if (s->p >= s->end || *s->p != '"' || scan_string(s, &kb, &ke, &escaped) != 0)
 			return -1;
 		skip_ws(s);
 		if (s->p >= s->end || *s->p != ':')
 			return -1;
 		s->p++;
-		if (scan_value(s, child_of_key(node, kb, (size_t) (ke - kb))) != 0)
+		if (scan_value(s, member_node(s, node, kb, (size_t) (ke - kb), escaped, &seen)) != 0)
 			return -1;
 		skip_ws(s);
 		if (s->p >= s->end)
@@ -227,6 +343,7 @@ scan_value(struct scanner *s, enum node node)
 	int			rc;
 	const char *b;
 	const char *e;
+	int			escaped;
 
 	skip_ws(s);
 	if (s->p >= s->end || ++s->depth > JSCAN_MAX_DEPTH)
@@ -241,7 +358,7 @@ scan_value(struct scanner *s, enum node node)
 			rc = scan_array(s, node);
 			break;
 		case '"':
-			rc = scan_string(s, &b, &e);
+			rc = scan_string(s, &b, &e, &escaped);
 			break;
 		case 't':
 			rc = scan_literal(s, "true");

@@ -21,6 +21,8 @@ struct jscan_result
 	struct jspan timestamp;		/* chart.result[0].timestamp */
 	struct jspan open;			/* chart.result[0].indicators.quote[0].open */
 	struct jspan error;			/* chart.error */
+	int			uncertain;		/* a name on the way has escapes: cJSON may see
+								 * other members than the spans above */
 };
 
 int			jscan_chart(const char *text, size_t len, struct jscan_result *out);

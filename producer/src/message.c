@@ -55,45 +55,63 @@ format_double(double v, char *buf, size_t size)
 	return n;
 }
 
+/*
+ * The UTC calendar time of SEC, if its year has four digits (0001..9999):
+ * what DESIGN.md's dates and times allow.  strftime's %Y would print year 0
+ * as "0" and year 10000 as "10000", neither of them YYYY.
+ */
+static int
+utc_time_4digit_year(int64_t sec, struct tm *tm)
+{
+	time_t		t = (time_t) sec;
+
+	if ((int64_t) t != sec || gmtime_r(&t, tm) == NULL)
+		return -1;
+	return (tm->tm_year >= 1 - 1900 && tm->tm_year <= 9999 - 1900) ? 0 : -1;
+}
+
 /* RFC 3339 in UTC; milliseconds are printed only when non-zero. */
 int
 format_rfc3339_ms(int64_t ts_ms, char *buf, size_t size)
 {
-	time_t		sec = (time_t) (ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000);
-	int			ms = (int) (ts_ms - (int64_t) sec * 1000);
+	int64_t		sec = ts_ms / 1000;
+	int			ms = (int) (ts_ms % 1000);
 	struct tm	tm;
-	size_t		n;
+	int			n;
 
-	if (gmtime_r(&sec, &tm) == NULL)
+	if (ms < 0)					/* floor, without overflowing at INT64_MIN */
+	{
+		ms += 1000;
+		sec--;
+	}
+	if (utc_time_4digit_year(sec, &tm) != 0)
 		return -1;
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0)
+	n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (n < 0 || (size_t) n >= size)
 		return -1;
 	if (ms != 0)
-	{
-		int			m = snprintf(buf + n, size - n, ".%03dZ", ms);
-
-		if (m < 0 || (size_t) m >= size - n)
-			return -1;
-		return (int) n + m;
-	}
-	if (n + 2 > size)
-		return -1;
-	buf[n] = 'Z';
-	buf[n + 1] = '\0';
-	return (int) n + 1;
+		n += snprintf(buf + n, size - (size_t) n, ".%03dZ", ms);
+	else
+		n += snprintf(buf + n, size - (size_t) n, "Z");
+	return (size_t) n < size ? n : -1;
 }
 
-/* YYYY-MM-DD of a UTC instant (callers add the exchange offset first). */
+/*
+ * YYYY-MM-DD of a UTC instant (callers add the exchange offset first).
+ * Returns 10, or -1 if the year is not 0001..9999 or BUF is too small:
+ * never a longer or unterminated date.
+ */
 int
 format_date(int64_t epoch_s, char *buf, size_t size)
 {
-	time_t		sec = (time_t) epoch_s;
 	struct tm	tm;
+	int			n;
 
-	if (gmtime_r(&sec, &tm) == NULL)
+	if (utc_time_4digit_year(epoch_s, &tm) != 0)
 		return -1;
-	return strftime(buf, size, "%Y-%m-%d", &tm) == 0 ? -1 : 10;
+	n = snprintf(buf, size, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	return (n == 10 && (size_t) n < size) ? 10 : -1;
 }
 
 /* DESIGN.md: 1-20 characters of A-Z 0-9 . - ^ = */

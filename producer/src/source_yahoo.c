@@ -221,6 +221,8 @@ handle_daily(struct yahoo *y, struct ysym *s, struct http_request *r)
 	}
 	symbol_state(s, ST_OK, NULL);
 	y->rt->stats.fetched++;
+	if (err[0] != '\0')		/* bars refused, e.g. a time out of range */
+		log_warn("%s: daily bars: %s", s->symbol, err);
 	for (size_t i = 0; i < nbars; i++)
 		if (runtime_publish_bar(y->rt, &bars[i]) == 0)
 			sent++;

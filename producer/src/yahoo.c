@@ -42,10 +42,36 @@ yahoo_status_name(enum yahoo_status st)
 }
 
 /*
+ * What a decoded value must be before it is used.  Everything is checked
+ * before it is converted to an integer or multiplied: a double too large
+ * for int64_t makes the conversion undefined behaviour (fuzzing found
+ * exactly that on huge times, offsets and volumes).
+ *
+ * Times -- meta.regularMarketTime, the bar timestamps, and a bar's time on
+ * the exchange's clock, which gives its date -- lie in years 1900..9999:
+ * four-digit years, as DESIGN.md's dates and times need, and no market in
+ * Yahoo's data is older than 1900.  Whether a time is plausible *now* is
+ * the consumer's call (it knows the clock); these bounds only keep
+ * garbage out.
+ */
+#define TIME_MIN		(-2208988800.0)	/* 1900-01-01T00:00:00Z */
+#define TIME_MAX		253402300799.0	/* 9999-12-31T23:59:59Z */
+#define TIME_RANGE_TEXT "1900-01-01..9999-12-31"
+
+/* Real zones are within -12 h..+14 h; +-18 h is what e.g. java.time allows. */
+#define GMTOFFSET_MAX	64800.0
+
+/* Volumes are whole numbers: up to 2^53 each is an exact double (and fits int64_t). */
+#define VOLUME_MAX		9007199254740992.0
+
+#define SECS_PER_DAY	INT64_C(86400)
+
+/*
  * One chart result.  The numeric arrays are copied into plain double
  * vectors (NAN for null or missing) once: cJSON arrays are linked lists,
  * and indexing them element by element would make decoding a 390-minute
- * response quadratic.
+ * response quadratic.  The numbers are raw: 1e999 reads as infinity, and
+ * every use checks its range.
  */
 struct chart
 {
@@ -58,16 +84,110 @@ struct chart
 	double	   *close;
 	double	   *volume;
 	double	   *adjclose;
-	long		gmtoffset;
+	int64_t		gmtoffset;		/* seconds, within +-GMTOFFSET_MAX */
 	int			count;
 };
 
+/* The number at KEY, NAN if there is none (absent, null, not a number). */
 static double
 num(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* DESIGN.md: prices are finite and > 0. */
+static int
+price_ok(double v)
+{
+	return isfinite(v) && v > 0;
+}
+
+/* An optional price: NAN (unknown) unless it is a real price. */
+static double
+opt_price(double v)
+{
+	return price_ok(v) ? v : NAN;
+}
+
+static int
+volume_ok(double v)
+{
+	return v >= 0 && v <= VOLUME_MAX;	/* false for NAN */
+}
+
+/* An optional volume: -1 (unknown) unless it is in range. */
+static int64_t
+opt_volume(double v)
+{
+	return volume_ok(v) ? (int64_t) llround(v) : -1;
+}
+
+/*
+ * T as whole seconds since the epoch, if it is a time in range.  Returns
+ * 0, or -1 (NAN and infinities included).  The bounds are whole seconds,
+ * so rounding cannot leave them.
+ */
+static int
+epoch_seconds(double t, int64_t *s)
+{
+	if (!(t >= TIME_MIN && t <= TIME_MAX))
+		return -1;
+	*s = (int64_t) llround(t);
+	return 0;
+}
+
+/* Exchange-local day number of an instant, to group bars by trading day. */
+static int64_t
+local_day(int64_t s, int64_t gmtoffset)
+{
+	int64_t		local = s + gmtoffset;	/* both in range: no overflow */
+	int64_t		day = local / SECS_PER_DAY;
+
+	return (local % SECS_PER_DAY < 0) ? day - 1 : day;
+}
+
+/*
+ * meta.gmtoffset, the exchange's offset from UTC in seconds, into *OFF: 0
+ * when meta has none.  Returns 0, or -1 with the reason in ERR when it is
+ * out of range (every date would be wrong, so the response is refused).
+ */
+static int
+meta_gmtoffset(const cJSON *meta, int64_t *off, char *err, size_t errlen)
+{
+	double		v = num(meta, "gmtoffset");
+
+	*off = 0;
+	if (isnan(v))
+		return 0;
+	if (!(fabs(v) <= GMTOFFSET_MAX))
+	{
+		snprintf(err, errlen, "meta.gmtoffset %g is out of range (at most 18 hours from UTC)", v);
+		return -1;
+	}
+	*off = (int64_t) v;
+	return 0;
+}
+
+/*
+ * meta.regularMarketTime as seconds in *S.  Returns 1 if meta has it, 0 if
+ * not (the caller falls back on the bars), -1 with the reason in ERR if it
+ * is out of range: a response that dates its own quote wrongly is refused.
+ */
+static int
+meta_time(const cJSON *meta, int64_t *s, char *err, size_t errlen)
+{
+	double		t = num(meta, "regularMarketTime");
+
+	if (isnan(t))
+		return 0;
+	if (epoch_seconds(t, s) != 0)
+	{
+		snprintf(err, errlen, "meta.regularMarketTime %g is outside " TIME_RANGE_TEXT, t);
+		return -1;
+	}
+	return 1;
 }
 
 /* A numeric array as N doubles, NAN where null, missing or not a number. */
@@ -112,6 +232,26 @@ first_object(const cJSON *obj, const char *key)
 	return cJSON_IsObject(o) ? o : NULL;
 }
 
+/* The bar vectors of result R0 (count = length of its timestamp array). */
+static int
+chart_vectors(struct chart *c, const cJSON *r0)
+{
+	cJSON	   *timestamp = cJSON_GetObjectItemCaseSensitive(r0, "timestamp");
+	cJSON	   *ind = cJSON_GetObjectItemCaseSensitive(r0, "indicators");
+	cJSON	   *q = first_object(ind, "quote");
+	cJSON	   *adj = first_object(ind, "adjclose");
+
+	c->count = cJSON_IsArray(timestamp) ? cJSON_GetArraySize(timestamp) : 0;
+	c->ts = vector(timestamp, c->count);
+	c->open = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "open") : NULL, c->count);
+	c->high = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "high") : NULL, c->count);
+	c->low = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "low") : NULL, c->count);
+	c->close = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "close") : NULL, c->count);
+	c->volume = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "volume") : NULL, c->count);
+	c->adjclose = vector(adj ? cJSON_GetObjectItemCaseSensitive(adj, "adjclose") : NULL, c->count);
+	return (c->ts && c->open && c->high && c->low && c->close && c->volume && c->adjclose) ? 0 : -1;
+}
+
 /*
  * Parses the envelope.  On YAHOO_OK the caller frees C with chart_close();
  * otherwise it is already freed and err says why.
@@ -123,11 +263,6 @@ chart_open(const char *body, size_t len, struct chart *c, char *err, size_t errl
 	cJSON	   *error;
 	cJSON	   *result;
 	cJSON	   *r0;
-	cJSON	   *ind;
-	cJSON	   *q;
-	cJSON	   *adj;
-	cJSON	   *timestamp;
-	double		off;
 
 	memset(c, 0, sizeof(*c));
 	c->root = cJSON_ParseWithLength(body, len);
@@ -164,26 +299,13 @@ chart_open(const char *body, size_t len, struct chart *c, char *err, size_t errl
 		snprintf(err, errlen, "response has no chart.result[0].meta");
 		goto no_data;
 	}
-	timestamp = cJSON_GetObjectItemCaseSensitive(r0, "timestamp");
-	c->count = cJSON_IsArray(timestamp) ? cJSON_GetArraySize(timestamp) : 0;
-	ind = cJSON_GetObjectItemCaseSensitive(r0, "indicators");
-	q = first_object(ind, "quote");
-	adj = first_object(ind, "adjclose");
-	c->ts = vector(timestamp, c->count);
-	c->open = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "open") : NULL, c->count);
-	c->high = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "high") : NULL, c->count);
-	c->low = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "low") : NULL, c->count);
-	c->close = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "close") : NULL, c->count);
-	c->volume = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "volume") : NULL, c->count);
-	c->adjclose = vector(adj ? cJSON_GetObjectItemCaseSensitive(adj, "adjclose") : NULL, c->count);
-	if (!c->ts || !c->open || !c->high || !c->low || !c->close || !c->volume || !c->adjclose)
+	if (meta_gmtoffset(c->meta, &c->gmtoffset, err, errlen) != 0)
+		goto no_data;
+	if (chart_vectors(c, r0) != 0)
 	{
 		snprintf(err, errlen, "out of memory");
-		chart_close(c);
-		return YAHOO_NO_DATA;
+		goto no_data;
 	}
-	off = num(c->meta, "gmtoffset");
-	c->gmtoffset = isfinite(off) ? (long) off : 0;
 	return YAHOO_OK;
 
 no_data:
@@ -191,11 +313,114 @@ no_data:
 	return YAHOO_NO_DATA;
 }
 
-/* Exchange-local day number of an instant, to group bars by trading day. */
-static long
-local_day(double t, long gmtoffset)
+/* Fills Q's fields that come from meta alone, with time S; not the price. */
+static void
+quote_from_meta(struct quote *q, const cJSON *meta, const char *symbol, int64_t s)
 {
-	return (long) floor((t + (double) gmtoffset) / 86400.0);
+	const char *currency;
+
+	quote_init(q);
+	snprintf(q->symbol, sizeof(q->symbol), "%s", symbol);
+	q->ts_ms = s * 1000;		/* |s| < 2^38: no overflow */
+	q->volume = opt_volume(num(meta, "regularMarketVolume"));
+	q->open = opt_price(num(meta, "regularMarketOpen"));
+	q->high = opt_price(num(meta, "regularMarketDayHigh"));
+	q->low = opt_price(num(meta, "regularMarketDayLow"));
+	q->prev_close = opt_price(num(meta, "previousClose"));
+	if (isnan(q->prev_close))
+		q->prev_close = opt_price(num(meta, "chartPreviousClose"));
+	currency = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "currency"));
+	if (currency && strlen(currency) <= CURRENCY_MAX)
+		snprintf(q->currency, sizeof(q->currency), "%s", currency);
+	q->source = "yahoo";
+}
+
+/* Index of the last bar with a price and a time in range, or -1. */
+static int
+last_usable_bar(const struct chart *c)
+{
+	for (int i = c->count - 1; i >= 0; i--)
+	{
+		int64_t		s;
+
+		if (price_ok(c->close[i]) && epoch_seconds(c->ts[i], &s) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * What meta lacks, from the bars of local day DAY: the first open, the
+ * highest high, the lowest low and the sum of the volumes.  Bars of other
+ * days (a 1-minute response can end with one of the next day) and bars
+ * without a time in range are left out.
+ */
+static void
+fill_from_day(struct quote *q, const struct chart *c, int64_t day)
+{
+	double		open = NAN;
+	double		high = NAN;
+	double		low = NAN;
+	double		volume = 0;
+	int			nvolumes = 0;
+
+	for (int i = 0; i < c->count; i++)
+	{
+		int64_t		s;
+
+		if (epoch_seconds(c->ts[i], &s) != 0 || local_day(s, c->gmtoffset) != day)
+			continue;
+		if (isnan(open) && price_ok(c->open[i]))
+			open = c->open[i];
+		if (price_ok(c->high[i]) && (isnan(high) || c->high[i] > high))
+			high = c->high[i];
+		if (price_ok(c->low[i]) && (isnan(low) || c->low[i] < low))
+			low = c->low[i];
+		if (volume_ok(c->volume[i]))
+		{
+			volume += c->volume[i];
+			nvolumes++;
+		}
+	}
+	if (q->volume < 0 && nvolumes > 0)
+		q->volume = opt_volume(volume);	/* -1 if the sum is out of range */
+	if (isnan(q->open))
+		q->open = open;
+	if (isnan(q->high))
+		q->high = high;
+	if (isnan(q->low))
+		q->low = low;
+}
+
+/*
+ * The quote's price and time: meta's, else the last usable bar's.  A value
+ * meta has but that is unusable refuses the response.  Returns 0, or -1
+ * with the reason in ERR.
+ */
+static int
+quote_price_time(const struct chart *c, double *price, int64_t *s, char *err, size_t errlen)
+{
+	int			last = last_usable_bar(c);
+	int			have_time = meta_time(c->meta, s, err, errlen);
+
+	if (have_time < 0)
+		return -1;
+	*price = num(c->meta, "regularMarketPrice");
+	if (!isnan(*price) && !price_ok(*price))
+	{
+		snprintf(err, errlen, "meta.regularMarketPrice %g is not a price (finite, > 0)", *price);
+		return -1;
+	}
+	if (isnan(*price) && last >= 0)
+		*price = c->close[last];
+	if (!have_time && last >= 0)
+		have_time = epoch_seconds(c->ts[last], s) == 0;
+	if (isnan(*price) || !have_time)
+	{
+		snprintf(err, errlen, "response has no usable price or time");
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -210,92 +435,19 @@ yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
 	struct chart c;
 	enum yahoo_status st;
 	double		price;
-	double		t;
-	double		v;
-	int			last = -1;
-	long		day;
-	double		day_open = NAN;
-	double		day_high = NAN;
-	double		day_low = NAN;
-	double		day_volume = 0;
-	int			day_bars = 0;
-	const char *currency;
+	int64_t		s = 0;
 
 	st = chart_open(body, len, &c, err, errlen);
 	if (st != YAHOO_OK)
 		return st;
-
-	for (int i = c.count - 1; i >= 0; i--)
+	if (quote_price_time(&c, &price, &s, err, errlen) != 0)
 	{
-		if (isfinite(c.close[i]) && isfinite(c.ts[i]))
-		{
-			last = i;
-			break;
-		}
-	}
-	price = num(c.meta, "regularMarketPrice");
-	if (!isfinite(price) && last >= 0)
-		price = c.close[last];
-	t = num(c.meta, "regularMarketTime");
-	if (!isfinite(t) && last >= 0)
-		t = c.ts[last];
-	if (!isfinite(price) || price <= 0 || !isfinite(t))
-	{
-		snprintf(err, errlen, "response has no usable price or time");
 		chart_close(&c);
 		return YAHOO_NO_DATA;
 	}
-
-	/* Aggregate the minute bars of the quote's trading day. */
-	day = local_day(t, c.gmtoffset);
-	for (int i = 0; i < c.count; i++)
-	{
-		double		ts = c.ts[i];
-		double		o = c.open[i];
-		double		h = c.high[i];
-		double		l = c.low[i];
-		double		vol = c.volume[i];
-
-		if (!isfinite(ts) || local_day(ts, c.gmtoffset) != day)
-			continue;
-		if (isnan(day_open) && isfinite(o))
-			day_open = o;
-		if (isfinite(h) && (isnan(day_high) || h > day_high))
-			day_high = h;
-		if (isfinite(l) && (isnan(day_low) || l < day_low))
-			day_low = l;
-		if (isfinite(vol) && vol >= 0)
-		{
-			day_volume += vol;
-			day_bars++;
-		}
-	}
-
-	quote_init(q);
-	snprintf(q->symbol, sizeof(q->symbol), "%s", symbol);
-	q->ts_ms = (int64_t) llround(t) * 1000;
+	quote_from_meta(q, c.meta, symbol, s);
 	q->price = price;
-	v = num(c.meta, "regularMarketVolume");
-	if (isfinite(v) && v >= 0)
-		q->volume = (int64_t) llround(v);
-	else if (day_bars > 0)
-		q->volume = (int64_t) llround(day_volume);
-	q->open = num(c.meta, "regularMarketOpen");
-	if (!isfinite(q->open))
-		q->open = day_open;
-	q->high = num(c.meta, "regularMarketDayHigh");
-	if (!isfinite(q->high))
-		q->high = day_high;
-	q->low = num(c.meta, "regularMarketDayLow");
-	if (!isfinite(q->low))
-		q->low = day_low;
-	q->prev_close = num(c.meta, "previousClose");
-	if (!isfinite(q->prev_close))
-		q->prev_close = num(c.meta, "chartPreviousClose");
-	currency = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c.meta, "currency"));
-	if (currency && strlen(currency) <= CURRENCY_MAX)
-		snprintf(q->currency, sizeof(q->currency), "%s", currency);
-	q->source = "yahoo";
+	fill_from_day(q, &c, local_day(s, c.gmtoffset));
 	chart_close(&c);
 	return YAHOO_OK;
 }
@@ -306,27 +458,52 @@ is_number_start(char c)
 	return c == '-' || (c >= '0' && c <= '9');
 }
 
-/* Fills Q's fields that come from meta alone. */
-static void
-quote_from_meta(struct quote *q, const cJSON *meta, const char *symbol)
+/*
+ * Whether META alone gives everything the reference decoder would take
+ * from it (price, time, volume, high, low, a valid offset), so that the
+ * bars matter only for the open.  Sets *S and *OFF.
+ */
+static int
+meta_is_complete(const cJSON *meta, int64_t *s, int64_t *off)
 {
-	const char *currency;
+	return cJSON_IsObject(meta) &&
+		price_ok(num(meta, "regularMarketPrice")) &&
+		meta_time(meta, s, NULL, 0) == 1 &&
+		meta_gmtoffset(meta, off, NULL, 0) == 0 &&
+		volume_ok(num(meta, "regularMarketVolume")) &&
+		price_ok(num(meta, "regularMarketDayHigh")) &&
+		price_ok(num(meta, "regularMarketDayLow"));
+}
 
-	quote_init(q);
-	snprintf(q->symbol, sizeof(q->symbol), "%s", symbol);
-	q->ts_ms = (int64_t) llround(num(meta, "regularMarketTime")) * 1000;
-	q->price = num(meta, "regularMarketPrice");
-	q->volume = (int64_t) llround(num(meta, "regularMarketVolume"));
-	q->open = num(meta, "regularMarketOpen");
-	q->high = num(meta, "regularMarketDayHigh");
-	q->low = num(meta, "regularMarketDayLow");
-	q->prev_close = num(meta, "previousClose");
-	if (!isfinite(q->prev_close))
-		q->prev_close = num(meta, "chartPreviousClose");
-	currency = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "currency"));
-	if (currency && strlen(currency) <= CURRENCY_MAX)
-		snprintf(q->currency, sizeof(q->currency), "%s", currency);
-	q->source = "yahoo";
+/*
+ * fill_from_day()'s open, read straight from the scanned text: the open of
+ * the first bar of local day DAY that has one.  The numbers are the same
+ * text cJSON would give to strtod(), so the values are identical.
+ */
+static double
+first_open_of_day(const struct jscan_result *spans, int64_t day, int64_t off)
+{
+	const char *tp = spans->timestamp.b;
+	const char *op = spans->open.b;
+	struct jspan te;
+	struct jspan oe;
+
+	if (tp == NULL || *tp != '[' || op == NULL || *op != '[')
+		return NAN;
+	while (jscan_next_element(&tp, spans->timestamp.e, &te) &&
+		   jscan_next_element(&op, spans->open.e, &oe))
+	{
+		int64_t		s;
+		double		o;
+
+		if (!is_number_start(*te.b) || epoch_seconds(strtod(te.b, NULL), &s) != 0 ||
+			local_day(s, off) != day)
+			continue;
+		o = is_number_start(*oe.b) ? strtod(oe.b, NULL) : NAN;
+		if (price_ok(o))
+			return o;
+	}
+	return NAN;
 }
 
 /*
@@ -335,67 +512,33 @@ quote_from_meta(struct quote *q, const cJSON *meta, const char *symbol)
  * body (jscan), parses only meta, and reads timestamps and opens just far
  * enough to find the first open of the quote's day -- the same answer as
  * the reference decoder, without converting ~2,400 numbers.  Returns 0, or
- * -1 to let the reference decoder handle the response.
+ * -1 to let the reference decoder handle the response; it must never
+ * accept a response the reference decoder refuses or decodes differently
+ * (the fuzz harness, producer/fuzz/, checks exactly that).
  */
 static int
 decode_quote_fast(const char *body, size_t len, const char *symbol, struct quote *q)
 {
 	struct jscan_result spans;
 	cJSON	   *meta;
-	double		off;
-	long		day;
-	const char *tp;
-	const char *op;
-	struct jspan te;
-	struct jspan oe;
-	int			have_open;
-	double		t_meta;
+	int64_t		s = 0;
+	int64_t		off = 0;
+	int			rc = -1;
 
-	if (jscan_chart(body, len, &spans) != 0 || spans.meta.b == NULL ||
+	if (jscan_chart(body, len, &spans) != 0 || spans.uncertain || spans.meta.b == NULL ||
 		(spans.error.b && strncmp(spans.error.b, "null", 4) != 0))
 		return -1;
 	meta = cJSON_ParseWithLength(spans.meta.b, (size_t) (spans.meta.e - spans.meta.b));
-	if (!cJSON_IsObject(meta) ||
-		!(num(meta, "regularMarketPrice") > 0) || !isfinite(num(meta, "regularMarketTime")) ||
-		!(num(meta, "regularMarketVolume") >= 0) ||
-		!isfinite(num(meta, "regularMarketDayHigh")) || !isfinite(num(meta, "regularMarketDayLow")))
+	if (meta_is_complete(meta, &s, &off))
 	{
-		cJSON_Delete(meta);
-		return -1;
+		quote_from_meta(q, meta, symbol, s);
+		q->price = num(meta, "regularMarketPrice");
+		rc = 0;
 	}
-	quote_from_meta(q, meta, symbol);
-	off = num(meta, "gmtoffset");
-	t_meta = num(meta, "regularMarketTime");
 	cJSON_Delete(meta);
-	if (isfinite(q->open) || spans.timestamp.b == NULL || *spans.timestamp.b != '[')
-		return 0;
-	if (spans.open.b == NULL || *spans.open.b != '[')
-		return 0;
-	day = local_day(t_meta, isfinite(off) ? (long) off : 0);
-	tp = spans.timestamp.b;
-	op = spans.open.b;
-	have_open = 1;
-	while (jscan_next_element(&tp, spans.timestamp.e, &te))
-	{
-		int			has_o = have_open && jscan_next_element(&op, spans.open.e, &oe);
-		char	   *endp;
-		double		t;
-		double		o;
-
-		have_open = has_o;
-		if (!has_o || !is_number_start(*te.b) || !is_number_start(*oe.b))
-			continue;
-		t = strtod(te.b, &endp);
-		if (local_day(t, isfinite(off) ? (long) off : 0) != day)
-			continue;
-		o = strtod(oe.b, &endp);
-		if (isfinite(o))
-		{
-			q->open = o;
-			break;
-		}
-	}
-	return 0;
+	if (rc == 0 && isnan(q->open))
+		q->open = first_open_of_day(&spans, local_day(s, off), off);
+	return rc;
 }
 
 enum yahoo_status
@@ -407,11 +550,103 @@ yahoo_decode_quote(const char *body, size_t len, const char *symbol,
 	return yahoo_decode_quote_full(body, len, symbol, q, err, errlen);
 }
 
+/* A bar worth emitting: its element index and its time on the exchange's clock. */
+struct bar_ref
+{
+	int64_t		local;
+	int			i;
+};
+
+/* By time, then by position: a total order, so qsort() is deterministic. */
+static int
+bar_ref_cmp(const void *a, const void *b)
+{
+	const struct bar_ref *x = a;
+	const struct bar_ref *y = b;
+
+	if (x->local != y->local)
+		return x->local < y->local ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
 /*
- * Daily bars, oldest first, in a malloc'd array the caller frees.  Bars
- * without a close are skipped; when two bars fall on the same local date
- * (Yahoo appends the live bar of today) the later one wins.  Zero bars is
- * a valid answer (a range without trading).
+ * The bars that have a close and a time into REFS.  A bar without a close
+ * or time (null: a day without trading) is skipped quietly; one whose time
+ * is out of range -- in UTC or on the exchange's clock -- is refused and
+ * counted in *BAD, the first one described in NOTE.
+ */
+static size_t
+usable_bars(const struct chart *c, struct bar_ref *refs, size_t *bad, char *note, size_t notelen)
+{
+	size_t		n = 0;
+
+	*bad = 0;
+	for (int i = 0; i < c->count; i++)
+	{
+		int64_t		s;
+
+		if (!price_ok(c->close[i]) || isnan(c->ts[i]))
+			continue;
+		if (epoch_seconds(c->ts[i], &s) != 0 ||
+			!(s + c->gmtoffset >= TIME_MIN && s + c->gmtoffset <= TIME_MAX))
+		{
+			if ((*bad)++ == 0)
+				snprintf(note, notelen, "timestamp[%d] %g is outside " TIME_RANGE_TEXT,
+						 i, c->ts[i]);
+			continue;
+		}
+		refs[n].local = s + c->gmtoffset;
+		refs[n].i = i;
+		n++;
+	}
+	return n;
+}
+
+static void
+fill_bar(struct bar *b, const struct chart *c, int i, const char *symbol, const char *date)
+{
+	bar_init(b);
+	snprintf(b->symbol, sizeof(b->symbol), "%s", symbol);
+	memcpy(b->date, date, sizeof(b->date));
+	b->open = opt_price(c->open[i]);
+	b->high = opt_price(c->high[i]);
+	b->low = opt_price(c->low[i]);
+	b->close = c->close[i];
+	b->adj_close = opt_price(c->adjclose[i]);
+	b->volume = opt_volume(c->volume[i]);
+}
+
+/*
+ * One bar per local date from the sorted REFS into OUT; returns how many.
+ * When several bars fall on one date (Yahoo appends today's live bar), the
+ * latest wins, and of equal times the later element: deterministic
+ * whatever the order of the input.
+ */
+static size_t
+emit_bars(const struct chart *c, const struct bar_ref *refs, size_t nrefs, const char *symbol,
+		  struct bar *out)
+{
+	size_t		n = 0;
+
+	for (size_t k = 0; k < nrefs; k++)
+	{
+		char		date[11];
+
+		if (format_date(refs[k].local, date, sizeof(date)) != 10)
+			continue;			/* cannot happen: the time is in range */
+		if (n == 0 || strcmp(out[n - 1].date, date) != 0)
+			n++;
+		fill_bar(&out[n - 1], c, refs[k].i, symbol, date);
+	}
+	return n;
+}
+
+/*
+ * Daily bars in a malloc'd array the caller frees, sorted by date (Yahoo
+ * sends them in order, but nothing downstream should depend on that), one
+ * per date.  Bars without a close are skipped.  Zero bars is a valid answer
+ * (a range without trading).  On YAHOO_OK, ERR is "" or a note saying
+ * which bars were refused (times out of range).
  */
 enum yahoo_status
 yahoo_decode_bars(const char *body, size_t len, const char *symbol,
@@ -419,50 +654,36 @@ yahoo_decode_bars(const char *body, size_t len, const char *symbol,
 {
 	struct chart c;
 	enum yahoo_status st;
-	struct bar *out;
-	size_t		n = 0;
+	struct bar_ref *refs;
+	size_t		nrefs;
+	size_t		bad;
+	char		note[160] = "";
 
 	*bars = NULL;
 	*nbars = 0;
 	st = chart_open(body, len, &c, err, errlen);
 	if (st != YAHOO_OK)
 		return st;
-	out = calloc(c.count > 0 ? (size_t) c.count : 1, sizeof(*out));
-	if (out == NULL)
+	refs = malloc(sizeof(*refs) * (size_t) (c.count > 0 ? c.count : 1));
+	*bars = calloc(c.count > 0 ? (size_t) c.count : 1, sizeof(**bars));
+	if (refs == NULL || *bars == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
+		free(refs);
+		free(*bars);
+		*bars = NULL;
 		chart_close(&c);
 		return YAHOO_NO_DATA;
 	}
-	for (int i = 0; i < c.count; i++)
-	{
-		double		ts = c.ts[i];
-		double		close = c.close[i];
-		double		vol = c.volume[i];
-		struct bar *b;
-		char		date[16];
-
-		if (!isfinite(ts) || !isfinite(close) || close <= 0)
-			continue;
-		if (format_date((int64_t) llround(ts) + c.gmtoffset, date, sizeof(date)) < 0)
-			continue;
-		if (n > 0 && strcmp(out[n - 1].date, date) == 0)
-			b = &out[n - 1];
-		else
-			b = &out[n++];
-		bar_init(b);
-		snprintf(b->symbol, sizeof(b->symbol), "%s", symbol);
-		memcpy(b->date, date, sizeof(b->date));
-		b->open = c.open[i];
-		b->high = c.high[i];
-		b->low = c.low[i];
-		b->close = close;
-		b->adj_close = c.adjclose[i];
-		b->volume = (isfinite(vol) && vol >= 0) ? (int64_t) llround(vol) : -1;
-	}
+	nrefs = usable_bars(&c, refs, &bad, note, sizeof(note));
+	qsort(refs, nrefs, sizeof(*refs), bar_ref_cmp);
+	*nbars = emit_bars(&c, refs, nrefs, symbol, *bars);
+	if (bad > 0)
+		snprintf(err, errlen, "%zu bar(s) refused: %s", bad, note);
+	else if (errlen > 0)
+		err[0] = '\0';
+	free(refs);
 	chart_close(&c);
-	*bars = out;
-	*nbars = n;
 	return YAHOO_OK;
 }
 

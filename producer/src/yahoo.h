@@ -19,10 +19,20 @@ enum yahoo_status
 
 const char *yahoo_status_name(enum yahoo_status st);
 
+/*
+ * The live quote.  yahoo_decode_quote() takes a fast path when it can, and
+ * gives exactly what the reference decoder yahoo_decode_quote_full() gives
+ * (the status, every field, the error text).  On failure ERR says why.
+ */
 enum yahoo_status yahoo_decode_quote(const char *body, size_t len, const char *symbol,
 									 struct quote *q, char *err, size_t errlen);
 enum yahoo_status yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
 										  struct quote *q, char *err, size_t errlen);
+/*
+ * Daily bars, sorted by date, one per date, in a malloc'd array the caller
+ * frees (NULL on failure).  On YAHOO_OK, ERR is "" or a note on the bars
+ * that were refused (a time out of range); on failure it says why.
+ */
 enum yahoo_status yahoo_decode_bars(const char *body, size_t len, const char *symbol,
 									struct bar **bars, size_t *nbars,
 									char *err, size_t errlen);

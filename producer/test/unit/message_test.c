@@ -39,6 +39,22 @@ test_times(void)
 	check_str(b, "1970-01-01T00:00:00Z", "rfc3339: epoch");
 	format_date(1598880600 - 14400, b, sizeof(b));
 	check_str(b, "2020-08-31", "date: local date");
+	/* four-digit years only: year 10000 was written unterminated into a
+	 * bar's date[11], year 0 as "0-12-31" */
+	CHECK(format_date(253402300800LL, b, sizeof(b)) < 0, "date: year 10000 refused");
+	CHECK(format_date(-62135600000LL, b, sizeof(b)) < 0, "date: year 0 refused");
+	CHECK(format_date(INT64_MAX, b, sizeof(b)) < 0, "date: INT64_MAX refused");
+	check_int(format_date(253402300799LL, b, sizeof(b)), 10, "date: 9999-12-31 fits");
+	check_str(b, "9999-12-31", "date: 9999-12-31");
+	format_date(-62135596800LL, b, sizeof(b));
+	check_str(b, "0001-01-01", "date: year 1 has four digits");
+	CHECK(format_date(0, b, 10) < 0, "date: no room for the NUL, refused");
+	CHECK(format_rfc3339_ms(INT64_MIN, b, sizeof(b)) < 0, "rfc3339: INT64_MIN refused, no overflow");
+	CHECK(format_rfc3339_ms(253402300800000LL, b, sizeof(b)) < 0, "rfc3339: year 10000 refused");
+	format_rfc3339_ms(-1, b, sizeof(b));
+	check_str(b, "1969-12-31T23:59:59.999Z", "rfc3339: before the epoch");
+	format_rfc3339_ms(-62135596800000LL, b, sizeof(b));
+	check_str(b, "0001-01-01T00:00:00Z", "rfc3339: year 1 has four digits");
 }
 
 static void

@@ -236,6 +236,331 @@ same_quote(const struct quote *a, const struct quote *b)
 #undef SAME
 }
 
+/* A chart response around META, TIMESTAMPS and the QUOTE object. */
+static char *
+chart_json(const char *meta, const char *timestamps, const char *quote)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf),
+			 "{\"chart\":{\"result\":[{\"meta\":%s,\"timestamp\":%s,"
+			 "\"indicators\":{\"quote\":[%s]}}],\"error\":null}}",
+			 meta, timestamps, quote);
+	return buf;
+}
+
+/* A complete live meta (the fast path takes it) with the given values. */
+static char *
+live_meta(const char *time, const char *price, const char *volume, const char *gmtoffset)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+			 "{\"currency\":\"USD\",\"gmtoffset\":%s,\"regularMarketTime\":%s,"
+			 "\"regularMarketPrice\":%s,\"regularMarketVolume\":%s,"
+			 "\"regularMarketDayHigh\":226.8,\"regularMarketDayLow\":223.3,"
+			 "\"previousClose\":226.78}", gmtoffset, time, price, volume);
+	return buf;
+}
+
+#define LIVE_TS "[1727962200,1727962260,1727985600]"
+#define LIVE_QUOTE "{\"open\":[225.1,225.5,225.6],\"high\":[226,226,226]," \
+	"\"low\":[224,224,224],\"close\":[225.2,225.6,225.67],\"volume\":[100,200,0]}"
+
+/*
+ * Decodes BODY (LEN bytes) with the fast decoder and the reference, checks
+ * that they agree on the status and every field (a check named NAME), and
+ * returns the status, the quote in *Q and the reference's error in ERR.
+ */
+static enum yahoo_status
+quote_both(const char *body, size_t len, const char *name, struct quote *q, char *err)
+{
+	struct quote fast;
+	char		ferr[256];
+	char		check[200];
+	enum yahoo_status sf = yahoo_decode_quote(body, len, "T", &fast, ferr, sizeof(ferr));
+	enum yahoo_status sr = yahoo_decode_quote_full(body, len, "T", q, err, 256);
+
+	snprintf(check, sizeof(check), "%s: fast decoder = reference decoder", name);
+	CHECK(sf == sr && (sr != YAHOO_OK || same_quote(&fast, q)), check);
+	return sr;
+}
+
+static enum yahoo_status
+quote_both_str(const char *body, const char *name, struct quote *q, char *err)
+{
+	return quote_both(body, strlen(body), name, q, err);
+}
+
+/* Huge times and offsets: refused with a reason, never UB (issue 10). */
+static void
+test_time_ranges(void)
+{
+	struct quote q;
+	struct bar *b;
+	size_t		n;
+	char		err[256];
+
+	check_int(quote_both_str(chart_json(live_meta("1e17", "225.67", "100", "-14400"), LIVE_TS,
+										LIVE_QUOTE), "regularMarketTime 1e17", &q, err),
+			  YAHOO_NO_DATA, "regularMarketTime 1e17 (x1000 overflowed int64): refused");
+	check_str(err, "meta.regularMarketTime 1e+17 is outside 1900-01-01..9999-12-31",
+			  "regularMarketTime 1e17: the reason");
+	check_int(quote_both_str(chart_json(live_meta("-1e300", "225.67", "100", "0"), "[]", "{}"),
+							 "regularMarketTime -1e300", &q, err),
+			  YAHOO_NO_DATA, "regularMarketTime -1e300 (llround overflowed): refused");
+	check_int(quote_both_str(chart_json(live_meta("1e999", "225.67", "100", "0"), "[]", "{}"),
+							 "regularMarketTime 1e999", &q, err),
+			  YAHOO_NO_DATA, "regularMarketTime 1e999 (infinite): refused");
+	check_int(quote_both_str(chart_json(live_meta("253402300799", "225.67", "100", "0"), "[]", "{}"),
+							 "regularMarketTime 9999-12-31T23:59:59Z", &q, err),
+			  YAHOO_OK, "regularMarketTime 9999-12-31T23:59:59Z: accepted");
+	check_int(q.ts_ms, 253402300799000LL, "regularMarketTime 9999-12-31T23:59:59Z: ts");
+
+	check_int(quote_both_str(chart_json(live_meta("1727985601", "225.67", "100", "1e19"), LIVE_TS,
+										LIVE_QUOTE), "gmtoffset 1e19", &q, err),
+			  YAHOO_NO_DATA, "gmtoffset 1e19 (cast to long overflowed): quote refused");
+	check_str(err, "meta.gmtoffset 1e+19 is out of range (at most 18 hours from UTC)",
+			  "gmtoffset 1e19: the reason");
+	check_int(yahoo_decode_bars(chart_json("{\"gmtoffset\":9223372036000000000}", LIVE_TS, LIVE_QUOTE),
+								strlen(chart_json("{\"gmtoffset\":9223372036000000000}", LIVE_TS,
+												  LIVE_QUOTE)), "T", &b, &n, err, sizeof(err)),
+			  YAHOO_NO_DATA, "gmtoffset 9.2e18 (timestamp + offset overflowed): bars refused");
+	CHECK(b == NULL && n == 0, "gmtoffset 9.2e18: no bars");
+	check_int(quote_both_str(chart_json(live_meta("1727985601", "225.67", "100", "64800"), LIVE_TS,
+										LIVE_QUOTE), "gmtoffset +18 h", &q, err),
+			  YAHOO_OK, "gmtoffset +18 h: accepted");
+	check_int(quote_both_str(chart_json(live_meta("1727985601", "225.67", "100", "-64801"), LIVE_TS,
+										LIVE_QUOTE), "gmtoffset -18 h -1 s", &q, err),
+			  YAHOO_NO_DATA, "gmtoffset beyond -18 h: refused");
+
+	/* meta without a time: the quote's time is the last bar's in range */
+	check_int(quote_both_str(chart_json("{\"gmtoffset\":0}", "[1727962200,1727962260,1e300]",
+										"{\"close\":[1.5,2.5,3.5],\"open\":[1,2,3]}"),
+							 "bar timestamp 1e300, quote", &q, err),
+			  YAHOO_OK, "bar timestamp 1e300: quote decodes from the other bars");
+	check_int(q.ts_ms, 1727962260000LL, "bar timestamp 1e300: ignored for the quote's time");
+	check_num(q.price, 2.5, "bar timestamp 1e300: ignored for the quote's price");
+	check_num(q.open, 1, "bar timestamp 1e300: open from the day's first bar");
+}
+
+/* Bar timestamps and dates: 4-digit years, 1900..9999, never UB. */
+static void
+test_bar_dates(void)
+{
+	struct bar *b;
+	size_t		n;
+	char		err[256];
+	const char *j;
+
+	j = chart_json("{\"gmtoffset\":0}", "[1e19,1727962260,-1e300]",
+				   "{\"close\":[1,2,3],\"volume\":[1,2,3]}");
+	check_int(yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err)), YAHOO_OK,
+			  "bar timestamps 1e19 and -1e300: the response decodes");
+	check_int((long long) n, 1, "bar timestamps 1e19 and -1e300: those bars refused");
+	check_str(b[0].date, "2024-10-03", "bar timestamps 1e19 and -1e300: the good bar kept");
+	check_str(err, "2 bar(s) refused: timestamp[0] 1e+19 is outside 1900-01-01..9999-12-31",
+			  "bar timestamps 1e19 and -1e300: the reason");
+	free(b);
+
+	/* strftime once wrote "10000-01-01" unterminated into date[11] */
+	j = chart_json("{\"gmtoffset\":0}", "[253402300799,253402300800]", "{\"close\":[1,2]}");
+	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	check_int((long long) n, 1, "year 10000: refused");
+	check_str(b[0].date, "9999-12-31", "year 9999: kept, a 4-digit year");
+	free(b);
+
+	/* year 0 was "0-12-31" */
+	j = chart_json("{\"gmtoffset\":0}", "[-62135600000]", "{\"close\":[1]}");
+	check_int(yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err)), YAHOO_OK,
+			  "year 0: decodes");
+	check_int((long long) n, 0, "year 0: refused");
+	CHECK(strstr(err, "1 bar(s) refused") != NULL, "year 0: the reason");
+	free(b);
+
+	j = chart_json("{\"gmtoffset\":0}", "[-2208988800]", "{\"close\":[1]}");
+	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	check_int((long long) n, 1, "1900-01-01: kept");
+	check_str(b[0].date, "1900-01-01", "1900-01-01: the date");
+	check_str(err, "", "1900-01-01: no note");
+	free(b);
+
+	/* in range in UTC, but 1899-12-31 on the exchange's clock */
+	j = chart_json("{\"gmtoffset\":-3600}", "[-2208988800]", "{\"close\":[1]}");
+	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	check_int((long long) n, 0, "local date 1899-12-31: refused");
+	free(b);
+}
+
+/* Unsorted timestamps: bars come out sorted, one per date, deterministically. */
+static void
+test_bar_order(void)
+{
+	struct bar *b;
+	size_t		n;
+	char		err[256];
+	const char *j;
+
+	j = chart_json("{\"gmtoffset\":-14400}", "[1600300000,1600100000,1600200000,1600100001]",
+				   "{\"close\":[3,1,2,1.5],\"volume\":[30,10,20,15]}");
+	check_int(yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err)), YAHOO_OK,
+			  "unsorted: decodes");
+	check_int((long long) n, 3, "unsorted: one bar per date");
+	check_str(b[0].date, "2020-09-14", "unsorted: first date");
+	check_str(b[1].date, "2020-09-15", "unsorted: second date");
+	check_str(b[2].date, "2020-09-16", "unsorted: third date");
+	check_num(b[0].close, 1.5, "unsorted: of two bars of a date, the later time wins");
+	check_int(b[0].volume, 15, "unsorted: the winner's volume");
+	check_num(b[2].close, 3, "unsorted: last bar");
+	free(b);
+
+	/* the same time twice: the later element wins, as for sorted input */
+	j = chart_json("{\"gmtoffset\":0}", "[1600100000,1600100000]", "{\"close\":[1,2]}");
+	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	check_int((long long) n, 1, "equal times: one bar");
+	check_num(b[0].close, 2, "equal times: the later element wins");
+	free(b);
+}
+
+/* Values out of range: volumes, non-finite and non-positive prices. */
+static void
+test_value_ranges(void)
+{
+	struct quote q;
+	struct bar *b;
+	size_t		n;
+	char		err[256];
+	const char *j;
+
+	/* the fast path gave volume INT64_MIN; now meta's volume is unknown
+	 * and, as when meta has none, the day's bars are summed */
+	check_int(quote_both_str(chart_json(live_meta("1727985601", "225.67", "1e999", "-14400"),
+										LIVE_TS, LIVE_QUOTE), "volume 1e999", &q, err),
+			  YAHOO_OK, "volume 1e999: decodes");
+	check_int(q.volume, 300, "volume 1e999: unknown, the day's bars summed");
+	check_int(quote_both_str(chart_json(live_meta("1727985601", "225.67", "1e300", "-14400"),
+										LIVE_TS, LIVE_QUOTE), "volume 1e300", &q, err),
+			  YAHOO_OK, "volume 1e300: decodes");
+	check_int(q.volume, 300, "volume 1e300: out of range, the day's bars summed");
+	check_int(quote_both_str(chart_json(live_meta("1727985601", "225.67", "9007199254740992",
+												  "-14400"), LIVE_TS, LIVE_QUOTE),
+							 "volume 2^53", &q, err), YAHOO_OK, "volume 2^53: decodes");
+	check_int(q.volume, 9007199254740992LL, "volume 2^53: kept");
+	check_int(quote_both_str(chart_json("{\"regularMarketPrice\":5,\"regularMarketTime\":1727962200}",
+										"[1727962200,1727962260]",
+										"{\"volume\":[9e15,9e15],\"close\":[1,2]}"),
+							 "volume sum > 2^53", &q, err), YAHOO_OK, "volume sum > 2^53: decodes");
+	check_int(q.volume, -1, "volume sum > 2^53: unknown");
+
+	/* the fast path took an infinite price; the reference now refuses it */
+	check_int(quote_both_str(chart_json(live_meta("1727985601", "1e999", "100", "-14400"),
+										LIVE_TS, LIVE_QUOTE), "price 1e999", &q, err),
+			  YAHOO_NO_DATA, "price 1e999: refused");
+	check_str(err, "meta.regularMarketPrice inf is not a price (finite, > 0)", "price 1e999: the reason");
+	check_int(quote_both_str(chart_json(live_meta("1727985601", "0", "100", "-14400"),
+										LIVE_TS, LIVE_QUOTE), "price 0", &q, err),
+			  YAHOO_NO_DATA, "price 0: refused");
+
+	/* optional prices that are not prices are unknown, and filled from the bars */
+	j = "{\"chart\":{\"result\":[{\"meta\":{\"regularMarketPrice\":5,\"regularMarketTime\":1727962200,"
+		"\"regularMarketVolume\":1,\"regularMarketDayHigh\":-1,\"regularMarketDayLow\":1e999,"
+		"\"regularMarketOpen\":0,\"previousClose\":-2,\"chartPreviousClose\":4},"
+		"\"timestamp\":[1727962200],\"indicators\":{\"quote\":[{\"open\":[-3],\"high\":[6],"
+		"\"low\":[0],\"close\":[5]}]}}],\"error\":null}}";
+	check_int(quote_both_str(j, "non-positive optional prices", &q, err), YAHOO_OK,
+			  "non-positive optional prices: decodes");
+	CHECK(isnan(q.open), "open 0 in meta, -3 in the bar: unknown");
+	check_num(q.high, 6, "high -1 in meta: the bar's");
+	CHECK(isnan(q.low), "low 1e999 in meta, 0 in the bar: unknown");
+	check_num(q.prev_close, 4, "previousClose -2: chartPreviousClose instead");
+
+	j = chart_json("{}", "[1600100000]",
+				   "{\"open\":[1e999],\"high\":[-1],\"low\":[0],\"close\":[5],\"volume\":[1e999]}");
+	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	CHECK(n == 1 && isnan(b[0].open) && isnan(b[0].high) && isnan(b[0].low) && b[0].volume == -1,
+		  "bar: infinite, negative and zero values are unknown");
+	free(b);
+	j = chart_json("{}", "[1600100000,1600200000]", "{\"close\":[1e999,-1]}");
+	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	check_int((long long) n, 0, "bar: infinite or negative close, no bar");
+	free(b);
+}
+
+/*
+ * A live chart response (complete meta META) with one more member "x" in
+ * chart whose value is the N bytes at VALUE (which may hold a NUL).
+ * Returns the length.
+ */
+static int
+with_member(char *buf, size_t size, const char *meta, const char *value, size_t n)
+{
+	int			len = snprintf(buf, size, "%s", chart_json(meta, LIVE_TS, LIVE_QUOTE));
+
+	/* ...,"error":null}} -> ...,"error":null,"x":VALUE}} */
+	len -= 2;
+	len += snprintf(buf + len, size - (size_t) len, ",\"x\":");
+	memcpy(buf + len, value, n);
+	len += (int) n;
+	memcpy(buf + len, "}}", 3);
+	return len + 2;
+}
+
+/* JSON the fast path read differently from cJSON (issue 10). */
+static void
+test_fast_path_syntax(void)
+{
+	struct quote q;
+	char		err[256];
+	char		body[2048];
+	char		meta1[1024];
+	int			len;
+
+	snprintf(meta1, sizeof(meta1), "%s", live_meta("1727985601", "1", "100", "-14400"));
+	/* duplicate names: cJSON finds the first, so must the scanner */
+	len = snprintf(body, sizeof(body),
+				   "{\"chart\":{\"result\":[{\"meta\":%s,\"meta\":%s,\"timestamp\":" LIVE_TS ","
+				   "\"indicators\":{\"quote\":[" LIVE_QUOTE "]}}],\"error\":null}}",
+				   meta1, live_meta("1727985601", "2", "100", "-14400"));
+	check_int(quote_both(body, (size_t) len, "duplicate meta", &q, err), YAHOO_OK,
+			  "duplicate meta: decodes");
+	check_num(q.price, 1, "duplicate meta: the first one counts");
+	len = snprintf(body, sizeof(body), "%s",
+				   chart_json(meta1, LIVE_TS, "{\"open\":[7,8,9],\"open\":[4,5,6]}"));
+	quote_both(body, (size_t) len, "duplicate open", &q, err);
+	check_num(q.open, 7, "duplicate open: the first array counts");
+	len = snprintf(body, sizeof(body),
+				   "{\"chart\":{\"result\":[{\"timestamp\":[1]}],\"error\":null},"
+				   "\"chart\":{\"result\":[{\"meta\":%s}],\"error\":null}}", meta1);
+	check_int(quote_both(body, (size_t) len, "duplicate chart", &q, err), YAHOO_NO_DATA,
+			  "duplicate chart: the first one (without meta) counts");
+	/* "\u0063hart" is "chart" to cJSON */
+	len = snprintf(body, sizeof(body),
+				   "{\"\\u0063hart\":{\"result\":[{\"meta\":{\"regularMarketPrice\":7}}]},"
+				   "\"chart\":{\"result\":[{\"meta\":%s}],\"error\":null}}", meta1);
+	check_int(quote_both(body, (size_t) len, "escaped name", &q, err), YAHOO_NO_DATA,
+			  "escaped name \\u0063hart: it is the first chart");
+
+	/* strings cJSON refuses: the whole body is bad JSON for both */
+	len = with_member(body, sizeof(body), meta1, "\"\\ud800\"", 8);
+	check_int(quote_both(body, (size_t) len, "lone high surrogate", &q, err), YAHOO_BAD_JSON,
+			  "lone high surrogate \\ud800: bad JSON");
+	len = with_member(body, sizeof(body), meta1, "\"\\udc00\"", 8);
+	check_int(quote_both(body, (size_t) len, "lone low surrogate", &q, err), YAHOO_BAD_JSON,
+			  "lone low surrogate \\udc00: bad JSON");
+	len = with_member(body, sizeof(body), meta1, "\"\\ud800\\u0041\"", 14);
+	check_int(quote_both(body, (size_t) len, "high surrogate + non-surrogate", &q, err),
+			  YAHOO_BAD_JSON, "high surrogate followed by \\u0041: bad JSON");
+	len = with_member(body, sizeof(body), meta1, "\"\\ud83d\\ude00\"", 14);
+	check_int(quote_both(body, (size_t) len, "surrogate pair", &q, err), YAHOO_OK,
+			  "surrogate pair \\ud83d\\ude00: fine");
+	len = with_member(body, sizeof(body), meta1, "\"\\\0\"", 4);	/* backslash, NUL */
+	check_int(quote_both(body, (size_t) len, "backslash NUL", &q, err), YAHOO_BAD_JSON,
+			  "backslash followed by NUL: bad JSON");
+	len = with_member(body, sizeof(body), meta1, "\"\\u0000\"", 8);
+	check_int(quote_both(body, (size_t) len, "escaped NUL", &q, err), YAHOO_OK,
+			  "\\u0000 (valid JSON): fine");
+}
+
 /*
  * The fast live decoder (jscan + meta only) must agree with the reference
  * decoder (full cJSON parse) on every fixture, on every truncation of the
@@ -319,5 +644,10 @@ main(void)
 	test_fallbacks();
 	test_url();
 	test_fast_equals_full(dir);
+	test_time_ranges();
+	test_bar_dates();
+	test_bar_order();
+	test_value_ranges();
+	test_fast_path_syntax();
 	return tap_done();
 }
