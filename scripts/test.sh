@@ -74,7 +74,8 @@ e2e_suite() {
 
 case "${1:-all}" in
 	unit) run_suite unit bash test/unit/run.sh ;;
-	fuzz) run_suite fuzz bash fuzz/run.sh ;;
+	fuzz) run_suite fuzz bash fuzz/run.sh
+		run_suite fuzz-producer bash producer/fuzz/run.sh ;;
 	producer) run_suite producer bash producer/test/run.sh ;;
 	regress) run_suite regress regress_suite ;;
 	e2e) if [ -n "${2:-}" ]; then run_suite "e2e-$2" e2e_suite "test/e2e/$2.sh"
@@ -82,6 +83,7 @@ case "${1:-all}" in
 	all)
 		run_suite unit bash test/unit/run.sh
 		run_suite fuzz bash fuzz/run.sh
+		run_suite fuzz-producer bash producer/fuzz/run.sh
 		run_suite producer bash producer/test/run.sh
 		run_suite regress regress_suite
 		run_suite e2e e2e_suite test/e2e/[0-9]*.sh

@@ -24,6 +24,8 @@
 #include "quote.h"
 #include "yahoo.h"
 
+static char msg_err[SP_ERR_MAX];
+
 #define SYMBOL "FUZZ"
 #define TIME_MIN (-2208988800LL)	/* 1900-01-01T00:00:00Z, as in yahoo.c */
 #define TIME_MAX 253402300799LL		/* 9999-12-31T23:59:59Z */
@@ -100,7 +102,7 @@ check_quote_invariants(const struct quote *q)
 	require(price_or_unknown(q->open) && price_or_unknown(q->high) &&
 			price_or_unknown(q->low) && price_or_unknown(q->prev_close),
 			"quote open/high/low/prev_close finite and > 0 or unknown");
-	require(message_quote_json(q, msg, sizeof(msg)) > 0, "quote encodes as a message");
+	require(message_quote_json(q, msg, sizeof(msg), msg_err) > 0, "quote encodes as a message");
 }
 
 static void
@@ -163,7 +165,7 @@ check_bar(const struct bar *b)
 			price_or_unknown(b->low) && price_or_unknown(b->adj_close),
 			"bar open/high/low/adj_close finite and > 0 or unknown");
 	require(volume_or_unknown(b->volume), "bar volume >= 0 or unknown");
-	require(message_bar_json(b, msg, sizeof(msg)) > 0, "bar encodes as a message");
+	require(message_bar_json(b, msg, sizeof(msg), msg_err) > 0, "bar encodes as a message");
 }
 
 static void

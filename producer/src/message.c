@@ -1,10 +1,8 @@
 /*
- * message.c -- encodes quotes and bars as the JSON messages of DESIGN.md.
- *
- * Hand-written rather than built with cJSON so that there is no allocation
- * per message and so that numbers print in their shortest round-trip form
- * (225.67, not 225.66999999999999): consumers then store exactly the value
- * Yahoo sent.  Pure code, unit tested.
+ * message.c -- the producer's quotes and bars as the JSON messages of
+ * DESIGN.md, written by the contract library (contract/) that the
+ * consumers decode with, and the time formatting helpers the producer
+ * needs.  Pure code, unit tested.
  */
 #include "message.h"
 
@@ -30,29 +28,6 @@ bar_init(struct bar *b)
 	memset(b, 0, sizeof(*b));
 	b->open = b->high = b->low = b->close = b->adj_close = NAN;
 	b->volume = -1;
-}
-
-/*
- * Shortest decimal that reads back as the same double: try 15, 16, then 17
- * significant digits.  Returns the length, or -1 for a non-finite value
- * (JSON has no NaN) or a too-small buffer.
- */
-int
-format_double(double v, char *buf, size_t size)
-{
-	int			n = -1;
-
-	if (!isfinite(v))
-		return -1;
-	for (int prec = 15; prec <= 17; prec++)
-	{
-		n = snprintf(buf, size, "%.*g", prec, v);
-		if (n < 0 || (size_t) n >= size)
-			return -1;
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	return n;
 }
 
 /*
@@ -114,230 +89,117 @@ format_date(int64_t epoch_s, char *buf, size_t size)
 	return (n == 10 && (size_t) n < size) ? 10 : -1;
 }
 
-/* DESIGN.md: 1-20 characters of A-Z 0-9 . - ^ = */
+/* The contract's rule (contract/): one definition of a symbol. */
 int
 symbol_is_valid(const char *s)
 {
-	size_t		n = strlen(s);
-
-	if (n == 0 || n > SYMBOL_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-	{
-		char		c = s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '.' || c == '-' || c == '^' || c == '='))
-			return 0;
-	}
-	return 1;
-}
-
-/* A bounded string builder; any overflow makes the whole message fail. */
-struct out
-{
-	char	   *buf;
-	size_t		size;
-	size_t		len;
-	int			failed;
-};
-
-static void
-out_raw(struct out *o, const char *s, size_t n)
-{
-	if (o->failed || o->len + n + 1 > o->size)
-	{
-		o->failed = 1;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
-static void
-out_str(struct out *o, const char *s)
-{
-	out_raw(o, s, strlen(s));
-}
-
-/* A JSON string value, escaped (currency comes from the network). */
-static void
-out_json_string(struct out *o, const char *s)
-{
-	out_raw(o, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		char		esc[8];
-
-		if (*p == '"' || *p == '\\')
-		{
-			esc[0] = '\\';
-			esc[1] = (char) *p;
-			out_raw(o, esc, 2);
-		}
-		else if (*p < 0x20)
-		{
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			out_raw(o, esc, 6);
-		}
-		else
-			out_raw(o, (const char *) p, 1);
-	}
-	out_raw(o, "\"", 1);
-}
-
-static void
-out_key(struct out *o, const char *key)
-{
-	out_raw(o, ",\"", 2);
-	out_str(o, key);
-	out_raw(o, "\":", 2);
-}
-
-/* Optional number: skipped when NAN (unknown). */
-static void
-out_double(struct out *o, const char *key, double v)
-{
-	char		num[40];
-
-	if (isnan(v))
-		return;
-	if (format_double(v, num, sizeof(num)) < 0)
-	{
-		o->failed = 1;
-		return;
-	}
-	out_key(o, key);
-	out_str(o, num);
-}
-
-static void
-out_int(struct out *o, const char *key, int64_t v)
-{
-	char		num[32];
-
-	if (v < 0)
-		return;
-	snprintf(num, sizeof(num), "%lld", (long long) v);
-	out_key(o, key);
-	out_str(o, num);
+	return sp_valid_symbol(s);
 }
 
 /*
- * {"symbol":..,"ts":..,"price":..,"volume":..,"open":..,"high":..,"low":..,
- *  "prev_close":..,"currency":..,"source":..}; unknown optional fields are
- * left out.  Returns the length, or -1 if the quote lacks a required field.
+ * The producer's quote as the contract's: unknown optional fields (NAN, -1,
+ * "", NULL) are absent.  False when the time does not fit microseconds.
  */
-int
-message_quote_json(const struct quote *q, char *buf, size_t size)
+static bool
+to_sp_quote(const struct quote *q, sp_quote *out)
 {
-	struct out	o = {buf, size, 0, 0};
-	char		ts[40];
-
-	if (!symbol_is_valid(q->symbol) || !isfinite(q->price) || q->price <= 0 ||
-		format_rfc3339_ms(q->ts_ms, ts, sizeof(ts)) < 0)
-		return -1;
-	out_str(&o, "{\"symbol\":");
-	out_json_string(&o, q->symbol);
-	out_key(&o, "ts");
-	out_json_string(&o, ts);
-	out_double(&o, "price", q->price);
-	out_int(&o, "volume", q->volume);
-	out_double(&o, "open", q->open);
-	out_double(&o, "high", q->high);
-	out_double(&o, "low", q->low);
-	out_double(&o, "prev_close", q->prev_close);
+	memset(out, 0, sizeof(*out));
+	if (strlen(q->symbol) > SP_SYMBOL_MAX ||
+		q->ts_ms > INT64_MAX / 1000 || q->ts_ms < INT64_MIN / 1000)
+		return false;
+	strcpy(out->symbol, q->symbol);
+	out->ts_us = q->ts_ms * 1000;
+	out->price = q->price;
+	if (q->volume >= 0)
+	{
+		out->volume = q->volume;
+		out->present |= SP_HAS_VOLUME;
+	}
+#define OPT(src, field, bit) \
+	if (!isnan((src)->field)) { out->field = (src)->field; out->present |= (bit); }
+	OPT(q, open, SP_HAS_OPEN);
+	OPT(q, high, SP_HAS_HIGH);
+	OPT(q, low, SP_HAS_LOW);
+	OPT(q, prev_close, SP_HAS_PREV_CLOSE);
 	if (q->currency[0])
 	{
-		out_key(&o, "currency");
-		out_json_string(&o, q->currency);
+		strcpy(out->currency, q->currency);
+		out->present |= SP_HAS_CURRENCY;
 	}
 	if (q->source)
 	{
-		out_key(&o, "source");
-		out_json_string(&o, q->source);
+		if (strlen(q->source) > SP_SOURCE_MAX)
+			return false;
+		strcpy(out->source, q->source);
+		out->present |= SP_HAS_SOURCE;
 	}
-	out_raw(&o, "}", 1);
-	return o.failed ? -1 : (int) o.len;
+	return true;
+}
+
+static bool
+to_sp_bar(const struct bar *b, sp_bar *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (strlen(b->symbol) > SP_SYMBOL_MAX || !sp_parse_date(b->date, &out->date))
+		return false;
+	strcpy(out->symbol, b->symbol);
+	out->close = b->close;
+	OPT(b, open, SP_HAS_OPEN);
+	OPT(b, high, SP_HAS_HIGH);
+	OPT(b, low, SP_HAS_LOW);
+	OPT(b, adj_close, SP_HAS_ADJ_CLOSE);
+#undef OPT
+	if (b->volume >= 0)
+	{
+		out->volume = b->volume;
+		out->present |= SP_HAS_VOLUME;
+	}
+	return true;
 }
 
 /*
- * {"symbol":..,"date":..,"open":..,"high":..,"low":..,"close":..,
- *  "adj_close":..,"volume":..}.  Returns the length, or -1.
+ * The message is written by the contract library's encoder, which accepts
+ * it only if the consumers' decoder reads it back identically: what the
+ * producer publishes, the consumers store.
  */
 int
-message_bar_json(const struct bar *b, char *buf, size_t size)
+message_quote_json(const struct quote *q, char *buf, size_t size, char *err)
 {
-	struct out	o = {buf, size, 0, 0};
+	sp_quote	sq;
 
-	if (!symbol_is_valid(b->symbol) || !isfinite(b->close) || strlen(b->date) != 10)
+	if (!to_sp_quote(q, &sq))
+	{
+		snprintf(err, SP_ERR_MAX, "symbol, time or source out of range");
 		return -1;
-	out_str(&o, "{\"symbol\":");
-	out_json_string(&o, b->symbol);
-	out_key(&o, "date");
-	out_json_string(&o, b->date);
-	out_double(&o, "open", b->open);
-	out_double(&o, "high", b->high);
-	out_double(&o, "low", b->low);
-	out_double(&o, "close", b->close);
-	out_double(&o, "adj_close", b->adj_close);
-	out_int(&o, "volume", b->volume);
-	out_raw(&o, "}", 1);
-	return o.failed ? -1 : (int) o.len;
+	}
+	return sp_encode_quote(&sq, buf, size, err);
+}
+
+int
+message_bar_json(const struct bar *b, char *buf, size_t size, char *err)
+{
+	sp_bar		sb;
+
+	if (!to_sp_bar(b, &sb))
+	{
+		snprintf(err, SP_ERR_MAX, "symbol or date out of range");
+		return -1;
+	}
+	return sp_encode_bar(&sb, buf, size, err);
 }
 
 /*
- * Parses an RFC 3339 time ("2026-11-27T19:30:01Z", with optional fraction
- * and a Z or +hh:mm / -hh:mm offset) into milliseconds since the epoch.
- * Returns 0, or -1 if the text is not such a time.
+ * Parses an RFC 3339 time with the contract's own parser (no 31 February,
+ * no second 60, years 0001-9999) into milliseconds since the epoch, rounded
+ * down.  Returns 0, or -1 if the text is not such a time.
  */
 int
 parse_rfc3339_ms(const char *s, int64_t *ts_ms)
 {
-	struct tm	tm = {0};
-	int			y, mo, d, h, mi, sec, used = 0;
-	int64_t		ms = 0;
-	int			off = 0;
-	const char *p;
+	int64_t		us;
 
-	if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
-		used != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (!sp_parse_rfc3339(s, &us))
 		return -1;
-	p = s + used;
-	if (*p == '.')
-	{
-		int			digits = 0;
-
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*p - '0');
-		if (digits == 0)
-			return -1;
-		for (; digits < 3; digits++)
-			ms *= 10;
-	}
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-')
-	{
-		int			oh, om, n = 0;
-
-		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5 || oh > 23 || om > 59)
-			return -1;
-		off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
-		p += 6;
-	}
-	else
-		return -1;
-	if (*p != '\0')
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*ts_ms = ((int64_t) timegm(&tm) - off) * 1000 + ms;
+	*ts_ms = us / 1000 - (us % 1000 < 0);
 	return 0;
 }

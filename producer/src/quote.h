@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define SYMBOL_MAX 20			/* DESIGN.md: 1-20 characters */
-#define CURRENCY_MAX 15
+#define CURRENCY_MAX 16		/* the contract's SP_CURRENCY_MAX */
 
 struct quote
 {

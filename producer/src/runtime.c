@@ -86,11 +86,12 @@ int
 runtime_publish_quote(struct runtime *rt, const struct quote *q)
 {
 	char		buf[MESSAGE_MAX];
-	int			n = message_quote_json(q, buf, sizeof(buf));
+	char		err[SP_ERR_MAX];
+	int			n = message_quote_json(q, buf, sizeof(buf), err);
 
 	if (n < 0)
 	{
-		log_warn("%s: quote not publishable (missing price or time); skipped", q->symbol);
+		log_warn("%s: quote not publishable, skipped: %s", q->symbol, err);
 		return -1;
 	}
 	if (kafka_produce(rt->kafka, KAFKA_LIVE, q->symbol, buf, (size_t) n, rt->stop) != 0)
@@ -103,10 +104,14 @@ int
 runtime_publish_bar(struct runtime *rt, const struct bar *b)
 {
 	char		buf[MESSAGE_MAX];
-	int			n = message_bar_json(b, buf, sizeof(buf));
+	char		err[SP_ERR_MAX];
+	int			n = message_bar_json(b, buf, sizeof(buf), err);
 
 	if (n < 0)
+	{
+		log_warn("%s: daily bar %s not publishable, skipped: %s", b->symbol, b->date, err);
 		return -1;
+	}
 	if (kafka_produce(rt->kafka, KAFKA_DAILY, b->symbol, buf, (size_t) n, rt->stop) != 0)
 		return -1;
 	rt->stats.published++;

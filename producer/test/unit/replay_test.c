@@ -6,6 +6,8 @@
 #include "replay.h"
 #include "tap.h"
 
+static char msg_err[SP_ERR_MAX];
+
 static void
 test_lines(void)
 {
@@ -31,13 +33,13 @@ test_lines(void)
 	check_int((long long) r.count, 4, "jsonl: 4 valid records");
 	check_int((long long) r.bad_lines, 6, "jsonl: 6 bad lines counted");
 	check_str(r.first_error, "line 5: \"ts\" is not an RFC 3339 time", "jsonl: first error named");
-	message_quote_json(&r.events[0].quote, msg, sizeof(msg));
+	message_quote_json(&r.events[0].quote, msg, sizeof(msg), msg_err);
 	check_str(msg, "{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":189.23,"
 			  "\"volume\":51234567,\"open\":188.1,\"high\":190,\"low\":187.5,\"prev_close\":188,"
 			  "\"currency\":\"USD\",\"source\":\"yahoo\"}", "jsonl: quote re-encoded canonically");
 	check_int(r.events[1].quote.ts_ms, 1795807803500LL, "jsonl: numeric ts in seconds");
 	CHECK(r.events[2].topic == KAFKA_DAILY, "jsonl: a line with date is a bar");
-	message_bar_json(&r.events[2].bar, msg, sizeof(msg));
+	message_bar_json(&r.events[2].bar, msg, sizeof(msg), msg_err);
 	check_str(msg, "{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"close\":189.2,\"volume\":5}",
 			  "jsonl: bar re-encoded");
 	check_int(r.events[3].quote.ts_ms, 1795807805250LL, "jsonl: ts with offset and fraction");

@@ -6,6 +6,8 @@
 #include "sim.h"
 #include "tap.h"
 
+static char msg_err[SP_ERR_MAX];
+
 int
 main(void)
 {
@@ -26,7 +28,7 @@ main(void)
 		sim_next(&b, now, &qb);
 		if (qa.price != qb.price || qa.volume != qb.volume || strcmp(qa.symbol, qb.symbol))
 			same = 0;
-		if (message_quote_json(&qa, msg, sizeof(msg)) < 0 || qa.price <= 0 || qa.volume < 0)
+		if (message_quote_json(&qa, msg, sizeof(msg), msg_err) < 0 || qa.price <= 0 || qa.volume < 0)
 			valid = 0;
 		if (fabs(qa.price * 100 - round(qa.price * 100)) > 1e-6)
 			cents = 0;

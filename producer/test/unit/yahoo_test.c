@@ -3,11 +3,14 @@
  * fixtures (including the null minute, the weekend response without bars
  * and the error bodies) and small hand-made edge cases.
  */
+#include <dirent.h>
 #include <math.h>
 
 #include "message.h"
 #include "tap.h"
 #include "yahoo.h"
+
+static char msg_err[SP_ERR_MAX];
 
 static void
 test_live_aapl(const char *dir)
@@ -80,7 +83,7 @@ test_daily(const char *dir)
 	check_int(b[0].volume, 225702700, "daily AAPL: first volume");
 	check_str(b[48].date, "2020-11-06", "daily AAPL: last date");
 	check_num(b[48].close, 118.69000244140625, "daily AAPL: last close");
-	message_bar_json(&b[48], msg, sizeof(msg));
+	message_bar_json(&b[48], msg, sizeof(msg), msg_err);
 	check_str(msg, "{\"symbol\":\"AAPL\",\"date\":\"2020-11-06\",\"open\":118.31999969482422,"
 			  "\"high\":119.19999694824219,\"low\":116.12999725341797,\"close\":118.69000244140625,"
 			  "\"adj_close\":115.93415069580078,\"volume\":114457900}",
@@ -632,6 +635,70 @@ test_fast_equals_full(const char *dir)
 	free(body);
 }
 
+/*
+ * One contract: every quote and bar the producer can publish from every
+ * recorded response is accepted by the consumers' decoder (contract/), with
+ * the values it was given.
+ */
+static void
+test_fixtures_publishable(const char *dir)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+	int			files = 0;
+	long		quotes = 0;
+	long		bars_ok = 0;
+	long		refused = 0;
+
+	CHECK(d != NULL, "fixture folder readable");
+	while (d && (e = readdir(d)) != NULL)
+	{
+		size_t		len;
+		char	   *body;
+		struct quote q;
+		struct bar *b = NULL;
+		size_t		n = 0;
+		char		err[256];
+		char		msg[MESSAGE_MAX];
+		sp_quote	sq;
+		sp_bar		sb;
+		int			m;
+
+		if (strncmp(e->d_name, "chart_", 6) != 0 || strstr(e->d_name, ".json") == NULL)
+			continue;
+		body = read_file(dir, e->d_name, &len);
+		files++;
+		if (yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err)) == YAHOO_OK)
+		{
+			m = message_quote_json(&q, msg, sizeof(msg), msg_err);
+			if (m > 0 && sp_decode_quote(msg, (size_t) m, &sq, err) && sq.price == q.price)
+				quotes++;
+			else
+				refused++;
+		}
+		if (yahoo_decode_bars(body, len, "AAPL", &b, &n, err, sizeof(err)) == YAHOO_OK)
+		{
+			for (size_t i = 0; i < n; i++)
+			{
+				m = message_bar_json(&b[i], msg, sizeof(msg), msg_err);
+				if (m > 0 && sp_decode_bar(msg, (size_t) m, &sb, err) && sb.close == b[i].close)
+					bars_ok++;
+				else
+					refused++;
+			}
+		}
+		free(b);
+		free(body);
+	}
+	if (d)
+		closedir(d);
+	CHECK(files >= 5 && quotes >= 5 && bars_ok >= 500,
+		  "every fixture's quotes and bars become messages (contract round trip)");
+	check_int(refused, 0, "no quote or bar of a fixture is refused by the consumers' decoder");
+	printf("# %d fixtures: %ld quotes and %ld bars published and decoded back\n",
+		   files, quotes, bars_ok);
+}
+
 int
 main(void)
 {
@@ -649,5 +716,6 @@ main(void)
 	test_bar_order();
 	test_value_ranges();
 	test_fast_path_syntax();
+	test_fixtures_publishable(dir);
 	return tap_done();
 }
