@@ -7,6 +7,8 @@
 #                               as the independent JSON reference)
 #   schedule   src/schedule.c   sp_schedule_parse, _describe, _next
 #   mail       src/mail.c       address checks, allow-list, sp_mail_compose
+#   dashboard  dashboard/src/validate.c   stockpipe-dash's request and
+#                               option checks (symbols, times, Host list)
 #
 # The harnesses link only those pure C files (no PostgreSQL headers), built
 # with clang -fsanitize=fuzzer,address,undefined -g -O1.  TAP-like lines go
@@ -44,18 +46,21 @@ fi
 failed=0
 
 # harness name: sources and libraries of each, beyond fuzz/NAME_fuzz.c
-harnesses="contract schedule mail"
+harnesses="contract schedule mail dashboard"
 srcs_contract="../contract/contract.c ../contract/encode.c"
 libs_contract="-lcjson -ljansson -lm"
 srcs_schedule="../src/schedule.c"
 libs_schedule=""
 srcs_mail="../src/mail.c"
 libs_mail=""
+srcs_dashboard="-I../dashboard/src ../dashboard/src/validate.c ../contract/contract.c"
+libs_dashboard="-lcjson -lm"
 # per-harness fuzzer flags: value profiles help the parsers past comparisons;
 # mail inputs need room for lines over 998 octets
 flags_contract="-dict=contract.dict -use_value_profile=1"
 flags_schedule="-dict=schedule.dict -use_value_profile=1"
 flags_mail="-max_len=16384 -use_value_profile=1"
+flags_dashboard="-max_len=512 -use_value_profile=1"
 
 fail() {
 	echo "not ok - $*"
