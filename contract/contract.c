@@ -1046,6 +1046,13 @@ sp_valid_symbol(const char *s)
 	return s != NULL && short_string_of(s, SP_SYMBOL_MAX, is_symbol_char);
 }
 
+/* A currency: 1..SP_CURRENCY_MAX printable ASCII characters. */
+bool
+sp_valid_currency(const char *s)
+{
+	return s != NULL && short_string_of(s, SP_CURRENCY_MAX, is_printable_ascii);
+}
+
 /*
  * Well-formed UTF-8 as in Unicode's table 3-7: no overlong forms, no
  * surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated

@@ -88,6 +88,7 @@ extern int	sp_encode_bar(const sp_bar *b, char *buf, size_t size, char *err);
 
 /* Building blocks, exposed for the unit tests and the producer. */
 extern bool sp_valid_symbol(const char *s);
+extern bool sp_valid_currency(const char *s);
 extern bool sp_valid_utf8(const char *buf, size_t len);
 extern bool sp_parse_rfc3339(const char *s, int64_t *us);
 extern bool sp_parse_date(const char *s, int32_t *days);

@@ -101,7 +101,7 @@ decode_line(const cJSON *o, struct replay_event *ev)
 		q->low = opt_num(o, "low");
 		q->prev_close = opt_num(o, "prev_close");
 		cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "currency"));
-		if (cur && strlen(cur) <= CURRENCY_MAX)
+		if (sp_valid_currency(cur))
 			strcpy(q->currency, cur);
 		src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "source"));
 		q->source = (src && strcmp(src, "yahoo") == 0) ? "yahoo" : "replay";
@@ -260,7 +260,7 @@ load_chart(struct replay *r, const cJSON *root, char *err, size_t errlen)
 		ev.quote.high = high;
 		ev.quote.low = low;
 		ev.quote.prev_close = prev_close;
-		if (cur && strlen(cur) <= CURRENCY_MAX)
+		if (sp_valid_currency(cur))
 			strcpy(ev.quote.currency, cur);
 		ev.quote.source = "replay";
 		if (push(r, &cap, &ev) != 0)

@@ -330,7 +330,8 @@ quote_from_meta(struct quote *q, const cJSON *meta, const char *symbol, int64_t 
 	if (isnan(q->prev_close))
 		q->prev_close = opt_price(num(meta, "chartPreviousClose"));
 	currency = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "currency"));
-	if (currency && strlen(currency) <= CURRENCY_MAX)
+	/* one the consumers would refuse is left out, not the whole quote */
+	if (sp_valid_currency(currency))
 		snprintf(q->currency, sizeof(q->currency), "%s", currency);
 	q->source = "yahoo";
 }

@@ -1161,6 +1161,10 @@ test_encoder(void)
 	check(sp_encode_bar(&b, buf, sizeof(buf), err) < 0, "a bar in year 10000 is refused (%s)", err);
 	b.date = -719163;			/* 0000-12-31 */
 	check(sp_encode_bar(&b, buf, sizeof(buf), err) < 0, "a bar in year 0 is refused (%s)", err);
+	check(sp_valid_currency("USD") && sp_valid_currency("ABCDEFGHIJKLMNOP") &&
+		  !sp_valid_currency("ABCDEFGHIJKLMNOPQ") && !sp_valid_currency("") &&
+		  !sp_valid_currency("\xc3\xa9UR") && !sp_valid_currency("U\x01D") && !sp_valid_currency(NULL),
+		  "sp_valid_currency: 1-16 printable ASCII, the decoder's rule");
 	b.date = 19573;
 	b.close = NAN;
 	check(sp_encode_bar(&b, buf, sizeof(buf), err) < 0, "a bar without a finite close is refused");
