@@ -65,6 +65,7 @@ static bool assignment_changed = false;
 static char kafka_problem[SP_ERROR_LEN];
 static bool kafka_problem_pending = false;
 static TimestampTz last_warning_at = 0;
+static TimestampTz kafka_problem_at = 0;	/* when a Kafka problem was last seen */
 static int	suppressed_warnings = 0;
 
 /* Partitions assigned to this worker, for the watermark refresh. */
@@ -76,6 +77,7 @@ static TimestampTz other_watermarks_at = 0;
 /* How often an idle worker measures the other topic's lag, and how long it may wait. */
 #define SP_OTHER_WATERMARKS_MS 2000
 #define SP_WATERMARK_QUERY_MS 200
+#define SP_QUIET_MS 30000
 
 /* The batch being collected, and the time its messages are judged against. */
 static TimestampTz batch_now = 0;
@@ -108,6 +110,7 @@ report_kafka_problem(void)
 	if (!kafka_problem_pending)
 		return;
 	kafka_problem_pending = false;
+	kafka_problem_at = GetCurrentTimestamp();
 	sp_worker_set_error("%s", kafka_problem);
 	now = GetCurrentTimestamp();
 	if (last_warning_at != 0 &&
@@ -477,6 +480,12 @@ refresh_watermarks(void)
  * in a lock wait, say -- and cannot publish it itself.  Only when idle, at
  * most every SP_OTHER_WATERMARKS_MS, each broker request bounded by
  * SP_WATERMARK_QUERY_MS.
+ *
+ * librdkafka's watermark query can block far past its timeout when no
+ * broker is reachable (found by the chaos test: minutes, during which
+ * SIGTERM went unanswered).  So it is only tried while the client has
+ * reported no problem for SP_QUIET_MS and a metadata request just
+ * succeeded, and only for partitions that have a leader.
  */
 static void
 refresh_other_watermarks(void)
@@ -488,7 +497,9 @@ refresh_other_watermarks(void)
 	int			i;
 
 	if (rk == NULL || (my_args.kind == SP_WORKER_LIVE && my_args.index != 0) ||
-		!TimestampDifferenceExceeds(other_watermarks_at, now, SP_OTHER_WATERMARKS_MS))
+		!TimestampDifferenceExceeds(other_watermarks_at, now, SP_OTHER_WATERMARKS_MS) ||
+		kafka_problem_pending ||
+		(kafka_problem_at != 0 && !TimestampDifferenceExceeds(kafka_problem_at, now, SP_QUIET_MS)))
 		return;
 	other_watermarks_at = now;
 	topic = my_args.kind == SP_WORKER_LIVE ? sp_daily_topic : sp_live_topic;
@@ -505,6 +516,8 @@ refresh_other_watermarks(void)
 			int64		high;
 
 			CHECK_FOR_INTERRUPTS();
+			if (md->topics[0].partitions[i].leader < 0 || kafka_problem_pending)
+				continue;
 			if (rd_kafka_query_watermark_offsets(rk, topic, partition, &low, &high,
 												 SP_WATERMARK_QUERY_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
 				high >= 0)
