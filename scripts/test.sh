@@ -80,6 +80,7 @@ case "${1:-all}" in
 	regress) run_suite regress regress_suite ;;
 	e2e) if [ -n "${2:-}" ]; then run_suite "e2e-$2" e2e_suite "test/e2e/$2.sh"
 		else run_suite e2e e2e_suite test/e2e/[0-9]*.sh; fi ;;
+	chaos) run_suite chaos bash test/chaos/run.sh "${2:-42}" ;;	# on request; not yet in "all"
 	all)
 		run_suite unit bash test/unit/run.sh
 		run_suite fuzz bash fuzz/run.sh
