@@ -10,6 +10,7 @@
 #   scripts/test.sh                      all suites
 #   scripts/test.sh unit|fuzz|producer|regress one suite (after the build)
 #   scripts/test.sh e2e [NAME]           the end-to-end tests, or test/e2e/NAME.sh
+#   scripts/test.sh chaos [SEED]         the chaos test (test/chaos), seed 42 by default
 set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -80,7 +81,7 @@ case "${1:-all}" in
 	regress) run_suite regress regress_suite ;;
 	e2e) if [ -n "${2:-}" ]; then run_suite "e2e-$2" e2e_suite "test/e2e/$2.sh"
 		else run_suite e2e e2e_suite test/e2e/[0-9]*.sh; fi ;;
-	chaos) run_suite chaos bash test/chaos/run.sh "${2:-42}" ;;	# on request; not yet in "all"
+	chaos) run_suite chaos bash test/chaos/run.sh "${2:-42}" ;;
 	all)
 		run_suite unit bash test/unit/run.sh
 		run_suite fuzz bash fuzz/run.sh
@@ -88,8 +89,13 @@ case "${1:-all}" in
 		run_suite producer bash producer/test/run.sh
 		run_suite regress regress_suite
 		run_suite e2e e2e_suite test/e2e/[0-9]*.sh
+		# the chaos test: one fixed seed (reproducible) and one new seed a run
+		run_suite chaos bash test/chaos/run.sh 42
+		seed=$(( (RANDOM * 32768 + RANDOM) % 1000000000 ))
+		sp_log "chaos: random seed $seed (rerun: scripts/test.sh chaos $seed)"
+		run_suite chaos-random bash test/chaos/run.sh "$seed"
 		;;
-	*) echo "usage: scripts/test.sh [unit|fuzz|producer|regress|e2e [NAME]]" >&2; exit 2 ;;
+	*) echo "usage: scripts/test.sh [unit|fuzz|producer|regress|e2e [NAME]|chaos [SEED]]" >&2; exit 2 ;;
 esac
 
 passed=$(cat "$RESULTS"/*.out | grep -c '^ok ')
