@@ -845,16 +845,16 @@ get_string_member(const cJSON *obj, const char *name, bool required,
 	return true;
 }
 
-/* "symbol": required, 1..SP_SYMBOL_MAX characters of A-Z 0-9 . - ^ = */
+/* A symbol: required, 1..SP_SYMBOL_MAX characters of A-Z 0-9 . - ^ = */
 static bool
-get_symbol(const cJSON *obj, char *out, char *err)
+get_symbol(const cJSON *obj, const char *name, char *out, char *err)
 {
 	const cJSON *item;
 
-	if (!get_string_member(obj, "symbol", true, &item, err))
+	if (!get_string_member(obj, name, true, &item, err))
 		return false;
 	if (!sp_valid_symbol(item->valuestring))
-		return field_error(err, "symbol",
+		return field_error(err, name,
 						   "must be 1-20 characters of A-Z 0-9 . - ^ =");
 	memcpy(out, item->valuestring, strlen(item->valuestring) + 1);
 	return true;
@@ -895,27 +895,28 @@ get_opt_amount(const cJSON *obj, const char *name, unsigned bit,
 }
 
 /*
- * "volume": optional, an integral number in [0, 2^63), i.e. one that fits a
+ * A volume: optional, an integral number in [0, 2^63), i.e. one that fits a
  * bigint.  cJSON holds numbers as doubles, so integers above 2^53 arrive
  * already rounded to a neighbour; no volume comes anywhere near that.
  */
 static bool
-get_opt_volume(const cJSON *obj, int64_t *out, unsigned *present, char *err)
+get_opt_volume(const cJSON *obj, const char *name, unsigned bit,
+			   int64_t *out, unsigned *present, char *err)
 {
 	const cJSON *item;
 	double		v;
 
-	if (!get_number_member(obj, "volume", false, &item, err))
+	if (!get_number_member(obj, name, false, &item, err))
 		return false;
 	if (item == NULL)
 		return true;
 	v = item->valuedouble;
 	if (!(v >= 0) || v != floor(v))
-		return field_error(err, "volume", "must be an integer >= 0");
+		return field_error(err, name, "must be an integer >= 0");
 	if (v >= 9223372036854775808.0)
-		return field_error(err, "volume", "must be less than 2^63");
+		return field_error(err, name, "must be less than 2^63");
 	*out = (int64_t) v;
-	*present |= SP_HAS_VOLUME;
+	*present |= bit;
 	return true;
 }
 
@@ -943,14 +944,14 @@ get_opt_text(const cJSON *obj, const char *name, size_t max, unsigned bit,
 	return true;
 }
 
-/* "ts": required, an RFC 3339 string or a number of epoch seconds. */
+/* A time: required, an RFC 3339 string or a number of epoch seconds. */
 static bool
-get_ts(const cJSON *obj, int64_t *out, char *err)
+get_ts(const cJSON *obj, const char *name, int64_t *out, char *err)
 {
 	const cJSON *item;
 	ts_result	r;
 
-	if (!get_member(obj, "ts", true, &item, err))
+	if (!get_member(obj, name, true, &item, err))
 		return false;
 	if (cJSON_IsString(item))
 		r = parse_rfc3339(item->valuestring, out);
@@ -960,24 +961,66 @@ get_ts(const cJSON *obj, int64_t *out, char *err)
 		r = TS_BAD;
 
 	if (r == TS_BAD)
-		return field_error(err, "ts",
+		return field_error(err, name,
 						   "is not an RFC 3339 timestamp with offset or a number of epoch seconds");
 	if (r == TS_RANGE)
-		return field_error(err, "ts", "is outside years 0001-9999");
+		return field_error(err, name, "is outside years 0001-9999");
 	return true;
 }
 
-/* "date": required, YYYY-MM-DD. */
+/* A date: required, YYYY-MM-DD. */
 static bool
-get_date(const cJSON *obj, int32_t *out, char *err)
+get_date(const cJSON *obj, const char *name, int32_t *out, char *err)
 {
 	const cJSON *item;
 
-	if (!get_string_member(obj, "date", true, &item, err))
+	if (!get_string_member(obj, name, true, &item, err))
 		return false;
 	if (!sp_parse_date(item->valuestring, out))
-		return field_error(err, "date", "must be a calendar date YYYY-MM-DD");
+		return field_error(err, name, "must be a calendar date YYYY-MM-DD");
 	return true;
+}
+
+/* One field of the list (fields.h) into the struct at msg. */
+static bool
+get_field(const cJSON *obj, const sp_field *f, char *msg, unsigned *present,
+		  char *err)
+{
+	void	   *v = msg + f->offset;
+
+	switch (f->kind)
+	{
+		case SP_FIELD_SYMBOL:
+			return get_symbol(obj, f->key, v, err);
+		case SP_FIELD_TS:
+			return get_ts(obj, f->key, v, err);
+		case SP_FIELD_DATE:
+			return get_date(obj, f->key, v, err);
+		case SP_FIELD_PRICE:
+			return get_price(obj, f->key, v, err);
+		case SP_FIELD_AMOUNT:
+			return get_opt_amount(obj, f->key, f->bit, v, present, err);
+		case SP_FIELD_VOLUME:
+			return get_opt_volume(obj, f->key, f->bit, v, present, err);
+		case SP_FIELD_TEXT:
+			return get_opt_text(obj, f->key, f->max, f->bit, v, present, err);
+	}
+	return field_error(err, f->key, "has an unknown kind");
+}
+
+/* A whole message: every field in list order; the first bad one is named. */
+static bool
+decode_fields(const char *buf, size_t len, const sp_field *fields, int n,
+			  char *msg, unsigned *present, char *err)
+{
+	cJSON	   *root = parse_object(buf, len, err);
+	bool		ok = root != NULL;
+	int			i;
+
+	for (i = 0; ok && i < n; i++)
+		ok = get_field(root, &fields[i], msg, present, err);
+	cJSON_Delete(root);
+	return ok;
 }
 
 
@@ -985,58 +1028,50 @@ get_date(const cJSON *obj, int32_t *out, char *err)
  * Exported functions.  See contract.h.
  */
 
+#define SP_FIELD_ENTRY(type, col, key_, member, kind_, bit_, max_) \
+	{.column = #col, .key = key_, .kind = SP_FIELD_##kind_, .bit = bit_, \
+	 .offset = offsetof(type, member), .max = max_},
+#define SP_QUOTE_ENTRY(...) SP_FIELD_ENTRY(sp_quote, __VA_ARGS__)
+#define SP_BAR_ENTRY(...) SP_FIELD_ENTRY(sp_bar, __VA_ARGS__)
+
+const sp_field sp_quote_fields[] = {SP_QUOTE_FIELDS(SP_QUOTE_ENTRY)};
+const sp_field sp_bar_fields[] = {SP_BAR_FIELDS(SP_BAR_ENTRY)};
+
+const char *
+sp_field_sql_type(sp_field_kind kind)
+{
+	switch (kind)
+	{
+		case SP_FIELD_SYMBOL:
+		case SP_FIELD_TEXT:
+			return "text";
+		case SP_FIELD_TS:
+			return "timestamp with time zone";
+		case SP_FIELD_DATE:
+			return "date";
+		case SP_FIELD_PRICE:
+		case SP_FIELD_AMOUNT:
+			return "double precision";
+		case SP_FIELD_VOLUME:
+			return "bigint";
+	}
+	return "unknown";
+}
+
 bool
 sp_decode_quote(const char *buf, size_t len, sp_quote *out, char *err)
 {
-	cJSON	   *root;
-	bool		ok;
-
 	memset(out, 0, sizeof(*out));
-	root = parse_object(buf, len, err);
-	if (root == NULL)
-		return false;
-
-	ok = get_symbol(root, out->symbol, err) &&
-		get_ts(root, &out->ts_us, err) &&
-		get_price(root, "price", &out->price, err) &&
-		get_opt_volume(root, &out->volume, &out->present, err) &&
-		get_opt_amount(root, "open", SP_HAS_OPEN, &out->open, &out->present, err) &&
-		get_opt_amount(root, "high", SP_HAS_HIGH, &out->high, &out->present, err) &&
-		get_opt_amount(root, "low", SP_HAS_LOW, &out->low, &out->present, err) &&
-		get_opt_amount(root, "prev_close", SP_HAS_PREV_CLOSE, &out->prev_close,
-					   &out->present, err) &&
-		get_opt_text(root, "currency", SP_CURRENCY_MAX, SP_HAS_CURRENCY,
-					 out->currency, &out->present, err) &&
-		get_opt_text(root, "source", SP_SOURCE_MAX, SP_HAS_SOURCE,
-					 out->source, &out->present, err);
-
-	cJSON_Delete(root);
-	return ok;
+	return decode_fields(buf, len, sp_quote_fields, SP_QUOTE_NFIELDS,
+						 (char *) out, &out->present, err);
 }
 
 bool
 sp_decode_bar(const char *buf, size_t len, sp_bar *out, char *err)
 {
-	cJSON	   *root;
-	bool		ok;
-
 	memset(out, 0, sizeof(*out));
-	root = parse_object(buf, len, err);
-	if (root == NULL)
-		return false;
-
-	ok = get_symbol(root, out->symbol, err) &&
-		get_date(root, &out->date, err) &&
-		get_price(root, "close", &out->close, err) &&
-		get_opt_amount(root, "open", SP_HAS_OPEN, &out->open, &out->present, err) &&
-		get_opt_amount(root, "high", SP_HAS_HIGH, &out->high, &out->present, err) &&
-		get_opt_amount(root, "low", SP_HAS_LOW, &out->low, &out->present, err) &&
-		get_opt_amount(root, "adj_close", SP_HAS_ADJ_CLOSE, &out->adj_close,
-					   &out->present, err) &&
-		get_opt_volume(root, &out->volume, &out->present, err);
-
-	cJSON_Delete(root);
-	return ok;
+	return decode_fields(buf, len, sp_bar_fields, SP_BAR_NFIELDS,
+						 (char *) out, &out->present, err);
 }
 
 /* A market symbol: 1..SP_SYMBOL_MAX characters of A-Z 0-9 . - ^ = */

@@ -93,4 +93,7 @@ extern bool sp_valid_utf8(const char *buf, size_t len);
 extern bool sp_parse_rfc3339(const char *s, int64_t *us);
 extern bool sp_parse_date(const char *s, int32_t *days);
 
+/* The fields of each message and the columns they fill (one list). */
+#include "fields.h"
+
 #endif							/* STOCKPIPE_CONTRACT_H */

@@ -85,7 +85,7 @@ out_string(out *o, const char *s)
  * JSON form; the callers refuse them before writing.
  */
 static void
-out_number(out *o, const char *key, double v)
+out_number(out *o, double v)
 {
 	char		text[40];
 	int			prec;
@@ -96,7 +96,7 @@ out_number(out *o, const char *key, double v)
 		if (strtod(text, NULL) == v)
 			break;
 	}
-	out_printf(o, ",\"%s\":%s", key, text);
+	out_printf(o, "%s", text);
 }
 
 /* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
@@ -146,7 +146,7 @@ out_ts(out *o, int64_t us)
 				d;
 
 	civil_from_days(day, &y, &m, &d);
-	out_printf(o, ",\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d", y, m, d,
+	out_printf(o, "\"%04d-%02d-%02dT%02d:%02d:%02d", y, m, d,
 			   (int) (tod / 3600), (int) (tod / 60 % 60), (int) (tod % 60));
 	if (frac % 1000 == 0 && frac != 0)
 		out_printf(o, ".%03d", (int) (frac / 1000));
@@ -163,7 +163,7 @@ out_date(out *o, int32_t days)
 				d;
 
 	civil_from_days(days, &y, &m, &d);
-	out_printf(o, ",\"date\":\"%04d-%02d-%02d\"", y, m, d);
+	out_printf(o, "\"%04d-%02d-%02d\"", y, m, d);
 }
 
 static bool
@@ -175,14 +175,60 @@ refuse(char *err, const char *what)
 
 /* Numbers that JSON can carry; anything else is refused before writing. */
 static bool
-finite_fields(const double *v, int n, char *err)
+finite_fields(const sp_field *fields, int n, const char *msg, unsigned present,
+			  char *err)
 {
 	int			i;
 
 	for (i = 0; i < n; i++)
-		if (!isfinite(v[i]))
+	{
+		const sp_field *f = &fields[i];
+		double		v;
+
+		if ((f->kind != SP_FIELD_PRICE && f->kind != SP_FIELD_AMOUNT) ||
+			!sp_field_present(f, present))
+			continue;
+		memcpy(&v, msg + f->offset, sizeof(v));
+		if (!isfinite(v))
 			return refuse(err, "a price field is not a finite number");
+	}
 	return true;
+}
+
+/* One member "key":value of the message, in the form its kind has. */
+static void
+out_field(out *o, const sp_field *f, const char *msg)
+{
+	const void *v = msg + f->offset;
+	double		d;
+	int64_t		i;
+	int32_t		days;
+
+	out_printf(o, "\"%s\":", f->key);
+	switch (f->kind)
+	{
+		case SP_FIELD_SYMBOL:
+		case SP_FIELD_TEXT:
+			out_string(o, v);
+			break;
+		case SP_FIELD_TS:
+			memcpy(&i, v, sizeof(i));
+			out_ts(o, i);
+			break;
+		case SP_FIELD_DATE:
+			memcpy(&days, v, sizeof(days));
+			out_date(o, days);
+			break;
+		case SP_FIELD_PRICE:
+		case SP_FIELD_AMOUNT:
+			memcpy(&d, v, sizeof(d));
+			out_number(o, d);
+			break;
+		case SP_FIELD_VOLUME:
+			memcpy(&i, v, sizeof(i));
+			out_printf(o, "%" PRId64, i);
+			break;
+	}
 }
 
 static bool
@@ -191,30 +237,51 @@ same_double(double a, double b)
 	return a == b || (a == 0 && b == 0);
 }
 
+/* Whether two decoded messages hold the same value in every field. */
 static bool
-quotes_equal(const sp_quote *a, const sp_quote *b)
+same_fields(const sp_field *fields, int n, const char *a, unsigned a_present,
+			const char *b, unsigned b_present)
 {
-	return strcmp(a->symbol, b->symbol) == 0 && a->ts_us == b->ts_us &&
-		same_double(a->price, b->price) && a->present == b->present &&
-		(!(a->present & SP_HAS_VOLUME) || a->volume == b->volume) &&
-		(!(a->present & SP_HAS_OPEN) || same_double(a->open, b->open)) &&
-		(!(a->present & SP_HAS_HIGH) || same_double(a->high, b->high)) &&
-		(!(a->present & SP_HAS_LOW) || same_double(a->low, b->low)) &&
-		(!(a->present & SP_HAS_PREV_CLOSE) || same_double(a->prev_close, b->prev_close)) &&
-		(!(a->present & SP_HAS_CURRENCY) || strcmp(a->currency, b->currency) == 0) &&
-		(!(a->present & SP_HAS_SOURCE) || strcmp(a->source, b->source) == 0);
-}
+	int			i;
 
-static bool
-bars_equal(const sp_bar *a, const sp_bar *b)
-{
-	return strcmp(a->symbol, b->symbol) == 0 && a->date == b->date &&
-		same_double(a->close, b->close) && a->present == b->present &&
-		(!(a->present & SP_HAS_OPEN) || same_double(a->open, b->open)) &&
-		(!(a->present & SP_HAS_HIGH) || same_double(a->high, b->high)) &&
-		(!(a->present & SP_HAS_LOW) || same_double(a->low, b->low)) &&
-		(!(a->present & SP_HAS_ADJ_CLOSE) || same_double(a->adj_close, b->adj_close)) &&
-		(!(a->present & SP_HAS_VOLUME) || a->volume == b->volume);
+	if (a_present != b_present)
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		const sp_field *f = &fields[i];
+		const char *va = a + f->offset;
+		const char *vb = b + f->offset;
+		double		da,
+					db;
+
+		if (!sp_field_present(f, a_present))
+			continue;
+		switch (f->kind)
+		{
+			case SP_FIELD_SYMBOL:
+			case SP_FIELD_TEXT:
+				if (strcmp(va, vb) != 0)
+					return false;
+				break;
+			case SP_FIELD_TS:
+			case SP_FIELD_VOLUME:
+				if (memcmp(va, vb, sizeof(int64_t)) != 0)
+					return false;
+				break;
+			case SP_FIELD_DATE:
+				if (memcmp(va, vb, sizeof(int32_t)) != 0)
+					return false;
+				break;
+			case SP_FIELD_PRICE:
+			case SP_FIELD_AMOUNT:
+				memcpy(&da, va, sizeof(da));
+				memcpy(&db, vb, sizeof(db));
+				if (!same_double(da, db))
+					return false;
+				break;
+		}
+	}
+	return true;
 }
 
 /*
@@ -239,82 +306,62 @@ checked_length(const out *o, bool decoded, bool equal, char *err)
 	return (int) o->len;
 }
 
+/* The JSON object of the fields that are present, in list order. */
+static bool
+encode_fields(out *o, const sp_field *fields, int n, const char *msg,
+			  unsigned present, char *err)
+{
+	int			i;
+	bool		first = true;
+
+	if (!finite_fields(fields, n, msg, present, err))
+		return false;
+	out_printf(o, "{");
+	for (i = 0; i < n; i++)
+	{
+		if (!sp_field_present(&fields[i], present))
+			continue;
+		if (!first)
+			out_printf(o, ",");
+		out_field(o, &fields[i], msg);
+		first = false;
+	}
+	out_printf(o, "}");
+	return true;
+}
+
 int
 sp_encode_quote(const sp_quote *q, char *buf, size_t size, char *err)
 {
 	out			o = {buf, size, 0, false};
-	double		v[5] = {q->price, 0, 0, 0, 0};
 	sp_quote	back;
 	bool		decoded;
 
-	v[1] = (q->present & SP_HAS_OPEN) ? q->open : 0;
-	v[2] = (q->present & SP_HAS_HIGH) ? q->high : 0;
-	v[3] = (q->present & SP_HAS_LOW) ? q->low : 0;
-	v[4] = (q->present & SP_HAS_PREV_CLOSE) ? q->prev_close : 0;
-	if (!finite_fields(v, 5, err))
+	if (!encode_fields(&o, sp_quote_fields, SP_QUOTE_NFIELDS, (const char *) q,
+					   q->present, err))
 		return -1;
-
-	out_printf(&o, "{\"symbol\":");
-	out_string(&o, q->symbol);
-	out_ts(&o, q->ts_us);
-	out_number(&o, "price", q->price);
-	if (q->present & SP_HAS_VOLUME)
-		out_printf(&o, ",\"volume\":%" PRId64, q->volume);
-	if (q->present & SP_HAS_OPEN)
-		out_number(&o, "open", q->open);
-	if (q->present & SP_HAS_HIGH)
-		out_number(&o, "high", q->high);
-	if (q->present & SP_HAS_LOW)
-		out_number(&o, "low", q->low);
-	if (q->present & SP_HAS_PREV_CLOSE)
-		out_number(&o, "prev_close", q->prev_close);
-	if (q->present & SP_HAS_CURRENCY)
-	{
-		out_printf(&o, ",\"currency\":");
-		out_string(&o, q->currency);
-	}
-	if (q->present & SP_HAS_SOURCE)
-	{
-		out_printf(&o, ",\"source\":");
-		out_string(&o, q->source);
-	}
-	out_printf(&o, "}");
-
 	decoded = !o.failed && sp_decode_quote(buf, o.len, &back, err);
-	return checked_length(&o, decoded, decoded && quotes_equal(q, &back), err);
+	return checked_length(&o, decoded,
+						  decoded && same_fields(sp_quote_fields, SP_QUOTE_NFIELDS,
+												 (const char *) q, q->present,
+												 (const char *) &back, back.present),
+						  err);
 }
 
 int
 sp_encode_bar(const sp_bar *b, char *buf, size_t size, char *err)
 {
 	out			o = {buf, size, 0, false};
-	double		v[5] = {b->close, 0, 0, 0, 0};
 	sp_bar		back;
 	bool		decoded;
 
-	v[1] = (b->present & SP_HAS_OPEN) ? b->open : 0;
-	v[2] = (b->present & SP_HAS_HIGH) ? b->high : 0;
-	v[3] = (b->present & SP_HAS_LOW) ? b->low : 0;
-	v[4] = (b->present & SP_HAS_ADJ_CLOSE) ? b->adj_close : 0;
-	if (!finite_fields(v, 5, err))
+	if (!encode_fields(&o, sp_bar_fields, SP_BAR_NFIELDS, (const char *) b,
+					   b->present, err))
 		return -1;
-
-	out_printf(&o, "{\"symbol\":");
-	out_string(&o, b->symbol);
-	out_date(&o, b->date);
-	if (b->present & SP_HAS_OPEN)
-		out_number(&o, "open", b->open);
-	if (b->present & SP_HAS_HIGH)
-		out_number(&o, "high", b->high);
-	if (b->present & SP_HAS_LOW)
-		out_number(&o, "low", b->low);
-	out_number(&o, "close", b->close);
-	if (b->present & SP_HAS_ADJ_CLOSE)
-		out_number(&o, "adj_close", b->adj_close);
-	if (b->present & SP_HAS_VOLUME)
-		out_printf(&o, ",\"volume\":%" PRId64, b->volume);
-	out_printf(&o, "}");
-
 	decoded = !o.failed && sp_decode_bar(buf, o.len, &back, err);
-	return checked_length(&o, decoded, decoded && bars_equal(b, &back), err);
+	return checked_length(&o, decoded,
+						  decoded && same_fields(sp_bar_fields, SP_BAR_NFIELDS,
+												 (const char *) b, b->present,
+												 (const char *) &back, back.present),
+						  err);
 }

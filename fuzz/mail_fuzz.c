@@ -91,7 +91,7 @@ r_digit(unsigned char c)
 static bool
 r_atext(unsigned char c)
 {
-	static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
+	static const char specials[] = "!#$%&*+-/=?^_{|}~";
 
 	return r_alpha(c) || r_digit(c) ||
 		(c != '\0' && memchr(specials, c, sizeof(specials) - 1) != NULL);
@@ -422,6 +422,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < nfields; i++)
 	{
 		CHECK(sp_mail_address_valid(fields[i]) == r_address_valid(fields[i]));
+		CHECK(sp_mail_address_valid(fields[i]) ==
+			  (sp_mail_address_problem(fields[i]) == NULL));
 		CHECK(sp_mail_host_valid(fields[i]) == r_host_valid(fields[i]));
 		CHECK(sp_mail_domain_allowed(fields[i], list) == r_domain_allowed(fields[i], list));
 		CHECK(sp_mail_domain_allowed(fields[i], NULL) == r_domain_allowed(fields[i], NULL));

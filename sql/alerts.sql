@@ -42,32 +42,17 @@
 --
 
 --
--- Why an e-mail address is refused, or NULL if it is fine: one address,
--- ASCII, no white space, CR/LF, commas, angle brackets or quotes, at most
--- 254 characters, local part of dot-atoms (at most 64 characters), domain
--- of DNS labels with at least one dot, or "localhost".
+-- Why an e-mail address is refused, or NULL if it is fine: the mailer's own
+-- rule (sp_mail_address_problem() in src/mail.c), so that what the API and
+-- the CHECK constraints accept is exactly what the mailer sends to.  One
+-- address, printable ASCII, no white space, CR/LF, commas, angle brackets
+-- or quotes, at most 254 characters, local part of dot-atoms (at most 64
+-- characters), domain of DNS labels with at least one dot, or "localhost".
 --
 CREATE FUNCTION email_problem(email text)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-SELECT CASE
-	WHEN email ~ '[\r\n]' THEN 'it contains a line break (CR or LF)'
-	WHEN email ~ '[<>]' THEN 'it contains an angle bracket; give the bare address, without a display name'
-	WHEN email ~ ',' THEN 'it contains a comma; give one address'
-	WHEN email ~ '[[:space:]]' THEN 'it contains white space'
-	WHEN email ~ '["''`]' THEN 'it contains a quote'
-	WHEN email ~ '[^!-~]' THEN 'it contains a character other than printable ASCII'
-	WHEN octet_length(email) > 254 THEN 'it is longer than 254 characters'
-	WHEN email !~ '^[^@]+@[^@]+$' THEN 'it must contain exactly one "@" with text on both sides'
-	WHEN octet_length(split_part(email, '@', 1)) > 64 THEN 'its local part is longer than 64 characters'
-	WHEN split_part(email, '@', 1) !~ '^[A-Za-z0-9!#$%&*+/=?^_{|}~-]+(\.[A-Za-z0-9!#$%&*+/=?^_{|}~-]+)*$'
-		THEN 'its local part (before "@") has a character not allowed, or a misplaced dot'
-	WHEN lower(split_part(email, '@', 2)) = 'localhost' THEN NULL
-	WHEN split_part(email, '@', 2) !~ '^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$'
-		THEN 'its domain (after "@") must be DNS labels separated by dots, such as example.com'
-END
-$$;
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_email_problem';
 COMMENT ON FUNCTION email_problem(text) IS
 	'Why stockpipe refuses an e-mail address, or NULL if it accepts it';
 

@@ -161,6 +161,23 @@ AS 'MODULE_PATHNAME', 'stockpipe_message_error';
 COMMENT ON FUNCTION message_error(text, bytea) IS
 	'NULL if the consumer would store this message of this topic, else the dead-letter error text';
 
+-- The fields of each message and the columns they fill, as the workers
+-- know them (contract/fields.h): the regression test compares this list
+-- with the tables.
+CREATE FUNCTION message_fields(
+	OUT message text,
+	OUT table_name text,
+	OUT ordinal integer,
+	OUT column_name text,
+	OUT json_key text,
+	OUT column_type text,
+	OUT required boolean)
+RETURNS SETOF record
+LANGUAGE c STRICT STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_message_fields';
+COMMENT ON FUNCTION message_fields() IS
+	'The fields of the quote and bar messages and the table columns they fill, in column order';
+
 --
 -- Monitoring.
 --

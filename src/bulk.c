@@ -73,7 +73,7 @@ put_int64_field(StringInfo buf, int64 v)
 }
 
 static void
-put_float8_field(StringInfo buf, double v, bool present)
+put_float8_field(StringInfo buf, double v)
 {
 	union
 	{
@@ -81,36 +81,60 @@ put_float8_field(StringInfo buf, double v, bool present)
 		int64		i;
 	}			u;
 
-	if (!present)
-	{
-		put_int32(buf, -1);
-		return;
-	}
 	u.d = v;
 	put_int64_field(buf, u.i);
 }
 
 static void
-put_text_field(StringInfo buf, const char *s, bool present)
+put_text_field(StringInfo buf, const char *s)
 {
-	int			len;
+	int			len = strlen(s);
 
-	if (!present)
-	{
-		put_int32(buf, -1);
-		return;
-	}
-	len = strlen(s);
 	put_int32(buf, len);
 	appendBinaryStringInfo(buf, s, len);
 }
 
-/* The rows in COPY's binary format, columns in live_stock's order. */
+/* One field of a message as a COPY binary field: length, then the value. */
+static void
+put_field(StringInfo buf, const sp_field *f, const void *msg, unsigned present)
+{
+	const char *v = (const char *) msg + f->offset;
+
+	if (!sp_field_present(f, present))
+	{
+		put_int32(buf, -1);
+		return;
+	}
+	switch (f->kind)
+	{
+		case SP_FIELD_SYMBOL:
+		case SP_FIELD_TEXT:
+			put_text_field(buf, v);
+			break;
+		case SP_FIELD_TS:
+			put_int64_field(buf, sp_unix_us_to_timestamptz(*(const int64 *) v));
+			break;
+		case SP_FIELD_DATE:
+			put_int32(buf, 4);
+			put_int32(buf, sp_unix_days_to_date(*(const int32 *) v));
+			break;
+		case SP_FIELD_PRICE:
+		case SP_FIELD_AMOUNT:
+			put_float8_field(buf, *(const double *) v);
+			break;
+		case SP_FIELD_VOLUME:
+			put_int64_field(buf, *(const int64 *) v);
+			break;
+	}
+}
+
+/* The rows in COPY's binary format, one field per column (fields.h). */
 static void
 serialise_quotes(StringInfo buf, const SpBatch *batch, const int *rows, int n)
 {
 	static const char signature[11] = "PGCOPY\n\377\r\n\0";
 	int			i;
+	int			c;
 
 	appendBinaryStringInfo(buf, signature, sizeof(signature));
 	put_int32(buf, 0);			/* flags */
@@ -118,22 +142,10 @@ serialise_quotes(StringInfo buf, const SpBatch *batch, const int *rows, int n)
 	for (i = 0; i < n; i++)
 	{
 		const sp_quote *q = &batch->msgs[rows[i]].u.q;
-		unsigned	p = q->present;
 
-		put_int16(buf, 10);
-		put_text_field(buf, q->symbol, true);
-		put_int64_field(buf, sp_unix_us_to_timestamptz(q->ts_us));
-		put_float8_field(buf, q->price, true);
-		if (p & SP_HAS_VOLUME)
-			put_int64_field(buf, q->volume);
-		else
-			put_int32(buf, -1);
-		put_float8_field(buf, q->open, p & SP_HAS_OPEN);
-		put_float8_field(buf, q->high, p & SP_HAS_HIGH);
-		put_float8_field(buf, q->low, p & SP_HAS_LOW);
-		put_float8_field(buf, q->prev_close, p & SP_HAS_PREV_CLOSE);
-		put_text_field(buf, q->currency, p & SP_HAS_CURRENCY);
-		put_text_field(buf, q->source, p & SP_HAS_SOURCE);
+		put_int16(buf, SP_QUOTE_NFIELDS);
+		for (c = 0; c < SP_QUOTE_NFIELDS; c++)
+			put_field(buf, &sp_quote_fields[c], q, q->present);
 	}
 	put_int16(buf, -1);			/* trailer */
 }
@@ -141,8 +153,6 @@ serialise_quotes(StringInfo buf, const SpBatch *batch, const int *rows, int n)
 static void
 copy_into_live_stock(void)
 {
-	static const char *const columns[] = {"symbol", "ts", "price", "volume", "open",
-	"high", "low", "prev_close", "currency", "source"};
 	Oid			nsp = get_namespace_oid("stockpipe", false);
 	Oid			relid = get_relname_relid("live_stock", nsp);
 	ParseState *pstate = make_parsestate(NULL);
@@ -155,8 +165,8 @@ copy_into_live_stock(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table stockpipe.live_stock does not exist")));
-	for (i = 0; i < lengthof(columns); i++)
-		attnames = lappend(attnames, makeString(pstrdup(columns[i])));
+	for (i = 0; i < SP_QUOTE_NFIELDS; i++)
+		attnames = lappend(attnames, makeString(pstrdup(sp_quote_fields[i].column)));
 
 	rel = table_open(relid, RowExclusiveLock);
 	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);

@@ -13,6 +13,7 @@
 
 #include "access/xact.h"
 #include "contract.h"
+#include "fields_pg.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -33,25 +34,35 @@ report_bad_message(const char *topic_kind, const char *err)
 			 errhint("See the Kafka message contract in the stockpipe README.")));
 }
 
+/*
+ * The row of a decoded message: its fields (fields.h) in column order, then
+ * n_extra columns the message does not carry, set from extra.
+ */
 static Datum
-opt_float(double v, unsigned present, unsigned bit, bool *isnull)
+message_row(FunctionCallInfo fcinfo, const sp_field *fields, int n,
+			const void *msg, unsigned present, const Datum *extra, int n_extra)
 {
-	*isnull = (present & bit) == 0;
-	return Float8GetDatum(v);
-}
+	TupleDesc	tupdesc;
+	Datum	   *values;
+	bool	   *nulls;
+	int			i;
 
-static Datum
-opt_int64(int64 v, unsigned present, unsigned bit, bool *isnull)
-{
-	*isnull = (present & bit) == 0;
-	return Int64GetDatum(v);
-}
-
-static Datum
-opt_text(const char *v, unsigned present, unsigned bit, bool *isnull)
-{
-	*isnull = (present & bit) == 0;
-	return *isnull ? (Datum) 0 : CStringGetTextDatum(v);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != n + n_extra)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the table has %d columns where the message contract has %d",
+						tupdesc->natts, n + n_extra),
+				 errhint("Run ALTER EXTENSION stockpipe UPDATE.")));
+	values = palloc(sizeof(Datum) * (n + n_extra));
+	nulls = palloc0(sizeof(bool) * (n + n_extra));
+	for (i = 0; i < n; i++)
+		values[i] = sp_field_datum(&fields[i], msg, present, &nulls[i]);
+	for (i = 0; i < n_extra; i++)
+		values[n + i] = extra[i];
+	tupdesc = BlessTupleDesc(tupdesc);
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
 /*
@@ -73,57 +84,25 @@ Datum
 stockpipe_decode_quote(PG_FUNCTION_ARGS)
 {
 	bytea	   *payload = PG_GETARG_BYTEA_PP(0);
-	TupleDesc	tupdesc;
 	SpMessage	m;
-	const sp_quote *q = &m.u.q;
-	Datum		values[10];
-	bool		nulls[10] = {0};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 	if (!decode_as_consumer(SP_WORKER_LIVE, payload, &m))
 		report_bad_message("quote", m.err);
-
-	values[0] = CStringGetTextDatum(q->symbol);
-	values[1] = TimestampTzGetDatum(sp_unix_us_to_timestamptz(q->ts_us));
-	values[2] = Float8GetDatum(q->price);
-	values[3] = opt_int64(q->volume, q->present, SP_HAS_VOLUME, &nulls[3]);
-	values[4] = opt_float(q->open, q->present, SP_HAS_OPEN, &nulls[4]);
-	values[5] = opt_float(q->high, q->present, SP_HAS_HIGH, &nulls[5]);
-	values[6] = opt_float(q->low, q->present, SP_HAS_LOW, &nulls[6]);
-	values[7] = opt_float(q->prev_close, q->present, SP_HAS_PREV_CLOSE, &nulls[7]);
-	values[8] = opt_text(q->currency, q->present, SP_HAS_CURRENCY, &nulls[8]);
-	values[9] = opt_text(q->source, q->present, SP_HAS_SOURCE, &nulls[9]);
-	tupdesc = BlessTupleDesc(tupdesc);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	PG_RETURN_DATUM(message_row(fcinfo, sp_quote_fields, SP_QUOTE_NFIELDS,
+								&m.u.q, m.u.q.present, NULL, 0));
 }
 
 Datum
 stockpipe_decode_bar(PG_FUNCTION_ARGS)
 {
 	bytea	   *payload = PG_GETARG_BYTEA_PP(0);
-	TupleDesc	tupdesc;
 	SpMessage	m;
-	const sp_bar *b = &m.u.b;
-	Datum		values[9];
-	bool		nulls[9] = {0};
+	Datum		updated_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 	if (!decode_as_consumer(SP_WORKER_DAILY, payload, &m))
 		report_bad_message("daily bar", m.err);
-
-	values[0] = CStringGetTextDatum(b->symbol);
-	values[1] = DateADTGetDatum(sp_unix_days_to_date(b->date));
-	values[2] = opt_float(b->open, b->present, SP_HAS_OPEN, &nulls[2]);
-	values[3] = opt_float(b->high, b->present, SP_HAS_HIGH, &nulls[3]);
-	values[4] = opt_float(b->low, b->present, SP_HAS_LOW, &nulls[4]);
-	values[5] = Float8GetDatum(b->close);
-	values[6] = opt_float(b->adj_close, b->present, SP_HAS_ADJ_CLOSE, &nulls[6]);
-	values[7] = opt_int64(b->volume, b->present, SP_HAS_VOLUME, &nulls[7]);
-	values[8] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	tupdesc = BlessTupleDesc(tupdesc);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	PG_RETURN_DATUM(message_row(fcinfo, sp_bar_fields, SP_BAR_NFIELDS,
+								&m.u.b, m.u.b.present, &updated_at, 1));
 }
 
 Datum

@@ -54,12 +54,16 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-/* RFC 5322 atext: letters, digits and !#$%&'*+-/=?^_`{|}~ */
+/*
+ * RFC 5322 atext without its two quote characters: letters, digits and
+ * !#$%&*+-/=?^_{|}~.  ' and ` are legal but are refused (with ") as quotes,
+ * so that an address is never mistaken for quoted text anywhere it goes.
+ */
 static bool
 is_atext(unsigned char c)
 {
 	return is_alpha(c) || is_digit(c) ||
-		(c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+		(c != '\0' && strchr("!#$%&*+-/=?^_{|}~", c) != NULL);
 }
 
 /* One or more atext runs separated by single dots. */
@@ -133,26 +137,83 @@ domain_valid(const char *s, size_t len)
 	return labels >= 2 && !last_numeric;
 }
 
-bool
-sp_mail_address_valid(const char *addr)
+/* Characters that are refused anywhere in an address, by class. */
+typedef struct address_chars
 {
+	bool		line_break;
+	bool		angle;
+	bool		comma;
+	bool		space;
+	bool		quote;
+	bool		other;			/* not printable ASCII */
+} address_chars;
+
+static void
+scan_address_chars(const char *addr, address_chars *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (; *addr; addr++)
+	{
+		unsigned char ch = (unsigned char) *addr;
+
+		c->line_break |= ch == '\r' || ch == '\n';
+		c->angle |= ch == '<' || ch == '>';
+		c->comma |= ch == ',';
+		c->space |= ch == ' ' || (ch >= '\t' && ch <= '\r');
+		c->quote |= ch == '"' || ch == '\'' || ch == '`';
+		c->other |= ch < '!' || ch > '~';
+	}
+}
+
+/*
+ * The one address rule, with the reason a user is told: email_problem()
+ * in SQL calls this, as do set_alert(), the tables' CHECK constraints and
+ * the mailer, so the API accepts exactly what the mailer sends.  The first
+ * problem in this order is reported.
+ */
+const char *
+sp_mail_address_problem(const char *addr)
+{
+	address_chars c;
 	const char *at;
 	size_t		len;
 	size_t		local_len;
 
 	if (addr == NULL)
-		return false;
+		return "it is missing";
+	scan_address_chars(addr, &c);
+	if (c.line_break)
+		return "it contains a line break (CR or LF)";
+	if (c.angle)
+		return "it contains an angle bracket; give the bare address, without a display name";
+	if (c.comma)
+		return "it contains a comma; give one address";
+	if (c.space)
+		return "it contains white space";
+	if (c.quote)
+		return "it contains a quote";
+	if (c.other)
+		return "it contains a character other than printable ASCII";
 	len = bounded_len(addr, SP_MAIL_ADDRESS_MAX);
-	if (len == 0 || len > SP_MAIL_ADDRESS_MAX)
-		return false;
+	if (len > SP_MAIL_ADDRESS_MAX)
+		return "it is longer than 254 characters";
 	at = strchr(addr, '@');
-	if (at == NULL || strchr(at + 1, '@') != NULL)
-		return false;
+	if (at == NULL || at == addr || at[1] == '\0' || strchr(at + 1, '@') != NULL)
+		return "it must contain exactly one \"@\" with text on both sides";
 	local_len = (size_t) (at - addr);
-	if (local_len == 0 || local_len > SP_MAIL_LOCAL_MAX)
-		return false;
-	return dot_atom_valid(addr, local_len) &&
-		domain_valid(at + 1, len - local_len - 1);
+	if (local_len > SP_MAIL_LOCAL_MAX)
+		return "its local part is longer than 64 characters";
+	if (!dot_atom_valid(addr, local_len))
+		return "its local part (before \"@\") has a character not allowed, or a misplaced dot";
+	if (!domain_valid(at + 1, len - local_len - 1))
+		return "its domain (after \"@\") must be DNS labels separated by dots, such as example.com";
+	return NULL;
+}
+
+bool
+sp_mail_address_valid(const char *addr)
+{
+	return addr != NULL && sp_mail_address_problem(addr) == NULL;
 }
 
 /* Whether a and b (n bytes each) are equal, ASCII letters compared caselessly. */

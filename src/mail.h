@@ -54,12 +54,15 @@ typedef struct sp_mail_alert
 /*
  * Whether addr is an address we send to or from: ASCII, at most
  * SP_MAIL_ADDRESS_MAX characters, local-part@domain with exactly one "@";
- * the local part (1-64 characters) is dot-separated RFC 5322 atext (no
- * quoted strings, so no space, comma, quote, "<", ">" or control
+ * the local part (1-64 characters) is dot-separated RFC 5322 atext without
+ * ' and ` (no quoted strings, so no space, comma, quote, "<", ">" or control
  * character); the domain is "localhost" or two or more dot-separated
- * labels of letters, digits and inner hyphens, 1-63 characters each.
+ * labels of letters, digits and inner hyphens, 1-63 characters each, the
+ * last not all digits.  sp_mail_address_problem() says why an address is
+ * not, in words for the user (NULL when it is).
  */
 extern bool sp_mail_address_valid(const char *addr);
+extern const char *sp_mail_address_problem(const char *addr);
 
 /*
  * Whether the domain of addr (what follows its last "@") is allowed by

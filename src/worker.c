@@ -22,7 +22,7 @@
  * The extension's version this library's workers need: the schema they
  * read and write is that of this version's script.
  */
-#define SP_EXTENSION_VERSION "1.1"
+#define SP_EXTENSION_VERSION "1.2"
 
 /*
  * The installed version of the extension in this database, or NULL if it

@@ -35,6 +35,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "fields_pg.h"
 #include "writer.h"
 
 /* Days between the Unix epoch and PostgreSQL's (2000-01-01). */
@@ -250,50 +251,59 @@ lock_batch_partitions(const SpBatch *batch, PartState *parts)
 	return nparts;
 }
 
+/*
+ * One array parameter per message field (fields.h), rows 0..n-1 of which
+ * are filled by set_row().
+ */
+static void
+fields_init(Col *cols, Oid *types, const sp_field *fields, int nfields, int n)
+{
+	int			c;
+
+	for (c = 0; c < nfields; c++)
+	{
+		col_init(&cols[c], sp_field_type_oid(fields[c].kind), n);
+		types[c] = get_array_type(cols[c].type);
+	}
+}
+
+static void
+set_row(Col *cols, int row, const sp_field *fields, int nfields,
+		const void *msg, unsigned present)
+{
+	int			c;
+
+	for (c = 0; c < nfields; c++)
+		cols[c].values[row] = sp_field_datum(&fields[c], msg, present,
+											 &cols[c].nulls[row]);
+}
+
 static void
 insert_quotes(const SpBatch *batch, const int *rows, int n)
 {
-	static const Oid types[10] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID,
-		INT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
-	FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-	static const Oid elem[10] = {TEXTOID, TIMESTAMPTZOID, FLOAT8OID, INT8OID,
-	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID};
-	Col			cols[10];
-	Datum		args[10];
+	Col			cols[SP_QUOTE_NFIELDS];
+	Oid			types[SP_QUOTE_NFIELDS];
+	Datum		args[SP_QUOTE_NFIELDS];
 	int			i;
 	int			c;
 
-	for (c = 0; c < 10; c++)
-		col_init(&cols[c], elem[c], n);
+	fields_init(cols, types, sp_quote_fields, SP_QUOTE_NFIELDS, n);
 	for (i = 0; i < n; i++)
 	{
 		const sp_quote *q = &batch->msgs[rows[i]].u.q;
-		unsigned	p = q->present;
 
-		col_set(&cols[0], i, CStringGetTextDatum(q->symbol), false);
-		col_set(&cols[1], i, TimestampTzGetDatum(sp_unix_us_to_timestamptz(q->ts_us)), false);
-		col_set(&cols[2], i, Float8GetDatum(q->price), false);
-		col_set(&cols[3], i, Int64GetDatum(q->volume), !(p & SP_HAS_VOLUME));
-		col_set(&cols[4], i, Float8GetDatum(q->open), !(p & SP_HAS_OPEN));
-		col_set(&cols[5], i, Float8GetDatum(q->high), !(p & SP_HAS_HIGH));
-		col_set(&cols[6], i, Float8GetDatum(q->low), !(p & SP_HAS_LOW));
-		col_set(&cols[7], i, Float8GetDatum(q->prev_close), !(p & SP_HAS_PREV_CLOSE));
-		col_set(&cols[8], i, (p & SP_HAS_CURRENCY) ? CStringGetTextDatum(q->currency) : (Datum) 0,
-				!(p & SP_HAS_CURRENCY));
-		col_set(&cols[9], i, (p & SP_HAS_SOURCE) ? CStringGetTextDatum(q->source) : (Datum) 0,
-				!(p & SP_HAS_SOURCE));
+		set_row(cols, i, sp_quote_fields, SP_QUOTE_NFIELDS, q, q->present);
 	}
-	for (c = 0; c < 10; c++)
+	for (c = 0; c < SP_QUOTE_NFIELDS; c++)
 		args[c] = col_array(&cols[c], n);
 
 	/* A duplicate (symbol, ts) keeps the first row. */
-	execute(prepare(&plan_live,
-					"INSERT INTO stockpipe.live_stock "
-					"(symbol, ts, price, volume, open, high, low, prev_close, currency, source) "
-					"SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-					"ON CONFLICT (symbol, ts) DO NOTHING",
-					10, types),
-			args, SPI_OK_INSERT);
+	if (plan_live == NULL)
+		prepare(&plan_live,
+				sp_fields_insert_sql("stockpipe.live_stock", sp_quote_fields,
+									 SP_QUOTE_NFIELDS, false, NULL),
+				SP_QUOTE_NFIELDS, types);
+	execute(plan_live, args, SPI_OK_INSERT);
 }
 
 typedef struct BarKey
@@ -316,13 +326,9 @@ typedef struct BarEntry
 static void
 upsert_bars(const SpBatch *batch, const int *rows, int n)
 {
-	static const Oid types[8] = {TEXTARRAYOID, DATEARRAYOID, FLOAT8ARRAYOID,
-		FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
-	INT8ARRAYOID};
-	static const Oid elem[8] = {TEXTOID, DATEOID, FLOAT8OID, FLOAT8OID,
-	FLOAT8OID, FLOAT8OID, FLOAT8OID, INT8OID};
-	Col			cols[8];
-	Datum		args[8];
+	Col			cols[SP_BAR_NFIELDS];
+	Oid			types[SP_BAR_NFIELDS];
+	Datum		args[SP_BAR_NFIELDS];
 	HASHCTL		ctl;
 	HTAB	   *seen;
 	int			nslots = 0;
@@ -335,16 +341,13 @@ upsert_bars(const SpBatch *batch, const int *rows, int n)
 	ctl.hcxt = CurrentMemoryContext;
 	seen = hash_create("stockpipe bars", Max(n, 16), &ctl,
 					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	for (c = 0; c < 8; c++)
-		col_init(&cols[c], elem[c], n);
+	fields_init(cols, types, sp_bar_fields, SP_BAR_NFIELDS, n);
 	for (i = 0; i < n; i++)
 	{
 		const sp_bar *b = &batch->msgs[rows[i]].u.b;
-		unsigned	p = b->present;
 		BarKey		key;
 		BarEntry   *e;
 		bool		found;
-		int			s;
 
 		memset(&key, 0, sizeof(key));
 		strlcpy(key.symbol, b->symbol, sizeof(key.symbol));
@@ -352,29 +355,18 @@ upsert_bars(const SpBatch *batch, const int *rows, int n)
 		e = hash_search(seen, &key, HASH_ENTER, &found);
 		if (!found)
 			e->slot = nslots++;
-		s = e->slot;
-		col_set(&cols[0], s, CStringGetTextDatum(b->symbol), false);
-		col_set(&cols[1], s, DateADTGetDatum(sp_unix_days_to_date(b->date)), false);
-		col_set(&cols[2], s, Float8GetDatum(b->open), !(p & SP_HAS_OPEN));
-		col_set(&cols[3], s, Float8GetDatum(b->high), !(p & SP_HAS_HIGH));
-		col_set(&cols[4], s, Float8GetDatum(b->low), !(p & SP_HAS_LOW));
-		col_set(&cols[5], s, Float8GetDatum(b->close), false);
-		col_set(&cols[6], s, Float8GetDatum(b->adj_close), !(p & SP_HAS_ADJ_CLOSE));
-		col_set(&cols[7], s, Int64GetDatum(b->volume), !(p & SP_HAS_VOLUME));
+		set_row(cols, e->slot, sp_bar_fields, SP_BAR_NFIELDS, b, b->present);
 	}
-	for (c = 0; c < 8; c++)
+	for (c = 0; c < SP_BAR_NFIELDS; c++)
 		args[c] = col_array(&cols[c], nslots);
 
-	execute(prepare(&plan_daily,
-					"INSERT INTO stockpipe.historical_stock_data "
-					"(symbol, trade_date, open, high, low, close, adj_close, volume) "
-					"SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) "
-					"ON CONFLICT (symbol, trade_date) DO UPDATE SET "
-					"open = excluded.open, high = excluded.high, low = excluded.low, "
-					"close = excluded.close, adj_close = excluded.adj_close, "
-					"volume = excluded.volume, updated_at = now()",
-					8, types),
-			args, SPI_OK_INSERT);
+	if (plan_daily == NULL)
+		prepare(&plan_daily,
+				sp_fields_insert_sql("stockpipe.historical_stock_data",
+									 sp_bar_fields, SP_BAR_NFIELDS, true,
+									 "updated_at = now()"),
+				SP_BAR_NFIELDS, types);
+	execute(plan_daily, args, SPI_OK_INSERT);
 	hash_destroy(seen);
 }
 

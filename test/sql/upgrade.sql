@@ -1,4 +1,4 @@
--- The upgrade path: CREATE EXTENSION stockpipe VERSION '1.0' (the script
+-- The upgrade paths: CREATE EXTENSION stockpipe VERSION '1.0' (the script
 -- of the release, kept in sql/versions/), data and users' rules and jobs
 -- made through the 1.0 API, ALTER EXTENSION stockpipe UPDATE; the result
 -- must equal a fresh CREATE EXTENSION of the current version in every
@@ -10,6 +10,7 @@
 SET client_min_messages = warning;
 CREATE DATABASE stockpipe_upgrade_fresh;
 CREATE DATABASE stockpipe_upgrade_old;
+CREATE DATABASE stockpipe_upgrade_11;
 CREATE ROLE regress_upgrade_alice LOGIN;
 RESET client_min_messages;
 
@@ -53,7 +54,7 @@ ORDER BY 1;
 SELECT count(*) > 100 AS catalog_compared
   FROM unnest(string_to_array(:'cat_fresh', E'\n'));
 
--- The data survived, and the 1.1 API works on it.
+-- The data survived, and the current API works on it.
 SELECT symbol, ts, price FROM stockpipe.live_stock;
 SELECT symbol, trade_date, close FROM stockpipe.historical_stock_data;
 SELECT kafka_offset, error, payload_bytes FROM stockpipe.dead_letter;
@@ -66,8 +67,25 @@ SELECT jobid, 'manual', now(), 'scheduled' FROM stockpipe.job WHERE name = 'repo
 RESET ROLE;
 SELECT command FROM stockpipe.job WHERE builtin AND name = 'l30d_refresh';
 
+-- From the previous release, 1.1, alone: the same catalog again.
+\c stockpipe_upgrade_11
+CREATE EXTENSION stockpipe VERSION '1.1';
+ALTER EXTENSION stockpipe UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'stockpipe';
+\set catvar cat_from_11
+\i test/upgrade/catalog.sql
+SELECT line AS only_after_upgrade_from_11
+  FROM unnest(string_to_array(:'cat_from_11', E'\n')) AS line
+EXCEPT SELECT unnest(string_to_array(:'cat_fresh', E'\n'))
+ORDER BY 1;
+SELECT line AS only_in_fresh_install_not_from_11
+  FROM unnest(string_to_array(:'cat_fresh', E'\n')) AS line
+EXCEPT SELECT unnest(string_to_array(:'cat_from_11', E'\n'))
+ORDER BY 1;
+
 \c :regress_db
 SET client_min_messages = warning;
 DROP DATABASE stockpipe_upgrade_fresh;
 DROP DATABASE stockpipe_upgrade_old;
+DROP DATABASE stockpipe_upgrade_11;
 DROP ROLE regress_upgrade_alice;
