@@ -9,15 +9,16 @@
  *
  * A notification is only a wake-up.  Any role that can connect may NOTIFY
  * stockpipe_live with any payload, so the payload is never read: on a
- * wake-up the thread runs Q_CHANGES, which answers which symbols' latest
- * quotes changed since the last run, and pushes exactly that.  Wake-ups
- * are coalesced: at most --max-refresh-rate queries a second, however many
- * notifications arrive, and the first one after a quiet spell runs at once
- * (no added latency for a quote that comes alone).
+ * wake-up the thread runs DASH_Q_CHANGES, which answers which symbols'
+ * latest quotes changed since the last run, and pushes exactly that.
+ * Wake-ups are coalesced: at most --max-refresh-rate queries a second,
+ * however many notifications arrive, and the first one after a quiet spell
+ * runs at once (no added latency for a quote that comes alone).
  */
 #define _GNU_SOURCE
 #include "db.h"
-#include "common.h"
+#include "clock.h"
+#include "log.h"
 #include "queries.h"
 #include "ring.h"
 
@@ -34,7 +35,7 @@
 
 #include <libpq-fe.h>
 
-static DbOptions opt;
+static dash_db_options opt;
 
 /* Shutdown, and waking the database thread from other threads */
 static volatile sig_atomic_t stopping;
@@ -43,14 +44,14 @@ static int wake_pipe[2] = {-1, -1};
 /* The connection, and what goes with it: all under db_lock */
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 static PGconn *db;				/* NULL or CONNECTION_BAD while down */
-static char *known;				/* Q_CHANGES' state; NULL: not taken yet */
+static char *known;				/* DASH_Q_CHANGES' state; NULL: not taken yet */
 static char session_jit[16];
 static char session_statement_timeout[32];
 static unsigned long n_notifications;
 static unsigned long n_refreshes;
 static unsigned long n_quote_events;
 
-static RateLog refresh_log = RATELOG_INIT;
+static dash_log_limit refresh_log = DASH_LOG_LIMIT_INIT;
 
 static void
 wake(void)
@@ -62,7 +63,7 @@ wake(void)
 }
 
 void
-db_request_stop(void)
+dash_db_request_stop(void)
 {
 	stopping = 1;
 	wake();
@@ -72,16 +73,16 @@ static void
 notice_processor(void *arg, const char *msg)
 {
 	(void) arg;
-	log_pq("PostgreSQL: ", msg);
+	dash_log_pq("PostgreSQL: ", msg);
 }
 
 bool
-db_init(const DbOptions *o)
+dash_db_init(const dash_db_options *o)
 {
 	opt = *o;
 	if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 	{
-		logmsg("pipe2: %s", strerror(errno));
+		dash_log("pipe2: %s", strerror(errno));
 		return false;
 	}
 	return true;
@@ -90,24 +91,24 @@ db_init(const DbOptions *o)
 /* ------------------------------------------------------------------ queries */
 
 /* Run one query; the caller holds db_lock. */
-static QResult
+static dash_db_result
 query_locked(const char *sql, int nparams, const char *const *params, char **out)
 {
 	PGresult   *res;
-	QResult		qr;
+	dash_db_result qr;
 
 	*out = NULL;
 	if (!db || PQstatus(db) != CONNECTION_OK)
-		return QR_DOWN;
+		return DASH_DB_DOWN;
 	res = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 	{
 		if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
-			qr = QR_NULL;
+			qr = DASH_DB_NULL;
 		else
 		{
 			*out = strdup(PQgetvalue(res, 0, 0));
-			qr = *out ? QR_OK : QR_ERROR;
+			qr = *out ? DASH_DB_OK : DASH_DB_ERROR;
 		}
 	}
 	else
@@ -115,23 +116,23 @@ query_locked(const char *sql, int nparams, const char *const *params, char **out
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 		if (PQstatus(db) != CONNECTION_OK)
-			qr = QR_DOWN;
+			qr = DASH_DB_DOWN;
 		else if (state && strncmp(state, "22", 2) == 0)
-			qr = QR_BAD_INPUT;
+			qr = DASH_DB_BAD_INPUT;
 		else
 		{
-			log_pq("query failed: ", PQerrorMessage(db));
-			qr = QR_ERROR;
+			dash_log_pq("query failed: ", PQerrorMessage(db));
+			qr = DASH_DB_ERROR;
 		}
 	}
 	PQclear(res);
 	return qr;
 }
 
-QResult
-db_query(const char *sql, int nparams, const char *const *params, char **out)
+dash_db_result
+dash_db_query(const char *sql, int nparams, const char *const *params, char **out)
 {
-	QResult		qr;
+	dash_db_result qr;
 
 	pthread_mutex_lock(&db_lock);
 	qr = query_locked(sql, nparams, params, out);
@@ -142,7 +143,7 @@ db_query(const char *sql, int nparams, const char *const *params, char **out)
 }
 
 void
-db_status(DbStatus *st)
+dash_db_get_status(dash_db_status *st)
 {
 	pthread_mutex_lock(&db_lock);
 	st->up = db && PQstatus(db) == CONNECTION_OK;
@@ -175,7 +176,7 @@ exec_ok(PGconn *c, const char *sql, ExecStatusType want, const char *what)
 	bool		ok = PQresultStatus(res) == want;
 
 	if (!ok)
-		log_pq(what, PQerrorMessage(c));
+		dash_log_pq(what, PQerrorMessage(c));
 	PQclear(res);
 	return ok;
 }
@@ -206,7 +207,7 @@ session_setup(PGconn *c, char *jit, size_t jit_cap, char *st, size_t st_cap)
 	res = PQexec(c, "SELECT current_setting('jit'), current_setting('statement_timeout')");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
-		log_pq("session set-up failed: ", PQerrorMessage(c));
+		dash_log_pq("session set-up failed: ", PQerrorMessage(c));
 		PQclear(res);
 		return false;
 	}
@@ -227,7 +228,7 @@ db_connect(char *jit, size_t jit_cap, char *st, size_t st_cap)
 	c = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(c) != CONNECTION_OK)
 	{
-		log_pq("cannot connect to PostgreSQL: ", PQerrorMessage(c));
+		dash_log_pq("cannot connect to PostgreSQL: ", PQerrorMessage(c));
 		PQfinish(c);
 		return NULL;
 	}
@@ -244,9 +245,9 @@ db_connect(char *jit, size_t jit_cap, char *st, size_t st_cap)
 /* ----------------------------------------------------------- the refresh */
 
 /*
- * Run Q_CHANGES and keep the state it returns; push the changed quotes,
- * unless there was no state yet (then it only takes one).  True when it
- * ran.  The caller holds db_lock.
+ * Run DASH_Q_CHANGES and keep the state it returns; push the changed
+ * quotes, unless there was no state yet (then it only takes one).  True
+ * when it ran.  The caller holds db_lock.
  */
 static bool
 refresh_locked(void)
@@ -257,19 +258,19 @@ refresh_locked(void)
 	char	   *state;
 
 	n_refreshes++;
-	res = PQexecParams(db, Q_CHANGES, 2, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(db, DASH_Q_CHANGES, 2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 2)
 	{
 		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
 		if (PQstatus(db) == CONNECTION_OK)
-			logmsg_limited(&refresh_log, "refresh query failed: %s", msg ? msg : "no result");
+			dash_log_limited(&refresh_log, "refresh query failed: %s", msg ? msg : "no result");
 		PQclear(res);
 		return false;
 	}
 	if (!PQgetisnull(res, 0, 0))
 	{
-		ring_push("quotes", PQgetvalue(res, 0, 0));
+		dash_ring_push("quotes", PQgetvalue(res, 0, 0));
 		n_quote_events++;
 	}
 	state = strdup(PQgetvalue(res, 0, 1));
@@ -317,7 +318,7 @@ wait_input(int ms)
 	pfd[1].fd = db ? PQsocket(db) : -1;
 	pthread_mutex_unlock(&db_lock);
 	if (poll(pfd, 2, ms) < 0 && errno != EINTR)
-		logmsg("poll: %s", strerror(errno));
+		dash_log("poll: %s", strerror(errno));
 	if (pfd[0].revents & POLLIN)
 		while (read(wake_pipe[0], buf, sizeof buf) > 0)
 			;
@@ -361,13 +362,13 @@ reconnect(void)
 	pthread_mutex_unlock(&db_lock);
 	if (!c)
 		return false;
-	logmsg("connected to PostgreSQL, listening on stockpipe_live");
-	ring_push("reset", "{}");
+	dash_log("connected to PostgreSQL, listening on stockpipe_live");
+	dash_ring_push("reset", "{}");
 	return true;
 }
 
 void
-db_run(void)
+dash_db_run(void)
 {
 	const int64_t interval_ms = 1000 / opt.max_refresh_rate;
 	int			backoff_ms = 250;
@@ -381,8 +382,8 @@ db_run(void)
 		{
 			if (was_up)
 			{
-				logmsg("lost the PostgreSQL connection; reconnecting");
-				ring_push("status", "{\"database\":\"down\"}");
+				dash_log("lost the PostgreSQL connection; reconnecting");
+				dash_ring_push("status", "{\"database\":\"down\"}");
 				was_up = false;
 			}
 			if (!reconnect())
@@ -397,7 +398,7 @@ db_run(void)
 		}
 
 		{
-			int64_t		left = next_refresh - mono_ms();
+			int64_t		left = next_refresh - dash_clock_ms();
 
 			wait_input(!pending ? 1000 : left > 0 ? (int) left : 0);
 		}
@@ -407,22 +408,22 @@ db_run(void)
 		pthread_mutex_lock(&db_lock);
 		if (PQconsumeInput(db) && drain_notifies_locked() > 0)
 			pending = true;
-		if (pending && mono_ms() >= next_refresh && PQstatus(db) == CONNECTION_OK)
+		if (pending && dash_clock_ms() >= next_refresh && PQstatus(db) == CONNECTION_OK)
 		{
 			bool		first = known == NULL;
 
-			next_refresh = mono_ms() + interval_ms;
+			next_refresh = dash_clock_ms() + interval_ms;
 			pending = false;
 			/* The state could not be taken at connect: streams re-read. */
 			if (refresh_locked() && first)
-				ring_push("reset", "{}");
+				dash_ring_push("reset", "{}");
 		}
 		pthread_mutex_unlock(&db_lock);
 	}
 }
 
 void
-db_finish(void)
+dash_db_finish(void)
 {
 	pthread_mutex_lock(&db_lock);
 	if (db)

@@ -11,7 +11,8 @@
  */
 #define _GNU_SOURCE
 #include "guard.h"
-#include "common.h"
+#include "clock.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -38,10 +39,10 @@ static bool g_running;
 static pthread_t g_thread;
 static int64_t g_timeout_ms;
 static unsigned long g_closed;
-static RateLog g_log = RATELOG_INIT;
+static dash_log_limit g_log = DASH_LOG_LIMIT_INIT;
 
 void
-peer_name(struct MHD_Connection *conn, char *buf, size_t cap)
+dash_guard_peer_name(struct MHD_Connection *conn, char *buf, size_t cap)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -66,9 +67,9 @@ track(struct MHD_Connection *conn, void **socket_context)
 		return;
 	/* Without a duplicate (out of descriptors) the connection has no deadline. */
 	g->fd = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
-	peer_name(conn, g->peer, sizeof g->peer);
+	dash_guard_peer_name(conn, g->peer, sizeof g->peer);
 	pthread_mutex_lock(&g_lock);
-	g->deadline_ms = g->fd >= 0 ? mono_ms() + g_timeout_ms : 0;
+	g->deadline_ms = g->fd >= 0 ? dash_clock_ms() + g_timeout_ms : 0;
 	g->next = g_conns;
 	if (g_conns)
 		g_conns->prev = g;
@@ -95,8 +96,8 @@ untrack(GuardConn *g)
 }
 
 void
-guard_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-					enum MHD_ConnectionNotificationCode toe)
+dash_guard_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+						 enum MHD_ConnectionNotificationCode toe)
 {
 	(void) cls;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
@@ -118,13 +119,13 @@ set_deadline(struct MHD_Connection *conn, bool due)
 	if (!g || g->fd < 0)
 		return;
 	pthread_mutex_lock(&g_lock);
-	g->deadline_ms = due ? mono_ms() + g_timeout_ms : 0;
+	g->deadline_ms = due ? dash_clock_ms() + g_timeout_ms : 0;
 	pthread_mutex_unlock(&g_lock);
 }
 
 void
-guard_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-				   enum MHD_RequestTerminationCode toe)
+dash_guard_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+						enum MHD_RequestTerminationCode toe)
 {
 	(void) cls;
 	(void) req_cls;
@@ -133,7 +134,7 @@ guard_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 }
 
 void
-guard_request_begun(struct MHD_Connection *conn)
+dash_guard_request_begun(struct MHD_Connection *conn)
 {
 	set_deadline(conn, false);
 }
@@ -157,7 +158,7 @@ reap_locked(int64_t now)
 			shutdown(g->fd, SHUT_RDWR);
 			g->deadline_ms = 0;
 			g_closed++;
-			logmsg_limited(&g_log, "closed a connection from %s: no complete request within %lld s",
+			dash_log_limited(&g_log, "closed a connection from %s: no complete request within %lld s",
 						   g->peer, (long long) (g_timeout_ms / 1000));
 		}
 		else if (g->deadline_ms < next)
@@ -172,22 +173,22 @@ reaper(void *arg)
 	(void) arg;
 	pthread_mutex_lock(&g_lock);
 	while (!g_stop)
-		cond_wait_until(&g_cond, &g_lock, reap_locked(mono_ms()));
+		dash_clock_wait_until(&g_cond, &g_lock, reap_locked(dash_clock_ms()));
 	pthread_mutex_unlock(&g_lock);
 	return NULL;
 }
 
 bool
-guard_start(unsigned timeout_sec)
+dash_guard_start(unsigned timeout_sec)
 {
 	g_timeout_ms = (int64_t) timeout_sec * 1000;
-	cond_init_monotonic(&g_cond);
+	dash_clock_cond_init(&g_cond);
 	g_running = pthread_create(&g_thread, NULL, reaper, NULL) == 0;
 	return g_running;
 }
 
 void
-guard_stop(void)
+dash_guard_stop(void)
 {
 	if (!g_running)
 		return;
@@ -200,7 +201,7 @@ guard_stop(void)
 }
 
 unsigned long
-guard_closed(void)
+dash_guard_closed(void)
 {
 	unsigned long n;
 

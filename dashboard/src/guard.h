@@ -16,27 +16,27 @@
 #include <microhttpd.h>
 
 /* Start the reaper thread; timeout_sec > 0. */
-bool		guard_start(unsigned timeout_sec);
+bool		dash_guard_start(unsigned timeout_sec);
 
 /* Stop it (after MHD_stop_daemon: no connection is left). */
-void		guard_stop(void);
+void		dash_guard_stop(void);
 
 /* MHD_OPTION_NOTIFY_CONNECTION: track a connection from accept to close. */
-void		guard_on_connection(void *cls, struct MHD_Connection *conn,
-								void **socket_context,
-								enum MHD_ConnectionNotificationCode toe);
+void		dash_guard_on_connection(void *cls, struct MHD_Connection *conn,
+									 void **socket_context,
+									 enum MHD_ConnectionNotificationCode toe);
 
 /* MHD_OPTION_NOTIFY_COMPLETED: the next request's head is due. */
-void		guard_on_completed(void *cls, struct MHD_Connection *conn,
-							   void **req_cls, enum MHD_RequestTerminationCode toe);
+void		dash_guard_on_completed(void *cls, struct MHD_Connection *conn,
+									void **req_cls, enum MHD_RequestTerminationCode toe);
 
 /* The access handler's first call: the request head is complete. */
-void		guard_request_begun(struct MHD_Connection *conn);
+void		dash_guard_request_begun(struct MHD_Connection *conn);
 
 /* The client's address, for log lines ("" if unknown). */
-void		peer_name(struct MHD_Connection *conn, char *buf, size_t cap);
+void		dash_guard_peer_name(struct MHD_Connection *conn, char *buf, size_t cap);
 
 /* Connections closed for a late request head, since start. */
-unsigned long guard_closed(void);
+unsigned long dash_guard_closed(void);
 
 #endif

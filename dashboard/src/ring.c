@@ -3,7 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "ring.h"
-#include "common.h"
+#include "clock.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -13,19 +13,19 @@
 
 static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ev_cond;
-static char *ev_ring[RING];
+static char *ev_ring[DASH_RING_SIZE];
 static uint64_t ev_head;		/* sequence number of the next event */
 static bool ev_closing;
 static unsigned ev_clients;
 
 void
-ring_init(void)
+dash_ring_init(void)
 {
-	cond_init_monotonic(&ev_cond);
+	dash_clock_cond_init(&ev_cond);
 }
 
 void
-ring_push(const char *event, const char *data)
+dash_ring_push(const char *event, const char *data)
 {
 	size_t		n = strlen(event) + strlen(data) + 32;
 	char	   *s = malloc(n);
@@ -39,15 +39,15 @@ ring_push(const char *event, const char *data)
 		*p++ = (*data == '\n' || *data == '\r') ? ' ' : *data;
 	memcpy(p, "\n\n", 3);
 	pthread_mutex_lock(&ev_lock);
-	free(ev_ring[ev_head % RING]);
-	ev_ring[ev_head % RING] = s;
+	free(ev_ring[ev_head % DASH_RING_SIZE]);
+	ev_ring[ev_head % DASH_RING_SIZE] = s;
 	ev_head++;
 	pthread_cond_broadcast(&ev_cond);
 	pthread_mutex_unlock(&ev_lock);
 }
 
 void
-ring_close(void)
+dash_ring_close(void)
 {
 	pthread_mutex_lock(&ev_lock);
 	ev_closing = true;
@@ -56,9 +56,9 @@ ring_close(void)
 }
 
 void
-ring_free(void)
+dash_ring_free(void)
 {
-	for (int i = 0; i < RING; i++)
+	for (int i = 0; i < DASH_RING_SIZE; i++)
 	{
 		free(ev_ring[i]);
 		ev_ring[i] = NULL;
@@ -66,7 +66,7 @@ ring_free(void)
 }
 
 bool
-ring_enter(unsigned max)
+dash_ring_enter(unsigned max)
 {
 	bool		ok;
 
@@ -79,7 +79,7 @@ ring_enter(unsigned max)
 }
 
 void
-ring_leave(void)
+dash_ring_leave(void)
 {
 	pthread_mutex_lock(&ev_lock);
 	ev_clients--;
@@ -87,7 +87,7 @@ ring_leave(void)
 }
 
 uint64_t
-ring_head(void)
+dash_ring_head(void)
 {
 	uint64_t	h;
 
@@ -107,10 +107,10 @@ peer_gone(int fd)
 		(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
-RingWait
-ring_next(uint64_t *next, int64_t heartbeat_ms, int fd, char **out)
+dash_ring_wait
+dash_ring_next(uint64_t *next, int64_t heartbeat_ms, int fd, char **out)
 {
-	RingWait	w;
+	dash_ring_wait w;
 
 	*out = NULL;
 	pthread_mutex_lock(&ev_lock);
@@ -120,20 +120,20 @@ ring_next(uint64_t *next, int64_t heartbeat_ms, int fd, char **out)
 
 		if (ev_closing)
 		{
-			w = RING_END;
+			w = DASH_RING_END;
 			break;
 		}
 		if (*next < ev_head)
 		{
-			w = RING_EVENT;
-			if (ev_head - *next > RING)
+			w = DASH_RING_EVENT;
+			if (ev_head - *next > DASH_RING_SIZE)
 			{
 				/* Too slow: the client re-reads /api/symbols. */
 				*next = ev_head;
 				*out = strdup("event: reset\ndata: {}\n\n");
 			}
 			else
-				*out = strdup(ev_ring[(*next)++ % RING]);
+				*out = strdup(ev_ring[(*next)++ % DASH_RING_SIZE]);
 			break;
 		}
 		/*
@@ -142,17 +142,17 @@ ring_next(uint64_t *next, int64_t heartbeat_ms, int fd, char **out)
 		 */
 		if (peer_gone(fd))
 		{
-			w = RING_END;
+			w = DASH_RING_END;
 			break;
 		}
-		now = mono_ms();
+		now = dash_clock_ms();
 		if (now >= heartbeat_ms)
 		{
-			w = RING_HEARTBEAT;
+			w = DASH_RING_HEARTBEAT;
 			*out = strdup(": keep-alive\n\n");
 			break;
 		}
-		cond_wait_until(&ev_cond, &ev_lock, heartbeat_ms < now + 1000 ? heartbeat_ms : now + 1000);
+		dash_clock_wait_until(&ev_cond, &ev_lock, heartbeat_ms < now + 1000 ? heartbeat_ms : now + 1000);
 	}
 	pthread_mutex_unlock(&ev_lock);
 	return w;

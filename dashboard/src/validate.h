@@ -2,6 +2,10 @@
  * validate.h: the pure checks of stockpipe-dash, kept apart from the server
  * so that a unit test (test/validate_test.c) runs them without a database,
  * a socket or libmicrohttpd.  Nothing here allocates, locks or logs.
+ *
+ * The one header without the dashboard's dash_ / DASH_ prefix: its names
+ * are also those of the fuzz harness (fuzz/dashboard_fuzz.c), which
+ * links validate.c alone.
  */
 #ifndef DASH_VALIDATE_H
 #define DASH_VALIDATE_H

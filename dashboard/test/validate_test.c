@@ -2,40 +2,19 @@
  * validate_test.c: unit tests of stockpipe-dash's request and option checks
  * (src/validate.c), run by `make -C dashboard check`.
  *
- * A self-contained program: no database, no socket.  One TAP line per
- * check, "ok - what" or "not ok - what" (counted by scripts/test.sh through
- * test/e2e/91_dashboard_security.sh), then "# P passed, F failed"; exits 1
- * if any check failed.  Expected epoch values were computed with Python's
- * datetime, not with the code under test.
+ * No database, no socket.  One TAP line per check (tap.h, shared with
+ * test/unit), then "# P passed, F failed"; exits 1 if any check failed.
+ * Expected epoch values were computed with Python's datetime, not with the
+ * code under test.
  */
 #include "validate.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static int	n_passed;
-static int	n_failed;
-
-static void check(int ok, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-
-static void
-check(int ok, const char *fmt,...)
-{
-	va_list		ap;
-
-	printf("%sok - dashboard validate: ", ok ? "" : "not ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (ok)
-		n_passed++;
-	else
-		n_failed++;
-}
+#include "tap.h"
 
 /* s for a TAP line: control bytes as \xNN (four rotating buffers). */
 static const char *
@@ -335,6 +314,5 @@ main(void)
 	test_hostlist_parse();
 	test_hostlist_allows();
 	test_options();
-	printf("# %d passed, %d failed\n", n_passed, n_failed);
-	return n_failed ? 1 : 0;
+	return tap_summary();
 }
