@@ -1,9 +1,11 @@
 #!/bin/bash
 # producer/test/run.sh -- builds stockpipe-producer and runs every producer
-# test: the unit tests (pure code, real fixtures), then the end-to-end tests
-# (producer -> stockpipe-broker, read back with kcat; fake Yahoo server;
-# valgrind).  Prints "ok - name" / "not ok - name" lines and exits non-zero
-# if any check failed.  Starts its servers on 127.0.0.1 and always stops them.
+# test: the unit tests (pure code, real fixtures; plain and under ASan and
+# UBSan, through the shared runner test/unit/run.sh), then the end-to-end
+# tests (producer -> stockpipe-broker, read back with kcat; fake Yahoo
+# server; valgrind).  Prints TAP lines "ok ..." / "not ok ..." and exits
+# non-zero if any check failed.  Starts its servers on 127.0.0.1 and always
+# stops them.
 #
 # Environment: STOCKPIPE_FIXTURES (default ../shared/fixtures/yahoo next to
 # the repository), STOCKPIPE_BROKER (default <repo>/bin/stockpipe-broker),
@@ -51,8 +53,8 @@ report() {	# report STATUS NAME
 # Counts the ok / not ok lines of a test program's output (already printed).
 tally() {
 	local n
-	n=$(grep -c '^ok - ' "$1"); passed=$((passed + n))
-	n=$(grep -c '^not ok - ' "$1"); failed=$((failed + n))
+	n=$(grep -c '^ok ' "$1"); passed=$((passed + n))
+	n=$(grep -c '^not ok ' "$1"); failed=$((failed + n))
 }
 
 # wait_for_file FILE SECONDS: until FILE is non-empty, or give up.
@@ -65,11 +67,11 @@ wait_for_file() {
 }
 
 echo "# building"
-if make -s -C "$producer" all unit >"$tmp/build.log" 2>&1; then
-	report 0 "build (make all unit, -Wall -Wextra -Werror)"
+if make -s -C "$producer" all >"$tmp/build.log" 2>&1; then
+	report 0 "build (make all, -Wall -Wextra -Werror)"
 else
 	cat "$tmp/build.log"
-	report 1 "build (make all unit, -Wall -Wextra -Werror)"
+	report 1 "build (make all, -Wall -Wextra -Werror)"
 	exit 1
 fi
 
@@ -77,16 +79,8 @@ fi
 report $? "fixtures found in $fixtures"
 
 echo "# unit tests"
-for t in "$producer"/build/*_test; do
-	name=$(basename "$t")
-	"$t" >"$tmp/$name.out" 2>&1
-	status=$?
-	sed "s/^\(not \)\{0,1\}ok - /&$name: /" "$tmp/$name.out"
-	tally "$tmp/$name.out"
-	if [ "$status" -ne 0 ] && ! grep -q '^not ok' "$tmp/$name.out"; then
-		report 1 "$name exited with status $status"
-	fi
-done
+sh "$root/test/unit/run.sh" "$producer" | tee "$tmp/unit.out"
+tally "$tmp/unit.out"
 
 echo "# end-to-end"
 if [ ! -x "$broker_bin" ]; then

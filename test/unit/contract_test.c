@@ -162,27 +162,6 @@ bar_good(const char *desc, const char *buf, size_t len, sp_bar *b)
 	return ok;
 }
 
-static void
-check_i64(int64_t got, int64_t want, const char *desc)
-{
-	if (!check(got == want, "%s", desc))
-		diag("got %" PRId64 ", expected %" PRId64, got, want);
-}
-
-static void
-check_dbl(double got, double want, const char *desc)
-{
-	if (!check(got == want, "%s", desc))
-		diag("got %.17g, expected %.17g", got, want);
-}
-
-static void
-check_str(const char *got, const char *want, const char *desc)
-{
-	if (!check(strcmp(got, want) == 0, "%s", desc))
-		diag("got \"%s\", expected \"%s\"", got, want);
-}
-
 /* A quote whose "ts" is the JSON text ts_json must decode to want_us. */
 static void
 quote_ts(const char *ts_json, int64_t want_us, const char *desc)
@@ -285,13 +264,13 @@ test_good_quotes(void)
 	if (quote_good("the DESIGN.md example, all fields", LIT(full), &q))
 	{
 		check_str(q.symbol, "AAPL", "full quote: symbol");
-		check_i64(q.ts_us, EXAMPLE_S * US, "full quote: ts");
-		check_dbl(q.price, 189.23, "full quote: price");
-		check_i64(q.volume, 51234567, "full quote: volume");
-		check_dbl(q.open, 188.10, "full quote: open");
-		check_dbl(q.high, 190.00, "full quote: high");
-		check_dbl(q.low, 187.50, "full quote: low");
-		check_dbl(q.prev_close, 188.00, "full quote: prev_close");
+		check_int(q.ts_us, EXAMPLE_S * US, "full quote: ts");
+		check_num(q.price, 189.23, "full quote: price");
+		check_int(q.volume, 51234567, "full quote: volume");
+		check_num(q.open, 188.10, "full quote: open");
+		check_num(q.high, 190.00, "full quote: high");
+		check_num(q.low, 187.50, "full quote: low");
+		check_num(q.prev_close, 188.00, "full quote: prev_close");
 		check_str(q.currency, "USD", "full quote: currency");
 		check_str(q.source, "yahoo", "full quote: source");
 		check(q.present == (SP_HAS_VOLUME | SP_HAS_OPEN | SP_HAS_HIGH |
@@ -304,7 +283,7 @@ test_good_quotes(void)
 				   LIT("{\"symbol\":\"MSFT\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":0.0001}"), &q))
 	{
 		check_str(q.symbol, "MSFT", "minimal quote: symbol");
-		check_dbl(q.price, 0.0001, "minimal quote: price");
+		check_num(q.price, 0.0001, "minimal quote: price");
 		check(q.present == 0, "minimal quote: present is 0");
 		check(q.volume == 0 && q.open == 0 && q.high == 0 && q.low == 0 &&
 			  q.prev_close == 0 && q.currency[0] == '\0' && q.source[0] == '\0',
@@ -365,12 +344,12 @@ test_good_quotes(void)
 			  q.present == (SP_HAS_VOLUME | SP_HAS_OPEN | SP_HAS_LOW),
 			  "zero amounts are present, and -0 is stored as 0");
 	if (quote_good("volume 1e3", LIT(Q_HEAD ",\"volume\":1e3}"), &q))
-		check_i64(q.volume, 1000, "volume 1e3 is 1000");
+		check_int(q.volume, 1000, "volume 1e3 is 1000");
 	if (quote_good("volume 2^53", LIT(Q_HEAD ",\"volume\":9007199254740992}"), &q))
-		check_i64(q.volume, INT64_C(9007199254740992), "volume 2^53 exact");
+		check_int(q.volume, INT64_C(9007199254740992), "volume 2^53 exact");
 	if (quote_good("volume just below 2^63",
 				   LIT(Q_HEAD ",\"volume\":9223372036854774784}"), &q))
-		check_i64(q.volume, INT64_C(9223372036854774784),
+		check_int(q.volume, INT64_C(9223372036854774784),
 				  "largest double below 2^63 is exact");
 }
 
@@ -803,13 +782,13 @@ test_bars(void)
 	if (bar_good("the DESIGN.md example, all fields", LIT(full), &b))
 	{
 		check_str(b.symbol, "AAPL", "full bar: symbol");
-		check_i64(b.date, 20784, "full bar: date 2026-11-27 is day 20784");
-		check_dbl(b.open, 188.1, "full bar: open");
-		check_dbl(b.high, 190.0, "full bar: high");
-		check_dbl(b.low, 187.5, "full bar: low");
-		check_dbl(b.close, 189.2, "full bar: close");
-		check_dbl(b.adj_close, 189.2, "full bar: adj_close");
-		check_i64(b.volume, 51234567, "full bar: volume");
+		check_int(b.date, 20784, "full bar: date 2026-11-27 is day 20784");
+		check_num(b.open, 188.1, "full bar: open");
+		check_num(b.high, 190.0, "full bar: high");
+		check_num(b.low, 187.5, "full bar: low");
+		check_num(b.close, 189.2, "full bar: close");
+		check_num(b.adj_close, 189.2, "full bar: adj_close");
+		check_int(b.volume, 51234567, "full bar: volume");
 		check(b.present == (SP_HAS_OPEN | SP_HAS_HIGH | SP_HAS_LOW |
 							SP_HAS_ADJ_CLOSE | SP_HAS_VOLUME),
 			  "full bar: present has exactly its five optional bits");
@@ -835,7 +814,7 @@ test_bars(void)
 
 	if (bar_good("leap day 2024-02-29",
 				 LIT("{\"symbol\":\"AAPL\",\"date\":\"2024-02-29\",\"close\":1}"), &b))
-		check_i64(b.date, 19782, "2024-02-29 is day 19782");
+		check_int(b.date, 19782, "2024-02-29 is day 19782");
 	bar_good("leap day 2000-02-29 (divisible by 400)",
 			 LIT("{\"symbol\":\"AAPL\",\"date\":\"2000-02-29\",\"close\":1}"), &b);
 	bar_bad("2023-02-29 (not a leap year)",
@@ -1170,9 +1149,86 @@ test_encoder(void)
 	check(sp_encode_bar(&b, buf, sizeof(buf), err) < 0, "a bar without a finite close is refused");
 }
 
+/*
+ * The field lists (fields.h) are what the decoder, the encoder and the
+ * consumers' statements are made from: required fields have no presence
+ * bit and optional ones have distinct bits, and a message with every
+ * field set encodes to the keys in list order.
+ */
+static void
+check_field_list(const char *name, const sp_field *f, int n)
+{
+	unsigned	bits = 0;
+	bool		ok = true;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		bool		required = f[i].kind < SP_FIELD_AMOUNT;
+
+		ok &= required == (f[i].bit == 0);
+		ok &= (bits & f[i].bit) == 0;
+		ok &= (f[i].kind == SP_FIELD_TEXT || f[i].kind == SP_FIELD_SYMBOL) == (f[i].max > 0);
+		bits |= f[i].bit;
+	}
+	check(ok, "%s fields: required ones have no presence bit, optional ones distinct bits", name);
+}
+
+static void
+test_field_lists(void)
+{
+	char		buf[SP_MESSAGE_MAX];
+	char		err[SP_ERR_MAX];
+	sp_quote	q;
+	sp_bar		b;
+
+	check(SP_QUOTE_NFIELDS == 10 && SP_BAR_NFIELDS == 8,
+		  "10 quote fields and 8 bar fields (sql/ingest.sql's columns; regress message_fields)");
+	check_field_list("quote", sp_quote_fields, SP_QUOTE_NFIELDS);
+	check_field_list("bar", sp_bar_fields, SP_BAR_NFIELDS);
+	check(strcmp(sp_field_sql_type(SP_FIELD_TS), "timestamp with time zone") == 0 &&
+		  strcmp(sp_field_sql_type(SP_FIELD_VOLUME), "bigint") == 0,
+		  "sp_field_sql_type names the types as format_type() does");
+
+	memset(&q, 0, sizeof(q));
+	strcpy(q.symbol, "AAPL");
+	q.ts_us = INT64_C(1764255600000000);
+	q.price = 190.5;
+	q.volume = 10;
+	q.open = 189;
+	q.high = 191;
+	q.low = 188.5;
+	q.prev_close = 188;
+	strcpy(q.currency, "USD");
+	strcpy(q.source, "yahoo");
+	q.present = SP_HAS_VOLUME | SP_HAS_OPEN | SP_HAS_HIGH | SP_HAS_LOW |
+		SP_HAS_PREV_CLOSE | SP_HAS_CURRENCY | SP_HAS_SOURCE;
+	check_str(sp_encode_quote(&q, buf, sizeof(buf), err) > 0 ? buf : err,
+			  "{\"symbol\":\"AAPL\",\"ts\":\"2025-11-27T15:00:00Z\",\"price\":190.5,"
+			  "\"volume\":10,\"open\":189,\"high\":191,\"low\":188.5,\"prev_close\":188,"
+			  "\"currency\":\"USD\",\"source\":\"yahoo\"}",
+			  "a full quote encodes every field, in list order");
+
+	memset(&b, 0, sizeof(b));
+	strcpy(b.symbol, "AAPL");
+	b.date = 20419;				/* 2025-11-27 */
+	b.open = 189;
+	b.high = 191;
+	b.low = 188.5;
+	b.close = 190.5;
+	b.adj_close = 190.4;
+	b.volume = 1000;
+	b.present = SP_HAS_OPEN | SP_HAS_HIGH | SP_HAS_LOW | SP_HAS_ADJ_CLOSE | SP_HAS_VOLUME;
+	check_str(sp_encode_bar(&b, buf, sizeof(buf), err) > 0 ? buf : err,
+			  "{\"symbol\":\"AAPL\",\"date\":\"2025-11-27\",\"open\":189,\"high\":191,"
+			  "\"low\":188.5,\"close\":190.5,\"adj_close\":190.4,\"volume\":1000}",
+			  "a full bar encodes every field, in list order");
+}
+
 int
 main(void)
 {
+	test_field_lists();
 	test_good_quotes();
 	test_quote_timestamps();
 	test_bad_quotes();

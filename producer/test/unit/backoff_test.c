@@ -50,5 +50,5 @@ main(void)
 
 	backoff_init(&b, 0, 0);
 	CHECK(b.base_ms >= 1 && b.max_ms >= b.base_ms, "init: nonsense values are sanitised");
-	return tap_done();
+	return tap_summary();
 }

@@ -173,5 +173,5 @@ main(void)
 	test_symbols();
 	test_quote();
 	test_bar();
-	return tap_done();
+	return tap_summary();
 }

@@ -4,6 +4,7 @@
  */
 #include "message.h"
 #include "replay.h"
+#include "fixtures.h"
 #include "tap.h"
 
 static char msg_err[SP_ERR_MAX];
@@ -99,5 +100,5 @@ main(void)
 	test_lines();
 	test_chart();
 	test_rfc3339();
-	return tap_done();
+	return tap_summary();
 }

@@ -56,5 +56,5 @@ main(void)
 	CHECK(qb.prev_close == a.syms[0].prev_close, "sim: start price depends on the symbol only");
 	sim_free(&a);
 	sim_free(&b);
-	return tap_done();
+	return tap_summary();
 }

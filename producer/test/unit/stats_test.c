@@ -25,5 +25,5 @@ main(void)
 	stats_format(&s, &k, line, sizeof(line));
 	CHECK(strstr(line, "cycles=2 ") && strstr(line, "cycle_ms(last/avg/max)=300/0/0"),
 		  "stats: totals kept, cycle-time window reset");
-	return tap_done();
+	return tap_summary();
 }
