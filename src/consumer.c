@@ -82,6 +82,7 @@ static TimestampTz other_watermarks_at = 0;
 /* The batch being collected, and the time its messages are judged against. */
 static TimestampTz batch_now = 0;
 static SpMessage *batch_msgs = NULL;
+static MemoryContext batch_cxt = NULL;	/* per batch, reset after each */
 static rd_kafka_message_t **batch_rkm = NULL;
 static int	batch_capacity = 0;
 
@@ -529,11 +530,16 @@ refresh_other_watermarks(void)
 	rd_kafka_topic_destroy(rkt);
 }
 
+/*
+ * Store the n messages collected.  Everything allocated for it outside its
+ * transactions goes to batch_cxt, emptied once the batch is stored.
+ */
 static void
 store_batch(int n)
 {
 	SpBatch		batch = {.kind = my_args.kind,.topic = my_topic,.msgs = batch_msgs,.n = n};
 	SpBatchResult result;
+	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
 
 	sp_worker_set_state("storing");
 	sp_ensure_partitions(&batch);
@@ -547,6 +553,8 @@ store_batch(int n)
 		ereport(LOG,
 				(errmsg("stockpipe %s consumer %d: skipped %lld message(s) already stored",
 						my_topic, my_args.index, (long long) result.skipped)));
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(batch_cxt);
 }
 
 /*
@@ -650,6 +658,8 @@ stockpipe_consumer_main(Datum arg)
 	 */
 
 	sp_wait_for_extension(MyBgworkerEntry->bgw_name);
+	batch_cxt = AllocSetContextCreate(TopMemoryContext, "stockpipe consumer batch",
+									  ALLOCSET_DEFAULT_SIZES);
 	/* The topic GUC may have been reloaded while waiting. */
 	my_topic = my_args.kind == SP_WORKER_LIVE ? sp_live_topic : sp_daily_topic;
 

@@ -46,6 +46,8 @@
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
+#include "job_runs.h"
+
 /* What the worker knows of its run; in TopMemoryContext. */
 typedef struct RunInfo
 {
@@ -100,7 +102,7 @@ record_outcome(RunInfo *run, const char *status, const char *message,
 	Bookkeeping bk;
 	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
 	Datum		values[3];
-	int			rc;
+	SPITupleTable *rows;
 	bool		recorded;
 
 	values[0] = Int64GetDatum(run->runid);
@@ -108,29 +110,15 @@ record_outcome(RunInfo *run, const char *status, const char *message,
 	values[2] = CStringGetTextDatum(message);
 	*retry = NULL;
 	bookkeeping_begin(&bk);
-	rc = SPI_execute_with_args(SP_FINISH_RUNS_SQL("status = $2, message = $3", "",
-												  "r.runid = $1 AND r.status = 'running'"),
-							   3, types, values, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "recording the outcome of run " INT64_FORMAT " failed: %s",
-			 run->runid, SPI_result_code_string(rc));
-	recorded = (SPI_processed > 0);
+	recorded = sp_finish_runs("status = $2, message = $3", "",
+							  "r.runid = $1 AND r.status = 'running'",
+							  3, types, values, &rows) > 0;
 	if (recorded)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-		(void) SPI_getbinval(tup, desc, 6, &isnull);
-		if (!isnull)
-		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-			*retry = psprintf("Retry run %s (attempt %s) is scheduled at %s.",
-							  SPI_getvalue(tup, desc, 6), SPI_getvalue(tup, desc, 7),
-							  SPI_getvalue(tup, desc, 8));
-			MemoryContextSwitchTo(old);
-		}
+		*retry = sp_finished_run_retry(rows, 0);
+		MemoryContextSwitchTo(old);
 	}
 	bookkeeping_end(&bk);
 	return recorded;
@@ -148,13 +136,11 @@ claim_run(RunInfo *run)
 	Bookkeeping bk;
 	Oid			types[2] = {INT8OID, INT4OID};
 	Datum		values[2];
-	HeapTuple	tup;
-	TupleDesc	desc;
+	SPITupleTable *rows;
 	char	   *status;
 	char	   *owner;
 	char	   *me;
 	bool		pid_null;
-	bool		isnull;
 	bool		expired;
 	double		timeout_ms;
 	MemoryContext old;
@@ -163,17 +149,15 @@ claim_run(RunInfo *run)
 	values[1] = Int32GetDatum(MyProcPid);
 
 	bookkeeping_begin(&bk);
-	if (SPI_execute_with_args("SELECT r.status, r.pid, j.name, j.command, j.owner::text,"
-							  " j.timeout::text, pg_catalog.date_part('epoch', j.timeout) * 1000,"
-							  " r.attempt, j.builtin,"
-							  " (SELECT ro.rolvaliduntil < pg_catalog.now() FROM pg_catalog.pg_roles ro"
-							  "   WHERE ro.rolname = j.owner)"
-							  " FROM stockpipe.job_run r JOIN stockpipe.job j ON j.jobid = r.jobid"
-							  " WHERE r.runid = $1"
-							  " FOR UPDATE OF r",
-							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "reading run " INT64_FORMAT " failed", run->runid);
-	if (SPI_processed == 0)
+	if (sp_sql("SELECT r.status, r.pid, j.name, j.command, j.owner::text,"
+			   " j.timeout::text, pg_catalog.date_part('epoch', j.timeout) * 1000,"
+			   " r.attempt, j.builtin,"
+			   " (SELECT ro.rolvaliduntil < pg_catalog.now() FROM pg_catalog.pg_roles ro"
+			   "   WHERE ro.rolname = j.owner)"
+			   " FROM stockpipe.job_run r JOIN stockpipe.job j ON j.jobid = r.jobid"
+			   " WHERE r.runid = $1"
+			   " FOR UPDATE OF r",
+			   1, types, values, SPI_OK_SELECT, &rows) == 0)
 	{
 		bookkeeping_end(&bk);
 		ereport(LOG,
@@ -182,22 +166,20 @@ claim_run(RunInfo *run)
 				 errdetail("Its job was probably dropped after the run was started.")));
 		return false;
 	}
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	status = SPI_getvalue(tup, desc, 1);
-	(void) SPI_getbinval(tup, desc, 2, &pid_null);
-	owner = SPI_getvalue(tup, desc, 5);
+	status = sp_col_text(rows, 0, 1);
+	pid_null = sp_col_isnull(rows, 0, 2);
+	owner = sp_col_text(rows, 0, 5);
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	run->name = SPI_getvalue(tup, desc, 3);
-	run->command = SPI_getvalue(tup, desc, 4);
-	run->timeout_text = SPI_getvalue(tup, desc, 6);
+	run->name = sp_col_text(rows, 0, 3);
+	run->command = sp_col_text(rows, 0, 4);
+	run->timeout_text = sp_col_text(rows, 0, 6);
 	MemoryContextSwitchTo(old);
-	timeout_ms = DatumGetFloat8(SPI_getbinval(tup, desc, 7, &isnull));
+	timeout_ms = sp_col_float8(rows, 0, 7);
 	run->timeout_ms = (timeout_ms >= INT_MAX) ? INT_MAX : Max((int) timeout_ms, 1);
-	run->attempt = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
-	run->builtin = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
-	expired = DatumGetBool(SPI_getbinval(tup, desc, 10, &isnull)) && !isnull;
+	run->attempt = sp_col_int32(rows, 0, 8);
+	run->builtin = sp_col_bool(rows, 0, 9);
+	expired = sp_col_bool(rows, 0, 10);
 
 	if (strcmp(status, "running") != 0 || !pid_null)
 	{
@@ -233,11 +215,10 @@ claim_run(RunInfo *run)
 		return false;
 	}
 
-	if (SPI_execute_with_args("UPDATE stockpipe.job_run SET pid = $2,"
-							  " started_at = coalesce(started_at, pg_catalog.now())"
-							  " WHERE runid = $1",
-							  2, types, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "claiming run " INT64_FORMAT " failed", run->runid);
+	sp_sql("UPDATE stockpipe.job_run SET pid = $2,"
+		   " started_at = coalesce(started_at, pg_catalog.now())"
+		   " WHERE runid = $1",
+		   2, types, values, SPI_OK_UPDATE, NULL);
 	bookkeeping_end(&bk);
 	return true;
 }

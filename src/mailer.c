@@ -57,6 +57,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mail.h"
+#include "spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -409,11 +410,11 @@ init_host_name(void)
 }
 
 
-/* Column col of the current SPI row as a string in round_cxt, or NULL. */
+/* Column col of a row as a string in round_cxt, or NULL. */
 static char *
-copy_value(HeapTuple tuple, TupleDesc desc, int col)
+copy_value(SPITupleTable *rows, uint64 row, int col)
 {
-	char	   *value = SPI_getvalue(tuple, desc, col);
+	char	   *value = sp_col_text(rows, row, col);
 
 	return value ? MemoryContextStrdup(round_cxt, value) : NULL;
 }
@@ -443,7 +444,7 @@ claim_events(PendingMail **mails)
 		" FOR UPDATE SKIP LOCKED";
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
-	int			ret;
+	SPITupleTable *rows;
 	uint64		i;
 	int			n;
 
@@ -451,37 +452,27 @@ claim_events(PendingMail **mails)
 
 	/* times in the e-mails are in the market's time zone */
 	args[0] = CStringGetTextDatum(sp_market_timezone);
-	ret = SPI_execute_with_args("SELECT set_config('TimeZone', $1, true)",
-								1, argtypes, args, NULL, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "setting the time zone failed: %s", SPI_result_code_string(ret));
+	sp_sql("SELECT pg_catalog.set_config('TimeZone', $1, true)",
+		   1, argtypes, args, SPI_OK_SELECT, NULL);
 
-	ret = SPI_execute(claim_sql, false, SP_MAIL_BATCH);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading stockpipe.alert_event failed: %s",
-			 SPI_result_code_string(ret));
-
-	n = (int) SPI_processed;
+	n = (int) sp_sql(claim_sql, 0, NULL, NULL, SPI_OK_SELECT, &rows);
 	*mails = MemoryContextAllocZero(round_cxt, sizeof(PendingMail) * Max(n, 1));
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; i < (uint64) n; i++)
 	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		PendingMail *m = &(*mails)[i];
-		bool		isnull;
 
-		m->eventid = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
-		m->ruleid = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
-		m->email = copy_value(tuple, desc, 3);
-		m->symbol = copy_value(tuple, desc, 4);
-		m->condition = copy_value(tuple, desc, 5);
-		m->threshold = copy_value(tuple, desc, 6);
-		m->price = copy_value(tuple, desc, 7);
-		m->quote_time = copy_value(tuple, desc, 8);
-		m->prev_close = copy_value(tuple, desc, 9);
-		m->change = copy_value(tuple, desc, 10);
-		m->change_pct = copy_value(tuple, desc, 11);
-		m->date = copy_value(tuple, desc, 12);
+		m->eventid = sp_col_int64(rows, i, 1);
+		m->ruleid = sp_col_int64(rows, i, 2);
+		m->email = copy_value(rows, i, 3);
+		m->symbol = copy_value(rows, i, 4);
+		m->condition = copy_value(rows, i, 5);
+		m->threshold = copy_value(rows, i, 6);
+		m->price = copy_value(rows, i, 7);
+		m->quote_time = copy_value(rows, i, 8);
+		m->prev_close = copy_value(rows, i, 9);
+		m->change = copy_value(rows, i, 10);
+		m->change_pct = copy_value(rows, i, 11);
+		m->date = copy_value(rows, i, 12);
 	}
 	sp_tx_end();
 	return n;
@@ -507,9 +498,7 @@ record_outcome(int64 eventid, SendOutcome outcome, const char *error)
 		" WHERE eventid = $1 AND status = 'pending'";
 	Oid			argtypes[2] = {INT8OID, TEXTOID};
 	Datum		args[2];
-	char		nulls[2] = {' ', ' '};
 	const char *sql;
-	int			ret;
 
 	switch (outcome)
 	{
@@ -528,11 +517,7 @@ record_outcome(int64 eventid, SendOutcome outcome, const char *error)
 	sp_tx_begin("stockpipe mailer: recording an alert e-mail outcome");
 	args[0] = Int64GetDatum(eventid);
 	args[1] = CStringGetTextDatum(error ? error : "");
-	ret = SPI_execute_with_args(sql, outcome == SEND_OK ? 1 : 2, argtypes, args,
-								nulls, false, 0);
-	if (ret != SPI_OK_UPDATE)
-		elog(ERROR, "updating stockpipe.alert_event failed: %s",
-			 SPI_result_code_string(ret));
+	sp_sql(sql, outcome == SEND_OK ? 1 : 2, argtypes, args, SPI_OK_UPDATE, NULL);
 	sp_tx_end();
 }
 

@@ -16,7 +16,7 @@
  * the second starts the queued runs that are due, one worker each, never
  * two runs of one job at a time.
  * Recording a failure also queues its retry, in the same statement
- * (SP_FINISH_RUNS_SQL), so a failure is retried exactly once.
+ * (sp_finish_runs(), job_runs.c), so a failure is retried exactly once.
  *
  * A run is handed to its worker through the row: the scheduler registers the
  * worker and marks the run 'running' in the same transaction, holding the
@@ -51,6 +51,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "job_runs.h"
+#include "spi.h"
+
 #define SCHEDULER_NAME "stockpipe scheduler"
 
 /* Longest wait between ticks. */
@@ -84,31 +87,6 @@ static TimestampTz bars_changed_at = 0;
 
 static TimestampTz last_purge_at = 0;
 
-
-/* Run a parameterised statement; ERROR unless it returns rc. */
-static void
-run_sql(const char *sql, int nargs, Oid *types, Datum *values, int rc)
-{
-	int			got = SPI_execute_with_args(sql, nargs, types, values, NULL,
-											false, 0);
-
-	if (got != rc)
-		elog(ERROR, "stockpipe scheduler statement failed (%s): %s",
-			 SPI_result_code_string(got), sql);
-}
-
-static Datum
-col(int row, int column, bool *isnull)
-{
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
-						 column, isnull);
-}
-
-static char *
-col_text(int row, int column)
-{
-	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column);
-}
 
 static Datum
 int8_array(List *runids)
@@ -159,30 +137,26 @@ list_has_int64(List *list, int64 value)
 }
 
 /*
- * Log the runs an SP_FINISH_RUNS_SQL statement just finished: which job,
- * which run, why, and whether it will be retried.
+ * Log the runs sp_finish_runs() just finished: which job, which run, why,
+ * and whether it will be retried.
  */
 static void
-log_finished_runs(int elevel)
+log_finished_runs(int elevel, SPITupleTable *rows, uint64 n)
 {
 	uint64		i;
 
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; i < n; i++)
 	{
-		bool		isnull;
-		int64		runid = DatumGetInt64(col(i, 1, &isnull));
-		char	   *name = col_text(i, 2);
-		char	   *status = col_text(i, 3);
-		char	   *message = col_text(i, 4);
-		int64		retry = DatumGetInt64(col(i, 6, &isnull));
-		bool		has_retry = !isnull;
+		char	   *message = sp_col_text(rows, i, SP_RUN_MESSAGE);
+		char	   *retry = sp_finished_run_retry(rows, i);
 
 		ereport(elevel,
 				(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " %s: %s",
-						name, runid, status, message ? message : "(no message)"),
-				 has_retry ?
-				 errdetail("Retry run " INT64_FORMAT " (attempt %s) is scheduled at %s.",
-						   retry, col_text(i, 7), col_text(i, 8)) : 0));
+						sp_col_text(rows, i, SP_RUN_JOB_NAME),
+						sp_col_int64(rows, i, SP_RUN_RUNID),
+						sp_col_text(rows, i, SP_RUN_STATUS),
+						message ? message : "(no message)"),
+				 retry ? errdetail_internal("%s", retry) : 0));
 	}
 }
 
@@ -194,16 +168,19 @@ log_finished_runs(int elevel)
 static void
 fail_interrupted_runs(void)
 {
+	SPITupleTable *rows;
+	uint64		n;
+
 	sp_tx_begin("stockpipe scheduler: repairing interrupted runs");
-	run_sql(SP_FINISH_RUNS_SQL(
+	n = sp_finish_runs(
 							   "status = 'failed', message = CASE WHEN r.started_at < pg_catalog.pg_postmaster_start_time()"
 							   " THEN 'server stopped while the run was in progress'"
 							   " ELSE 'the run was interrupted (server crash, scheduler restart, or its worker was killed) and its worker is gone' END",
 							   "",
 							   "r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
-							   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')"),
-			0, NULL, NULL, SPI_OK_SELECT);
-	log_finished_runs(LOG);
+							   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')",
+					   0, NULL, NULL, &rows);
+	log_finished_runs(LOG, rows, n);
 	sp_tx_end();
 }
 
@@ -219,10 +196,12 @@ fail_lost_runs(List *stopped, List *alive)
 {
 	Oid			types[2] = {INT8ARRAYOID, INT8ARRAYOID};
 	Datum		values[2];
+	SPITupleTable *rows;
+	uint64		n;
 
 	values[0] = int8_array(stopped);
 	values[1] = int8_array(alive);
-	run_sql(SP_FINISH_RUNS_SQL(
+	n = sp_finish_runs(
 							   "status = 'failed', message = CASE"
 							   " WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname = jj.owner)"
 							   " THEN pg_catalog.format('role \"%s\" does not exist', jj.owner)"
@@ -232,9 +211,9 @@ fail_lost_runs(List *stopped, List *alive)
 							   " OR (r.runid <> ALL ($2)"
 							   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
 							   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')"
-							   " AND (r.pid IS NOT NULL OR r.started_at < pg_catalog.now() - interval '30 seconds')))"),
-			2, types, values, SPI_OK_SELECT);
-	log_finished_runs(LOG);
+							   " AND (r.pid IS NOT NULL OR r.started_at < pg_catalog.now() - interval '30 seconds')))",
+					   2, types, values, &rows);
+	log_finished_runs(LOG, rows, n);
 }
 
 /*
@@ -247,23 +226,25 @@ static List *
 time_out_runs(MemoryContext result_cxt)
 {
 	List	   *terminate = NIL;
+	SPITupleTable *rows;
+	uint64		n;
 	uint64		i;
 
-	run_sql(SP_FINISH_RUNS_SQL(
+	n = sp_finish_runs(
 							   "status = 'timed out', message = pg_catalog.format("
 							   "'cancelled by the scheduler: still running %s after it started, past the job''s timeout of %s',"
 							   " pg_catalog.date_trunc('second', pg_catalog.now() - r.started_at), jj.timeout)",
 							   "FROM stockpipe.job jj",
 							   "jj.jobid = r.jobid AND r.status = 'running'"
-							   " AND pg_catalog.now() - r.started_at > jj.timeout + interval '5 seconds'"),
-			0, NULL, NULL, SPI_OK_SELECT);
-	log_finished_runs(WARNING);
+							   " AND pg_catalog.now() - r.started_at > jj.timeout + interval '5 seconds'",
+					   0, NULL, NULL, &rows);
+	log_finished_runs(WARNING, rows, n);
 
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
-		int64		runid = DatumGetInt64(col(i, 1, &isnull));
-		Datum		pid = col(i, 5, &isnull);
+		int64		runid = sp_col_int64(rows, i, SP_RUN_RUNID);
+		Datum		pid = sp_col(rows, i, SP_RUN_PID, &isnull);
 
 		if (find_run_worker(runid) != NULL)
 		{
@@ -279,20 +260,16 @@ time_out_runs(MemoryContext result_cxt)
 			 * with the runid (job_run rows are writable by their owner, so
 			 * the pid alone is not to be trusted).
 			 */
-			SPITupleTable *saved = SPI_tuptable;
-			uint64		saved_n = SPI_processed;
 			Oid			types[2] = {INT4OID, TEXTOID};
 			Datum		values[2];
 
 			values[0] = pid;
 			values[1] = CStringGetTextDatum(psprintf(" run " INT64_FORMAT, runid));
-			run_sql("SELECT pg_catalog.pg_terminate_backend(a.pid)"
-					" FROM pg_catalog.pg_stat_activity a"
-					" WHERE a.pid = $1 AND a.backend_type = 'stockpipe job'"
-					" AND pg_catalog.right(a.application_name, pg_catalog.length($2)) = $2",
-					2, types, values, SPI_OK_SELECT);
-			SPI_tuptable = saved;
-			SPI_processed = saved_n;
+			sp_sql("SELECT pg_catalog.pg_terminate_backend(a.pid)"
+				   " FROM pg_catalog.pg_stat_activity a"
+				   " WHERE a.pid = $1 AND a.backend_type = 'stockpipe job'"
+				   " AND pg_catalog.right(a.application_name, pg_catalog.length($2)) = $2",
+				   2, types, values, SPI_OK_SELECT, NULL);
 		}
 	}
 	return terminate;
@@ -309,9 +286,11 @@ time_out_runs(MemoryContext result_cxt)
 static void
 queue_due_jobs(void)
 {
+	SPITupleTable *rows;
+	uint64		n;
 	uint64		i;
 
-	run_sql("WITH due AS ("
+	n = sp_sql("WITH due AS ("
 			" SELECT j.jobid, j.next_run_at AS due_at, j.catch_up,"
 			" j.next_run_at < pg_catalog.now() - interval '60 seconds' AS missed"
 			" FROM stockpipe.job j"
@@ -334,29 +313,25 @@ queue_due_jobs(void)
 			" FROM due d, queued q"
 			" WHERE j.jobid = d.jobid AND q.jobid = d.jobid"
 			" RETURNING j.name, d.missed, d.catch_up, d.due_at, j.next_run_at, q.runid",
-			0, NULL, NULL, SPI_OK_UPDATE_RETURNING);
+			   0, NULL, NULL, SPI_OK_UPDATE_RETURNING, &rows);
 
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; i < n; i++)
 	{
-		bool		missed;
-		bool		catch_up;
-		bool		no_next;
-		bool		isnull;
+		char	   *name = sp_col_text(rows, i, 1);
+		bool		missed = sp_col_bool(rows, i, 2);
+		bool		catch_up = sp_col_bool(rows, i, 3);
 
-		missed = DatumGetBool(col(i, 2, &isnull));
-		catch_up = DatumGetBool(col(i, 3, &isnull));
-		(void) col(i, 5, &no_next);
 		if (missed)
 			ereport(LOG,
 					(errmsg("stockpipe scheduler: job \"%s\" missed its run due at %s; %s (run %s)",
-							col_text(i, 1), col_text(i, 4),
+							name, sp_col_text(rows, i, 4),
 							catch_up ? "catching up once" : "recorded as skipped",
-							col_text(i, 6)),
+							sp_col_text(rows, i, 6)),
 					 catch_up ? 0 :
 					 errhint("Set catch_up => true with stockpipe.alter_job() to run missed jobs once after a restart.")));
-		if (no_next)
+		if (sp_col_isnull(rows, i, 5))
 			ereport(WARNING,
-					(errmsg("stockpipe scheduler: job \"%s\" has no next run", col_text(i, 1)),
+					(errmsg("stockpipe scheduler: job \"%s\" has no next run", name),
 					 errdetail("Its schedule gives no run within the next 10 years, or every one falls on a market holiday."),
 					 errhint("Change its schedule with stockpipe.alter_job(); it will not run again until then.")));
 	}
@@ -374,6 +349,7 @@ queue_l30d_event(TimestampTz now)
 {
 	TimestampTz due;
 	uint64		version = sp_bars_version();
+	SPITupleTable *rows;
 
 	if (version != bars_seen)
 	{
@@ -386,7 +362,7 @@ queue_l30d_event(TimestampTz now)
 	if (now < due)
 		return due;
 
-	run_sql("WITH l AS ("
+	sp_sql("WITH l AS ("
 			" SELECT j.jobid, j.enabled,"
 			" EXISTS (SELECT 1 FROM stockpipe.job_run r WHERE r.jobid = j.jobid AND r.status = 'scheduled') AS queued,"
 			" EXISTS (SELECT 1 FROM stockpipe.job_run r WHERE r.jobid = j.jobid AND r.status = 'running') AS running"
@@ -398,19 +374,13 @@ queue_l30d_event(TimestampTz now)
 			" RETURNING runid)"
 			" SELECT (SELECT pg_catalog.bool_or(l.running AND l.enabled AND NOT l.queued) FROM l),"
 			" (SELECT pg_catalog.min(runid) FROM ins)",
-			0, NULL, NULL, SPI_OK_SELECT);
-	{
-		bool		isnull;
-		bool		wait = DatumGetBool(col(0, 1, &isnull)) && !isnull;
-
-		(void) col(0, 2, &isnull);
-		if (wait)
-			return TimestampTzPlusMilliseconds(now, SP_TICK_MS);
-		if (!isnull)
-			ereport(LOG,
-					(errmsg("stockpipe scheduler: new daily bars stored; queued run %s of job \"" SP_L30D_JOB "\"",
-							col_text(0, 2))));
-	}
+		   0, NULL, NULL, SPI_OK_SELECT, &rows);
+	if (sp_col_bool(rows, 0, 1))
+		return TimestampTzPlusMilliseconds(now, SP_TICK_MS);
+	if (!sp_col_isnull(rows, 0, 2))
+		ereport(LOG,
+				(errmsg("stockpipe scheduler: new daily bars stored; queued run %s of job \"" SP_L30D_JOB "\"",
+						sp_col_text(rows, 0, 2))));
 	bars_handled = bars_seen;
 	return 0;
 }
@@ -483,23 +453,66 @@ typedef struct DueRun
 	int			role_running;	/* runs of the owner's jobs in progress */
 } DueRun;
 
-static void
-read_due_run(int row, DueRun *r)
+/* What start_due_runs knows across the runs of one tick. */
+typedef struct TickStarts
 {
-	bool		isnull;
+	List	   *started_jobs;	/* of int64 jobid: started in this tick */
+	List	   *roles;			/* of RoleRuns */
+	int			users_running;	/* runs of users' jobs in progress */
+	bool		waiting;		/* a run found no worker slot */
+} TickStarts;
 
-	r->runid = DatumGetInt64(col(row, 1, &isnull));
-	r->jobid = DatumGetInt64(col(row, 2, &isnull));
-	r->name = col_text(row, 3);
-	r->owner = col_text(row, 4);
-	r->roleoid = DatumGetObjectId(col(row, 5, &r->no_role));
-	r->canlogin = DatumGetBool(col(row, 6, &isnull));
-	r->running = col_text(row, 7);
-	r->enabled = DatumGetBool(col(row, 8, &isnull));
-	r->trigger = col_text(row, 9);
-	r->builtin = DatumGetBool(col(row, 10, &isnull));
-	r->expired = DatumGetBool(col(row, 11, &isnull)) && !isnull;
-	r->role_running = DatumGetInt32(col(row, 12, &isnull));
+/*
+ * The queued runs that are due, oldest first (built-in jobs first), at
+ * most SP_RUNS_PER_ROLE_PER_TICK of each role, locked; see read_due_run()
+ * for the columns, and column 13: runs of users' jobs in progress.
+ */
+static uint64
+read_due_runs(SPITupleTable **rows)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+
+	values[0] = Int32GetDatum(SP_RUNS_PER_ROLE_PER_TICK);
+	return sp_sql("SELECT r.runid, r.jobid, j.name, j.owner::text, ro.oid, ro.rolcanlogin,"
+				  " (SELECT pg_catalog.min(x.runid) FROM stockpipe.job_run x"
+				  "   WHERE x.jobid = r.jobid AND x.status = 'running'),"
+				  " j.enabled, r.trigger, j.builtin,"
+				  " ro.rolvaliduntil < pg_catalog.now(),"
+				  " (SELECT pg_catalog.count(*)::integer FROM stockpipe.job_run x JOIN stockpipe.job y ON y.jobid = x.jobid"
+				  "   WHERE x.status = 'running' AND y.owner = j.owner AND NOT y.builtin),"
+				  " (SELECT pg_catalog.count(*)::integer FROM stockpipe.job_run x JOIN stockpipe.job y ON y.jobid = x.jobid"
+				  "   WHERE x.status = 'running' AND NOT y.builtin)"
+				  " FROM stockpipe.job_run r"
+				  " JOIN stockpipe.job j ON j.jobid = r.jobid"
+				  " LEFT JOIN pg_catalog.pg_roles ro ON ro.rolname = j.owner"
+				  " WHERE r.runid IN (SELECT q.runid FROM ("
+				  "   SELECT x.runid, pg_catalog.row_number() OVER"
+				  "     (PARTITION BY y.owner ORDER BY x.scheduled_at, x.runid) AS nth"
+				  "   FROM stockpipe.job_run x JOIN stockpipe.job y ON y.jobid = x.jobid"
+				  "   WHERE x.status = 'scheduled' AND x.scheduled_at <= pg_catalog.now()) q"
+				  "  WHERE q.nth <= $1)"
+				  " ORDER BY j.builtin DESC, r.scheduled_at, r.runid"
+				  " FOR UPDATE OF r SKIP LOCKED",
+				  1, types, values, SPI_OK_SELECT, rows);
+}
+
+static void
+read_due_run(SPITupleTable *rows, uint64 row, DueRun *r)
+{
+	r->runid = sp_col_int64(rows, row, 1);
+	r->jobid = sp_col_int64(rows, row, 2);
+	r->name = sp_col_text(rows, row, 3);
+	r->owner = sp_col_text(rows, row, 4);
+	r->no_role = sp_col_isnull(rows, row, 5);
+	r->roleoid = r->no_role ? InvalidOid : DatumGetObjectId(sp_col(rows, row, 5, &r->no_role));
+	r->canlogin = sp_col_bool(rows, row, 6);
+	r->running = sp_col_text(rows, row, 7);
+	r->enabled = sp_col_bool(rows, row, 8);
+	r->trigger = sp_col_text(rows, row, 9);
+	r->builtin = sp_col_bool(rows, row, 10);
+	r->expired = sp_col_bool(rows, row, 11);
+	r->role_running = sp_col_int32(rows, row, 12);
 }
 
 /* The count of the owner's runs, found or added. */
@@ -531,9 +544,9 @@ skip_run(const DueRun *r, const char *why)
 
 	values[0] = Int64GetDatum(r->runid);
 	values[1] = CStringGetTextDatum(why);
-	run_sql("UPDATE stockpipe.job_run SET status = 'skipped',"
-			" finished_at = pg_catalog.now(), message = $2 WHERE runid = $1",
-			2, types, values, SPI_OK_UPDATE);
+	sp_sql("UPDATE stockpipe.job_run SET status = 'skipped',"
+		   " finished_at = pg_catalog.now(), message = $2 WHERE runid = $1",
+		   2, types, values, SPI_OK_UPDATE, NULL);
 	ereport(DEBUG1,
 			(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " skipped: %s",
 					r->name, r->runid, why)));
@@ -554,9 +567,9 @@ fail_run_of_role(const DueRun *r)
 	values[0] = Int64GetDatum(r->runid);
 	values[1] = CStringGetTextDatum("failed");
 	values[2] = CStringGetTextDatum(why);
-	run_sql(SP_FINISH_RUNS_SQL("status = $2, message = $3", "",
-							   "r.runid = $1 AND r.status = 'scheduled'"),
-			3, types, values, SPI_OK_SELECT);
+	sp_finish_runs("status = $2, message = $3", "",
+				   "r.runid = $1 AND r.status = 'scheduled'",
+				   3, types, values, NULL);
 	ereport(first ? WARNING : DEBUG1,
 			(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " failed: %s",
 					r->name, r->runid, why),
@@ -582,135 +595,125 @@ mark_run_started(const DueRun *r)
 	Datum		values[1];
 
 	values[0] = Int64GetDatum(r->runid);
-	run_sql("UPDATE stockpipe.job_run SET status = 'running',"
-			" started_at = pg_catalog.now(), pid = NULL WHERE runid = $1",
-			1, types, values, SPI_OK_UPDATE);
+	sp_sql("UPDATE stockpipe.job_run SET status = 'running',"
+		   " started_at = pg_catalog.now(), pid = NULL WHERE runid = $1",
+		   1, types, values, SPI_OK_UPDATE, NULL);
 	ereport(DEBUG1,
 			(errmsg("stockpipe scheduler: started job \"%s\" run " INT64_FORMAT " (%s) as role \"%s\"",
 					r->name, r->runid, r->trigger, r->owner)));
 }
 
 /*
- * Step 2: start the queued runs that are due, oldest first.  A run of a job
- * that has a run going on (or started in this tick) is skipped: a job never
- * overlaps itself.  A run whose owner role is gone, may not log in or is
- * past its VALID UNTIL fails.  Users' runs are limited to
- * stockpipe.max_job_runs at once, and to max_job_runs_per_role per role, so
- * that one role cannot take every worker slot and the built-in jobs always
- * find one; runs over a limit wait.  Each role contributes at most
- * SP_RUNS_PER_ROLE_PER_TICK runs to a tick, so a role with thousands of
- * queued runs neither slows the tick nor starves the others.  Returns
- * whether a run had to wait for a worker slot.
+ * Whether run r may start now.  A run of a job that has a run going on (or
+ * started in this tick) is skipped: a job never overlaps itself.  So is a
+ * run of a disabled job, unless started by hand.  A run whose owner role
+ * is gone, may not log in or is past its VALID UNTIL fails.  A user's run
+ * over stockpipe.max_job_runs or max_job_runs_per_role waits (stays
+ * 'scheduled').  *rr is the owner's count (NULL for built-in jobs).
+ */
+static bool
+run_may_start(const DueRun *r, TickStarts *t, RoleRuns **rr)
+{
+	*rr = NULL;
+	if (r->running != NULL || list_has_int64(t->started_jobs, r->jobid))
+	{
+		skip_run(r, psprintf("job \"%s\" was still running (run %s)", r->name,
+							 r->running ? r->running : "started in the same tick"));
+		return false;
+	}
+	if (!r->enabled && strcmp(r->trigger, "manual") != 0)
+	{
+		skip_run(r, psprintf("job \"%s\" was disabled before the run started", r->name));
+		return false;
+	}
+	if (r->no_role || !r->canlogin || r->expired)
+	{
+		fail_run_of_role(r);
+		return false;
+	}
+	if (r->builtin)
+		return true;
+	*rr = role_runs(&t->roles, r);
+	if (t->users_running >= sp_max_job_runs || (*rr)->running >= sp_max_job_runs_per_role)
+	{
+		ereport(DEBUG1,
+				(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " waits: %s",
+						r->name, r->runid,
+						t->users_running >= sp_max_job_runs ?
+						"stockpipe.max_job_runs runs of users' jobs are in progress" :
+						"its role has stockpipe.max_job_runs_per_role runs in progress")));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Start r's worker.  Once a run found no free worker slot, the runs after
+ * it in this tick wait too (they stay 'scheduled' and start when a slot
+ * frees up); said once until a run starts again.
+ */
+static bool
+launch_or_wait(const DueRun *r, TickStarts *t)
+{
+	if (t->waiting || !launch_run_worker(r->runid, r->jobid, r->name, r->roleoid))
+	{
+		if (!no_slot_reported)
+		{
+			ereport(WARNING,
+					(errmsg("stockpipe scheduler: no background worker slot is free for job \"%s\" run " INT64_FORMAT,
+							r->name, r->runid),
+					 errdetail("All %d background worker processes (max_worker_processes) are in use.",
+							   max_worker_processes),
+					 errhint("The run stays scheduled and starts when a slot frees up; raise max_worker_processes if this persists.")));
+			sp_worker_set_error("no background worker slot for job runs");
+			no_slot_reported = true;
+		}
+		t->waiting = true;
+		return false;
+	}
+	if (no_slot_reported)
+	{
+		ereport(LOG,
+				(errmsg("stockpipe scheduler: background worker slots are available again")));
+		no_slot_reported = false;
+	}
+	return true;
+}
+
+/*
+ * Step 2: start the queued runs that are due, oldest first, each as
+ * run_may_start() allows.  Users' runs are limited so that one role cannot
+ * take every worker slot and the built-in jobs always find one; each role
+ * contributes at most SP_RUNS_PER_ROLE_PER_TICK runs to a tick, so a role
+ * with thousands of queued runs neither slows the tick nor starves the
+ * others.  Returns whether a run had to wait for a worker slot.
  */
 static bool
 start_due_runs(void)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		values[1];
-	uint64		n;
+	TickStarts	t = {0};
+	SPITupleTable *rows;
+	uint64		n = read_due_runs(&rows);
 	uint64		i;
-	List	   *started_jobs = NIL;
-	List	   *roles = NIL;
-	bool		waiting = false;
-	int			users_running;
-	bool		isnull;
 
-	values[0] = Int32GetDatum(SP_RUNS_PER_ROLE_PER_TICK);
-	run_sql("SELECT r.runid, r.jobid, j.name, j.owner::text, ro.oid, ro.rolcanlogin,"
-			" (SELECT pg_catalog.min(x.runid) FROM stockpipe.job_run x"
-			"   WHERE x.jobid = r.jobid AND x.status = 'running'),"
-			" j.enabled, r.trigger, j.builtin,"
-			" ro.rolvaliduntil < pg_catalog.now(),"
-			" (SELECT pg_catalog.count(*)::integer FROM stockpipe.job_run x JOIN stockpipe.job y ON y.jobid = x.jobid"
-			"   WHERE x.status = 'running' AND y.owner = j.owner AND NOT y.builtin),"
-			" (SELECT pg_catalog.count(*)::integer FROM stockpipe.job_run x JOIN stockpipe.job y ON y.jobid = x.jobid"
-			"   WHERE x.status = 'running' AND NOT y.builtin)"
-			" FROM stockpipe.job_run r"
-			" JOIN stockpipe.job j ON j.jobid = r.jobid"
-			" LEFT JOIN pg_catalog.pg_roles ro ON ro.rolname = j.owner"
-			" WHERE r.runid IN (SELECT q.runid FROM ("
-			"   SELECT x.runid, pg_catalog.row_number() OVER"
-			"     (PARTITION BY y.owner ORDER BY x.scheduled_at, x.runid) AS nth"
-			"   FROM stockpipe.job_run x JOIN stockpipe.job y ON y.jobid = x.jobid"
-			"   WHERE x.status = 'scheduled' AND x.scheduled_at <= pg_catalog.now()) q"
-			"  WHERE q.nth <= $1)"
-			" ORDER BY j.builtin DESC, r.scheduled_at, r.runid"
-			" FOR UPDATE OF r SKIP LOCKED",
-			1, types, values, SPI_OK_SELECT);
-	n = SPI_processed;
-	users_running = n > 0 ? DatumGetInt32(col(0, 13, &isnull)) : 0;
+	t.users_running = n > 0 ? sp_col_int32(rows, 0, 13) : 0;
+	for (i = 0; i < n; i++)
 	{
-		SPITupleTable *runs = SPI_tuptable;
+		DueRun		r;
+		RoleRuns   *rr;
 
-		for (i = 0; i < n; i++)
+		read_due_run(rows, i, &r);
+		if (!run_may_start(&r, &t, &rr) || !launch_or_wait(&r, &t))
+			continue;
+		if (rr != NULL)
 		{
-			DueRun		r;
-			RoleRuns   *rr;
-
-			SPI_tuptable = runs;
-			read_due_run(i, &r);
-			if (r.running != NULL || list_has_int64(started_jobs, r.jobid))
-			{
-				skip_run(&r, psprintf("job \"%s\" was still running (run %s)", r.name,
-									  r.running ? r.running : "started in the same tick"));
-				continue;
-			}
-			if (!r.enabled && strcmp(r.trigger, "manual") != 0)
-			{
-				skip_run(&r, psprintf("job \"%s\" was disabled before the run started", r.name));
-				continue;
-			}
-			if (r.no_role || !r.canlogin || r.expired)
-			{
-				fail_run_of_role(&r);
-				continue;
-			}
-			rr = r.builtin ? NULL : role_runs(&roles, &r);
-			if (rr != NULL &&
-				(users_running >= sp_max_job_runs || rr->running >= sp_max_job_runs_per_role))
-			{
-				/* stays 'scheduled': starts when one of the runs ahead ends */
-				ereport(DEBUG1,
-						(errmsg("stockpipe scheduler: job \"%s\" run " INT64_FORMAT " waits: %s",
-								r.name, r.runid,
-								users_running >= sp_max_job_runs ?
-								"stockpipe.max_job_runs runs of users' jobs are in progress" :
-								"its role has stockpipe.max_job_runs_per_role runs in progress")));
-				continue;
-			}
-			if (waiting || !launch_run_worker(r.runid, r.jobid, r.name, r.roleoid))
-			{
-				/* stays 'scheduled'; starts when a slot frees up */
-				if (!no_slot_reported)
-				{
-					ereport(WARNING,
-							(errmsg("stockpipe scheduler: no background worker slot is free for job \"%s\" run " INT64_FORMAT,
-									r.name, r.runid),
-							 errdetail("All %d background worker processes (max_worker_processes) are in use.",
-									   max_worker_processes),
-							 errhint("The run stays scheduled and starts when a slot frees up; raise max_worker_processes if this persists.")));
-					sp_worker_set_error("no background worker slot for job runs");
-					no_slot_reported = true;
-				}
-				waiting = true;
-				continue;
-			}
-			if (no_slot_reported)
-			{
-				ereport(LOG,
-						(errmsg("stockpipe scheduler: background worker slots are available again")));
-				no_slot_reported = false;
-			}
-			if (rr != NULL)
-			{
-				rr->running++;
-				users_running++;
-			}
-			mark_run_started(&r);
-			started_jobs = lappend_int64(started_jobs, r.jobid);
+			rr->running++;
+			t.users_running++;
 		}
+		mark_run_started(&r);
+		t.started_jobs = lappend_int64(t.started_jobs, r.jobid);
 	}
-	return waiting;
+	return t.waiting;
 }
 
 /* Step 6: once an hour, forget runs older than stockpipe.job_history_retention. */
@@ -719,34 +722,36 @@ purge_history(TimestampTz now)
 {
 	Oid			types[1] = {FLOAT8OID};
 	Datum		values[1];
+	uint64		n;
 
 	if (last_purge_at != 0 &&
 		!TimestampDifferenceExceeds(last_purge_at, now, SP_PURGE_INTERVAL_MS))
 		return;
 	last_purge_at = now;
 	values[0] = Float8GetDatum((double) sp_job_history_retention_s);
-	run_sql("DELETE FROM stockpipe.job_run"
-			" WHERE finished_at < pg_catalog.now() - pg_catalog.make_interval(secs => $1)",
-			1, types, values, SPI_OK_DELETE);
-	if (SPI_processed > 0)
+	n = sp_sql("DELETE FROM stockpipe.job_run"
+			   " WHERE finished_at < pg_catalog.now() - pg_catalog.make_interval(secs => $1)",
+			   1, types, values, SPI_OK_DELETE, NULL);
+	if (n > 0)
 		ereport(LOG,
 				(errmsg("stockpipe scheduler: purged " UINT64_FORMAT " job runs older than stockpipe.job_history_retention (%d s)",
-						(uint64) SPI_processed, sp_job_history_retention_s)));
+						n, sp_job_history_retention_s)));
 }
 
 /* The next time something is due: a job, or a queued run (0: none). */
 static TimestampTz
 next_due_time(void)
 {
+	SPITupleTable *rows;
 	bool		isnull;
 	Datum		d;
 
-	run_sql("SELECT LEAST("
+	sp_sql("SELECT LEAST("
 			" (SELECT min(next_run_at) FROM stockpipe.job WHERE enabled AND next_run_at > pg_catalog.now()),"
 			" (SELECT min(scheduled_at) FROM stockpipe.job_run"
 			" WHERE status = 'scheduled' AND scheduled_at > pg_catalog.now()))",
-			0, NULL, NULL, SPI_OK_SELECT);
-	d = col(0, 1, &isnull);
+		   0, NULL, NULL, SPI_OK_SELECT, &rows);
+	d = sp_col(rows, 0, 1, &isnull);
 	return isnull ? 0 : DatumGetTimestampTz(d);
 }
 

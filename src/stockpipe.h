@@ -143,33 +143,6 @@ typedef struct SpJobRunArgs
 extern PGDLLEXPORT void stockpipe_scheduler_main(Datum arg);
 extern PGDLLEXPORT void stockpipe_jobrun_main(Datum arg);
 
-/*
- * Record the outcome of runs and, in the same statement, queue their retry
- * (design note, step 5): a failed or timed-out run whose attempt is at most
- * the job's max_retries gets a run with trigger 'retry' and attempt + 1,
- * due retry_delay after it finished.  Doing both at once queues exactly one
- * retry per failure, whoever records it.  SET_ sets status and message of
- * job_run r (FROM_ may join stockpipe.job jj), WHERE_ picks the runs.  The
- * result: runid, job name, status, message, pid, retry runid, retry
- * attempt, retry due time.  Only literal SQL goes in; values are parameters.
- */
-#define SP_FINISH_RUNS_SQL(SET_, FROM_, WHERE_) \
-	"WITH done AS (" \
-	" UPDATE stockpipe.job_run r SET " SET_ ", finished_at = pg_catalog.now() " FROM_ \
-	" WHERE " WHERE_ \
-	" RETURNING r.runid, r.jobid, r.attempt, r.finished_at, r.status, r.message, r.pid)," \
-	" retry AS (" \
-	" INSERT INTO stockpipe.job_run (jobid, trigger, scheduled_at, status, attempt)" \
-	" SELECT d.jobid, 'retry', d.finished_at + LEAST(GREATEST(j.retry_delay, interval '0'), interval '1 day')," \
-	" 'scheduled', d.attempt + 1" \
-	" FROM done d JOIN stockpipe.job j ON j.jobid = d.jobid" \
-	" WHERE d.status IN ('failed', 'timed out') AND d.attempt <= j.max_retries" \
-	" RETURNING runid, jobid, attempt, scheduled_at)" \
-	" SELECT d.runid, j.name, d.status, d.message, d.pid, t.runid, t.attempt, t.scheduled_at" \
-	" FROM done d JOIN stockpipe.job j ON j.jobid = d.jobid" \
-	" LEFT JOIN retry t ON t.jobid = d.jobid AND t.attempt = d.attempt + 1" \
-	" ORDER BY d.runid"
-
 /* mailer worker (mailer.c) */
 extern PGDLLEXPORT void stockpipe_mailer_main(Datum arg);
 

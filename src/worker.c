@@ -18,6 +18,8 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "spi.h"
+
 /*
  * The extension's version this library's workers need: the schema they
  * read and write is that of this version's script.
@@ -32,18 +34,13 @@ static char *
 installed_version(void)
 {
 	char	   *version = NULL;
+	SPITupleTable *rows;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'stockpipe'",
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "reading pg_extension failed");
-	if (SPI_processed == 1)
-	{
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-		version = MemoryContextStrdup(TopMemoryContext, v);
-	}
+	if (sp_sql("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'stockpipe'",
+			   0, NULL, NULL, SPI_OK_SELECT, &rows) == 1)
+		version = MemoryContextStrdup(TopMemoryContext, sp_col_text(rows, 0, 1));
 	SPI_finish();
 	return version;
 }
@@ -121,10 +118,16 @@ sp_wait_for_extension(const char *worker_name)
 /*
  * The worker_spi shape: one short transaction per unit of work, with SPI
  * connected, a snapshot pushed and the activity shown in pg_stat_activity.
+ * What SPI returns lives until sp_tx_end(); the caller's memory context is
+ * current again afterwards.
  */
+/* The memory context current before sp_tx_begin(), restored by sp_tx_end(). */
+static MemoryContext tx_outer_cxt = NULL;
+
 void
 sp_tx_begin(const char *activity)
 {
+	tx_outer_cxt = CurrentMemoryContext;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -141,4 +144,12 @@ sp_tx_end(void)
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
+
+	/*
+	 * The commit leaves TopMemoryContext current: go back to the caller's
+	 * (a per-batch or per-tick context), so that what is allocated between
+	 * transactions is freed with it instead of accumulating.
+	 */
+	if (tx_outer_cxt != NULL)
+		MemoryContextSwitchTo(tx_outer_cxt);
 }

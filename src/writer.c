@@ -36,6 +36,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "fields_pg.h"
+#include "spi.h"
 #include "writer.h"
 
 /* Days between the Unix epoch and PostgreSQL's (2000-01-01). */
@@ -86,32 +87,6 @@ DateADT
 sp_unix_days_to_date(int32 days)
 {
 	return (DateADT) (days - SP_EPOCH_DIFF_DAYS);
-}
-
-static SPIPlanPtr
-prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *types)
-{
-	if (*cache == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) types);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		*cache = plan;
-	}
-	return *cache;
-}
-
-static void
-execute(SPIPlanPtr plan, Datum *args, int expected)
-{
-	int			rc = SPI_execute_plan(plan, args, NULL, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "stockpipe statement failed: %s", SPI_result_code_string(rc));
 }
 
 static void
@@ -173,28 +148,30 @@ init_offsets(Datum topic, Datum partitions)
 	static const Oid types[2] = {TEXTOID, INT4ARRAYOID};
 	Datum		args[2] = {topic, partitions};
 
-	execute(prepare(&plan_init,
+	sp_sql_plan(sp_sql_prepare(&plan_init,
 					"INSERT INTO stockpipe.kafka_offsets (topic, partition, next_offset) "
 					"SELECT $1, p, 0 FROM unnest($2) AS p "
 					"ON CONFLICT (topic, partition) DO NOTHING",
 					2, types),
-			args, SPI_OK_INSERT);
+			args, SPI_OK_INSERT, NULL);
 }
 
-/* Lock and read the stored next offsets of the given partitions. */
+/*
+ * Lock and read the stored next offsets of the given partitions: rows of
+ * (partition, next_offset) into *rows; returns how many.
+ */
 static int
-lock_offsets(Datum topic, Datum partitions)
+lock_offsets(Datum topic, Datum partitions, SPITupleTable **rows)
 {
 	static const Oid types[2] = {TEXTOID, INT4ARRAYOID};
 	Datum		args[2] = {topic, partitions};
 
-	execute(prepare(&plan_lock,
-					"SELECT partition, next_offset FROM stockpipe.kafka_offsets "
-					"WHERE topic = $1 AND partition = ANY ($2) "
-					"ORDER BY partition FOR UPDATE",
-					2, types),
-			args, SPI_OK_SELECT);
-	return (int) SPI_processed;
+	return (int) sp_sql_plan(sp_sql_prepare(&plan_lock,
+											"SELECT partition, next_offset FROM stockpipe.kafka_offsets "
+											"WHERE topic = $1 AND partition = ANY ($2) "
+											"ORDER BY partition FOR UPDATE",
+											2, types),
+							 args, SPI_OK_SELECT, rows);
 }
 
 static PartState *
@@ -219,6 +196,8 @@ lock_batch_partitions(const SpBatch *batch, PartState *parts)
 	int32	   *ids = palloc(sizeof(int32) * batch->n);
 	Datum		topic = CStringGetTextDatum(batch->topic);
 	Datum		idarray;
+	SPITupleTable *rows;
+	int			found;
 	uint64		i;
 
 	for (i = 0; i < (uint64) batch->n; i++)
@@ -232,21 +211,19 @@ lock_batch_partitions(const SpBatch *batch, PartState *parts)
 		}
 	}
 	int32_array_datum(ids, nparts, &idarray);
-	if (lock_offsets(topic, idarray) < nparts)
+	found = lock_offsets(topic, idarray, &rows);
+	if (found < nparts)
 	{
 		init_offsets(topic, idarray);
-		if (lock_offsets(topic, idarray) < nparts)
+		found = lock_offsets(topic, idarray, &rows);
+		if (found < nparts)
 			elog(ERROR, "kafka_offsets rows of topic \"%s\" vanished", batch->topic);
 	}
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; i < (uint64) found; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int32		p = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-		PartState  *ps = find_part(parts, nparts, p);
+		PartState  *ps = find_part(parts, nparts, sp_col_int32(rows, i, 1));
 
-		ps->next_offset = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		ps->next_offset = sp_col_int64(rows, i, 2);
 	}
 	return nparts;
 }
@@ -298,12 +275,11 @@ insert_quotes(const SpBatch *batch, const int *rows, int n)
 		args[c] = col_array(&cols[c], n);
 
 	/* A duplicate (symbol, ts) keeps the first row. */
-	if (plan_live == NULL)
-		prepare(&plan_live,
-				sp_fields_insert_sql("stockpipe.live_stock", sp_quote_fields,
-									 SP_QUOTE_NFIELDS, false, NULL),
-				SP_QUOTE_NFIELDS, types);
-	execute(plan_live, args, SPI_OK_INSERT);
+	sp_sql_prepare(&plan_live,
+				   sp_fields_insert_sql("stockpipe.live_stock", sp_quote_fields,
+										SP_QUOTE_NFIELDS, false, NULL),
+				   SP_QUOTE_NFIELDS, types);
+	sp_sql_plan(plan_live, args, SPI_OK_INSERT, NULL);
 }
 
 typedef struct BarKey
@@ -360,13 +336,12 @@ upsert_bars(const SpBatch *batch, const int *rows, int n)
 	for (c = 0; c < SP_BAR_NFIELDS; c++)
 		args[c] = col_array(&cols[c], nslots);
 
-	if (plan_daily == NULL)
-		prepare(&plan_daily,
-				sp_fields_insert_sql("stockpipe.historical_stock_data",
-									 sp_bar_fields, SP_BAR_NFIELDS, true,
-									 "updated_at = now()"),
-				SP_BAR_NFIELDS, types);
-	execute(plan_daily, args, SPI_OK_INSERT);
+	sp_sql_prepare(&plan_daily,
+				   sp_fields_insert_sql("stockpipe.historical_stock_data",
+										sp_bar_fields, SP_BAR_NFIELDS, true,
+										"updated_at = now()"),
+				   SP_BAR_NFIELDS, types);
+	sp_sql_plan(plan_daily, args, SPI_OK_INSERT, NULL);
 	hash_destroy(seen);
 }
 
@@ -403,12 +378,12 @@ insert_dead_letters(const SpBatch *batch, const int *rows, int n)
 	for (c = 0; c < 6; c++)
 		args[c + 1] = col_array(&cols[c], n);
 
-	execute(prepare(&plan_dead,
+	sp_sql_plan(sp_sql_prepare(&plan_dead,
 					"INSERT INTO stockpipe.dead_letter "
 					"(topic, partition, kafka_offset, key, payload, error, payload_bytes) "
 					"SELECT $1, * FROM unnest($2, $3, $4, $5, $6, $7)",
 					7, types),
-			args, SPI_OK_INSERT);
+			args, SPI_OK_INSERT, NULL);
 }
 
 static void
@@ -446,7 +421,7 @@ advance_offsets(const SpBatch *batch, const PartState *parts, int nparts)
 	for (c = 0; c < 6; c++)
 		args[c + 1] = col_array(&cols[c], n);
 
-	execute(prepare(&plan_advance,
+	sp_sql_plan(sp_sql_prepare(&plan_advance,
 					"UPDATE stockpipe.kafka_offsets o SET "
 					"next_offset = u.next_offset, messages = o.messages + u.messages, "
 					"rows_stored = o.rows_stored + u.rows, "
@@ -457,7 +432,7 @@ advance_offsets(const SpBatch *batch, const PartState *parts, int nparts)
 					"AS u(partition, next_offset, messages, rows, dead, last_at) "
 					"WHERE o.topic = $1 AND o.partition = u.partition",
 					7, types),
-			args, SPI_OK_UPDATE);
+			args, SPI_OK_UPDATE, NULL);
 }
 
 /*
@@ -632,9 +607,9 @@ create_partitions(const int32 *days, int ndays)
 	for (i = 0; i < ndays; i++)
 		d[i] = DateADTGetDatum(sp_unix_days_to_date(days[i]));
 	args[0] = PointerGetDatum(construct_array(d, ndays, DATEOID, 4, true, TYPALIGN_INT));
-	execute(prepare(&plan_partitions,
+	sp_sql_plan(sp_sql_prepare(&plan_partitions,
 					"SELECT stockpipe.ensure_live_partitions($1)", 1, types),
-			args, SPI_OK_SELECT);
+			args, SPI_OK_SELECT, NULL);
 	sp_tx_end();
 }
 
@@ -655,9 +630,11 @@ sp_ensure_partitions(const SpBatch *batch)
 	int			nmissing = 0;
 	int			i;
 	Oid			nsp;
+	MemoryContext cxt;
 
 	if (batch->kind != SP_WORKER_LIVE || batch->n == 0)
 		return;
+	cxt = CurrentMemoryContext;
 	days = palloc(sizeof(int32) * batch->n);
 	missing = palloc(sizeof(int32) * batch->n);
 	ndays = batch_days(batch, days);
@@ -668,6 +645,7 @@ sp_ensure_partitions(const SpBatch *batch)
 		if (!partition_exists(nsp, days[i]))
 			missing[nmissing++] = days[i];
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
 
 	for (i = 0; i < nmissing; i += SP_PARTITIONS_PER_TX)
 		create_partitions(missing + i, Min(SP_PARTITIONS_PER_TX, nmissing - i));
@@ -684,6 +662,8 @@ sp_load_offsets(const char *topic, const int32 *partitions, int64 *offsets, int 
 {
 	Datum		topic_d;
 	Datum		ids;
+	SPITupleTable *rows;
+	uint64		nrows;
 	uint64		i;
 	int			j;
 
@@ -691,16 +671,13 @@ sp_load_offsets(const char *topic, const int32 *partitions, int64 *offsets, int 
 	topic_d = CStringGetTextDatum(topic);
 	int32_array_datum(partitions, n, &ids);
 	init_offsets(topic_d, ids);
-	lock_offsets(topic_d, ids);
+	nrows = lock_offsets(topic_d, ids, &rows);
 	for (j = 0; j < n; j++)
 		offsets[j] = 0;
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; i < nrows; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int32		p = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-		int64		next = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		int32		p = sp_col_int32(rows, i, 1);
+		int64		next = sp_col_int64(rows, i, 2);
 
 		for (j = 0; j < n; j++)
 			if (partitions[j] == p)
