@@ -821,191 +821,154 @@ get_member(const cJSON *obj, const char *name, bool required,
 	return true;
 }
 
-/* get_member(), and the value, if any, must be a JSON number. */
+/* The JSON type a field's value must have. */
 static bool
-get_number_member(const cJSON *obj, const char *name, bool required,
-				  const cJSON **item, char *err)
+has_json_type(const cJSON *item, sp_field_kind kind)
 {
-	if (!get_member(obj, name, required, item, err))
-		return false;
-	if (*item != NULL && !cJSON_IsNumber(*item))
-		return field_error(err, name, "must be a number");
-	return true;
-}
-
-/* get_member(), and the value, if any, must be a JSON string. */
-static bool
-get_string_member(const cJSON *obj, const char *name, bool required,
-				  const cJSON **item, char *err)
-{
-	if (!get_member(obj, name, required, item, err))
-		return false;
-	if (*item != NULL && !cJSON_IsString(*item))
-		return field_error(err, name, "must be a string");
-	return true;
-}
-
-/* A symbol: required, 1..SP_SYMBOL_MAX characters of A-Z 0-9 . - ^ = */
-static bool
-get_symbol(const cJSON *obj, const char *name, char *out, char *err)
-{
-	const cJSON *item;
-
-	if (!get_string_member(obj, name, true, &item, err))
-		return false;
-	if (!sp_valid_symbol(item->valuestring))
-		return field_error(err, name,
-						   "must be 1-20 characters of A-Z 0-9 . - ^ =");
-	memcpy(out, item->valuestring, strlen(item->valuestring) + 1);
-	return true;
-}
-
-/* A required price: a finite number > 0 (a price of 0 is a feed glitch). */
-static bool
-get_price(const cJSON *obj, const char *name, double *out, char *err)
-{
-	const cJSON *item;
-
-	if (!get_number_member(obj, name, true, &item, err))
-		return false;
-	if (!isfinite(item->valuedouble) || !(item->valuedouble > 0))
-		return field_error(err, name, "must be finite and greater than 0");
-	*out = item->valuedouble;
-	return true;
-}
-
-/* An optional amount (open, high, low, ...): a finite number >= 0. */
-static bool
-get_opt_amount(const cJSON *obj, const char *name, unsigned bit,
-			   double *out, unsigned *present, char *err)
-{
-	const cJSON *item;
-	double		v;
-
-	if (!get_number_member(obj, name, false, &item, err))
-		return false;
-	if (item == NULL)
-		return true;
-	v = item->valuedouble;
-	if (!isfinite(v) || v < 0)
-		return field_error(err, name, "must be finite and not negative");
-	*out = (v == 0) ? 0 : v;	/* store -0 as 0 */
-	*present |= bit;
-	return true;
+	switch (kind)
+	{
+		case SP_FIELD_SYMBOL:
+		case SP_FIELD_TEXT:
+		case SP_FIELD_DATE:
+			return cJSON_IsString(item);
+		case SP_FIELD_PRICE:
+		case SP_FIELD_AMOUNT:
+		case SP_FIELD_VOLUME:
+			return cJSON_IsNumber(item);
+		case SP_FIELD_TS:
+			return cJSON_IsString(item) || cJSON_IsNumber(item);
+	}
+	return false;
 }
 
 /*
- * A volume: optional, an integral number in [0, 2^63), i.e. one that fits a
- * bigint.  cJSON holds numbers as doubles, so integers above 2^53 arrive
- * already rounded to a neighbour; no volume comes anywhere near that.
+ * A time: an RFC 3339 string or a number of epoch seconds.  Returns the
+ * complaint, or NULL when *out holds the time.
  */
-static bool
-get_opt_volume(const cJSON *obj, const char *name, unsigned bit,
-			   int64_t *out, unsigned *present, char *err)
+static const char *
+ts_value(const cJSON *item, int64_t *out)
 {
-	const cJSON *item;
-	double		v;
-
-	if (!get_number_member(obj, name, false, &item, err))
-		return false;
-	if (item == NULL)
-		return true;
-	v = item->valuedouble;
-	if (!(v >= 0) || v != floor(v))
-		return field_error(err, name, "must be an integer >= 0");
-	if (v >= 9223372036854775808.0)
-		return field_error(err, name, "must be less than 2^63");
-	*out = (int64_t) v;
-	*present |= bit;
-	return true;
-}
-
-/* An optional short text (currency, source): 1..max printable ASCII. */
-static bool
-get_opt_text(const cJSON *obj, const char *name, size_t max, unsigned bit,
-			 char *out, unsigned *present, char *err)
-{
-	const cJSON *item;
-
-	if (!get_string_member(obj, name, false, &item, err))
-		return false;
-	if (item == NULL)
-		return true;
-	if (!short_string_of(item->valuestring, max, is_printable_ascii))
-	{
-		char		what[64];
-
-		snprintf(what, sizeof(what),
-				 "must be 1-%zu printable ASCII characters", max);
-		return field_error(err, name, what);
-	}
-	memcpy(out, item->valuestring, strlen(item->valuestring) + 1);
-	*present |= bit;
-	return true;
-}
-
-/* A time: required, an RFC 3339 string or a number of epoch seconds. */
-static bool
-get_ts(const cJSON *obj, const char *name, int64_t *out, char *err)
-{
-	const cJSON *item;
-	ts_result	r;
-
-	if (!get_member(obj, name, true, &item, err))
-		return false;
-	if (cJSON_IsString(item))
-		r = parse_rfc3339(item->valuestring, out);
-	else if (cJSON_IsNumber(item))
-		r = epoch_seconds_to_us(item->valuedouble, out);
-	else
-		r = TS_BAD;
+	ts_result	r = cJSON_IsString(item) ?
+		parse_rfc3339(item->valuestring, out) :
+		epoch_seconds_to_us(item->valuedouble, out);
 
 	if (r == TS_BAD)
-		return field_error(err, name,
-						   "is not an RFC 3339 timestamp with offset or a number of epoch seconds");
+		return "is not an RFC 3339 timestamp with offset or a number of epoch seconds";
 	if (r == TS_RANGE)
-		return field_error(err, name, "is outside years 0001-9999");
-	return true;
+		return "is outside years 0001-9999";
+	return NULL;
 }
 
-/* A date: required, YYYY-MM-DD. */
-static bool
-get_date(const cJSON *obj, const char *name, int32_t *out, char *err)
+/*
+ * A volume: an integral number in [0, 2^63), i.e. one that fits a bigint.
+ * cJSON holds numbers as doubles, so integers above 2^53 arrive already
+ * rounded to a neighbour; no volume comes anywhere near that.
+ */
+static const char *
+volume_value(double v, int64_t *out)
 {
-	const cJSON *item;
-
-	if (!get_string_member(obj, name, true, &item, err))
-		return false;
-	if (!sp_parse_date(item->valuestring, out))
-		return field_error(err, name, "must be a calendar date YYYY-MM-DD");
-	return true;
+	if (!(v >= 0) || v != floor(v))
+		return "must be an integer >= 0";
+	if (v >= 9223372036854775808.0)
+		return "must be less than 2^63";
+	*out = (int64_t) v;
+	return NULL;
 }
 
-/* One field of the list (fields.h) into the struct at msg. */
+/*
+ * Check the value of field f (of the right JSON type) and store it at out;
+ * false with err filled when it is not valid.  Prices are finite and > 0
+ * (a price of 0 is a feed glitch), other amounts finite and >= 0 (-0 is
+ * stored as 0), texts 1..max printable ASCII, symbols 1..SP_SYMBOL_MAX of
+ * A-Z 0-9 . - ^ =.
+ */
 static bool
-get_field(const cJSON *obj, const sp_field *f, char *msg, unsigned *present,
-		  char *err)
+field_value(const cJSON *item, const sp_field *f, void *out, char *err)
 {
-	void	   *v = msg + f->offset;
+	double		v = item->valuedouble;
+	const char *s = item->valuestring;
+	const char *complaint = NULL;
+	char		what[64];
 
 	switch (f->kind)
 	{
 		case SP_FIELD_SYMBOL:
-			return get_symbol(obj, f->key, v, err);
-		case SP_FIELD_TS:
-			return get_ts(obj, f->key, v, err);
-		case SP_FIELD_DATE:
-			return get_date(obj, f->key, v, err);
-		case SP_FIELD_PRICE:
-			return get_price(obj, f->key, v, err);
-		case SP_FIELD_AMOUNT:
-			return get_opt_amount(obj, f->key, f->bit, v, present, err);
-		case SP_FIELD_VOLUME:
-			return get_opt_volume(obj, f->key, f->bit, v, present, err);
 		case SP_FIELD_TEXT:
-			return get_opt_text(obj, f->key, f->max, f->bit, v, present, err);
+			if (f->kind == SP_FIELD_SYMBOL && !sp_valid_symbol(s))
+				complaint = "must be 1-20 characters of A-Z 0-9 . - ^ =";
+			else if (f->kind == SP_FIELD_TEXT &&
+					 !short_string_of(s, f->max, is_printable_ascii))
+			{
+				snprintf(what, sizeof(what),
+						 "must be 1-%zu printable ASCII characters", f->max);
+				complaint = what;
+			}
+			else
+				memcpy(out, s, strlen(s) + 1);
+			break;
+		case SP_FIELD_TS:
+			complaint = ts_value(item, out);
+			break;
+		case SP_FIELD_DATE:
+			if (!sp_parse_date(s, out))
+				complaint = "must be a calendar date YYYY-MM-DD";
+			break;
+		case SP_FIELD_PRICE:
+		case SP_FIELD_AMOUNT:
+			if (f->kind == SP_FIELD_PRICE && (!isfinite(v) || !(v > 0)))
+				complaint = "must be finite and greater than 0";
+			else if (!isfinite(v) || v < 0)
+				complaint = "must be finite and not negative";
+			else
+			{
+				v = (v == 0) ? 0 : v;
+				memcpy(out, &v, sizeof(v));
+			}
+			break;
+		case SP_FIELD_VOLUME:
+			complaint = volume_value(v, out);
+			break;
 	}
-	return field_error(err, f->key, "has an unknown kind");
+	return complaint == NULL || field_error(err, f->key, complaint);
+}
+
+/* What a field of the wrong JSON type is told. */
+static const char *
+wrong_type(sp_field_kind kind)
+{
+	switch (kind)
+	{
+		case SP_FIELD_TS:
+			return "is not an RFC 3339 timestamp with offset or a number of epoch seconds";
+		case SP_FIELD_PRICE:
+		case SP_FIELD_AMOUNT:
+		case SP_FIELD_VOLUME:
+			return "must be a number";
+		default:
+			return "must be a string";
+	}
+}
+
+/*
+ * One field of the list (fields.h) into the struct at msg: a required field
+ * must be there, an optional one sets its presence bit when it is.
+ */
+static bool
+get_field(const cJSON *obj, const sp_field *f, char *msg, unsigned *present,
+		  char *err)
+{
+	const cJSON *item;
+
+	if (!get_member(obj, f->key, f->bit == 0, &item, err))
+		return false;
+	if (item == NULL)
+		return true;
+	if (!has_json_type(item, f->kind))
+		return field_error(err, f->key, wrong_type(f->kind));
+	if (!field_value(item, f, msg + f->offset, err))
+		return false;
+	*present |= f->bit;
+	return true;
 }
 
 /* A whole message: every field in list order; the first bad one is named. */

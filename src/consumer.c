@@ -612,8 +612,6 @@ reload_settings(void)
 {
 	char	   *now;
 
-	ConfigReloadPending = false;
-	ProcessConfigFile(PGC_SIGHUP);
 	now = current_client_settings();
 	if (rk != NULL && client_settings && strcmp(now, client_settings) != 0)
 	{
@@ -667,8 +665,7 @@ stockpipe_consumer_main(Datum arg)
 	{
 		int			n;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
+		if (sp_worker_interrupts())
 		{
 			reload_settings();
 			my_topic = my_args.kind == SP_WORKER_LIVE ? sp_live_topic : sp_daily_topic;

@@ -371,12 +371,7 @@ stockpipe_jobrun_main(Datum arg)
 					run.name, run.runid, run.attempt,
 					GetUserNameFromId(GetUserId(), false))));
 
-	CHECK_FOR_INTERRUPTS();
-	if (ConfigReloadPending)
-	{
-		ConfigReloadPending = false;
-		ProcessConfigFile(PGC_SIGHUP);
-	}
+	(void) sp_worker_interrupts();
 	execute_run(&run);
 	proc_exit(0);
 }

@@ -913,11 +913,8 @@ stockpipe_mailer_main(Datum arg)
 	{
 		int			n = 0;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
+		if (sp_worker_interrupts())
 		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
 			load_password_file();
 			reset_curl();
 

@@ -877,12 +877,7 @@ stockpipe_scheduler_main(Datum arg)
 		TimestampTz next;
 		long		timeout = SP_TICK_MS;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		(void) sp_worker_interrupts();
 
 		MemoryContextReset(tick_cxt);
 		MemoryContextSwitchTo(tick_cxt);

@@ -84,22 +84,26 @@ sp_col_text(SPITupleTable *rows, uint64 row, int col)
 	return SPI_getvalue(rows->vals[row], rows->tupdesc, col);
 }
 
-int32
-sp_col_int32(SPITupleTable *rows, uint64 row, int col)
+/* The column's value, or zero (of any pass-by-value type) when it is NULL. */
+static Datum
+col_or_zero(SPITupleTable *rows, uint64 row, int col)
 {
 	bool		isnull;
 	Datum		d = sp_col(rows, row, col, &isnull);
 
-	return isnull ? 0 : DatumGetInt32(d);
+	return isnull ? (Datum) 0 : d;
+}
+
+int32
+sp_col_int32(SPITupleTable *rows, uint64 row, int col)
+{
+	return DatumGetInt32(col_or_zero(rows, row, col));
 }
 
 int64
 sp_col_int64(SPITupleTable *rows, uint64 row, int col)
 {
-	bool		isnull;
-	Datum		d = sp_col(rows, row, col, &isnull);
-
-	return isnull ? 0 : DatumGetInt64(d);
+	return DatumGetInt64(col_or_zero(rows, row, col));
 }
 
 double
@@ -114,8 +118,5 @@ sp_col_float8(SPITupleTable *rows, uint64 row, int col)
 bool
 sp_col_bool(SPITupleTable *rows, uint64 row, int col)
 {
-	bool		isnull;
-	Datum		d = sp_col(rows, row, col, &isnull);
-
-	return !isnull && DatumGetBool(d);
+	return DatumGetBool(col_or_zero(rows, row, col));
 }

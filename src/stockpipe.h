@@ -126,6 +126,7 @@ extern void sp_set_scheduler_latch(Latch *latch);
 
 /* common to all workers (worker.c) */
 extern void sp_wait_for_extension(const char *worker_name);
+extern bool sp_worker_interrupts(void);
 extern void sp_tx_begin(const char *activity);
 extern void sp_tx_end(void);
 

@@ -67,12 +67,7 @@ sp_wait_for_extension(const char *worker_name)
 		char	   *version;
 		const char *state;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		(void) sp_worker_interrupts();
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -121,6 +116,22 @@ sp_wait_for_extension(const char *worker_name)
  * What SPI returns lives until sp_tx_end(); the caller's memory context is
  * current again afterwards.
  */
+/*
+ * The top of every worker's loop: act on SIGTERM (CHECK_FOR_INTERRUPTS) and
+ * re-read the configuration after SIGHUP.  Returns whether it was re-read,
+ * for workers that must then apply a changed setting.
+ */
+bool
+sp_worker_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (!ConfigReloadPending)
+		return false;
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	return true;
+}
+
 /* The memory context current before sp_tx_begin(), restored by sp_tx_end(). */
 static MemoryContext tx_outer_cxt = NULL;
 

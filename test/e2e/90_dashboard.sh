@@ -100,7 +100,7 @@ check_eq "the login reads the stockpipe_bi views only, not stockpipe.*" "denied"
 check_eq "page: text/html, no-cache" "text/html; charset=utf-8 no-cache" "$(header / Content-Type) $(header / Cache-Control)"
 check_eq "chart library: JavaScript, cached" "text/javascript; charset=utf-8 public, max-age=3600" \
 	"$(header /static/lightweight-charts.standalone.production.js Content-Type) $(header /static/lightweight-charts.standalone.production.js Cache-Control)"
-check_eq "path traversal: 404" "404" "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$BASE/static/../src/dash.c")"
+check_eq "path traversal: 404" "404" "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$BASE/static/../src/main.c")"
 check_eq "POST: 405" "405" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/api/symbols")"
 check_eq "/api/stream: event stream, no-store" "text/event-stream; charset=utf-8 no-store" \
 	"$(curl -s -m 1 -D - -o /dev/null "$BASE/api/stream" | tr -d '\r' | awk 'tolower($1) == "content-type:" || tolower($1) == "cache-control:" { sub(/^[^:]*: /, ""); printf "%s%s", sep, $0; sep = " " }')"
