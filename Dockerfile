@@ -1,5 +1,7 @@
 # PostgreSQL 15 with stockpipe built in and preloaded, plus the producer, the
-# development broker and the dashboard server (stockpipe-dash).  Build steps mirror scripts/lib.sh (sp_build).
+# development broker and the dashboard server (stockpipe-dash).  The packages
+# come from scripts/install-deps.sh and the build is `make everything`, the
+# same steps as scripts/test.sh (CI) and scripts/demo.sh.
 #
 #   docker build -t stockpipe .
 #   docker run -e POSTGRES_PASSWORD=... -e STOCKPIPE_KAFKA_BROKERS=kafka:9092 stockpipe
@@ -9,19 +11,17 @@
 #   STOCKPIPE_KAFKA_OPTIONS, STOCKPIPE_CONSUMER_WORKERS (default 1)
 FROM postgres:15-bookworm
 
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      build-essential pkg-config postgresql-server-dev-15 \
-      librdkafka-dev libcjson-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs npm \
-      librdkafka1 libcjson1 libcurl4 libmicrohttpd12 libpq5 ca-certificates \
+# The run-time libraries are named in the same apt-get install as the build
+# packages, so that purging the build packages afterwards keeps them.
+COPY scripts/install-deps.sh /usr/local/lib/stockpipe/install-deps.sh
+RUN sh /usr/local/lib/stockpipe/install-deps.sh build runtime \
  && rm -rf /var/lib/apt/lists/*
 
 COPY . /usr/src/stockpipe
-RUN make -C /usr/src/stockpipe clean \
- && make -C /usr/src/stockpipe \
- && make -C /usr/src/stockpipe install \
- && apt-get purge -y --auto-remove build-essential pkg-config postgresql-server-dev-15 \
-      librdkafka-dev libcjson-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs npm \
+RUN make -C /usr/src/stockpipe clean-everything \
+ && make -C /usr/src/stockpipe everything \
+ && make -C /usr/src/stockpipe install-everything \
+ && apt-get purge -y --auto-remove $(sh /usr/local/lib/stockpipe/install-deps.sh --list build) \
  && rm -rf /usr/src/stockpipe
 
 COPY docker/stockpipe-init.sh /docker-entrypoint-initdb.d/10-stockpipe.sh

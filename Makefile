@@ -1,10 +1,30 @@
-# stockpipe: the PostgreSQL extension (PGXS) and the project's programs.
+# stockpipe: the PostgreSQL extension (PGXS), and the project's programs.
 #
-#   make                 build the extension and the programs
-#   make install         install the extension into PostgreSQL and the
-#                        programs into $(PREFIX)/bin (default /usr/local/bin)
-#   make installcheck    pg_regress against a running server that preloads
-#                        stockpipe (scripts/test.sh starts one)
+# The extension, as PGXS does it.  Needs only PostgreSQL's server headers
+# (postgresql-server-dev-15) and those of librdkafka, cJSON and libcurl:
+#   make                   build the extension
+#   make install           install it into PostgreSQL
+#   make installcheck      pg_regress (test/sql) on a temporary instance
+#                          that preloads the installed extension
+#                          (test/regress.conf); results in tmp_check/.  As
+#                          root it runs as the postgres user, since initdb
+#                          and postgres refuse root
+#   make clean
+#
+# The programs (they need more: libmicrohttpd, libpq and npm for the
+# dashboard):
+#   make programs          all three:
+#   make broker              bin/stockpipe-broker (development Kafka broker)
+#   make producer            producer/stockpipe-producer
+#   make dashboard           dashboard/stockpipe-dash and its page (npm ci)
+#   make install-programs  into $(PREFIX)/bin (default /usr/local/bin); the
+#                          dashboard's page into $(PREFIX)/share/stockpipe-dash
+#   make clean-programs
+#
+# Both (what scripts/test.sh, scripts/demo.sh and the Dockerfile build):
+#   make everything, make install-everything, make clean-everything
+#
+# scripts/install-deps.sh installs the packages each of these needs.
 
 EXTENSION = stockpipe
 MODULE_big = stockpipe
@@ -27,11 +47,24 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/contract
 # PostgreSQL's headers are not -Wextra clean about unused parameters.
 PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 
-# The tests need shared_preload_libraries = 'stockpipe' and a Kafka broker;
-# scripts/test.sh starts both and runs installcheck against them.
+# installcheck starts its own instance (pg_regress --temp-instance), with
+# test/regress.conf appended to its postgresql.conf: stockpipe preloaded,
+# its workers waiting in another database; no Kafka broker needed.
+# Everything it writes goes to tmp_check/: the instance, results/,
+# regression.diffs, regression.out, log/.
 TESTS = $(wildcard test/sql/*.sql)
 REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
-REGRESS_OPTS = --inputdir=test --dbname=stockpipe_regress
+REGRESS_OPTS = --inputdir=test --outputdir=tmp_check \
+	--temp-instance=tmp_check/instance --temp-config=test/regress.conf
+REGRESS_PREP = regress-prep
+
+# initdb and postgres refuse to run as root: as root, installcheck runs
+# itself again as this user, in a tmp_check/ that user owns.
+REGRESS_OS_USER = postgres
+AS_ROOT := $(filter 0,$(shell id -u))
+ifneq ($(AS_ROOT),)
+NO_INSTALLCHECK = 1
+endif
 
 # No LLVM bitcode: the JIT gains nothing here and clang need not be installed.
 override with_llvm = no
@@ -40,42 +73,63 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+stockpipe--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
+	cat $(SQL_PARTS) >$@
+
+regress-prep:
+	@mkdir -p tmp_check
+
+ifneq ($(AS_ROOT),)
+installcheck:
+	@runuser -u $(REGRESS_OS_USER) -- test -r $(CURDIR)/test/regress.conf || \
+		{ echo "installcheck: user $(REGRESS_OS_USER) cannot read $(CURDIR); run it from a folder that user can read" >&2; exit 1; }
+	rm -rf tmp_check
+	mkdir tmp_check
+	chown $(REGRESS_OS_USER): tmp_check
+	runuser -u $(REGRESS_OS_USER) -- $(MAKE) installcheck PG_CONFIG=$(PG_CONFIG)
+endif
+
+.PHONY: regress-prep
+
 # Programs
 PREFIX ?= /usr/local
 PROG_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror
-PROGRAMS = bin/stockpipe-broker
+BROKER = bin/stockpipe-broker
 
-all: $(PROGRAMS) producer dashboard
+programs: broker producer dashboard
 
-dashboard:
-	$(MAKE) -C dashboard
+broker: $(BROKER)
 
-stockpipe--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
-	cat $(SQL_PARTS) >$@
+$(BROKER): tools/stockpipe-broker.c
+	@mkdir -p bin
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lrdkafka
 
 producer:
 	$(MAKE) -C producer
 
-bin/stockpipe-broker: tools/stockpipe-broker.c
-	@mkdir -p bin
-	$(CC) $(PROG_CFLAGS) -o $@ $< -lrdkafka
+dashboard:
+	$(MAKE) -C dashboard
 
-install: install-programs
-
-install-programs: $(PROGRAMS) producer dashboard
+install-programs: programs
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BROKER) $(DESTDIR)$(PREFIX)/bin/
 	$(MAKE) -C producer install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	$(MAKE) -C dashboard install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
-
-clean: clean-programs
 
 clean-programs:
 	rm -rf bin
 	$(MAKE) -C producer clean
 	$(MAKE) -C dashboard clean
 
-.PHONY: producer dashboard install-programs clean-programs
+# Everything
+everything: all programs
+
+install-everything: install install-programs
+
+clean-everything: clean clean-programs
+
+.PHONY: programs broker producer dashboard install-programs clean-programs \
+	everything install-everything clean-everything
 
 # libFuzzer harnesses of the pure parsers (fuzz/run.sh), for longer than the
 # 30 seconds each that scripts/test.sh gives them.

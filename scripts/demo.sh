@@ -68,7 +68,7 @@ port_taken() { /usr/bin/python3 -c "import socket,sys; s=socket.socket(); sys.ex
 psql_demo() { psql -X -q -h "$DIR" -p "$PG_PORT" -U postgres -d stockpipe "$@"; }
 
 do_start() {
-	sp_install_packages
+	"$SP_ROOT/scripts/install-deps.sh" demo
 	sp_log "building and installing stockpipe"
 	sp_build
 

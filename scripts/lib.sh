@@ -9,35 +9,17 @@ SP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SP_PGBIN=${SP_PGBIN:-/usr/lib/postgresql/15/bin}
 SP_BIN=${SP_BIN:-$SP_ROOT/bin}
 
-# Debian packages the build, the tests and the demo need.
-SP_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 \
-librdkafka-dev libcjson-dev libcurl4-openssl-dev kcat valgrind odbc-postgresql unixodbc \
-libmicrohttpd-dev chromium nodejs python3-aiosmtpd ca-certificates faketime clang libclang-rt-14-dev libjansson-dev"
-
 sp_log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 sp_die() { sp_log "ERROR: $*"; exit 1; }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Install missing packages (apt-get update first, as a fresh machine needs).
-sp_install_packages() {
-	local missing="" p
-	for p in $SP_PACKAGES "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-	done
-	# Debian's nodejs comes without npm; a NodeSource nodejs bundles it and
-	# conflicts with Debian's npm package.
-	command -v npm >/dev/null 2>&1 || missing="$missing npm"
-	if [ -n "$missing" ]; then
-		sp_log "installing:$missing"
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-	fi
-}
+# Packages: scripts/install-deps.sh (test.sh and demo.sh run it).
 
+# Build and install the extension and the programs (make everything).
 sp_build() {
-	make -C "$SP_ROOT" -s PG_CONFIG="$SP_PGBIN/pg_config" >/dev/null
-	as_root make -C "$SP_ROOT" -s PG_CONFIG="$SP_PGBIN/pg_config" install >/dev/null
+	make -C "$SP_ROOT" -s PG_CONFIG="$SP_PGBIN/pg_config" everything >/dev/null
+	as_root make -C "$SP_ROOT" -s PG_CONFIG="$SP_PGBIN/pg_config" install-everything >/dev/null
 }
 
 # Run a command as the postgres OS user (initdb and postgres refuse root).

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# scripts/test.sh: install what the tests need, build, run every test suite
-# and end with one line "N passed, N failed".
+# scripts/test.sh: install what the tests need (scripts/install-deps.sh),
+# build and install everything (make everything, install-everything), run
+# every test suite and end with one line "N passed, N failed".
 #
 # Suites: unit tests of the pure C parts, the producer's tests, pg_regress
-# (SQL surface) against a throw-away PostgreSQL that preloads stockpipe, and
-# the end-to-end tests in test/e2e (each starts its own broker and cluster).
-# Everything runs on loopback and is stopped at the end.
+# (SQL surface: make installcheck, on a temporary instance that preloads
+# stockpipe), and the end-to-end tests in test/e2e (each starts its own
+# broker and cluster).  Everything runs on loopback and is stopped at the end.
 #
 #   scripts/test.sh                      all suites
 #   scripts/test.sh unit|fuzz|producer|regress one suite (after the build)
@@ -19,7 +20,7 @@ cd "$SP_ROOT"
 RESULTS=$(mktemp -d)
 trap 'sp_cleanup; rm -rf "$RESULTS"' EXIT
 
-sp_install_packages
+"$SP_ROOT/scripts/install-deps.sh" test || sp_die "installing packages failed"
 sp_log "building"
 sp_build || sp_die "build failed"
 
@@ -39,28 +40,20 @@ run_suite() {
 	fi
 }
 
-# pg_regress against a cluster that preloads stockpipe; TAP lines out.
+# pg_regress: make installcheck starts its own instance (test/regress.conf),
+# as the postgres user when run as root; TAP lines out.
 regress_suite() {
-	local dir port
-	dir=$(sp_make_workdir)
-	port=$(sp_free_port)
-	sp_broker_start "$dir" 2 || return 1
-	sp_pg_init "$dir" "$port" \
-		"stockpipe.database = 'postgres'" \
-		"stockpipe.kafka_brokers = '$SP_BROKER'" \
-		"stockpipe.consumer_workers = 2" || return 1
-	# the workers' database has no extension: they must wait calmly
-	sp_pg_start || { cat "$dir/postgres.log" >&2; return 1; }
-	make -s installcheck PG_CONFIG="$SP_PGBIN/pg_config" >"$dir/regress.out" 2>&1
+	local out
+	out=$(mktemp)
+	make -s installcheck PG_CONFIG="$SP_PGBIN/pg_config" >"$out" 2>&1
 	local rc=$?
 	sed -nE 's/^(test|ok [0-9]+ +[-+]?) *([a-z_0-9]+) +\.\.\. ok.*/ok - regress \2/p;
-	         s/^(test|not ok [0-9]+ +[-+]?) *([a-z_0-9]+) +\.\.\. FAILED.*/not ok - regress \2/p' "$dir/regress.out"
+	         s/^(test|not ok [0-9]+ +[-+]?) *([a-z_0-9]+) +\.\.\. FAILED.*/not ok - regress \2/p' "$out"
 	if [ $rc -ne 0 ]; then
-		cat "$dir/regress.out" >&2
-		[ -f regression.diffs ] && head -n 200 regression.diffs >&2
+		cat "$out" >&2
+		[ -f tmp_check/regression.diffs ] && head -n 200 tmp_check/regression.diffs >&2
 	fi
-	sp_cleanup
-	[ $rc -eq 0 ] && rm -rf "$dir"
+	rm -f "$out"
 	return $rc
 }
 
