@@ -78,10 +78,10 @@ trap 'exit 130' INT TERM
 
 # --- prerequisites --------------------------------------------------------------
 for cmd in kcat psql "$SP_PGBIN/postgres" "$SP_BIN/stockpipe-broker"; do
-	command -v "$cmd" >/dev/null || sp_die "$cmd not found (run: make && make install in $SP_ROOT)"
+	command -v "$cmd" >/dev/null || sp_die "$cmd not found (run: make everything && make install-everything in $SP_ROOT)"
 done
 [ -f "$("$SP_PGBIN/pg_config" --sharedir)/extension/stockpipe.control" ] ||
-	sp_die "the stockpipe extension is not installed (run: make && make install in $SP_ROOT)"
+	sp_die "the stockpipe extension is not installed (run: make everything && make install-everything in $SP_ROOT)"
 make -s -C "$HERE" latency >/dev/null || sp_die "cannot build $HERE/latency"
 
 DIR=$(sp_make_workdir)
