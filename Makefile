@@ -100,7 +100,7 @@ programs: broker producer dashboard
 
 broker: $(BROKER)
 
-$(BROKER): tools/stockpipe-broker.c
+$(BROKER): broker/stockpipe-broker.c
 	@mkdir -p bin
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lrdkafka
 
