@@ -121,8 +121,33 @@ log_line(const char *fmt, const char *arg)
 	fputc('\n', stderr);
 }
 
-int
-main(int argc, char **argv)
+/* The command line. */
+typedef struct options
+{
+	const char *topics[64];
+	int			ntopics;
+	const char *absent[64];
+	int			nabsent;
+	int			nbrokers;
+	int			partitions;
+	const char *address_file;
+} options;
+
+/* Add a repeatable flag's value to list; exit(2) when there are too many. */
+static void
+add_name(const char **list, int *n, int max, const char *flag, const char *name)
+{
+	if (*n == max)
+	{
+		fprintf(stderr, "stockpipe-broker: too many %s flags\n", flag);
+		exit(2);
+	}
+	list[(*n)++] = name;
+}
+
+/* Parse the command line into o; exits on --help (0) and on errors (2). */
+static void
+parse_options(int argc, char **argv, options *o)
 {
 	static const struct option opts[] = {
 		{"brokers", required_argument, NULL, 'b'},
@@ -133,129 +158,120 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
-	const char *topics[64];
-	int			ntopics = 0;
-	const char *absent[64];
-	int			nabsent = 0;
-	int			nbrokers = 1;
-	int			partitions = 4;
-	const char *address_file = NULL;
-	char		errstr[512];
-	rd_kafka_conf_t *conf;
-	rd_kafka_t *rk;
-	rd_kafka_mock_cluster_t *mcluster;
-	const char *bootstraps;
-	struct sigaction sa;
-	sigset_t	block;
-	sigset_t	waitmask;
+	const int	max = (int) (sizeof(o->topics) / sizeof(o->topics[0]));
 	int			c;
 
+	memset(o, 0, sizeof(*o));
+	o->nbrokers = 1;
+	o->partitions = 4;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
 	{
 		switch (c)
 		{
 			case 'b':
-				nbrokers = parse_count(optarg, "--brokers", 16);
+				o->nbrokers = parse_count(optarg, "--brokers", 16);
 				break;
 			case 'p':
-				partitions = parse_count(optarg, "--partitions", 1024);
+				o->partitions = parse_count(optarg, "--partitions", 1024);
 				break;
 			case 't':
-				if (ntopics == (int) (sizeof(topics) / sizeof(topics[0])))
-				{
-					fprintf(stderr, "stockpipe-broker: too many --topic flags\n");
-					exit(2);
-				}
-				topics[ntopics++] = optarg;
+				add_name(o->topics, &o->ntopics, max, "--topic", optarg);
 				break;
 			case 'a':
-				address_file = optarg;
+				o->address_file = optarg;
 				break;
 			case 'x':
-				if (nabsent == (int) (sizeof(absent) / sizeof(absent[0])))
-				{
-					fprintf(stderr, "stockpipe-broker: too many --absent-topic flags\n");
-					exit(2);
-				}
-				absent[nabsent++] = optarg;
+				add_name(o->absent, &o->nabsent, max, "--absent-topic", optarg);
 				break;
 			case 'h':
 				usage(stdout);
-				return 0;
+				exit(0);
 			default:
 				usage(stderr);
-				return 2;
+				exit(2);
 		}
 	}
 	if (optind < argc)
 	{
 		fprintf(stderr, "stockpipe-broker: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
-		return 2;
+		exit(2);
 	}
-	if (ntopics == 0)
+	if (o->ntopics == 0)
 	{
-		topics[ntopics++] = "stock_live";
-		topics[ntopics++] = "stock_daily";
+		o->topics[o->ntopics++] = "stock_live";
+		o->topics[o->ntopics++] = "stock_daily";
 	}
+}
+
+/*
+ * Catch TERM, INT, USR1 and USR2, and keep them blocked except inside
+ * sigsuspend(waitmask), so that one that arrives between a flag check and
+ * the wait is not missed.  Called before librdkafka starts its threads,
+ * which inherit the mask: else a signal could be handled by one of them
+ * while the main thread sleeps on.
+ */
+static void
+catch_signals(sigset_t *waitmask)
+{
+	static const int signals[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
+	struct sigaction sa;
+	sigset_t	block;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGUSR2, &sa, NULL);
-
-	/*
-	 * Keep the signals blocked except inside sigsuspend(), so that one that
-	 * arrives between a flag check and the wait is not missed.  Block them
-	 * before librdkafka starts its threads, which inherit the mask: else a
-	 * signal could be handled by one of them while this thread sleeps on.
-	 */
 	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGUSR2);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGUSR1);
-	sigdelset(&waitmask, SIGUSR2);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+	{
+		sigaction(signals[i], &sa, NULL);
+		sigaddset(&block, signals[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigdelset(waitmask, signals[i]);
+}
 
-	/* The mock cluster needs an rd_kafka_t for its bookkeeping only. */
-	conf = rd_kafka_conf_new();
+/*
+ * The mock cluster with its topics, or NULL (said on stderr).  The mock
+ * cluster needs an rd_kafka_t (*rk) for its bookkeeping only.
+ */
+static rd_kafka_mock_cluster_t *
+start_cluster(const options *o, rd_kafka_t **rk)
+{
+	char		errstr[512];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_mock_cluster_t *mcluster;
+
 	if (rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
 	{
 		fprintf(stderr, "stockpipe-broker: %s\n", errstr);
-		return 1;
+		rd_kafka_conf_destroy(conf);
+		return NULL;
 	}
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-	if (rk == NULL)
+	*rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	if (*rk == NULL)
 	{
 		fprintf(stderr, "stockpipe-broker: cannot create client: %s\n", errstr);
-		return 1;
+		return NULL;
 	}
-	mcluster = rd_kafka_mock_cluster_new(rk, nbrokers);
+	mcluster = rd_kafka_mock_cluster_new(*rk, o->nbrokers);
 	if (mcluster == NULL)
 	{
 		fprintf(stderr, "stockpipe-broker: cannot create the mock cluster\n");
-		rd_kafka_destroy(rk);
-		return 1;
+		return NULL;
 	}
-	for (int i = 0; i < ntopics; i++)
+	for (int i = 0; i < o->ntopics; i++)
 	{
 		rd_kafka_resp_err_t err;
 
-		err = rd_kafka_mock_topic_create(mcluster, topics[i], partitions, 1);
+		err = rd_kafka_mock_topic_create(mcluster, o->topics[i], o->partitions, 1);
 		if (err)
 		{
 			fprintf(stderr, "stockpipe-broker: cannot create topic \"%s\": %s\n",
-					topics[i], rd_kafka_err2str(err));
+					o->topics[i], rd_kafka_err2str(err));
 			rd_kafka_mock_cluster_destroy(mcluster);
-			rd_kafka_destroy(rk);
-			return 1;
+			return NULL;
 		}
 	}
 
@@ -263,25 +279,16 @@ main(int argc, char **argv)
 	 * The mock cluster creates any topic a client asks for; an "absent" one
 	 * answers every request with UNKNOWN_TOPIC_OR_PART instead.
 	 */
-	for (int i = 0; i < nabsent; i++)
-		rd_kafka_mock_topic_set_error(mcluster, absent[i],
+	for (int i = 0; i < o->nabsent; i++)
+		rd_kafka_mock_topic_set_error(mcluster, o->absent[i],
 									  RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+	return mcluster;
+}
 
-	bootstraps = rd_kafka_mock_cluster_bootstraps(mcluster);
-	printf("%s\n", bootstraps);
-	fflush(stdout);
-	if (address_file && write_address_file(address_file, bootstraps) != 0)
-	{
-		fprintf(stderr, "stockpipe-broker: cannot write \"%s\": %s\n",
-				address_file, strerror(errno));
-		rd_kafka_mock_cluster_destroy(mcluster);
-		rd_kafka_destroy(rk);
-		return 1;
-	}
-	log_line("listening on %s (development broker: data is kept in memory only)",
-			 bootstraps);
-
-	/* The mock cluster runs in its own thread; here we only wait for signals. */
+/* The mock cluster runs in its own threads; here we only act on signals. */
+static void
+serve(rd_kafka_mock_cluster_t *mcluster, const sigset_t *waitmask)
+{
 	while (!stop_requested)
 	{
 		if (down_requested)
@@ -296,13 +303,49 @@ main(int argc, char **argv)
 			rd_kafka_mock_broker_set_up(mcluster, -1);
 			log_line("%s", "brokers set UP (SIGUSR2)");
 		}
-		sigsuspend(&waitmask);
+		sigsuspend(waitmask);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	options		o;
+	sigset_t	waitmask;
+	rd_kafka_t *rk = NULL;
+	rd_kafka_mock_cluster_t *mcluster;
+	const char *bootstraps;
+	int			rc = 0;
+
+	parse_options(argc, argv, &o);
+	catch_signals(&waitmask);
+	mcluster = start_cluster(&o, &rk);
+	if (mcluster == NULL)
+	{
+		if (rk)
+			rd_kafka_destroy(rk);
+		return 1;
 	}
 
-	log_line("%s", "stopping");
+	bootstraps = rd_kafka_mock_cluster_bootstraps(mcluster);
+	printf("%s\n", bootstraps);
+	fflush(stdout);
+	if (o.address_file && write_address_file(o.address_file, bootstraps) != 0)
+	{
+		fprintf(stderr, "stockpipe-broker: cannot write \"%s\": %s\n",
+				o.address_file, strerror(errno));
+		rc = 1;
+	}
+	else
+	{
+		log_line("listening on %s (development broker: data is kept in memory only)",
+				 bootstraps);
+		serve(mcluster, &waitmask);
+		log_line("%s", "stopping");
+	}
 	rd_kafka_mock_cluster_destroy(mcluster);
 	rd_kafka_destroy(rk);
-	if (address_file)
-		unlink(address_file);
-	return 0;
+	if (o.address_file && rc == 0)
+		unlink(o.address_file);
+	return rc;
 }
