@@ -541,35 +541,14 @@ tls_error(CURLcode rc)
 }
 
 /*
- * Send one composed message to m->email.  On failure, error (of
- * SP_MAIL_ERROR_MAX bytes) says what happened: libcurl's text and, when
- * the server answered, its reply code and line; after SEND_RETRY,
- * *problem says what kind of trouble it was.
+ * The options of one SMTP transfer to rcpt of the message in *up, on the
+ * shared handle (reset after every reload, see reset_curl).
  */
-static SendOutcome
-send_message(const PendingMail *m, const char *text, size_t len, char *error,
-			 SmtpProblem *problem)
+static void
+set_transfer_options(struct curl_slist *rcpt, Upload *up, bool tls_required)
 {
-	Upload		up = {.data = text,.len = len,.pos = 0};
-	struct curl_slist *rcpt;
-	CURLcode	rc;
-	long		code = 0;
-	bool		smtps = strncmp(sp_smtp_url, "smtps://", 8) == 0;
 	bool		auth = sp_smtp_user[0] != '\0';
-	bool		tls_for_auth = auth && !sp_smtp_allow_plaintext_auth;
 	const char *password = file_password ? file_password : sp_smtp_password;
-
-	*problem = SMTP_DOWN;
-	rcpt = curl_slist_append(NULL, m->email);
-	if (rcpt == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	curl_errbuf[0] = '\0';
-	smtp_command[0] = '\0';
-	smtp_reply[0] = '\0';
-	error_command[0] = '\0';
-	error_reply[0] = '\0';
 
 	curl_easy_setopt(curl, CURLOPT_URL, sp_smtp_url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -582,15 +561,14 @@ send_message(const PendingMail *m, const char *text, size_t len, char *error,
 	 * used when offered and plain SMTP otherwise, as most relays expect.
 	 */
 	curl_easy_setopt(curl, CURLOPT_USE_SSL,
-					 (long) (smtps || tls_for_auth ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+					 (long) (tls_required ? CURLUSESSL_ALL : CURLUSESSL_TRY));
 	/* never off: TLS without verification would hand the password to anyone */
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
 
 	/*
 	 * With a CA file, trust that file alone, not the system's CA directory
-	 * besides.  Without one, the handle keeps libcurl's defaults (it is new
-	 * after every reload, see reset_curl).
+	 * besides.  Without one, the handle keeps libcurl's defaults.
 	 */
 	if (sp_smtp_ca_file[0] != '\0')
 	{
@@ -603,7 +581,7 @@ send_message(const PendingMail *m, const char *text, size_t len, char *error,
 	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+	curl_easy_setopt(curl, CURLOPT_READDATA, up);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) SP_SMTP_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) SP_SMTP_TIMEOUT_MS);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -612,17 +590,18 @@ send_message(const PendingMail *m, const char *text, size_t len, char *error,
 	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
+}
 
-	rc = curl_easy_perform(curl);
-
-	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, NULL);
-	curl_easy_setopt(curl, CURLOPT_READDATA, NULL);
-	curl_slist_free_all(rcpt);
-
-	if (rc == CURLE_OK)
-		return SEND_OK;
-	if (rc == CURLE_ABORTED_BY_CALLBACK)
-		return SEND_INTERRUPTED;
+/*
+ * What a failed transfer (libcurl's rc) means: the error text for the
+ * event and the log, the problem with the server, and whether to retry.
+ */
+static SendOutcome
+transfer_failure(CURLcode rc, bool smtps, bool tls_for_auth, char *error,
+				 SmtpProblem *problem)
+{
+	const char *what = curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc);
+	long		code = 0;
 
 	/*
 	 * TLS was required for the credentials and the server did not offer
@@ -635,7 +614,7 @@ send_message(const PendingMail *m, const char *text, size_t len, char *error,
 				 "%s (curl error %d): with stockpipe.smtp_user set, TLS is required "
 				 "(stockpipe.smtp_allow_plaintext_auth is off), and the server did not "
 				 "offer or accept STARTTLS; the credentials were not sent",
-				 curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc), (int) rc);
+				 what, (int) rc);
 		return SEND_RETRY;
 	}
 	if (tls_error(rc))
@@ -650,17 +629,57 @@ send_message(const PendingMail *m, const char *text, size_t len, char *error,
 	{
 		code = strtol(error_reply, NULL, 10);
 		snprintf(error, SP_MAIL_ERROR_MAX, "%s (curl error %d); SMTP reply to %s: %s",
-				 curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc), (int) rc,
-				 error_command[0] ? error_command : "connect", error_reply);
+				 what, (int) rc, error_command[0] ? error_command : "connect", error_reply);
 	}
 	else
-		snprintf(error, SP_MAIL_ERROR_MAX, "%s (curl error %d)",
-				 curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(rc), (int) rc);
+		snprintf(error, SP_MAIL_ERROR_MAX, "%s (curl error %d)", what, (int) rc);
 
 	/* a permanent refusal of the recipient will not get better */
 	if (code >= 550 && code <= 554 && strcmp(error_command, "RCPT") == 0)
 		return SEND_REJECTED;
 	return SEND_RETRY;
+}
+
+/*
+ * Send one composed message to m->email.  On failure, error (of
+ * SP_MAIL_ERROR_MAX bytes) says what happened: libcurl's text and, when
+ * the server answered, its reply code and line; after SEND_RETRY,
+ * *problem says what kind of trouble it was.
+ */
+static SendOutcome
+send_message(const PendingMail *m, const char *text, size_t len, char *error,
+			 SmtpProblem *problem)
+{
+	Upload		up = {.data = text,.len = len,.pos = 0};
+	struct curl_slist *rcpt;
+	CURLcode	rc;
+	bool		smtps = strncmp(sp_smtp_url, "smtps://", 8) == 0;
+	bool		tls_for_auth = sp_smtp_user[0] != '\0' && !sp_smtp_allow_plaintext_auth;
+
+	*problem = SMTP_DOWN;
+	rcpt = curl_slist_append(NULL, m->email);
+	if (rcpt == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	curl_errbuf[0] = '\0';
+	smtp_command[0] = '\0';
+	smtp_reply[0] = '\0';
+	error_command[0] = '\0';
+	error_reply[0] = '\0';
+
+	set_transfer_options(rcpt, &up, smtps || tls_for_auth);
+	rc = curl_easy_perform(curl);
+
+	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, NULL);
+	curl_easy_setopt(curl, CURLOPT_READDATA, NULL);
+	curl_slist_free_all(rcpt);
+
+	if (rc == CURLE_OK)
+		return SEND_OK;
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return SEND_INTERRUPTED;
+	return transfer_failure(rc, smtps, tls_for_auth, error, problem);
 }
 
 /* Log a new kind of trouble with the SMTP server, once while it lasts. */
@@ -704,9 +723,14 @@ report_smtp_problem(const PendingMail *m, SmtpProblem problem, const char *error
 	}
 }
 
-/* Compose, send and record one event.  Returns what happened. */
-static SendOutcome
-deliver(const PendingMail *m)
+/*
+ * Compose the e-mail of m into mail_text (*len bytes).  False, with the
+ * event marked failed and a WARNING that says why, when it cannot be sent
+ * at all: an address the composer refuses, or a domain that
+ * stockpipe.mail_allowed_domains no longer allows.
+ */
+static bool
+compose(const PendingMail *m, size_t *len)
 {
 	sp_mail_alert a = {
 		.event_id = m->eventid,
@@ -727,11 +751,8 @@ deliver(const PendingMail *m)
 	};
 	char		err[SP_MAIL_ERR_MAX];
 	char		error[SP_MAIL_ERROR_MAX];
-	size_t		len;
-	SendOutcome outcome;
-	SmtpProblem problem;
 
-	if (!sp_mail_compose(&a, mail_text, sizeof(mail_text), &len, err))
+	if (!sp_mail_compose(&a, mail_text, sizeof(mail_text), len, err))
 	{
 		snprintf(error, sizeof(error), "message not sent: %s", err);
 		record_outcome(m->eventid, SEND_REJECTED, error);
@@ -741,7 +762,7 @@ deliver(const PendingMail *m)
 						(long long) m->eventid),
 				 errdetail("%s.", err),
 				 errhint("Check the e-mail address of the alert rule.")));
-		return SEND_REJECTED;
+		return false;
 	}
 
 	/*
@@ -766,13 +787,19 @@ deliver(const PendingMail *m)
 				 errhint("Correct the e-mail address of alert rule %lld, or add its domain to "
 						 "stockpipe.mail_allowed_domains and reload.",
 						 (long long) m->ruleid)));
-		return SEND_REJECTED;
+		return false;
 	}
+	return true;
+}
 
-	pgstat_report_activity(STATE_RUNNING, "stockpipe mailer: sending an alert e-mail");
-	sp_worker_set_state("sending");
-	outcome = send_message(m, mail_text, len, error, &problem);
-
+/*
+ * Record what sending m gave, and say so once per change of the SMTP
+ * server's state (down, TLS failing, fine again).
+ */
+static void
+note_send_outcome(const PendingMail *m, SendOutcome outcome, SmtpProblem problem,
+			const char *error)
+{
 	switch (outcome)
 	{
 		case SEND_OK:
@@ -812,6 +839,23 @@ deliver(const PendingMail *m)
 		case SEND_INTERRUPTED:
 			break;
 	}
+}
+
+/* Compose, send and record one event.  Returns what happened. */
+static SendOutcome
+deliver(const PendingMail *m)
+{
+	char		error[SP_MAIL_ERROR_MAX];
+	size_t		len;
+	SendOutcome outcome;
+	SmtpProblem problem;
+
+	if (!compose(m, &len))
+		return SEND_REJECTED;
+	pgstat_report_activity(STATE_RUNNING, "stockpipe mailer: sending an alert e-mail");
+	sp_worker_set_state("sending");
+	outcome = send_message(m, mail_text, len, error, &problem);
+	note_send_outcome(m, outcome, problem, error);
 	return outcome;
 }
 
