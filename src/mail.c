@@ -384,6 +384,96 @@ put(mail_out *o, const char *fmt,...)
 	o->len += (size_t) n;
 }
 
+/* Whether every field of a can go into the message; err says why not. */
+static bool
+alert_ok(const sp_mail_alert *a, char *err)
+{
+	if (!value_ok("sender address", a->from, true, err) ||
+		!value_ok("recipient address", a->to, true, err) ||
+		!value_ok("date", a->date, true, err) ||
+		!value_ok("host name", a->host, true, err) ||
+		!value_ok("symbol", a->symbol, true, err) ||
+		!value_ok("condition", a->condition, true, err) ||
+		!value_ok("threshold", a->threshold, false, err) ||
+		!value_ok("price", a->price, true, err) ||
+		!value_ok("quote time", a->quote_time, true, err) ||
+		!value_ok("time zone", a->time_zone, false, err) ||
+		!value_ok("previous close", a->prev_close, false, err) ||
+		!value_ok("change", a->change, false, err) ||
+		!value_ok("change percentage", a->change_pct, false, err))
+		return false;
+	if (!sp_mail_address_valid(a->from))
+		snprintf(err, SP_MAIL_ERR_MAX, "sender address is not a valid e-mail address");
+	else if (!sp_mail_address_valid(a->to))
+		snprintf(err, SP_MAIL_ERR_MAX, "recipient address is not a valid e-mail address");
+	else if (!sp_mail_host_valid(a->host))
+		snprintf(err, SP_MAIL_ERR_MAX,
+				 "host name must be letters, digits, hyphens and inner dots");
+	else if (a->event_id <= 0)
+		snprintf(err, SP_MAIL_ERR_MAX, "event id must be positive");
+	else
+		return true;
+	return false;
+}
+
+static bool
+given(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* The header; the Message-ID is the same for every attempt at one event. */
+static void
+put_headers(mail_out *o, const sp_mail_alert *a)
+{
+	put(o, "Date: %s\r\n", a->date);
+	put(o, "From: %s\r\n", a->from);
+	put(o, "To: %s\r\n", a->to);
+	if (given(a->threshold))
+		put(o, "Subject: [stockpipe] %s %s %s: %s\r\n",
+			a->symbol, a->condition, a->threshold, a->price);
+	else
+		put(o, "Subject: [stockpipe] %s %s: %s\r\n",
+			a->symbol, a->condition, a->price);
+	put(o, "Message-ID: <alert-%" PRId64 "@stockpipe.%s>\r\n", a->event_id, a->host);
+	put(o, "MIME-Version: 1.0\r\n");
+	put(o, "Content-Type: text/plain; charset=UTF-8\r\n");
+	put(o, "Content-Transfer-Encoding: 8bit\r\n");
+	put(o, "Auto-Submitted: auto-generated\r\n");
+	put(o, "\r\n");
+}
+
+static void
+put_body(mail_out *o, const sp_mail_alert *a)
+{
+	put(o, "Price alert for %s: %s", a->symbol, a->condition);
+	if (given(a->threshold))
+		put(o, " %s", a->threshold);
+	put(o, "\r\n\r\n");
+	put(o, "Symbol:      %s\r\n", a->symbol);
+	put(o, "Condition:   %s\r\n", a->condition);
+	if (given(a->threshold))
+		put(o, "Threshold:   %s\r\n", a->threshold);
+	put(o, "Price:       %s\r\n", a->price);
+	if (given(a->time_zone))
+		put(o, "Quote time:  %s (%s)\r\n", a->quote_time, a->time_zone);
+	else
+		put(o, "Quote time:  %s\r\n", a->quote_time);
+	if (given(a->prev_close) && given(a->change) && given(a->change_pct))
+		put(o, "Day change:  %s (%s%%) from the previous close of %s\r\n",
+			a->change, a->change_pct, a->prev_close);
+	else
+		put(o, "Day change:  unknown (no previous close)\r\n");
+	put(o, "\r\n");
+	put(o, "-- \r\n");
+	if (a->rule_id > 0)
+		put(o, "stockpipe alert rule %" PRId64 ", event %" PRId64 ". ", a->rule_id, a->event_id);
+	else
+		put(o, "stockpipe alert event %" PRId64 ". ", a->event_id);
+	put(o, "Sent once each time the condition becomes true;\r\n");
+	put(o, "manage rules with stockpipe.enable_alert() and stockpipe.drop_alert().\r\n");
+}
+
 /* Whether every line of text (len bytes) fits in SP_MAIL_LINE_MAX. */
 static bool
 lines_fit(const char *text, size_t len)
@@ -408,94 +498,14 @@ sp_mail_compose(const sp_mail_alert *a, char *buf, size_t size, size_t *len,
 				char *err)
 {
 	mail_out	o = {.buf = buf,.size = size,.len = 0,.overflow = false};
-	bool		known_change;
 
 	if (size > 0)
 		buf[0] = '\0';
 	*len = 0;
-	if (!value_ok("sender address", a->from, true, err) ||
-		!value_ok("recipient address", a->to, true, err) ||
-		!value_ok("date", a->date, true, err) ||
-		!value_ok("host name", a->host, true, err) ||
-		!value_ok("symbol", a->symbol, true, err) ||
-		!value_ok("condition", a->condition, true, err) ||
-		!value_ok("threshold", a->threshold, false, err) ||
-		!value_ok("price", a->price, true, err) ||
-		!value_ok("quote time", a->quote_time, true, err) ||
-		!value_ok("time zone", a->time_zone, false, err) ||
-		!value_ok("previous close", a->prev_close, false, err) ||
-		!value_ok("change", a->change, false, err) ||
-		!value_ok("change percentage", a->change_pct, false, err))
+	if (!alert_ok(a, err))
 		return false;
-	if (!sp_mail_address_valid(a->from))
-	{
-		snprintf(err, SP_MAIL_ERR_MAX, "sender address is not a valid e-mail address");
-		return false;
-	}
-	if (!sp_mail_address_valid(a->to))
-	{
-		snprintf(err, SP_MAIL_ERR_MAX, "recipient address is not a valid e-mail address");
-		return false;
-	}
-	if (!sp_mail_host_valid(a->host))
-	{
-		snprintf(err, SP_MAIL_ERR_MAX,
-				 "host name must be letters, digits, hyphens and inner dots");
-		return false;
-	}
-	if (a->event_id <= 0)
-	{
-		snprintf(err, SP_MAIL_ERR_MAX, "event id must be positive");
-		return false;
-	}
-
-	/* headers */
-	put(&o, "Date: %s\r\n", a->date);
-	put(&o, "From: %s\r\n", a->from);
-	put(&o, "To: %s\r\n", a->to);
-	if (a->threshold && a->threshold[0])
-		put(&o, "Subject: [stockpipe] %s %s %s: %s\r\n",
-			a->symbol, a->condition, a->threshold, a->price);
-	else
-		put(&o, "Subject: [stockpipe] %s %s: %s\r\n",
-			a->symbol, a->condition, a->price);
-	put(&o, "Message-ID: <alert-%" PRId64 "@stockpipe.%s>\r\n", a->event_id, a->host);
-	put(&o, "MIME-Version: 1.0\r\n");
-	put(&o, "Content-Type: text/plain; charset=UTF-8\r\n");
-	put(&o, "Content-Transfer-Encoding: 8bit\r\n");
-	put(&o, "Auto-Submitted: auto-generated\r\n");
-	put(&o, "\r\n");
-
-	/* body */
-	put(&o, "Price alert for %s: %s", a->symbol, a->condition);
-	if (a->threshold && a->threshold[0])
-		put(&o, " %s", a->threshold);
-	put(&o, "\r\n\r\n");
-	put(&o, "Symbol:      %s\r\n", a->symbol);
-	put(&o, "Condition:   %s\r\n", a->condition);
-	if (a->threshold && a->threshold[0])
-		put(&o, "Threshold:   %s\r\n", a->threshold);
-	put(&o, "Price:       %s\r\n", a->price);
-	if (a->time_zone && a->time_zone[0])
-		put(&o, "Quote time:  %s (%s)\r\n", a->quote_time, a->time_zone);
-	else
-		put(&o, "Quote time:  %s\r\n", a->quote_time);
-	known_change = a->prev_close && a->prev_close[0] &&
-		a->change && a->change[0] && a->change_pct && a->change_pct[0];
-	if (known_change)
-		put(&o, "Day change:  %s (%s%%) from the previous close of %s\r\n",
-			a->change, a->change_pct, a->prev_close);
-	else
-		put(&o, "Day change:  unknown (no previous close)\r\n");
-	put(&o, "\r\n");
-	put(&o, "-- \r\n");
-	if (a->rule_id > 0)
-		put(&o, "stockpipe alert rule %" PRId64 ", event %" PRId64 ". ", a->rule_id, a->event_id);
-	else
-		put(&o, "stockpipe alert event %" PRId64 ". ", a->event_id);
-	put(&o, "Sent once each time the condition becomes true;\r\n");
-	put(&o, "manage rules with stockpipe.enable_alert() and stockpipe.drop_alert().\r\n");
-
+	put_headers(&o, a);
+	put_body(&o, a);
 	if (o.overflow)
 	{
 		snprintf(err, SP_MAIL_ERR_MAX, "message would be longer than %zu bytes",
