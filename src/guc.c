@@ -200,8 +200,9 @@ check_secret_file(char **newval, void **extra, GucSource source)
 	return true;
 }
 
-void
-sp_define_gucs(void)
+/* Where the workers connect, what they consume and how they store it. */
+static void
+define_ingest_gucs(void)
 {
 	DefineCustomStringVariable("stockpipe.database",
 							   gettext_noop("Database in which the stockpipe workers run."),
@@ -230,6 +231,16 @@ sp_define_gucs(void)
 							   PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY,
 							   check_kafka_options, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.kafka_options_file",
+							   gettext_noop("File of extra librdkafka properties, one key=value a line."),
+							   gettext_noop("Read by the workers at start and on reload; the way to give Kafka "
+											"passwords, since values of stockpipe.kafka_options are logged on reload."),
+							   &sp_kafka_options_file,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   check_secret_file, NULL, NULL);
 
 	DefineCustomStringVariable("stockpipe.consumer_group",
 							   gettext_noop("Kafka consumer group of the stockpipe workers."),
@@ -303,12 +314,21 @@ sp_define_gucs(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
-	DefineCustomIntVariable("stockpipe.job_history_retention",
-							gettext_noop("How long finished job runs are kept in stockpipe.job_run."),
-							NULL,
-							&sp_job_history_retention_s,
-							30 * 86400, 3600, INT_MAX,
-							PGC_SIGHUP,
+	DefineCustomIntVariable("stockpipe.quote_max_age",
+							gettext_noop("Oldest quote accepted, as an age against the current time; -1: stockpipe.live_retention."),
+							gettext_noop("Older quotes go to stockpipe.dead_letter."),
+							&sp_quote_max_age_s,
+							-1, -1, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.message_max_future",
+							gettext_noop("How far in the future a quote's ts or a bar's date may lie."),
+							gettext_noop("Later ones go to stockpipe.dead_letter."),
+							&sp_message_max_future_s,
+							86400, 0, 31 * 86400,
+							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
@@ -317,6 +337,38 @@ sp_define_gucs(void)
 							NULL,
 							&sp_live_retention_s,
 							90 * 86400, 86400, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.dead_letter_retention",
+							gettext_noop("How long rows of stockpipe.dead_letter are kept."),
+							gettext_noop("The upkeep job deletes older ones."),
+							&sp_dead_letter_retention_s,
+							30 * 86400, 3600, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+/* The scheduler, its built-in jobs and the market's calendar. */
+static void
+define_scheduler_gucs(void)
+{
+	DefineCustomStringVariable("stockpipe.market_timezone",
+							   gettext_noop("Time zone in which alert e-mails show times."),
+							   NULL,
+							   &sp_market_timezone,
+							   "America/New_York",
+							   PGC_SIGHUP,
+							   0,
+							   check_timezone, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.job_history_retention",
+							gettext_noop("How long finished job runs are kept in stockpipe.job_run."),
+							NULL,
+							&sp_job_history_retention_s,
+							30 * 86400, 3600, INT_MAX,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
@@ -330,6 +382,30 @@ sp_define_gucs(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("stockpipe.max_job_runs",
+							gettext_noop("Most runs of users' jobs at once; built-in jobs are not counted."),
+							gettext_noop("Keeps background-worker slots free for the built-in jobs; "
+										 "max_worker_processes must leave room for it."),
+							&sp_max_job_runs,
+							8, 1, 256,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stockpipe.max_job_runs_per_role",
+							gettext_noop("Most runs of one role's jobs at once."),
+							gettext_noop("Runs beyond it wait for one of the role's runs to finish."),
+							&sp_max_job_runs_per_role,
+							2, 1, 256,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+}
+
+/* The mailer: SMTP server, credentials, sender and limits on what users can send. */
+static void
+define_mail_gucs(void)
+{
 	DefineCustomStringVariable("stockpipe.smtp_url",
 							   gettext_noop("SMTP server for alert e-mails, smtp://host:port or smtps://host:port."),
 							   gettext_noop("Empty: alert e-mails wait in stockpipe.alert_event."),
@@ -356,34 +432,6 @@ sp_define_gucs(void)
 							   PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
-
-	DefineCustomStringVariable("stockpipe.mail_from",
-							   gettext_noop("Sender address of alert e-mails."),
-							   NULL,
-							   &sp_mail_from,
-							   "stockpipe@localhost",
-							   PGC_SIGHUP,
-							   0,
-							   NULL, NULL, NULL);
-
-	DefineCustomStringVariable("stockpipe.market_timezone",
-							   gettext_noop("Time zone in which alert e-mails show times."),
-							   NULL,
-							   &sp_market_timezone,
-							   "America/New_York",
-							   PGC_SIGHUP,
-							   0,
-							   check_timezone, NULL, NULL);
-
-	DefineCustomStringVariable("stockpipe.kafka_options_file",
-							   gettext_noop("File of extra librdkafka properties, one key=value a line."),
-							   gettext_noop("Read by the workers at start and on reload; the way to give Kafka "
-											"passwords, since values of stockpipe.kafka_options are logged on reload."),
-							   &sp_kafka_options_file,
-							   "",
-							   PGC_SIGHUP,
-							   GUC_SUPERUSER_ONLY,
-							   check_secret_file, NULL, NULL);
 
 	DefineCustomStringVariable("stockpipe.smtp_password_file",
 							   gettext_noop("File holding the SMTP password (its first line)."),
@@ -414,6 +462,15 @@ sp_define_gucs(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomStringVariable("stockpipe.mail_from",
+							   gettext_noop("Sender address of alert e-mails."),
+							   NULL,
+							   &sp_mail_from,
+							   "stockpipe@localhost",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
+
 	DefineCustomStringVariable("stockpipe.mail_allowed_domains",
 							   gettext_noop("Domains alert e-mails may be sent to, comma-separated; empty: any."),
 							   gettext_noop("A domain allows its subdomains too.  set_alert() refuses other "
@@ -432,52 +489,13 @@ sp_define_gucs(void)
 							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
+}
 
-	DefineCustomIntVariable("stockpipe.quote_max_age",
-							gettext_noop("Oldest quote accepted, as an age against the current time; -1: stockpipe.live_retention."),
-							gettext_noop("Older quotes go to stockpipe.dead_letter."),
-							&sp_quote_max_age_s,
-							-1, -1, INT_MAX,
-							PGC_SUSET,
-							GUC_UNIT_S,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("stockpipe.message_max_future",
-							gettext_noop("How far in the future a quote's ts or a bar's date may lie."),
-							gettext_noop("Later ones go to stockpipe.dead_letter."),
-							&sp_message_max_future_s,
-							86400, 0, 31 * 86400,
-							PGC_SUSET,
-							GUC_UNIT_S,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("stockpipe.dead_letter_retention",
-							gettext_noop("How long rows of stockpipe.dead_letter are kept."),
-							gettext_noop("The upkeep job deletes older ones."),
-							&sp_dead_letter_retention_s,
-							30 * 86400, 3600, INT_MAX,
-							PGC_SIGHUP,
-							GUC_UNIT_S,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("stockpipe.max_job_runs",
-							gettext_noop("Most runs of users' jobs at once; built-in jobs are not counted."),
-							gettext_noop("Keeps background-worker slots free for the built-in jobs; "
-										 "max_worker_processes must leave room for it."),
-							&sp_max_job_runs,
-							8, 1, 256,
-							PGC_SIGHUP,
-							0,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("stockpipe.max_job_runs_per_role",
-							gettext_noop("Most runs of one role's jobs at once."),
-							gettext_noop("Runs beyond it wait for one of the role's runs to finish."),
-							&sp_max_job_runs_per_role,
-							2, 1, 256,
-							PGC_SIGHUP,
-							0,
-							NULL, NULL, NULL);
-
+void
+sp_define_gucs(void)
+{
+	define_ingest_gucs();
+	define_scheduler_gucs();
+	define_mail_gucs();
 	MarkGUCPrefixReserved("stockpipe");
 }
