@@ -21,28 +21,15 @@ case "$seconds" in
 	''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
 esac
 
+. "$here/../test/report.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stockpipe-fuzz.XXXXXX")
-failed=0
-passed=0
 
 finish() {
-	if [ "$failed" -eq 0 ]; then
-		rm -rf "$tmp"
-	else
-		echo "# artefacts and logs kept in $tmp"
-	fi
+	drop_or_keep "$tmp" "artefacts and logs"
 	echo "# $failed failed, $passed passed"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
-
-report() {	# report STATUS NAME
-	if [ "$1" -eq 0 ]; then
-		echo "ok - $2"; passed=$((passed + 1))
-	else
-		echo "not ok - $2"; failed=$((failed + 1))
-	fi
-}
 
 # The decoding code only (pure: no network, no Kafka), instrumented; the
 # same warning flags as the producer's Makefile.

@@ -6,9 +6,9 @@
  * whose fast path (jscan) must either decline or give exactly the answer
  * of yahoo_decode_quote_full(), the cJSON reference -- and to the daily-bar
  * decoder.  Besides agreement it checks what the messages built from the
- * results rely on: prices finite and > 0, volumes >= 0 or unknown, times
- * in range, dates YYYY-MM-DD with four-digit years, bars sorted by date and
- * one per date, and every result encodable as a message.  A failed check
+ * results rely on: prices finite and > 0, volumes >= 0 when present, times
+ * in range, dates in years 1900..9999, bars sorted by date and one per
+ * date, and every result encodable as a message.  A failed check
  * aborts, which libFuzzer reports as a crash with the input saved.
  *
  * The input is copied into a buffer of exactly its size, without a NUL
@@ -20,8 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "message.h"
-#include "quote.h"
+#include "contract.h"
 #include "yahoo.h"
 
 static char msg_err[SP_ERR_MAX];
@@ -29,6 +28,8 @@ static char msg_err[SP_ERR_MAX];
 #define SYMBOL "FUZZ"
 #define TIME_MIN (-2208988800LL)	/* 1900-01-01T00:00:00Z, as in yahoo.c */
 #define TIME_MAX 253402300799LL		/* 9999-12-31T23:59:59Z */
+#define DATE_MIN (-25567)				/* 1900-01-01, in days since 1970-01-01 */
+#define DATE_MAX 2932896				/* 9999-12-31 */
 #define VOLUME_MAX 9007199254740992LL	/* 2^53 */
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,16 +53,17 @@ same_double(double a, double b)
 	return a == b && signbit(a) == signbit(b);
 }
 
+/* A price if present (BIT set in PRESENT), and 0 if absent (never set). */
 static int
-price_or_unknown(double v)
+price_if_present(double v, unsigned present, unsigned bit)
 {
-	return isnan(v) || (isfinite(v) && v > 0);
+	return (present & bit) ? isfinite(v) && v > 0 : v == 0 && !signbit(v);
 }
 
 static int
-volume_or_unknown(int64_t v)
+volume_if_present(int64_t v, unsigned present)
 {
-	return v == -1 || (v >= 0 && v <= VOLUME_MAX);
+	return (present & SP_HAS_VOLUME) ? v >= 0 && v <= VOLUME_MAX : v == 0;
 }
 
 static int
@@ -71,45 +73,48 @@ terminated(const char *s, size_t size)
 }
 
 static void
-check_same_quote(const struct quote *a, const struct quote *b)
+check_same_quote(const sp_quote *a, const sp_quote *b)
 {
 	require(strcmp(a->symbol, b->symbol) == 0, "quote symbol: fast = reference");
-	require(a->ts_ms == b->ts_ms, "quote ts_ms: fast = reference");
+	require(a->ts_us == b->ts_us, "quote ts_us: fast = reference");
 	require(same_double(a->price, b->price), "quote price: fast = reference");
+	require(a->present == b->present, "quote fields present: fast = reference");
 	require(a->volume == b->volume, "quote volume: fast = reference");
 	require(same_double(a->open, b->open), "quote open: fast = reference");
 	require(same_double(a->high, b->high), "quote high: fast = reference");
 	require(same_double(a->low, b->low), "quote low: fast = reference");
 	require(same_double(a->prev_close, b->prev_close), "quote prev_close: fast = reference");
 	require(strcmp(a->currency, b->currency) == 0, "quote currency: fast = reference");
-	require((a->source == NULL) == (b->source == NULL) &&
-			(a->source == NULL || strcmp(a->source, b->source) == 0),
-			"quote source: fast = reference");
+	require(strcmp(a->source, b->source) == 0, "quote source: fast = reference");
 }
 
 static void
-check_quote_invariants(const struct quote *q)
+check_quote_invariants(const sp_quote *q)
 {
-	char		msg[MESSAGE_MAX];
+	char		msg[SP_MESSAGE_MAX];
 
 	require(terminated(q->symbol, sizeof(q->symbol)) && strcmp(q->symbol, SYMBOL) == 0,
 			"quote symbol is the one asked for");
 	require(terminated(q->currency, sizeof(q->currency)), "quote currency terminated");
-	require(q->ts_ms % 1000 == 0 && q->ts_ms / 1000 >= TIME_MIN && q->ts_ms / 1000 <= TIME_MAX,
-			"quote time whole seconds in 1900..9999");
+	require(terminated(q->source, sizeof(q->source)) && strcmp(q->source, "yahoo") == 0 &&
+			(q->present & SP_HAS_SOURCE), "quote source yahoo");
+	require(q->ts_us % 1000000 == 0 && q->ts_us / 1000000 >= TIME_MIN &&
+			q->ts_us / 1000000 <= TIME_MAX, "quote time whole seconds in 1900..9999");
 	require(isfinite(q->price) && q->price > 0, "quote price finite and > 0");
-	require(volume_or_unknown(q->volume), "quote volume >= 0 or unknown");
-	require(price_or_unknown(q->open) && price_or_unknown(q->high) &&
-			price_or_unknown(q->low) && price_or_unknown(q->prev_close),
-			"quote open/high/low/prev_close finite and > 0 or unknown");
-	require(message_quote_json(q, msg, sizeof(msg), msg_err) > 0, "quote encodes as a message");
+	require(volume_if_present(q->volume, q->present), "quote volume >= 0 or absent");
+	require(price_if_present(q->open, q->present, SP_HAS_OPEN) &&
+			price_if_present(q->high, q->present, SP_HAS_HIGH) &&
+			price_if_present(q->low, q->present, SP_HAS_LOW) &&
+			price_if_present(q->prev_close, q->present, SP_HAS_PREV_CLOSE),
+			"quote open/high/low/prev_close finite and > 0 or absent");
+	require(sp_encode_quote(q, msg, sizeof(msg), msg_err) > 0, "quote encodes as a message");
 }
 
 static void
 check_quote(const char *body, size_t len)
 {
-	struct quote a;
-	struct quote b;
+	sp_quote	a;
+	sp_quote	b;
 	char		ea[300];
 	char		eb[300];
 	enum yahoo_status sa = yahoo_decode_quote(body, len, SYMBOL, &a, ea, sizeof(ea));
@@ -125,53 +130,28 @@ check_quote(const char *body, size_t len)
 	check_quote_invariants(&a);
 }
 
-static int
-days_in_month(int y, int m)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int			leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* Exactly YYYY-MM-DD, a real calendar date of 1900..9999. */
-static int
-date_ok(const char *d)
-{
-	int			y, m, day;
-
-	if (d[10] != '\0' || d[4] != '-' || d[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9'))
-			return 0;
-	y = atoi(d);
-	m = atoi(d + 5);
-	day = atoi(d + 8);
-	return y >= 1900 && y <= 9999 && m >= 1 && m <= 12 && day >= 1 &&
-		day <= days_in_month(y, m);
-}
-
 static void
-check_bar(const struct bar *b)
+check_bar(const sp_bar *b)
 {
-	char		msg[MESSAGE_MAX];
+	char		msg[SP_MESSAGE_MAX];
 
 	require(terminated(b->symbol, sizeof(b->symbol)) && strcmp(b->symbol, SYMBOL) == 0,
 			"bar symbol is the one asked for");
-	require(date_ok(b->date), "bar date is YYYY-MM-DD, 1900..9999");
+	require(b->date >= DATE_MIN && b->date <= DATE_MAX, "bar date in 1900..9999");
 	require(isfinite(b->close) && b->close > 0, "bar close finite and > 0");
-	require(price_or_unknown(b->open) && price_or_unknown(b->high) &&
-			price_or_unknown(b->low) && price_or_unknown(b->adj_close),
-			"bar open/high/low/adj_close finite and > 0 or unknown");
-	require(volume_or_unknown(b->volume), "bar volume >= 0 or unknown");
-	require(message_bar_json(b, msg, sizeof(msg), msg_err) > 0, "bar encodes as a message");
+	require(price_if_present(b->open, b->present, SP_HAS_OPEN) &&
+			price_if_present(b->high, b->present, SP_HAS_HIGH) &&
+			price_if_present(b->low, b->present, SP_HAS_LOW) &&
+			price_if_present(b->adj_close, b->present, SP_HAS_ADJ_CLOSE),
+			"bar open/high/low/adj_close finite and > 0 or absent");
+	require(volume_if_present(b->volume, b->present), "bar volume >= 0 or absent");
+	require(sp_encode_bar(b, msg, sizeof(msg), msg_err) > 0, "bar encodes as a message");
 }
 
 static void
 check_bars(const char *body, size_t len)
 {
-	struct bar *bars = NULL;
+	sp_bar	   *bars = NULL;
 	size_t		n = 0;
 	char		err[300];
 	enum yahoo_status st = yahoo_decode_bars(body, len, SYMBOL, &bars, &n, err, sizeof(err));
@@ -186,7 +166,7 @@ check_bars(const char *body, size_t len)
 	for (size_t i = 0; i < n; i++)
 	{
 		check_bar(&bars[i]);
-		require(i == 0 || strcmp(bars[i - 1].date, bars[i].date) < 0,
+		require(i == 0 || bars[i - 1].date < bars[i].date,
 				"bars sorted by date, one per date");
 	}
 	free(bars);

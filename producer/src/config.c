@@ -74,7 +74,7 @@ config_usage(FILE *out)
 
 /* "1", "1.5", "500ms", "2s", "5m", "1h" -> milliseconds; 0 or -1. */
 int
-parse_duration_ms(const char *s, int64_t *ms)
+config_parse_duration_ms(const char *s, int64_t *ms)
 {
 	char	   *end;
 	double		v;
@@ -121,7 +121,7 @@ config_defaults(struct config *cfg)
 	const char *env = getenv("STOCKPIPE_YAHOO_URL");
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->source = SOURCE_YAHOO;
+	cfg->source = CONFIG_SOURCE_YAHOO;
 	cfg->interval_ms = 1000;
 	cfg->daily_min = 16 * 60 + 45;
 	cfg->open_min = 9 * 60;
@@ -131,7 +131,7 @@ config_defaults(struct config *cfg)
 	cfg->connect_timeout_ms = 5000;
 	cfg->timeout_ms = 10000;
 	cfg->user_agent = DEFAULT_USER_AGENT;
-	cfg->max_response_bytes = RESPONSE_MAX_DEFAULT;
+	cfg->max_response_bytes = CONFIG_RESPONSE_MAX_DEFAULT;
 	cfg->backoff_max_ms = 60000;
 	cfg->brokers = "localhost:9092";
 	cfg->live_topic = "stock_live";
@@ -188,18 +188,87 @@ static const struct option long_options[] = {
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
 
-/* A duration flag that must lie in [min_ms, max_ms]. */
-static int
-duration_flag(const char *name, const char *arg, int64_t min_ms, int64_t max_ms,
-			  int64_t *out, char *err, size_t errlen)
+/* How the value of a flag is read, and what it is stored as. */
+enum value_kind
 {
-	if (parse_duration_ms(arg, out) != 0 || *out < min_ms || *out > max_ms)
+	VALUE_DURATION,				/* config_parse_duration_ms(), an int64_t of ms */
+	VALUE_NUMBER,				/* any number, a double */
+	VALUE_WHOLE,				/* a whole number, an int64_t */
+	VALUE_WHOLE_U64				/* a whole number, a uint64_t */
+};
+
+_Static_assert(CONFIG_RESPONSE_MAX_MIN == 4096 && CONFIG_RESPONSE_MAX_MAX == 268435456,
+			   "update --max-response-bytes in value_flags[]");
+
+/* The flags that take a duration or a number: the field each sets and its range. */
+#define FIELD(member) offsetof(struct config, member)
+static const struct value_flag
+{
+	int			opt;
+	const char *name;
+	enum value_kind kind;
+	double		min;			/* in ms for a duration */
+	double		max;
+	size_t		field;			/* FIELD(): offset in struct config */
+	const char *expected;		/* for a number: what the error says it must be */
+}			value_flags[] = {
+	{OPT_INTERVAL, "interval", VALUE_DURATION, 10, 86400000, FIELD(interval_ms), NULL},
+	{OPT_CONNECT_TIMEOUT, "connect-timeout", VALUE_DURATION, 1, 600000, FIELD(connect_timeout_ms), NULL},
+	{OPT_TIMEOUT, "timeout", VALUE_DURATION, 1, 600000, FIELD(timeout_ms), NULL},
+	{OPT_BACKOFF_MAX, "backoff-max", VALUE_DURATION, 1000, 86400000, FIELD(backoff_max_ms), NULL},
+	{OPT_FLUSH_TIMEOUT, "flush-timeout", VALUE_DURATION, 0, 3600000, FIELD(flush_timeout_ms), NULL},
+	{OPT_STATS_INTERVAL, "stats-interval", VALUE_DURATION, 0, 86400000, FIELD(stats_interval_ms), NULL},
+	{OPT_MAX_RESPONSE_BYTES, "max-response-bytes", VALUE_WHOLE, CONFIG_RESPONSE_MAX_MIN,
+		CONFIG_RESPONSE_MAX_MAX, FIELD(max_response_bytes),
+	"a whole number of bytes from 4096 to 268435456"},
+	{OPT_SPEED, "speed", VALUE_NUMBER, 0, 1e6, FIELD(speed), "a number from 0 to 1000000"},
+	{OPT_RATE, "rate", VALUE_NUMBER, 0, 1e7, FIELD(rate), "a number of quotes/s from 0 to 10000000"},
+	{OPT_COUNT, "count", VALUE_WHOLE, 0, 1e15, FIELD(count), "a whole number >= 0"},
+	{OPT_SEED, "seed", VALUE_WHOLE_U64, 0, 1.8e19, FIELD(seed), "a whole number >= 0"},
+};
+#undef FIELD
+
+/* F's value ARG into its field of CFG; 0, or -1 with ERR if ARG is not one. */
+static int
+set_value(struct config *cfg, const struct value_flag *f, const char *arg, char *err, size_t errlen)
+{
+	char	   *to = (char *) cfg + f->field;
+	int64_t		ms;
+	double		d;
+
+	if (f->kind == VALUE_DURATION)
 	{
-		snprintf(err, errlen, "--%s: invalid duration \"%s\" (from %lldms to %llds)",
-				 name, arg, (long long) min_ms, (long long) (max_ms / 1000));
+		if (config_parse_duration_ms(arg, &ms) != 0 || ms < f->min || ms > f->max)
+		{
+			snprintf(err, errlen, "--%s: invalid duration \"%s\" (from %lldms to %llds)",
+					 f->name, arg, (long long) f->min, (long long) (f->max / 1000));
+			return -1;
+		}
+		*(int64_t *) to = ms;
+		return 0;
+	}
+	if (parse_number(arg, f->min, f->max, &d) != 0 || (f->kind != VALUE_NUMBER && d != floor(d)))
+	{
+		snprintf(err, errlen, "--%s: expected %s, not \"%s\"", f->name, f->expected, arg);
 		return -1;
 	}
+	if (f->kind == VALUE_NUMBER)
+		*(double *) to = d;
+	else if (f->kind == VALUE_WHOLE)
+		*(int64_t *) to = (int64_t) d;
+	else
+		*(uint64_t *) to = (uint64_t) d;
 	return 0;
+}
+
+/* Sets a value_flags[] flag: 0, -1 with ERR for a bad value, 1 if OPT is not one. */
+static int
+value_flag(struct config *cfg, int opt, const char *arg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(value_flags) / sizeof(value_flags[0]); i++)
+		if (value_flags[i].opt == opt)
+			return set_value(cfg, &value_flags[i], arg, err, errlen);
+	return 1;
 }
 
 /*
@@ -233,7 +302,6 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 	const char *symbols_file = NULL;
 	const char *kafka_config = NULL;
 	int			c;
-	double		d;
 
 	config_defaults(cfg);
 	err[0] = '\0';
@@ -241,16 +309,22 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 	opterr = 0;					/* our own messages, not getopt's */
 	while ((c = getopt_long(argc, argv, ":X:", long_options, NULL)) != -1)
 	{
+		int			rc = value_flag(cfg, c, optarg, err, errlen);
+
+		if (rc < 0)
+			goto fail;
+		if (rc == 0)
+			continue;
 		switch (c)
 		{
 			case OPT_SOURCE:
 				if (strcmp(optarg, "yahoo") == 0)
-					cfg->source = SOURCE_YAHOO;
+					cfg->source = CONFIG_SOURCE_YAHOO;
 				else if (strcmp(optarg, "sim") == 0)
-					cfg->source = SOURCE_SIM;
+					cfg->source = CONFIG_SOURCE_SIM;
 				else if (strncmp(optarg, "replay:", 7) == 0 && optarg[7] != '\0')
 				{
-					cfg->source = SOURCE_REPLAY;
+					cfg->source = CONFIG_SOURCE_REPLAY;
 					cfg->replay_file = optarg + 7;
 				}
 				else
@@ -267,10 +341,6 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 				if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
 					FAIL("--yahoo-url: expected an http:// or https:// URL, not \"%s\"", optarg);
 				cfg->yahoo_url = optarg;
-				break;
-			case OPT_INTERVAL:
-				if (duration_flag("interval", optarg, 10, 86400000, &cfg->interval_ms, err, errlen))
-					goto fail;
 				break;
 			case OPT_DAILY_AT:
 				if (market_parse_hhmm(optarg, &cfg->daily_min) != 0)
@@ -293,44 +363,8 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 			case OPT_ONCE:
 				cfg->once = 1;
 				break;
-			case OPT_CONNECT_TIMEOUT:
-				if (duration_flag("connect-timeout", optarg, 1, 600000, &cfg->connect_timeout_ms, err, errlen))
-					goto fail;
-				break;
-			case OPT_TIMEOUT:
-				if (duration_flag("timeout", optarg, 1, 600000, &cfg->timeout_ms, err, errlen))
-					goto fail;
-				break;
 			case OPT_USER_AGENT:
 				cfg->user_agent = optarg;
-				break;
-			case OPT_MAX_RESPONSE_BYTES:
-				if (parse_number(optarg, RESPONSE_MAX_MIN, RESPONSE_MAX_MAX, &d) != 0 || d != floor(d))
-					FAIL("--max-response-bytes: expected a whole number of bytes from %d to %d, "
-						 "not \"%s\"", RESPONSE_MAX_MIN, RESPONSE_MAX_MAX, optarg);
-				cfg->max_response_bytes = (int64_t) d;
-				break;
-			case OPT_BACKOFF_MAX:
-				if (duration_flag("backoff-max", optarg, 1000, 86400000, &cfg->backoff_max_ms, err, errlen))
-					goto fail;
-				break;
-			case OPT_SPEED:
-				if (parse_number(optarg, 0, 1e6, &cfg->speed) != 0)
-					FAIL("--speed: expected a number from 0 to 1000000, not \"%s\"", optarg);
-				break;
-			case OPT_RATE:
-				if (parse_number(optarg, 0, 1e7, &cfg->rate) != 0)
-					FAIL("--rate: expected a number of quotes/s from 0 to 10000000, not \"%s\"", optarg);
-				break;
-			case OPT_COUNT:
-				if (parse_number(optarg, 0, 1e15, &d) != 0 || d != floor(d))
-					FAIL("--count: expected a whole number >= 0, not \"%s\"", optarg);
-				cfg->count = (int64_t) d;
-				break;
-			case OPT_SEED:
-				if (parse_number(optarg, 0, 1.8e19, &d) != 0 || d != floor(d))
-					FAIL("--seed: expected a whole number >= 0, not \"%s\"", optarg);
-				cfg->seed = (uint64_t) d;
 				break;
 			case OPT_BROKERS:
 				if (optarg[0] == '\0')
@@ -356,14 +390,6 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 					FAIL("--kafka-config: empty file name");
 				kafka_config = optarg;
 				break;
-			case OPT_FLUSH_TIMEOUT:
-				if (duration_flag("flush-timeout", optarg, 0, 3600000, &cfg->flush_timeout_ms, err, errlen))
-					goto fail;
-				break;
-			case OPT_STATS_INTERVAL:
-				if (duration_flag("stats-interval", optarg, 0, 86400000, &cfg->stats_interval_ms, err, errlen))
-					goto fail;
-				break;
 			case OPT_LOG_LEVEL:
 				if (log_level_parse(optarg, &cfg->log_level) != 0)
 					FAIL("--log-level: expected error, warn, info or debug, not \"%s\"", optarg);
@@ -386,7 +412,7 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 		goto fail;
 	if (build_kafka_conf(cfg, kafka_config, err, errlen) != 0)
 		goto fail;
-	if (cfg->source != SOURCE_REPLAY && cfg->symbols.count == 0)
+	if (cfg->source != CONFIG_SOURCE_REPLAY && cfg->symbols.count == 0)
 		FAIL("no symbols: use --symbols or --symbols-file");
 	if (market_set_timezone(cfg->timezone) != 0)
 		FAIL("--timezone: unknown time zone \"%s\"", cfg->timezone);

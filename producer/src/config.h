@@ -8,22 +8,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "kafka_conf.h"
+#include "kconf.h"
 #include "log.h"
 #include "symbols.h"
 
-#define PRODUCER_VERSION "1.0.0"
-
 /* --max-response-bytes: a chart body is tens of kilobytes, 3 months of bars less. */
-#define RESPONSE_MAX_DEFAULT (2 * 1024 * 1024)
-#define RESPONSE_MAX_MIN 4096
-#define RESPONSE_MAX_MAX (256 * 1024 * 1024)
+#define CONFIG_RESPONSE_MAX_DEFAULT (2 * 1024 * 1024)
+#define CONFIG_RESPONSE_MAX_MIN 4096
+#define CONFIG_RESPONSE_MAX_MAX (256 * 1024 * 1024)
 
-enum source_kind
+enum config_source
 {
-	SOURCE_YAHOO,
-	SOURCE_REPLAY,
-	SOURCE_SIM
+	CONFIG_SOURCE_YAHOO,
+	CONFIG_SOURCE_REPLAY,
+	CONFIG_SOURCE_SIM
 };
 
 enum config_result
@@ -37,7 +35,7 @@ enum config_result
 struct config
 {
 	struct symbols symbols;
-	enum source_kind source;
+	enum config_source source;
 	const char *replay_file;
 	int64_t		interval_ms;
 	int			daily_min;
@@ -73,6 +71,6 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 								char *err, size_t errlen);
 void		config_free(struct config *cfg);
 void		config_usage(FILE *out);
-int			parse_duration_ms(const char *s, int64_t *ms);
+int			config_parse_duration_ms(const char *s, int64_t *ms);
 
 #endif

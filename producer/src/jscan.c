@@ -261,19 +261,48 @@ member_node(struct scanner *s, enum node parent, const char *k, size_t n, int es
 	return child;
 }
 
+/*
+ * The opening bracket of an object or array, *P on it: 0 if CLOSE follows
+ * at once (an empty one, consumed), 1 if a member or element follows.
+ */
 static int
-scan_object(struct scanner *s, enum node node)
+scan_open(struct scanner *s, char close)
 {
-	unsigned	seen = 0;
-
 	s->p++;
 	skip_ws(s);
-	if (s->p < s->end && *s->p == '}')
+	if (s->p < s->end && *s->p == close)
 	{
 		s->p++;
 		return 0;
 	}
-	for (;;)
+	return 1;
+}
+
+/*
+ * After a member or element: 1 for a ',' (another one follows), 0 for the
+ * closing bracket CLOSE (consumed), -1 for anything else.
+ */
+static int
+scan_next(struct scanner *s, char close)
+{
+	skip_ws(s);
+	if (s->p >= s->end)
+		return -1;
+	if (*s->p == close)
+	{
+		s->p++;
+		return 0;
+	}
+	return *s->p++ == ',' ? 1 : -1;
+}
+
+static int
+scan_object(struct scanner *s, enum node node)
+{
+	unsigned	seen = 0;
+	int			more = scan_open(s, '}');
+
+	while (more > 0)
 	{
 		const char *kb;
 		const char *ke;
@@ -288,32 +317,17 @@ scan_object(struct scanner *s, enum node node)
 		s->p++;
 		if (scan_value(s, member_node(s, node, kb, (size_t) (ke - kb), escaped, &seen)) != 0)
 			return -1;
-		skip_ws(s);
-		if (s->p >= s->end)
-			return -1;
-		if (*s->p == '}')
-		{
-			s->p++;
-			return 0;
-		}
-		if (*s->p++ != ',')
-			return -1;
+		more = scan_next(s, '}');
 	}
+	return more;
 }
 
 static int
 scan_array(struct scanner *s, enum node node)
 {
-	int			i = 0;
+	int			more = scan_open(s, ']');
 
-	s->p++;
-	skip_ws(s);
-	if (s->p < s->end && *s->p == ']')
-	{
-		s->p++;
-		return 0;
-	}
-	for (;; i++)
+	for (int i = 0; more > 0; i++)
 	{
 		enum node	child = N_OTHER;
 
@@ -323,17 +337,9 @@ scan_array(struct scanner *s, enum node node)
 			child = N_Q0;
 		if (scan_value(s, child) != 0)
 			return -1;
-		skip_ws(s);
-		if (s->p >= s->end)
-			return -1;
-		if (*s->p == ']')
-		{
-			s->p++;
-			return 0;
-		}
-		if (*s->p++ != ',')
-			return -1;
+		more = scan_next(s, ']');
 	}
+	return more;
 }
 
 static int
@@ -376,7 +382,7 @@ scan_value(struct scanner *s, enum node node)
 	s->depth--;
 	if (rc == 0)
 	{
-		struct jspan span = {start, s->p};
+		struct jscan_span span = {start, s->p};
 
 		if (node == N_META)
 			s->out->meta = span;
@@ -412,7 +418,7 @@ jscan_chart(const char *text, size_t len, struct jscan_result *out)
  * Returns 1 for an element, 0 at the end.
  */
 int
-jscan_next_element(const char **p, const char *end, struct jspan *elem)
+jscan_next_element(const char **p, const char *end, struct jscan_span *elem)
 {
 	struct jscan_result ignored;
 	struct scanner s = {*p, end, 0, &ignored};

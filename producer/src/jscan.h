@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-struct jspan
+struct jscan_span
 {
 	const char *b;				/* NULL when not found */
 	const char *e;
@@ -17,15 +17,15 @@ struct jspan
 
 struct jscan_result
 {
-	struct jspan meta;			/* chart.result[0].meta */
-	struct jspan timestamp;		/* chart.result[0].timestamp */
-	struct jspan open;			/* chart.result[0].indicators.quote[0].open */
-	struct jspan error;			/* chart.error */
+	struct jscan_span meta;		/* chart.result[0].meta */
+	struct jscan_span timestamp;	/* chart.result[0].timestamp */
+	struct jscan_span open;		/* chart.result[0].indicators.quote[0].open */
+	struct jscan_span error;	/* chart.error */
 	int			uncertain;		/* a name on the way has escapes: cJSON may see
 								 * other members than the spans above */
 };
 
 int			jscan_chart(const char *text, size_t len, struct jscan_result *out);
-int			jscan_next_element(const char **p, const char *end, struct jspan *elem);
+int			jscan_next_element(const char **p, const char *end, struct jscan_span *elem);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * kafka_conf.c -- the extra librdkafka properties: where they come from and
+ * kconf.c -- the extra librdkafka properties: where they come from and
  * how they are shown.
  *
  * -X flags are visible to every local user in ps and /proc/PID/cmdline, so
@@ -15,7 +15,7 @@
  * parsing, the environment mapping and the precedence without touching the
  * process.  Values are wiped from memory when freed: they may be secrets.
  */
-#include "kafka_conf.h"
+#include "kconf.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,10 +1,10 @@
 /*
- * kafka_conf.h -- extra librdkafka properties from a properties file, the
+ * kconf.h -- extra librdkafka properties from a properties file, the
  * environment (STOCKPIPE_KAFKA_<NAME>) and -X flags, each with where it
  * came from, and the masking of secret values for logs.
  */
-#ifndef STOCKPIPE_KAFKA_CONF_H
-#define STOCKPIPE_KAFKA_CONF_H
+#ifndef STOCKPIPE_KCONF_H
+#define STOCKPIPE_KCONF_H
 
 #include <stddef.h>
 

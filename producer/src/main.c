@@ -19,10 +19,12 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
-#include "kafka.h"
 #include "log.h"
+#include "publisher.h"
 #include "runtime.h"
 #include "sources.h"
+
+#define PRODUCER_VERSION "1.0.0"
 
 static volatile sig_atomic_t stop_requested;
 static int	signal_pipe[2] = {-1, -1};
@@ -62,15 +64,15 @@ install_signals(void)
 }
 
 static const char *
-source_name(const struct config *cfg)
+name_of_source(const struct config *cfg)
 {
 	switch (cfg->source)
 	{
-		case SOURCE_YAHOO:
+		case CONFIG_SOURCE_YAHOO:
 			return "yahoo";
-		case SOURCE_REPLAY:
+		case CONFIG_SOURCE_REPLAY:
 			return "replay";
-		case SOURCE_SIM:
+		case CONFIG_SOURCE_SIM:
 			return "sim";
 	}
 	return "?";
@@ -96,7 +98,7 @@ effective_brokers(const struct config *cfg)
  * "(hidden)", never printed.
  */
 static void
-log_kafka_conf(const struct config *cfg)
+show_kafka_conf(const struct config *cfg)
 {
 	if (cfg->kafka_config)
 		log_info("kafka: properties file %s", cfg->kafka_config);
@@ -153,9 +155,9 @@ main(int argc, char **argv)
 	rt.wake_fd = signal_pipe[0];
 	rng_seed(&rt.rng, cfg.seed ? cfg.seed
 			 : ((uint64_t) time(NULL) << 20) ^ (uint64_t) getpid());
-	rt.kafka = kafka_new(cfg.brokers, cfg.live_topic, cfg.daily_topic,
-						 &cfg.kafka, &bad_property, err, sizeof(err));
-	if (rt.kafka == NULL)
+	rt.publisher = publisher_new(cfg.brokers, cfg.live_topic, cfg.daily_topic,
+								 &cfg.kafka, &bad_property, err, sizeof(err));
+	if (rt.publisher == NULL)
 	{
 		/* librdkafka refused a property (file, environment or -X): a bad command line */
 		if (bad_property)
@@ -170,38 +172,38 @@ main(int argc, char **argv)
 		return bad_property ? 2 : 1;
 	}
 	log_info("stockpipe-producer %s: source %s, brokers %s, topics %s/%s",
-			 PRODUCER_VERSION, source_name(&cfg), effective_brokers(&cfg), cfg.live_topic,
+			 PRODUCER_VERSION, name_of_source(&cfg), effective_brokers(&cfg), cfg.live_topic,
 			 cfg.daily_topic);
-	log_kafka_conf(&cfg);
+	show_kafka_conf(&cfg);
 
 	switch (cfg.source)
 	{
-		case SOURCE_YAHOO:
+		case CONFIG_SOURCE_YAHOO:
 			status = source_yahoo_run(&rt);
 			break;
-		case SOURCE_REPLAY:
+		case CONFIG_SOURCE_REPLAY:
 			status = source_replay_run(&rt);
 			break;
-		case SOURCE_SIM:
+		case CONFIG_SOURCE_SIM:
 		default:
 			status = source_sim_run(&rt);
 			break;
 	}
 	if (stop_requested)
 		log_info("stop requested; flushing (up to %lld ms)", (long long) cfg.flush_timeout_ms);
-	if (kafka_fatal(rt.kafka, fatal, sizeof(fatal)))
+	if (publisher_fatal(rt.publisher, fatal, sizeof(fatal)))
 	{
 		log_error("kafka: fatal: %s", fatal);
 		status = 1;
 	}
-	undelivered = kafka_shutdown(rt.kafka, cfg.flush_timeout_ms);
+	undelivered = publisher_shutdown(rt.publisher, cfg.flush_timeout_ms);
 	if (undelivered > 0)
 	{
 		log_error("%lld message(s) could not be delivered before shutdown", (long long) undelivered);
 		status = 1;
 	}
 	runtime_report(&rt);
-	kafka_free(rt.kafka);
+	publisher_free(rt.publisher);
 	curl_global_cleanup();
 	config_free(&cfg);
 	close(signal_pipe[0]);

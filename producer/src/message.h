@@ -1,6 +1,8 @@
 /*
- * message.h -- encoding of quotes and bars as the Kafka JSON messages fixed
- * by DESIGN.md, and the small formatting helpers they need.
+ * message.h -- the producer's side of the message contract.  The quotes and
+ * bars it publishes are the contract's own sp_quote and sp_bar
+ * (contract/contract.h), so the quote row and the bar row are spelled once;
+ * these helpers fill their optional fields and show a bar's date.
  */
 #ifndef STOCKPIPE_MESSAGE_H
 #define STOCKPIPE_MESSAGE_H
@@ -9,22 +11,18 @@
 #include <stdint.h>
 
 #include "contract.h"
-#include "quote.h"
-
-/* Large enough for any quote or bar message. */
-#define MESSAGE_MAX SP_MESSAGE_MAX
 
 /*
- * The message of q (b) in buf; its length, or -1 with the reason in err
- * (SP_ERR_MAX bytes) when the consumers would not store it as it is.
+ * An optional field of a quote or a bar: *FIELD = V and BIT set in
+ * *PRESENT when V is known (an amount not NAN, a volume >= 0, a text the
+ * contract allows); otherwise the field stays absent, never 0 or "".
  */
-int			message_quote_json(const struct quote *q, char *buf, size_t size, char *err);
-int			message_bar_json(const struct bar *b, char *buf, size_t size, char *err);
+void		message_set_amount(double *field, unsigned *present, unsigned bit, double v);
+void		message_set_volume(int64_t *field, unsigned *present, int64_t v);
+void		message_set_currency(sp_quote *q, const char *currency);
+void		message_set_source(sp_quote *q, const char *source);
 
-int			format_rfc3339_ms(int64_t ts_ms, char *buf, size_t size);
-int			format_date(int64_t epoch_s, char *buf, size_t size);
-int			parse_rfc3339_ms(const char *s, int64_t *ts_ms);
-
-int			symbol_is_valid(const char *s);
+/* A date (days since 1970-01-01) as YYYY-MM-DD: 10, or -1 if not years 0001..9999. */
+int			message_format_date(int32_t days, char *buf, size_t size);
 
 #endif

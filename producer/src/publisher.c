@@ -1,15 +1,16 @@
 /*
- * kafka.c -- publishes messages with librdkafka.
+ * publisher.c -- publishes the producer's messages with librdkafka.
  *
  * The producer is idempotent with acks=all, so a retry after a lost
  * acknowledgement never writes a message twice and an acknowledged message
  * is on every in-sync replica.  Delivery reports, errors and librdkafka's
  * own log lines are all routed to the main queue and served by
- * kafka_wait()/kafka_produce() on the main thread: nothing of ours runs on a
- * librdkafka thread.  The main queue signals new events on a pipe, so the
- * main loop can sleep in poll() until there is something to do.
+ * publisher_wait()/publisher_send() on the main thread: nothing of ours
+ * runs on a librdkafka thread.  The main queue signals new events on a
+ * pipe, so the main loop can sleep in poll() until there is something to
+ * do.
  */
-#include "kafka.h"
+#include "publisher.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,13 +24,13 @@
 
 #include "log.h"
 
-struct kafka
+struct publisher
 {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *topics[2];
 	rd_kafka_queue_t *mainq;
 	int			event_pipe[2];
-	struct kafka_stats stats;
+	struct publisher_stats stats;
 	int64_t		failure_streak;	/* consecutive failed deliveries */
 	rd_kafka_resp_err_t last_error;
 	int			fatal;
@@ -43,39 +44,39 @@ struct kafka
 static void
 on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-	struct kafka *k = opaque;
+	struct publisher *pub = opaque;
 
 	(void) rk;
 	if (m->err)
 	{
-		k->stats.failed++;
-		if (k->failure_streak++ == 0 || m->err != k->last_error)
+		pub->stats.failed++;
+		if (pub->failure_streak++ == 0 || m->err != pub->last_error)
 			log_error("kafka: delivery to %s failed: %s (key %.*s; further failures are counted, "
 					  "not logged)",
 					  rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
 					  (int) m->key_len, m->key ? (const char *) m->key : "");
-		k->last_error = m->err;
+		pub->last_error = m->err;
 	}
 	else
 	{
-		k->stats.delivered++;
-		if (k->failure_streak > 0)
+		pub->stats.delivered++;
+		if (pub->failure_streak > 0)
 			log_info("kafka: deliveries succeed again after %lld failure(s)",
-					 (long long) k->failure_streak);
-		k->failure_streak = 0;
-		k->last_error = RD_KAFKA_RESP_ERR_NO_ERROR;
+					 (long long) pub->failure_streak);
+		pub->failure_streak = 0;
+		pub->last_error = RD_KAFKA_RESP_ERR_NO_ERROR;
 	}
 }
 
 static void
 on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-	struct kafka *k = opaque;
+	struct publisher *pub = opaque;
 
 	(void) rk;
 	if (err == RD_KAFKA_RESP_ERR__FATAL)
 	{
-		k->fatal = 1;
+		pub->fatal = 1;
 		log_error("kafka: fatal error: %s", reason);
 	}
 	else
@@ -120,21 +121,21 @@ set(rd_kafka_conf_t *conf, const char *key, const char *value, const char *origi
 	return 0;
 }
 
-struct kafka *
-kafka_new(const char *brokers, const char *live_topic, const char *daily_topic,
-		  const struct kconf *extra, int *bad_property, char *err, size_t errlen)
+struct publisher *
+publisher_new(const char *brokers, const char *live_topic, const char *daily_topic,
+			  const struct kconf *extra, int *bad_property, char *err, size_t errlen)
 {
-	struct kafka *k = calloc(1, sizeof(*k));
+	struct publisher *pub = calloc(1, sizeof(*pub));
 	rd_kafka_conf_t *conf;
 	char		why[512];
 
 	*bad_property = 0;
-	if (k == NULL)
+	if (pub == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	k->event_pipe[0] = k->event_pipe[1] = -1;
+	pub->event_pipe[0] = pub->event_pipe[1] = -1;
 	conf = rd_kafka_conf_new();
 	if (set(conf, "bootstrap.servers", brokers, NULL, err, errlen) ||
 		set(conf, "client.id", "stockpipe-producer", NULL, err, errlen) ||
@@ -153,43 +154,43 @@ kafka_new(const char *brokers, const char *live_topic, const char *daily_topic,
 				err, errlen))
 			goto fail_conf;
 	*bad_property = 0;
-	rd_kafka_conf_set_opaque(conf, k);
+	rd_kafka_conf_set_opaque(conf, pub);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
 	rd_kafka_conf_set_log_cb(conf, on_log);
 
-	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
-	if (k->rk == NULL)
+	pub->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+	if (pub->rk == NULL)
 	{
 		snprintf(err, errlen, "cannot create the Kafka producer: %s", why);
 		goto fail_conf;
 	}
-	/* conf now belongs to k->rk */
-	rd_kafka_set_log_queue(k->rk, NULL);
-	k->topics[KAFKA_LIVE] = rd_kafka_topic_new(k->rk, live_topic, NULL);
-	k->topics[KAFKA_DAILY] = rd_kafka_topic_new(k->rk, daily_topic, NULL);
-	if (k->topics[0] == NULL || k->topics[1] == NULL)
+	/* conf now belongs to pub->rk */
+	rd_kafka_set_log_queue(pub->rk, NULL);
+	pub->topics[PUBLISHER_LIVE] = rd_kafka_topic_new(pub->rk, live_topic, NULL);
+	pub->topics[PUBLISHER_DAILY] = rd_kafka_topic_new(pub->rk, daily_topic, NULL);
+	if (pub->topics[0] == NULL || pub->topics[1] == NULL)
 	{
 		snprintf(err, errlen, "cannot create topic handles: %s",
 				 rd_kafka_err2str(rd_kafka_last_error()));
-		kafka_free(k);
+		publisher_free(pub);
 		return NULL;
 	}
-	if (pipe(k->event_pipe) != 0 ||
-		fcntl(k->event_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
-		fcntl(k->event_pipe[1], F_SETFL, O_NONBLOCK) != 0)
+	if (pipe(pub->event_pipe) != 0 ||
+		fcntl(pub->event_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
+		fcntl(pub->event_pipe[1], F_SETFL, O_NONBLOCK) != 0)
 	{
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		kafka_free(k);
+		publisher_free(pub);
 		return NULL;
 	}
-	k->mainq = rd_kafka_queue_get_main(k->rk);
-	rd_kafka_queue_io_event_enable(k->mainq, k->event_pipe[1], "1", 1);
-	return k;
+	pub->mainq = rd_kafka_queue_get_main(pub->rk);
+	rd_kafka_queue_io_event_enable(pub->mainq, pub->event_pipe[1], "1", 1);
+	return pub;
 
 fail_conf:
 	rd_kafka_conf_destroy(conf);
-	free(k);
+	free(pub);
 	return NULL;
 }
 
@@ -200,38 +201,38 @@ fail_conf:
  * became set while waiting for room.
  */
 int
-kafka_produce(struct kafka *k, enum kafka_topic topic, const char *key,
-			  const char *payload, size_t len, volatile sig_atomic_t *stop)
+publisher_send(struct publisher *pub, enum publisher_topic topic, const char *key,
+			   const char *payload, size_t len, volatile sig_atomic_t *stop)
 {
 	for (;;)
 	{
 		rd_kafka_resp_err_t err;
 
-		err = rd_kafka_producev(k->rk,
-								RD_KAFKA_V_RKT(k->topics[topic]),
+		err = rd_kafka_producev(pub->rk,
+								RD_KAFKA_V_RKT(pub->topics[topic]),
 								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 								RD_KAFKA_V_KEY(key, strlen(key)),
 								RD_KAFKA_V_VALUE((void *) payload, len),
 								RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
 		{
-			k->stats.produced++;
-			rd_kafka_poll(k->rk, 0);
+			pub->stats.produced++;
+			rd_kafka_poll(pub->rk, 0);
 			return 0;
 		}
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		{
 			log_error("kafka: cannot queue message for %s (key %s): %s",
-					  rd_kafka_topic_name(k->topics[topic]), key, rd_kafka_err2str(err));
-			k->stats.failed++;
+					  rd_kafka_topic_name(pub->topics[topic]), key, rd_kafka_err2str(err));
+			pub->stats.failed++;
 			return -1;
 		}
 		if (stop && *stop)
 		{
-			k->stats.failed++;
+			pub->stats.failed++;
 			return -1;
 		}
-		rd_kafka_poll(k->rk, 50);
+		rd_kafka_poll(pub->rk, 50);
 	}
 }
 
@@ -240,18 +241,18 @@ kafka_produce(struct kafka *k, enum kafka_topic topic, const char *key,
  * new event arrives or WAKE_FD (the signal pipe; -1 for none) is readable.
  */
 void
-kafka_wait(struct kafka *k, int64_t timeout_ms, int wake_fd)
+publisher_wait(struct publisher *pub, int64_t timeout_ms, int wake_fd)
 {
 	struct pollfd fds[2];
 	char		drain[64];
 	int			nfds = 1;
 
-	while (read(k->event_pipe[0], drain, sizeof(drain)) > 0)
+	while (read(pub->event_pipe[0], drain, sizeof(drain)) > 0)
 		;
-	rd_kafka_poll(k->rk, 0);
+	rd_kafka_poll(pub->rk, 0);
 	if (timeout_ms <= 0)
 		return;
-	fds[0].fd = k->event_pipe[0];
+	fds[0].fd = pub->event_pipe[0];
 	fds[0].events = POLLIN;
 	if (wake_fd >= 0)
 	{
@@ -263,19 +264,19 @@ kafka_wait(struct kafka *k, int64_t timeout_ms, int wake_fd)
 		timeout_ms = 60000;
 	if (poll(fds, (nfds_t) nfds, (int) timeout_ms) > 0 && (fds[0].revents & POLLIN))
 	{
-		while (read(k->event_pipe[0], drain, sizeof(drain)) > 0)
+		while (read(pub->event_pipe[0], drain, sizeof(drain)) > 0)
 			;
-		rd_kafka_poll(k->rk, 0);
+		rd_kafka_poll(pub->rk, 0);
 	}
 }
 
 /* 1 (with the reason) if the idempotent producer hit a fatal error. */
 int
-kafka_fatal(struct kafka *k, char *err, size_t errlen)
+publisher_fatal(struct publisher *pub, char *err, size_t errlen)
 {
-	if (!k->fatal)
+	if (!pub->fatal)
 		return 0;
-	rd_kafka_fatal_error(k->rk, err, errlen);
+	rd_kafka_fatal_error(pub->rk, err, errlen);
 	return 1;
 }
 
@@ -285,47 +286,47 @@ kafka_fatal(struct kafka *k, char *err, size_t errlen)
  * number of messages that failed during shutdown.
  */
 int64_t
-kafka_shutdown(struct kafka *k, int64_t timeout_ms)
+publisher_shutdown(struct publisher *pub, int64_t timeout_ms)
 {
-	int64_t		failed_before = k->stats.failed;
+	int64_t		failed_before = pub->stats.failed;
 	int			left;
 
-	rd_kafka_flush(k->rk, (int) timeout_ms);
-	left = rd_kafka_outq_len(k->rk);
+	rd_kafka_flush(pub->rk, (int) timeout_ms);
+	left = rd_kafka_outq_len(pub->rk);
 	if (left > 0)
 	{
 		log_error("kafka: %d message(s) still undelivered after %lld ms; giving up on them",
 				  left, (long long) timeout_ms);
-		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_flush(k->rk, 1000);
+		rd_kafka_purge(pub->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_flush(pub->rk, 1000);
 	}
-	return k->stats.failed - failed_before;
+	return pub->stats.failed - failed_before;
 }
 
 void
-kafka_free(struct kafka *k)
+publisher_free(struct publisher *pub)
 {
-	if (k == NULL)
+	if (pub == NULL)
 		return;
-	if (k->mainq)
+	if (pub->mainq)
 	{
-		rd_kafka_queue_io_event_enable(k->mainq, -1, NULL, 0);
-		rd_kafka_queue_destroy(k->mainq);
+		rd_kafka_queue_io_event_enable(pub->mainq, -1, NULL, 0);
+		rd_kafka_queue_destroy(pub->mainq);
 	}
 	for (int i = 0; i < 2; i++)
-		if (k->topics[i])
-			rd_kafka_topic_destroy(k->topics[i]);
-	if (k->rk)
-		rd_kafka_destroy(k->rk);
-	if (k->event_pipe[0] >= 0)
-		close(k->event_pipe[0]);
-	if (k->event_pipe[1] >= 0)
-		close(k->event_pipe[1]);
-	free(k);
+		if (pub->topics[i])
+			rd_kafka_topic_destroy(pub->topics[i]);
+	if (pub->rk)
+		rd_kafka_destroy(pub->rk);
+	if (pub->event_pipe[0] >= 0)
+		close(pub->event_pipe[0]);
+	if (pub->event_pipe[1] >= 0)
+		close(pub->event_pipe[1]);
+	free(pub);
 }
 
-struct kafka_stats
-kafka_get_stats(const struct kafka *k)
+struct publisher_stats
+publisher_get_stats(const struct publisher *pub)
 {
-	return k->stats;
+	return pub->stats;
 }

@@ -1,12 +1,12 @@
 /*
  * replay.c -- decodes recordings for --source replay:FILE.
  *
- * JSON Lines are validated against DESIGN.md's contract (a bad line is
- * skipped and counted, never published) and re-encoded, so what reaches
- * Kafka is always in the canonical format.  A saved Yahoo 1-minute chart
- * becomes one quote per non-null minute: price = the minute's close, and
- * the day's open/high/low/volume accumulated up to that minute, as a live
- * poller would have seen them.  Pure code.
+ * JSON Lines are decoded by the contract's decoders, the consumers' own (a
+ * line they would refuse is skipped and counted, never published), and
+ * re-encoded, so what reaches Kafka is always in the canonical format.  A
+ * saved Yahoo 1-minute chart becomes one quote per non-null minute: price =
+ * the minute's close, and the day's open/high/low/volume accumulated up to
+ * that minute, as a live poller would have seen them.  Pure code.
  */
 #include "replay.h"
 
@@ -46,93 +46,48 @@ opt_num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-/* Copies a valid symbol from o.symbol; -1 if missing or invalid. */
-static int
-get_symbol(const cJSON *o, char *out, const char **why)
+/*
+ * The LEN bytes at LINE, one JSON Lines record, into EV, decoded by the
+ * consumers' own decoders (contract/): a line they would refuse is a bad
+ * line, and WHY (SP_ERR_MAX bytes) gets their reason.  A line with "ts" is
+ * a quote, one with "date" a bar (cJSON, lenient, only tells which decoder
+ * to ask; the decoder, strict, judges the line).  A quote's source becomes
+ * "replay" unless it was recorded as "yahoo".
+ */
+static bool
+decode_line(const char *line, size_t len, struct replay_event *ev, char *why)
 {
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "symbol"));
+	cJSON	   *o = cJSON_ParseWithLength(line, len);
+	bool		object = cJSON_IsObject(o);
+	bool		quote = cJSON_GetObjectItemCaseSensitive(o, "ts") != NULL;
+	bool		bar = cJSON_GetObjectItemCaseSensitive(o, "date") != NULL;
 
-	if (s == NULL || !symbol_is_valid(s))
+	cJSON_Delete(o);
+	if (!object)
 	{
-		*why = "missing or invalid \"symbol\"";
-		return -1;
+		/* either decoder's words for what is not a JSON object */
+		if (sp_decode_quote(line, len, &ev->quote, why))
+			snprintf(why, SP_ERR_MAX, "payload is not a JSON object");
+		return false;
 	}
-	strcpy(out, s);
-	return 0;
-}
-
-/* One JSON Lines record -> event; returns a reason when it is not valid. */
-static const char *
-decode_line(const cJSON *o, struct replay_event *ev)
-{
-	const char *why = NULL;
-	const cJSON *ts;
-	double		v;
-
-	if (!cJSON_IsObject(o))
-		return "not a JSON object";
-	ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
-	if (ts != NULL)
+	if (quote)
 	{
-		struct quote *q = &ev->quote;
-		const char *cur;
-		const char *src;
+		sp_quote   *q = &ev->quote;
 
-		ev->topic = KAFKA_LIVE;
-		quote_init(q);
-		if (get_symbol(o, q->symbol, &why) != 0)
-			return why;
-		if (cJSON_IsString(ts))
-		{
-			if (parse_rfc3339_ms(ts->valuestring, &q->ts_ms) != 0)
-				return "\"ts\" is not an RFC 3339 time";
-		}
-		else if (cJSON_IsNumber(ts) && isfinite(ts->valuedouble))
-			q->ts_ms = (int64_t) llround(ts->valuedouble * 1000.0);
-		else
-			return "\"ts\" is neither a time string nor a number";
-		q->price = opt_num(o, "price");
-		if (!isfinite(q->price) || q->price <= 0)
-			return "\"price\" missing, not a number or not > 0";
-		v = opt_num(o, "volume");
-		q->volume = (isfinite(v) && v >= 0) ? (int64_t) llround(v) : -1;
-		q->open = opt_num(o, "open");
-		q->high = opt_num(o, "high");
-		q->low = opt_num(o, "low");
-		q->prev_close = opt_num(o, "prev_close");
-		cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "currency"));
-		if (sp_valid_currency(cur))
-			strcpy(q->currency, cur);
-		src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "source"));
-		q->source = (src && strcmp(src, "yahoo") == 0) ? "yahoo" : "replay";
-		return NULL;
+		ev->topic = PUBLISHER_LIVE;
+		if (!sp_decode_quote(line, len, q, why))
+			return false;
+		if (!(q->present & SP_HAS_SOURCE) || strcmp(q->source, "yahoo") != 0)
+			message_set_source(q, "replay");
+		return true;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(o, "date") != NULL)
+	if (bar)
 	{
-		struct bar *b = &ev->bar;
-		const char *date = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "date"));
-		int			y, m, d, n = 0;
-
-		ev->topic = KAFKA_DAILY;
-		bar_init(b);
-		if (get_symbol(o, b->symbol, &why) != 0)
-			return why;
-		if (date == NULL || sscanf(date, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-			date[10] != '\0' || m < 1 || m > 12 || d < 1 || d > 31)
-			return "\"date\" is not YYYY-MM-DD";
-		strcpy(b->date, date);
-		b->close = opt_num(o, "close");
-		if (!isfinite(b->close))
-			return "\"close\" missing or not a number";
-		b->open = opt_num(o, "open");
-		b->high = opt_num(o, "high");
-		b->low = opt_num(o, "low");
-		b->adj_close = opt_num(o, "adj_close");
-		v = opt_num(o, "volume");
-		b->volume = (isfinite(v) && v >= 0) ? (int64_t) llround(v) : -1;
-		return NULL;
+		ev->topic = PUBLISHER_DAILY;
+		return sp_decode_bar(line, len, &ev->bar, why);
 	}
-	return "neither a quote (\"ts\") nor a bar (\"date\")";
+	snprintf(why, SP_ERR_MAX, "neither a quote (\"ts\") nor a bar (\"date\")");
+	return false;
 }
 
 static int
@@ -148,8 +103,7 @@ load_lines(struct replay *r, const char *text, size_t len, char *err, size_t err
 		const char *nl = memchr(p, '\n', (size_t) (end - p));
 		const char *eol = nl ? nl : end;
 		const char *s = p;
-		cJSON	   *o;
-		const char *why;
+		char		why[SP_ERR_MAX];
 		struct replay_event ev;
 
 		lineno++;
@@ -158,10 +112,7 @@ load_lines(struct replay *r, const char *text, size_t len, char *err, size_t err
 			s++;
 		if (s == eol)
 			continue;
-		o = cJSON_ParseWithLength(s, (size_t) (eol - s));
-		why = o ? decode_line(o, &ev) : "invalid JSON";
-		cJSON_Delete(o);
-		if (why)
+		if (!decode_line(s, (size_t) (eol - s), &ev, why))
 		{
 			if (r->bad_lines++ == 0)
 				snprintf(r->first_error, sizeof(r->first_error), "line %zu: %s", lineno, why);
@@ -193,9 +144,8 @@ load_chart(struct replay *r, const cJSON *root, char *err, size_t errlen)
 	const cJSON *lows = cJSON_GetObjectItemCaseSensitive(q, "low");
 	const cJSON *closes = cJSON_GetObjectItemCaseSensitive(q, "close");
 	const cJSON *vols = cJSON_GetObjectItemCaseSensitive(q, "volume");
-	const char *why = NULL;
 	const char *cur;
-	char		symbol[SYMBOL_MAX + 1];
+	const char *symbol = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "symbol"));
 	double		prev_close;
 	double		last_close = NAN;
 	double		off = opt_num(meta, "gmtoffset");
@@ -205,7 +155,7 @@ load_chart(struct replay *r, const cJSON *root, char *err, size_t errlen)
 	size_t		cap = 0;
 	int			n = cJSON_IsArray(ts) ? cJSON_GetArraySize(ts) : 0;
 
-	if (!cJSON_IsObject(meta) || get_symbol(meta, symbol, &why) != 0)
+	if (!sp_valid_symbol(symbol))
 	{
 		snprintf(err, errlen, "chart response without a valid meta.symbol");
 		return -1;
@@ -228,7 +178,9 @@ load_chart(struct replay *r, const cJSON *root, char *err, size_t errlen)
 		struct replay_event ev;
 		long		d;
 
-		if (!cJSON_IsNumber(t) || !cJSON_IsNumber(c) || c->valuedouble <= 0)
+		/* a time beyond year 9999 is not one */
+		if (!cJSON_IsNumber(t) || !(fabs(t->valuedouble) < 253402300800.0) ||
+			!cJSON_IsNumber(c) || c->valuedouble <= 0)
 			continue;
 		d = (long) floor((t->valuedouble + off) / 86400.0);
 		if (d != day)
@@ -250,19 +202,18 @@ load_chart(struct replay *r, const cJSON *root, char *err, size_t errlen)
 			volume += (int64_t) llround(v->valuedouble);
 		last_close = c->valuedouble;
 
-		ev.topic = KAFKA_LIVE;
-		quote_init(&ev.quote);
+		ev.topic = PUBLISHER_LIVE;
+		memset(&ev.quote, 0, sizeof(ev.quote));
 		strcpy(ev.quote.symbol, symbol);
-		ev.quote.ts_ms = (int64_t) llround(t->valuedouble) * 1000;
+		ev.quote.ts_us = (int64_t) llround(t->valuedouble) * 1000000;
 		ev.quote.price = c->valuedouble;
-		ev.quote.volume = volume;
-		ev.quote.open = open;
-		ev.quote.high = high;
-		ev.quote.low = low;
-		ev.quote.prev_close = prev_close;
-		if (sp_valid_currency(cur))
-			strcpy(ev.quote.currency, cur);
-		ev.quote.source = "replay";
+		message_set_volume(&ev.quote.volume, &ev.quote.present, volume);
+		message_set_amount(&ev.quote.open, &ev.quote.present, SP_HAS_OPEN, open);
+		message_set_amount(&ev.quote.high, &ev.quote.present, SP_HAS_HIGH, high);
+		message_set_amount(&ev.quote.low, &ev.quote.present, SP_HAS_LOW, low);
+		message_set_amount(&ev.quote.prev_close, &ev.quote.present, SP_HAS_PREV_CLOSE, prev_close);
+		message_set_currency(&ev.quote, cur);
+		message_set_source(&ev.quote, "replay");
 		if (push(r, &cap, &ev) != 0)
 		{
 			snprintf(err, errlen, "out of memory");
@@ -314,13 +265,13 @@ replay_delay_ms(const struct replay *r, size_t i, double speed)
 {
 	int64_t		gap;
 
-	if (speed <= 0 || i == 0 || r->events[i].topic != KAFKA_LIVE)
+	if (speed <= 0 || i == 0 || r->events[i].topic != PUBLISHER_LIVE)
 		return 0;
 	for (size_t j = i; j-- > 0;)
 	{
-		if (r->events[j].topic != KAFKA_LIVE)
+		if (r->events[j].topic != PUBLISHER_LIVE)
 			continue;
-		gap = r->events[i].quote.ts_ms - r->events[j].quote.ts_ms;
+		gap = (r->events[i].quote.ts_us - r->events[j].quote.ts_us) / 1000;
 		return gap > 0 ? (int64_t) ((double) gap / speed) : 0;
 	}
 	return 0;

@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kafka.h"
-#include "quote.h"
+#include "contract.h"
+#include "publisher.h"
 
 struct replay_event
 {
-	enum kafka_topic topic;
-	struct quote quote;			/* when topic == KAFKA_LIVE */
-	struct bar	bar;			/* when topic == KAFKA_DAILY */
+	enum publisher_topic topic;
+	sp_quote	quote;			/* when topic == PUBLISHER_LIVE */
+	sp_bar		bar;			/* when topic == PUBLISHER_DAILY */
 };
 
 struct replay
@@ -26,7 +26,7 @@ struct replay
 	struct replay_event *events;
 	size_t		count;
 	size_t		bad_lines;		/* JSON Lines that were skipped */
-	char		first_error[256];	/* why the first one was */
+	char		first_error[SP_ERR_MAX + 32];	/* "line N: " and why the first one was */
 	int			from_chart;
 };
 

@@ -49,61 +49,55 @@ int
 sim_init(struct sim *s, char *const *symbols, size_t n, uint64_t seed)
 {
 	memset(s, 0, sizeof(*s));
-	s->syms = calloc(n ? n : 1, sizeof(*s->syms));
-	if (s->syms == NULL)
+	s->quotes = calloc(n ? n : 1, sizeof(*s->quotes));
+	if (s->quotes == NULL)
 		return -1;
 	s->n = n;
 	rng_seed(&s->rng, seed);
 	for (size_t i = 0; i < n; i++)
 	{
-		struct sim_symbol *y = &s->syms[i];
+		sp_quote   *q = &s->quotes[i];
 		double		p = start_price(symbols[i]);
 
-		snprintf(y->symbol, sizeof(y->symbol), "%s", symbols[i]);
-		y->prev_close = p;
-		y->open = cents(p * (1.0 + 0.01 * gaussian(&s->rng)));
-		if (y->open < 0.01)
-			y->open = 0.01;
-		y->price = y->high = y->low = y->open;
-		y->volume = 0;
+		snprintf(q->symbol, sizeof(q->symbol), "%s", symbols[i]);
+		q->prev_close = p;
+		q->open = cents(p * (1.0 + 0.01 * gaussian(&s->rng)));
+		if (q->open < 0.01)
+			q->open = 0.01;
+		q->price = q->high = q->low = q->open;
+		q->volume = 0;
+		strcpy(q->currency, "USD");
+		strcpy(q->source, "sim");
+		q->present = SP_HAS_VOLUME | SP_HAS_OPEN | SP_HAS_HIGH | SP_HAS_LOW |
+			SP_HAS_PREV_CLOSE | SP_HAS_CURRENCY | SP_HAS_SOURCE;
 	}
 	return 0;
 }
 
-/* The next quote, for the next symbol in turn. */
+/* The next quote, for the next symbol in turn, into *OUT. */
 void
-sim_next(struct sim *s, int64_t now_ms, struct quote *q)
+sim_next(struct sim *s, int64_t now_ms, sp_quote *out)
 {
-	struct sim_symbol *y = &s->syms[s->next];
+	sp_quote   *q = &s->quotes[s->next];
+	int64_t		now_us = now_ms * 1000;
 
 	s->next = (s->next + 1) % s->n;
-	y->price = cents(y->price * exp(SIM_SIGMA * gaussian(&s->rng)));
-	if (y->price < 0.01)
-		y->price = 0.01;
-	if (y->price > y->high)
-		y->high = y->price;
-	if (y->price < y->low)
-		y->low = y->price;
-	y->volume += 100 * (1 + (int64_t) (rng_uniform(&s->rng) * 50));
-	y->last_ts_ms = now_ms > y->last_ts_ms ? now_ms : y->last_ts_ms + 1;
-
-	quote_init(q);
-	memcpy(q->symbol, y->symbol, sizeof(q->symbol));
-	q->ts_ms = y->last_ts_ms;
-	q->price = y->price;
-	q->volume = y->volume;
-	q->open = y->open;
-	q->high = y->high;
-	q->low = y->low;
-	q->prev_close = y->prev_close;
-	strcpy(q->currency, "USD");
-	q->source = "sim";
+	q->price = cents(q->price * exp(SIM_SIGMA * gaussian(&s->rng)));
+	if (q->price < 0.01)
+		q->price = 0.01;
+	if (q->price > q->high)
+		q->high = q->price;
+	if (q->price < q->low)
+		q->low = q->price;
+	q->volume += 100 * (1 + (int64_t) (rng_uniform(&s->rng) * 50));
+	q->ts_us = now_us > q->ts_us ? now_us : q->ts_us + 1000;
+	*out = *q;
 }
 
 void
 sim_free(struct sim *s)
 {
-	free(s->syms);
-	s->syms = NULL;
+	free(s->quotes);
+	s->quotes = NULL;
 	s->n = 0;
 }

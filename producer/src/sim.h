@@ -8,31 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "quote.h"
+#include "contract.h"
 #include "rng.h"
-
-struct sim_symbol
-{
-	char		symbol[SYMBOL_MAX + 1];
-	double		price;
-	double		open;
-	double		high;
-	double		low;
-	double		prev_close;
-	int64_t		volume;
-	int64_t		last_ts_ms;
-};
 
 struct sim
 {
-	struct sim_symbol *syms;
+	sp_quote   *quotes;			/* each symbol's last quote: the walk's state */
 	size_t		n;
 	size_t		next;			/* round-robin position */
 	struct rng	rng;
 };
 
 int			sim_init(struct sim *s, char *const *symbols, size_t n, uint64_t seed);
-void		sim_next(struct sim *s, int64_t now_ms, struct quote *q);
+void		sim_next(struct sim *s, int64_t now_ms, sp_quote *q);
 void		sim_free(struct sim *s);
 
 #endif

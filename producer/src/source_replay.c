@@ -51,7 +51,7 @@ source_replay_run(struct runtime *rt)
 	size_t		len = 0;
 	char	   *text = slurp(cfg->replay_file, &len);
 	size_t		sent = 0;
-	int64_t		due = now_mono_ms();
+	int64_t		due = runtime_mono_ms();
 
 	if (text == NULL)
 	{
@@ -87,7 +87,7 @@ source_replay_run(struct runtime *rt)
 		runtime_sleep_until(rt, due);
 		if (*rt->stop)
 			break;
-		if (ev->topic == KAFKA_LIVE ? runtime_publish_quote(rt, &ev->quote) == 0
+		if (ev->topic == PUBLISHER_LIVE ? runtime_publish_quote(rt, &ev->quote) == 0
 			: runtime_publish_bar(rt, &ev->bar) == 0)
 			sent++;
 	}

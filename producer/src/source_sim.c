@@ -13,10 +13,10 @@ source_sim_run(struct runtime *rt)
 {
 	const struct config *cfg = rt->cfg;
 	struct sim	sim;
-	struct quote q;
+	sp_quote	q;
 	int64_t		limit = cfg->count;
 	int64_t		sent = 0;
-	int64_t		start = now_mono_ms();
+	int64_t		start = runtime_mono_ms();
 	double		period_ms = cfg->rate > 0 ? 1000.0 / cfg->rate : 0;
 
 	if (cfg->once && (limit == 0 || limit > (int64_t) cfg->symbols.count))
@@ -37,12 +37,12 @@ source_sim_run(struct runtime *rt)
 			/* the schedule is absolute: a late quote does not delay the rest */
 			int64_t		due = start + (int64_t) ((double) sent * period_ms);
 
-			if (due > now_mono_ms())
+			if (due > runtime_mono_ms())
 				runtime_sleep_until(rt, due);
 			if (*rt->stop)
 				break;
 		}
-		sim_next(&sim, now_real_ms(), &q);
+		sim_next(&sim, runtime_real_ms(), &q);
 		if (runtime_publish_quote(rt, &q) != 0)
 			break;
 		sent++;
@@ -51,7 +51,7 @@ source_sim_run(struct runtime *rt)
 			runtime_tick(rt);
 	}
 	log_info("sim: %lld quote(s) queued in %.3f s", (long long) sent,
-			 (double) (now_mono_ms() - start) / 1000.0);
+			 (double) (runtime_mono_ms() - start) / 1000.0);
 	sim_free(&sim);
 	return 0;
 }

@@ -39,7 +39,7 @@ struct ysym
 	const char *symbol;
 	int			active;			/* 0 once found unknown */
 	int			have_last;
-	int64_t		last_ts_ms;		/* last published quote */
+	int64_t		last_ts_us;		/* last published quote */
 	double		last_price;
 	int			state;			/* last logged error state, 0 = fine */
 	int			daily_pending;
@@ -47,7 +47,7 @@ struct ysym
 	char		daily_url[URL_MAX];
 };
 
-struct yahoo
+struct poller
 {
 	struct runtime *rt;
 	struct http_client *http;
@@ -86,23 +86,23 @@ symbol_state(struct ysym *s, int state, const char *what)
 }
 
 static void
-drop_symbol(struct yahoo *y, struct ysym *s, const char *why)
+drop_symbol(struct poller *p, struct ysym *s, const char *why)
 {
 	if (!s->active)
 		return;
 	s->active = 0;
 	s->daily_pending = 0;
-	y->nactive--;
+	p->nactive--;
 	log_error("%s: unknown symbol (%s); dropped from the live set (%zu left)",
-			  s->symbol, why, y->nactive);
+			  s->symbol, why, p->nactive);
 }
 
 static void
-note_failure(struct yahoo *y, const struct ysym *s, const char *what)
+note_failure(struct poller *p, const struct ysym *s, const char *what)
 {
-	if (y->cycle_failures++ == 0)
-		snprintf(y->first_failure, sizeof(y->first_failure), "%s: %s", s->symbol, what);
-	y->rt->stats.http_errors++;
+	if (p->cycle_failures++ == 0)
+		snprintf(p->first_failure, sizeof(p->first_failure), "%s: %s", s->symbol, what);
+	p->rt->stats.http_errors++;
 }
 
 /*
@@ -110,22 +110,22 @@ note_failure(struct yahoo *y, const struct ysym *s, const char *what)
  * response was an error already dealt with.
  */
 static const char *
-check_response(struct yahoo *y, struct ysym *s, struct http_request *r)
+check_response(struct poller *p, struct ysym *s, struct http_request *r)
 {
 	char		what[300];
 	char		detail[256];
 
 	if (r->too_large)
 	{
-		y->rt->stats.bad_responses++;
+		p->rt->stats.bad_responses++;
 		symbol_state(s, ST_TOO_LARGE, r->error);
-		if (y->daily)
+		if (p->daily)
 			s->daily_pending = 0;	/* retried at the next scheduled time */
 		return NULL;
 	}
 	if (r->failed)
 	{
-		note_failure(y, s, r->error);
+		note_failure(p, s, r->error);
 		return NULL;
 	}
 	if (r->status == 200)
@@ -133,115 +133,113 @@ check_response(struct yahoo *y, struct ysym *s, struct http_request *r)
 	if (r->status == 404 || r->status == 400)
 	{
 		/* Yahoo's error body says why: {"chart":{"error":{code,description}}} */
-		struct quote q;
+		sp_quote	q;
 
 		if (yahoo_decode_quote(r->body ? r->body : "", r->len, s->symbol, &q,
 							   detail, sizeof(detail)) != YAHOO_CHART_ERROR)
 			snprintf(detail, sizeof(detail), "no chart.error in the body");
 		snprintf(what, sizeof(what), "HTTP %ld, %s", r->status, detail);
-		drop_symbol(y, s, what);
+		drop_symbol(p, s, what);
 		return NULL;
 	}
 	snprintf(what, sizeof(what), "HTTP %ld", r->status);
 	if (r->status == 429 || r->status >= 500 || r->status == 401 || r->status == 403)
-		note_failure(y, s, what);
+		note_failure(p, s, what);
 	else
 	{
-		y->rt->stats.http_errors++;
+		p->rt->stats.http_errors++;
 		symbol_state(s, ST_HTTP + (int) r->status, what);
 	}
 	return NULL;
 }
 
-/* Decodes one live response and publishes the quote if it changed. */
-static void
-handle_live(struct yahoo *y, struct ysym *s, struct http_request *r)
+/*
+ * What became of a 200 response (a success of the cycle: the upstream
+ * answered), decoded with status ST: a chart error drops the symbol, other
+ * failures are counted and logged (once per state).  Returns 1 when it
+ * decoded.
+ */
+static int
+decoded(struct poller *p, struct ysym *s, enum yahoo_status st, const char *err)
 {
-	const char *body = check_response(y, s, r);
-	struct quote q;
-	char		err[300];
-	enum yahoo_status st;
-
-	if (body == NULL)
-		return;
-	y->cycle_successes++;
-	st = yahoo_decode_quote(body, r->len, s->symbol, &q, err, sizeof(err));
+	p->cycle_successes++;
 	if (st == YAHOO_CHART_ERROR)
 	{
-		drop_symbol(y, s, err);
-		return;
+		drop_symbol(p, s, err);
+		return 0;
 	}
 	if (st != YAHOO_OK)
 	{
-		y->rt->stats.bad_responses++;
+		p->rt->stats.bad_responses++;
 		symbol_state(s, st == YAHOO_BAD_JSON ? ST_BAD_JSON : ST_NO_DATA, err);
-		return;
+		return 0;
 	}
 	symbol_state(s, ST_OK, NULL);
-	y->rt->stats.fetched++;
-	if (s->have_last && s->last_ts_ms == q.ts_ms && s->last_price == q.price)
+	p->rt->stats.fetched++;
+	return 1;
+}
+
+/* Decodes one live response and publishes the quote if it changed. */
+static void
+handle_live(struct poller *p, struct ysym *s, struct http_request *r)
+{
+	const char *body = check_response(p, s, r);
+	sp_quote	q;
+	char		err[300];
+
+	if (body == NULL ||
+		!decoded(p, s, yahoo_decode_quote(body, r->len, s->symbol, &q, err, sizeof(err)), err))
+		return;
+	if (s->have_last && s->last_ts_us == q.ts_us && s->last_price == q.price)
 	{
-		y->rt->stats.unchanged++;
+		p->rt->stats.unchanged++;
 		return;
 	}
-	if (runtime_publish_quote(y->rt, &q) == 0)
+	if (runtime_publish_quote(p->rt, &q) == 0)
 	{
 		s->have_last = 1;
-		s->last_ts_ms = q.ts_ms;
+		s->last_ts_us = q.ts_us;
 		s->last_price = q.price;
 	}
 }
 
 /* Decodes one daily response and publishes every bar. */
 static void
-handle_daily(struct yahoo *y, struct ysym *s, struct http_request *r)
+handle_daily(struct poller *p, struct ysym *s, struct http_request *r)
 {
-	const char *body = check_response(y, s, r);
-	struct bar *bars = NULL;
+	const char *body = check_response(p, s, r);
+	sp_bar	   *bars = NULL;
 	size_t		nbars = 0;
 	char		err[300];
-	enum yahoo_status st;
 	size_t		sent = 0;
 
 	if (body == NULL)
 		return;
-	y->cycle_successes++;
-	st = yahoo_decode_bars(body, r->len, s->symbol, &bars, &nbars, err, sizeof(err));
-	if (st == YAHOO_CHART_ERROR)
+	if (decoded(p, s, yahoo_decode_bars(body, r->len, s->symbol, &bars, &nbars, err, sizeof(err)),
+				err))
 	{
-		drop_symbol(y, s, err);
-		return;
+		if (err[0] != '\0')	/* bars refused, e.g. a time out of range */
+			log_warn("%s: daily bars: %s", s->symbol, err);
+		for (size_t i = 0; i < nbars; i++)
+			if (runtime_publish_bar(p->rt, &bars[i]) == 0)
+				sent++;
+		free(bars);
+		log_debug("%s: %zu daily bar(s) published", s->symbol, sent);
 	}
-	if (st != YAHOO_OK)
-	{
-		y->rt->stats.bad_responses++;
-		symbol_state(s, st == YAHOO_BAD_JSON ? ST_BAD_JSON : ST_NO_DATA, err);
-		s->daily_pending = 0;	/* retried at the next scheduled time */
-		return;
-	}
-	symbol_state(s, ST_OK, NULL);
-	y->rt->stats.fetched++;
-	if (err[0] != '\0')		/* bars refused, e.g. a time out of range */
-		log_warn("%s: daily bars: %s", s->symbol, err);
-	for (size_t i = 0; i < nbars; i++)
-		if (runtime_publish_bar(y->rt, &bars[i]) == 0)
-			sent++;
-	free(bars);
-	s->daily_pending = 0;
-	log_debug("%s: %zu daily bar(s) published", s->symbol, sent);
+	s->daily_pending = 0;		/* a failure is retried at the next scheduled time */
 }
 
 /* Handles one response as soon as it arrives (see http_fetch_all). */
 static void
 on_response(struct http_request *r, void *arg)
 {
-	struct yahoo *y = arg;
-	struct ysym *s = &y->syms[y->req_sym[r - y->reqs]];
+	struct poller *p = arg;
+	struct ysym *s = &p->syms[p->req_sym[r - p->reqs]];
 
-	if (y->daily)
-		handle_daily(y, s, r);
+	if (p->daily)
+		handle_daily(p, s, r);
 	else
-		handle_live(y, s, r);
+		handle_live(p, s, r);
 	http_request_clear(r);
 }
 
@@ -251,52 +249,52 @@ on_response(struct http_request *r, void *arg)
  * Returns -1 if interrupted by a stop request.
  */
 static int
-run_cycle(struct yahoo *y, int daily)
+run_cycle(struct poller *p, int daily)
 {
 	size_t		n = 0;
-	int64_t		start = now_mono_ms();
+	int64_t		start = runtime_mono_ms();
 	int			rc;
 
-	for (size_t i = 0; i < y->nsyms; i++)
+	for (size_t i = 0; i < p->nsyms; i++)
 	{
-		struct ysym *s = &y->syms[i];
+		struct ysym *s = &p->syms[i];
 
 		if (!s->active || (daily && !s->daily_pending))
 			continue;
-		y->reqs[n].url = daily ? s->daily_url : s->live_url;
-		y->req_sym[n++] = i;
+		p->reqs[n].url = daily ? s->daily_url : s->live_url;
+		p->req_sym[n++] = i;
 	}
-	y->cycle_failures = 0;
-	y->cycle_successes = 0;
-	y->daily = daily;
-	rc = http_fetch_all(y->http, y->reqs, n, y->rt->stop, on_response, y);
+	p->cycle_failures = 0;
+	p->cycle_successes = 0;
+	p->daily = daily;
+	rc = http_fetch_all(p->http, p->reqs, n, p->rt->stop, on_response, p);
 	if (rc != 0)
 		return -1;
-	if (y->cycle_failures > 0)
+	if (p->cycle_failures > 0)
 	{
-		int			first = backoff_failed(&y->backoff, now_mono_ms(), rng_uniform(&y->rt->rng));
-		int64_t		wait = y->backoff.until_ms - now_mono_ms();
+		int			first = backoff_failed(&p->backoff, runtime_mono_ms(), rng_uniform(&p->rt->rng));
+		int64_t		wait = p->backoff.until_ms - runtime_mono_ms();
 
 		if (first)
 			log_warn("yahoo: %d of %zu requests failed (first: %s); backing off %.1f s "
 					 "(doubling up to %.0f s while failures continue)",
-					 y->cycle_failures, n, y->first_failure, (double) wait / 1000.0,
-					 (double) y->backoff.max_ms / 1000.0);
+					 p->cycle_failures, n, p->first_failure, (double) wait / 1000.0,
+					 (double) p->backoff.max_ms / 1000.0);
 		else
 			log_debug("yahoo: still failing (%s); next attempt in %.1f s",
-					  y->first_failure, (double) wait / 1000.0);
+					  p->first_failure, (double) wait / 1000.0);
 	}
-	else if (y->cycle_successes > 0 && backoff_succeeded(&y->backoff))
+	else if (p->cycle_successes > 0 && backoff_succeeded(&p->backoff))
 		log_info("yahoo: requests succeed again; back-off over");
 	if (!daily)
-		stats_cycle(&y->rt->stats, now_mono_ms() - start);
+		stats_cycle(&p->rt->stats, runtime_mono_ms() - start);
 	log_debug("yahoo: %s cycle of %zu request(s) in %lld ms", daily ? "daily" : "live", n,
-			  (long long) (now_mono_ms() - start));
+			  (long long) (runtime_mono_ms() - start));
 	return 0;
 }
 
 static int
-yahoo_init(struct yahoo *y, struct runtime *rt)
+poller_init(struct poller *p, struct runtime *rt)
 {
 	const struct config *cfg = rt->cfg;
 	struct http_options opt = {
@@ -307,21 +305,21 @@ yahoo_init(struct yahoo *y, struct runtime *rt)
 	};
 	char		err[256];
 
-	memset(y, 0, sizeof(*y));
-	y->rt = rt;
-	backoff_init(&y->backoff, 1000, cfg->backoff_max_ms);
-	y->nsyms = cfg->symbols.count;
-	y->syms = calloc(y->nsyms, sizeof(*y->syms));
-	y->reqs = calloc(y->nsyms, sizeof(*y->reqs));
-	y->req_sym = calloc(y->nsyms, sizeof(*y->req_sym));
-	if (y->syms == NULL || y->reqs == NULL || y->req_sym == NULL)
+	memset(p, 0, sizeof(*p));
+	p->rt = rt;
+	backoff_init(&p->backoff, 1000, cfg->backoff_max_ms);
+	p->nsyms = cfg->symbols.count;
+	p->syms = calloc(p->nsyms, sizeof(*p->syms));
+	p->reqs = calloc(p->nsyms, sizeof(*p->reqs));
+	p->req_sym = calloc(p->nsyms, sizeof(*p->req_sym));
+	if (p->syms == NULL || p->reqs == NULL || p->req_sym == NULL)
 	{
 		log_error("out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < y->nsyms; i++)
+	for (size_t i = 0; i < p->nsyms; i++)
 	{
-		struct ysym *s = &y->syms[i];
+		struct ysym *s = &p->syms[i];
 
 		s->symbol = cfg->symbols.items[i];
 		s->active = 1;
@@ -332,9 +330,9 @@ yahoo_init(struct yahoo *y, struct runtime *rt)
 			return -1;
 		}
 	}
-	y->nactive = y->nsyms;
-	y->http = http_client_new(&opt, err, sizeof(err));
-	if (y->http == NULL)
+	p->nactive = p->nsyms;
+	p->http = http_client_new(&opt, err, sizeof(err));
+	if (p->http == NULL)
 	{
 		log_error("%s", err);
 		return -1;
@@ -343,15 +341,15 @@ yahoo_init(struct yahoo *y, struct runtime *rt)
 }
 
 static void
-yahoo_free(struct yahoo *y)
+poller_free(struct poller *p)
 {
-	if (y->reqs)
-		for (size_t i = 0; i < y->nsyms; i++)
-			http_request_clear(&y->reqs[i]);
-	http_client_free(y->http);
-	free(y->syms);
-	free(y->reqs);
-	free(y->req_sym);
+	if (p->reqs)
+		for (size_t i = 0; i < p->nsyms; i++)
+			http_request_clear(&p->reqs[i]);
+	http_client_free(p->http);
+	free(p->syms);
+	free(p->reqs);
+	free(p->req_sym);
 }
 
 static int64_t
@@ -361,7 +359,7 @@ min64(int64_t a, int64_t b)
 }
 
 static void
-log_next(const char *what, time_t when)
+announce_next(const char *what, time_t when)
 {
 	char		local[64];
 
@@ -371,20 +369,20 @@ log_next(const char *what, time_t when)
 
 /* Starts a daily fetch for every active symbol, or retries the failed ones. */
 static void
-daily_round(struct yahoo *y, int retry)
+daily_round(struct poller *p, int retry)
 {
-	for (size_t i = 0; i < y->nsyms && !retry; i++)
-		y->syms[i].daily_pending = y->syms[i].active;
-	run_cycle(y, 1);
+	for (size_t i = 0; i < p->nsyms && !retry; i++)
+		p->syms[i].daily_pending = p->syms[i].active;
+	run_cycle(p, 1);
 }
 
 static size_t
-daily_left(const struct yahoo *y)
+daily_left(const struct poller *p)
 {
 	size_t		n = 0;
 
-	for (size_t i = 0; i < y->nsyms; i++)
-		n += y->syms[i].daily_pending ? 1 : 0;
+	for (size_t i = 0; i < p->nsyms; i++)
+		n += p->syms[i].daily_pending ? 1 : 0;
 	return n;
 }
 
@@ -398,76 +396,76 @@ source_yahoo_run(struct runtime *rt)
 {
 	const struct config *cfg = rt->cfg;
 	struct market mkt = {cfg->open_min, cfg->close_min, cfg->daily_min};
-	struct yahoo y;
-	int64_t		next_daily_real = cfg->no_daily ? NEVER : now_real_ms();
+	struct poller p;
+	int64_t		next_daily_real = cfg->no_daily ? NEVER : runtime_real_ms();
 	int			daily_retry = 0;
-	int64_t		next_live = now_mono_ms();
+	int64_t		next_live = runtime_mono_ms();
 	int			closed_logged = 0;
 	int			closed_once = 0;
 	int			status = 0;
 
-	if (yahoo_init(&y, rt) != 0)
+	if (poller_init(&p, rt) != 0)
 	{
-		yahoo_free(&y);
+		poller_free(&p);
 		return 1;
 	}
-	log_info("yahoo: %zu symbol(s) from %s, every %lld ms%s", y.nsyms, cfg->yahoo_url,
+	log_info("yahoo: %zu symbol(s) from %s, every %lld ms%s", p.nsyms, cfg->yahoo_url,
 			 (long long) cfg->interval_ms, cfg->always ? ", ignoring market hours" : "");
 	while (!*rt->stop)
 	{
-		int64_t		real = now_real_ms();
-		int64_t		mono = now_mono_ms();
+		int64_t		real = runtime_real_ms();
+		int64_t		mono = runtime_mono_ms();
 		int64_t		sleep_ms;
 		int			open;
 
-		if (real >= next_daily_real && !backoff_waiting(&y.backoff, mono))
+		if (real >= next_daily_real && !backoff_waiting(&p.backoff, mono))
 		{
-			daily_round(&y, daily_retry);
+			daily_round(&p, daily_retry);
 			if (*rt->stop)
 				break;
-			real = now_real_ms();
-			mono = now_mono_ms();
-			if (daily_left(&y) > 0 && !cfg->once && daily_retry < DAILY_RETRIES)
+			real = runtime_real_ms();
+			mono = runtime_mono_ms();
+			if (daily_left(&p) > 0 && !cfg->once && daily_retry < DAILY_RETRIES)
 			{
 				daily_retry++;
-				next_daily_real = real + (backoff_waiting(&y.backoff, mono) ?
-										  y.backoff.until_ms - mono : 0);
+				next_daily_real = real + (backoff_waiting(&p.backoff, mono) ?
+										  p.backoff.until_ms - mono : 0);
 				if (next_daily_real < real + DAILY_RETRY_MIN_MS)
 					next_daily_real = real + DAILY_RETRY_MIN_MS;
 			}
 			else
 			{
-				if (daily_left(&y) > 0)
+				if (daily_left(&p) > 0)
 					log_warn("daily bars: %zu symbol(s) could not be fetched; next try at the "
-							 "next scheduled time", daily_left(&y));
+							 "next scheduled time", daily_left(&p));
 				daily_retry = 0;
 				next_daily_real = (int64_t) market_next_daily(&mkt, (time_t) (real / 1000)) * 1000;
 				if (!cfg->once)
-					log_next("daily bars: next fetch at", (time_t) (next_daily_real / 1000));
+					announce_next("daily bars: next fetch at", (time_t) (next_daily_real / 1000));
 			}
 		}
-		if (y.nactive == 0)
+		if (p.nactive == 0)
 			break;
 		open = cfg->always || market_is_open(&mkt, (time_t) (real / 1000));
 		if (open)
 		{
 			closed_logged = 0;
-			if (mono >= next_live && !backoff_waiting(&y.backoff, mono))
+			if (mono >= next_live && !backoff_waiting(&p.backoff, mono))
 			{
-				if (run_cycle(&y, 0) != 0)
+				if (run_cycle(&p, 0) != 0)
 					break;
 				next_live += cfg->interval_ms;
-				mono = now_mono_ms();
+				mono = runtime_mono_ms();
 				if (next_live < mono)
 					next_live = mono;	/* late: go on, do not burst to catch up */
 				if (cfg->once)
 					break;
-				if (y.nactive == 0)
+				if (p.nactive == 0)
 					break;
 			}
 			sleep_ms = next_live - mono;
-			if (backoff_waiting(&y.backoff, mono))
-				sleep_ms = y.backoff.until_ms - mono;
+			if (backoff_waiting(&p.backoff, mono))
+				sleep_ms = p.backoff.until_ms - mono;
 		}
 		else
 		{
@@ -475,14 +473,14 @@ source_yahoo_run(struct runtime *rt)
 
 			if (cfg->once)
 			{
-				log_next("market closed; --once polls only in market hours (or with --always); "
+				announce_next("market closed; --once polls only in market hours (or with --always); "
 						 "next open", next_open);
 				closed_once = 1;
 				break;
 			}
 			if (!closed_logged)
 			{
-				log_next("market closed; live polling sleeps until", next_open);
+				announce_next("market closed; live polling sleeps until", next_open);
 				closed_logged = 1;
 			}
 			sleep_ms = (int64_t) next_open * 1000 - real;
@@ -493,7 +491,7 @@ source_yahoo_run(struct runtime *rt)
 			sleep_ms = 1;
 		runtime_wait(rt, sleep_ms);
 	}
-	if (y.nactive == 0)
+	if (p.nactive == 0)
 	{
 		log_error("every symbol is invalid (Yahoo does not know any of them); exiting");
 		status = 1;
@@ -503,6 +501,6 @@ source_yahoo_run(struct runtime *rt)
 		log_error("--once: no symbol could be fetched");
 		status = 1;
 	}
-	yahoo_free(&y);
+	poller_free(&p);
 	return status;
 }

@@ -20,7 +20,7 @@ stats_cycle(struct stats *s, int64_t ms)
 
 /* Formats the report and starts a new cycle-time window. */
 int
-stats_format(struct stats *s, const struct kafka_stats *k, char *buf, size_t size)
+stats_format(struct stats *s, const struct publisher_stats *p, char *buf, size_t size)
 {
 	int			n;
 
@@ -30,8 +30,8 @@ stats_format(struct stats *s, const struct kafka_stats *k, char *buf, size_t siz
 				 "cycle_ms(last/avg/max)=%lld/%lld/%lld",
 				 (long long) s->cycles, (long long) s->fetched, (long long) s->published,
 				 (long long) s->unchanged, (long long) s->http_errors,
-				 (long long) s->bad_responses, (long long) k->delivered,
-				 (long long) k->failed, (long long) s->cycle_ms_last,
+				 (long long) s->bad_responses, (long long) p->delivered,
+				 (long long) p->failed, (long long) s->cycle_ms_last,
 				 (long long) (s->window_cycles ? s->cycle_ms_sum / s->window_cycles : 0),
 				 (long long) s->cycle_ms_max);
 	s->window_cycles = 0;

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kafka.h"
+#include "publisher.h"
 
 struct stats
 {
@@ -25,6 +25,6 @@ struct stats
 };
 
 void		stats_cycle(struct stats *s, int64_t ms);
-int			stats_format(struct stats *s, const struct kafka_stats *k, char *buf, size_t size);
+int			stats_format(struct stats *s, const struct publisher_stats *p, char *buf, size_t size);
 
 #endif

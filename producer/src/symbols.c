@@ -12,27 +12,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "message.h"
+#include "contract.h"
 
 static int
 symbols_add_one(struct symbols *s, const char *tok, size_t len, char *err, size_t errlen)
 {
-	char		sym[SYMBOL_MAX + 2];
+	char		sym[SP_SYMBOL_MAX + 2];
 	char	  **grown;
 
-	if (len > SYMBOL_MAX)
+	if (len > SP_SYMBOL_MAX)
 	{
 		snprintf(err, errlen, "invalid symbol \"%.*s\": longer than %d characters",
-				 (int) (len > 40 ? 40 : len), tok, SYMBOL_MAX);
+				 (int) (len > 40 ? 40 : len), tok, SP_SYMBOL_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++)
 		sym[i] = (char) toupper((unsigned char) tok[i]);
 	sym[len] = '\0';
-	if (!symbol_is_valid(sym))
+	if (!sp_valid_symbol(sym))
 	{
 		snprintf(err, errlen, "invalid symbol \"%s\": use 1-%d characters of A-Z 0-9 . - ^ =",
-				 sym, SYMBOL_MAX);
+				 sym, SP_SYMBOL_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < s->count; i++)

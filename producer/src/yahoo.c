@@ -315,25 +315,23 @@ no_data:
 
 /* Fills Q's fields that come from meta alone, with time S; not the price. */
 static void
-quote_from_meta(struct quote *q, const cJSON *meta, const char *symbol, int64_t s)
+quote_from_meta(sp_quote *q, const cJSON *meta, const char *symbol, int64_t s)
 {
-	const char *currency;
+	double		prev_close = opt_price(num(meta, "previousClose"));
 
-	quote_init(q);
+	memset(q, 0, sizeof(*q));
 	snprintf(q->symbol, sizeof(q->symbol), "%s", symbol);
-	q->ts_ms = s * 1000;		/* |s| < 2^38: no overflow */
-	q->volume = opt_volume(num(meta, "regularMarketVolume"));
-	q->open = opt_price(num(meta, "regularMarketOpen"));
-	q->high = opt_price(num(meta, "regularMarketDayHigh"));
-	q->low = opt_price(num(meta, "regularMarketDayLow"));
-	q->prev_close = opt_price(num(meta, "previousClose"));
-	if (isnan(q->prev_close))
-		q->prev_close = opt_price(num(meta, "chartPreviousClose"));
-	currency = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "currency"));
-	/* one the consumers would refuse is left out, not the whole quote */
-	if (sp_valid_currency(currency))
-		snprintf(q->currency, sizeof(q->currency), "%s", currency);
-	q->source = "yahoo";
+	q->ts_us = s * 1000000;		/* |s| < 2^38: no overflow */
+	message_set_volume(&q->volume, &q->present, opt_volume(num(meta, "regularMarketVolume")));
+	message_set_amount(&q->open, &q->present, SP_HAS_OPEN, opt_price(num(meta, "regularMarketOpen")));
+	message_set_amount(&q->high, &q->present, SP_HAS_HIGH,
+					   opt_price(num(meta, "regularMarketDayHigh")));
+	message_set_amount(&q->low, &q->present, SP_HAS_LOW, opt_price(num(meta, "regularMarketDayLow")));
+	if (isnan(prev_close))
+		prev_close = opt_price(num(meta, "chartPreviousClose"));
+	message_set_amount(&q->prev_close, &q->present, SP_HAS_PREV_CLOSE, prev_close);
+	message_set_currency(q, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "currency")));
+	message_set_source(q, "yahoo");
 }
 
 /* Index of the last bar with a price and a time in range, or -1. */
@@ -357,7 +355,7 @@ last_usable_bar(const struct chart *c)
  * without a time in range are left out.
  */
 static void
-fill_from_day(struct quote *q, const struct chart *c, int64_t day)
+fill_from_day(sp_quote *q, const struct chart *c, int64_t day)
 {
 	double		open = NAN;
 	double		high = NAN;
@@ -383,14 +381,14 @@ fill_from_day(struct quote *q, const struct chart *c, int64_t day)
 			nvolumes++;
 		}
 	}
-	if (q->volume < 0 && nvolumes > 0)
-		q->volume = opt_volume(volume);	/* -1 if the sum is out of range */
-	if (isnan(q->open))
-		q->open = open;
-	if (isnan(q->high))
-		q->high = high;
-	if (isnan(q->low))
-		q->low = low;
+	if (!(q->present & SP_HAS_VOLUME) && nvolumes > 0)	/* unknown if out of range */
+		message_set_volume(&q->volume, &q->present, opt_volume(volume));
+	if (!(q->present & SP_HAS_OPEN))
+		message_set_amount(&q->open, &q->present, SP_HAS_OPEN, open);
+	if (!(q->present & SP_HAS_HIGH))
+		message_set_amount(&q->high, &q->present, SP_HAS_HIGH, high);
+	if (!(q->present & SP_HAS_LOW))
+		message_set_amount(&q->low, &q->present, SP_HAS_LOW, low);
 }
 
 /*
@@ -431,7 +429,7 @@ quote_price_time(const struct chart *c, double *price, int64_t *s, char *err, si
  */
 enum yahoo_status
 yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
-						struct quote *q, char *err, size_t errlen)
+						sp_quote *q, char *err, size_t errlen)
 {
 	struct chart c;
 	enum yahoo_status st;
@@ -486,8 +484,8 @@ first_open_of_day(const struct jscan_result *spans, int64_t day, int64_t off)
 {
 	const char *tp = spans->timestamp.b;
 	const char *op = spans->open.b;
-	struct jspan te;
-	struct jspan oe;
+	struct jscan_span te;
+	struct jscan_span oe;
 
 	if (tp == NULL || *tp != '[' || op == NULL || *op != '[')
 		return NAN;
@@ -518,7 +516,7 @@ first_open_of_day(const struct jscan_result *spans, int64_t day, int64_t off)
  * (the fuzz harness, producer/fuzz/, checks exactly that).
  */
 static int
-decode_quote_fast(const char *body, size_t len, const char *symbol, struct quote *q)
+decode_quote_fast(const char *body, size_t len, const char *symbol, sp_quote *q)
 {
 	struct jscan_result spans;
 	cJSON	   *meta;
@@ -537,14 +535,15 @@ decode_quote_fast(const char *body, size_t len, const char *symbol, struct quote
 		rc = 0;
 	}
 	cJSON_Delete(meta);
-	if (rc == 0 && isnan(q->open))
-		q->open = first_open_of_day(&spans, local_day(s, off), off);
+	if (rc == 0 && !(q->present & SP_HAS_OPEN))
+		message_set_amount(&q->open, &q->present, SP_HAS_OPEN,
+						   first_open_of_day(&spans, local_day(s, off), off));
 	return rc;
 }
 
 enum yahoo_status
 yahoo_decode_quote(const char *body, size_t len, const char *symbol,
-				   struct quote *q, char *err, size_t errlen)
+				   sp_quote *q, char *err, size_t errlen)
 {
 	if (decode_quote_fast(body, len, symbol, q) == 0)
 		return YAHOO_OK;
@@ -604,38 +603,37 @@ usable_bars(const struct chart *c, struct bar_ref *refs, size_t *bad, char *note
 }
 
 static void
-fill_bar(struct bar *b, const struct chart *c, int i, const char *symbol, const char *date)
+fill_bar(sp_bar *b, const struct chart *c, int i, const char *symbol, int32_t date)
 {
-	bar_init(b);
+	memset(b, 0, sizeof(*b));
 	snprintf(b->symbol, sizeof(b->symbol), "%s", symbol);
-	memcpy(b->date, date, sizeof(b->date));
-	b->open = opt_price(c->open[i]);
-	b->high = opt_price(c->high[i]);
-	b->low = opt_price(c->low[i]);
+	b->date = date;
 	b->close = c->close[i];
-	b->adj_close = opt_price(c->adjclose[i]);
-	b->volume = opt_volume(c->volume[i]);
+	message_set_amount(&b->open, &b->present, SP_HAS_OPEN, opt_price(c->open[i]));
+	message_set_amount(&b->high, &b->present, SP_HAS_HIGH, opt_price(c->high[i]));
+	message_set_amount(&b->low, &b->present, SP_HAS_LOW, opt_price(c->low[i]));
+	message_set_amount(&b->adj_close, &b->present, SP_HAS_ADJ_CLOSE, opt_price(c->adjclose[i]));
+	message_set_volume(&b->volume, &b->present, opt_volume(c->volume[i]));
 }
 
 /*
  * One bar per local date from the sorted REFS into OUT; returns how many.
  * When several bars fall on one date (Yahoo appends today's live bar), the
  * latest wins, and of equal times the later element: deterministic
- * whatever the order of the input.
+ * whatever the order of the input.  The times are in range (1900..9999 on
+ * the exchange's clock), and so are the dates.
  */
 static size_t
 emit_bars(const struct chart *c, const struct bar_ref *refs, size_t nrefs, const char *symbol,
-		  struct bar *out)
+		  sp_bar *out)
 {
 	size_t		n = 0;
 
 	for (size_t k = 0; k < nrefs; k++)
 	{
-		char		date[11];
+		int32_t		date = (int32_t) local_day(refs[k].local, 0);
 
-		if (format_date(refs[k].local, date, sizeof(date)) != 10)
-			continue;			/* cannot happen: the time is in range */
-		if (n == 0 || strcmp(out[n - 1].date, date) != 0)
+		if (n == 0 || out[n - 1].date != date)
 			n++;
 		fill_bar(&out[n - 1], c, refs[k].i, symbol, date);
 	}
@@ -651,7 +649,7 @@ emit_bars(const struct chart *c, const struct bar_ref *refs, size_t nrefs, const
  */
 enum yahoo_status
 yahoo_decode_bars(const char *body, size_t len, const char *symbol,
-				  struct bar **bars, size_t *nbars, char *err, size_t errlen)
+				  sp_bar **bars, size_t *nbars, char *err, size_t errlen)
 {
 	struct chart c;
 	enum yahoo_status st;
@@ -696,7 +694,7 @@ int
 yahoo_chart_url(const char *base, const char *symbol, const char *range,
 				const char *interval, char *buf, size_t size)
 {
-	char		enc[3 * SYMBOL_MAX + 1];
+	char		enc[3 * SP_SYMBOL_MAX + 1];
 	size_t		j = 0;
 	size_t		blen = strlen(base);
 	int			n;

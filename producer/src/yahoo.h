@@ -1,13 +1,14 @@
 /*
  * yahoo.h -- decoding of Yahoo Finance v8 chart responses into quotes and
- * daily bars, and the chart URL.  Pure: no I/O.
+ * daily bars (the contract's sp_quote and sp_bar, source "yahoo"), and the
+ * chart URL.  Pure: no I/O.
  */
 #ifndef STOCKPIPE_YAHOO_H
 #define STOCKPIPE_YAHOO_H
 
 #include <stddef.h>
 
-#include "quote.h"
+#include "contract.h"
 
 enum yahoo_status
 {
@@ -25,16 +26,16 @@ const char *yahoo_status_name(enum yahoo_status st);
  * (the status, every field, the error text).  On failure ERR says why.
  */
 enum yahoo_status yahoo_decode_quote(const char *body, size_t len, const char *symbol,
-									 struct quote *q, char *err, size_t errlen);
+									 sp_quote *q, char *err, size_t errlen);
 enum yahoo_status yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
-										  struct quote *q, char *err, size_t errlen);
+										  sp_quote *q, char *err, size_t errlen);
 /*
  * Daily bars, sorted by date, one per date, in a malloc'd array the caller
  * frees (NULL on failure).  On YAHOO_OK, ERR is "" or a note on the bars
  * that were refused (a time out of range); on failure it says why.
  */
 enum yahoo_status yahoo_decode_bars(const char *body, size_t len, const char *symbol,
-									struct bar **bars, size_t *nbars,
+									sp_bar **bars, size_t *nbars,
 									char *err, size_t errlen);
 
 int			yahoo_chart_url(const char *base, const char *symbol, const char *range,

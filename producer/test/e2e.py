@@ -468,7 +468,8 @@ def test_replay():
     check(rc == 0 and [q["price"] for q in live] == [189.23, 189.25]
           and daily == [{"symbol": "AAPL", "date": "2026-11-27", "close": 189.2}],
           "replay JSONL: quotes and bars to their topics", (err[-800:], live, daily))
-    check("1 bad line(s) skipped (first: line 3: invalid JSON)" in err, "replay JSONL: bad line logged")
+    check("1 bad line(s) skipped (first: line 3: payload is not valid JSON: " in err,
+          "replay JSONL: bad line logged with the decoder's reason", err[-800:])
     check(0.45 < elapsed < 3, "replay: --speed 2 halves a 1 s gap (%.2f s)" % elapsed)
 
     rc, out, err = run(producer_args("replaychart", "--source",

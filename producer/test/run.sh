@@ -21,10 +21,9 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 export STOCKPIPE_FIXTURES=$fixtures
 
+. "$here/report.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stockpipe-producer-test.XXXXXX")
 pids=()
-failed=0
-passed=0
 
 cleanup() {
 	for pid in "${pids[@]}"; do
@@ -33,29 +32,10 @@ cleanup() {
 	for pid in "${pids[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
-	if [ "$failed" -eq 0 ]; then
-		rm -rf "$tmp"
-	else
-		echo "# logs kept in $tmp"
-	fi
+	drop_or_keep "$tmp" "logs"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-report() {	# report STATUS NAME
-	if [ "$1" -eq 0 ]; then
-		echo "ok - $2"; passed=$((passed + 1))
-	else
-		echo "not ok - $2"; failed=$((failed + 1))
-	fi
-}
-
-# Counts the ok / not ok lines of a test program's output (already printed).
-tally() {
-	local n
-	n=$(grep -c '^ok ' "$1"); passed=$((passed + n))
-	n=$(grep -c '^not ok ' "$1"); failed=$((failed + n))
-}
 
 # wait_for_file FILE SECONDS: until FILE is non-empty, or give up.
 wait_for_file() {

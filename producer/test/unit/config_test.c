@@ -10,21 +10,34 @@
 #include "config.h"
 #include "tap.h"
 
+/* config_parse() of "stockpipe-producer" and ARGS (NULL-terminated). */
 static enum config_result
-parse(struct config *cfg, char *err, const char *a0, ...)
+parse_list(struct config *cfg, char *err, const char *const *args)
 {
 	char	   *argv[64];
 	int			argc = 0;
-	va_list		ap;
-	const char *a;
 
 	argv[argc++] = "stockpipe-producer";
-	va_start(ap, a0);
-	for (a = a0; a != NULL && argc < 63; a = va_arg(ap, const char *))
-		argv[argc++] = (char *) a;
-	va_end(ap);
+	for (; *args != NULL && argc < 63; args++)
+		argv[argc++] = (char *) *args;
 	argv[argc] = NULL;
 	return config_parse(cfg, argc, argv, err, 512);
+}
+
+/* parse_list() of the arguments after ERR, up to a NULL. */
+static enum config_result
+parse(struct config *cfg, char *err, const char *a0, ...)
+{
+	const char *args[64];
+	int			n = 0;
+	va_list		ap;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a != NULL && n < 63; a = va_arg(ap, const char *))
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+	return parse_list(cfg, err, args);
 }
 
 #define PARSE(...) parse(&cfg, err, __VA_ARGS__, (const char *) NULL)
@@ -39,6 +52,55 @@ bad(const char *name, enum config_result r, const char *err, const char *needle)
 	if (!check(r == CONFIG_ERROR && strstr(err, needle) != NULL, "%s", name))
 		diag("%s", detail);
 }
+
+/* Command lines that must be refused, and what the message must mention. */
+static const struct
+{
+	const char *args[8];		/* NULL-terminated */
+	const char *name;
+	const char *needle;
+}			bad_cases[] = {
+	{{"--symbols", "AAPL", "--bogus"},
+	"bad: unknown long option", "unknown option \"--bogus\""},
+	{{"--symbols", "AAPL", "-q"}, "bad: unknown short option", "unknown option \"-q\""},
+	{{"--symbols"}, "bad: missing value", "needs a value"},
+	{{"--symbols", "AAPL", "extra"}, "bad: stray argument", "unexpected argument \"extra\""},
+	{{"--interval", "1"}, "bad: no symbols", "no symbols"},
+	{{"--symbols", "AAPL$"}, "bad: invalid symbol", "invalid symbol \"AAPL$\""},
+	{{"--symbols", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}, "bad: symbol too long", "longer than 20"},
+	{{"--symbols", "AAPL", "--interval", "fast"},
+	"bad: interval not a duration", "--interval: invalid duration"},
+	{{"--symbols", "AAPL", "--interval", "1ms"}, "bad: interval below 10ms", "--interval"},
+	{{"--symbols", "AAPL", "--interval", "-1"}, "bad: negative interval", "--interval"},
+	{{"--symbols", "AAPL", "--daily-at", "25:00"}, "bad: daily-at", "--daily-at"},
+	{{"--symbols", "AAPL", "--market-hours", "17:00-09:00"},
+	"bad: market hours reversed", "--market-hours"},
+	{{"--symbols", "AAPL", "--timezone", "Nowhere/City"},
+	"bad: unknown time zone", "unknown time zone"},
+	{{"--symbols", "AAPL", "--yahoo-url", "ftp://x"}, "bad: yahoo-url scheme", "--yahoo-url"},
+	{{"--symbols", "AAPL", "--source", "bloomberg"}, "bad: source", "--source"},
+	{{"--source", "replay:"}, "bad: replay without file", "--source"},
+	{{"--symbols", "AAPL", "-X", "novalue"}, "bad: -X without =", "KEY=VALUE"},
+	{{"--symbols", "AAPL", "-X", "=v"}, "bad: -X without key", "KEY=VALUE"},
+	{{"--symbols", "AAPL", "--rate", "-5"}, "bad: negative rate", "--rate"},
+	{{"--symbols", "AAPL", "--count", "1.5"}, "bad: fractional count", "--count"},
+	{{"--symbols", "AAPL", "--speed", "x"}, "bad: speed", "--speed"},
+	{{"--symbols", "AAPL", "--log-level", "loud"}, "bad: log level", "--log-level"},
+	{{"--symbols", "AAPL", "--brokers", ""}, "bad: empty brokers", "--brokers"},
+	{{"--symbols-file", "/nonexistent/file"},
+	"bad: missing symbols file", "cannot open symbols file"},
+	{{"--symbols", "AAPL", "--kafka-config", "/nonexistent/kafka.properties"},
+	"bad: missing properties file", "cannot read Kafka properties file"},
+	{{"--symbols", "AAPL", "--kafka-config", ""}, "bad: empty --kafka-config", "--kafka-config"},
+	{{"--symbols", "AAPL", "--max-response-bytes", "4095"},
+	"bad: max response below 4 KiB", "--max-response-bytes"},
+	{{"--symbols", "AAPL", "--max-response-bytes", "268435457"},
+	"bad: max response above 256 MiB", "--max-response-bytes"},
+	{{"--symbols", "AAPL", "--max-response-bytes", "2MiB"},
+	"bad: max response with a unit", "--max-response-bytes"},
+	{{"--symbols", "AAPL", "--max-response-bytes", "65536.5"},
+	"bad: fractional max response", "--max-response-bytes"},
+};
 
 /* Removes every STOCKPIPE_KAFKA_* variable, so that the caller's own do not leak in. */
 static void
@@ -169,12 +231,6 @@ test_kafka_sources(void)
 	bad("bad: properties file line without = names file and line", r, err, want);
 	CHECK(strstr(err, "hunter2") == NULL, "bad: properties file error does not echo the line");
 	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--kafka-config", "/nonexistent/kafka.properties");
-	bad("bad: missing properties file", r, err, "cannot read Kafka properties file");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--kafka-config", "");
-	bad("bad: empty --kafka-config", r, err, "--kafka-config");
-	config_free(&cfg);
 	r = PARSE("--symbols", "AAPL", "-X", "sasl.password");
 	CHECK(r == CONFIG_ERROR && strstr(err, "KEY=VALUE") && !strstr(err, "sasl.password"),
 		  "bad: -X without = does not echo the argument");
@@ -201,18 +257,6 @@ test_max_response_bytes(void)
 	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "268435456");
 	CHECK(r == CONFIG_OK && cfg.max_response_bytes == 268435456,
 		  "--max-response-bytes 268435456 (maximum)");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "4095");
-	bad("bad: max response below 4 KiB", r, err, "--max-response-bytes");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "268435457");
-	bad("bad: max response above 256 MiB", r, err, "--max-response-bytes");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "2MiB");
-	bad("bad: max response with a unit", r, err, "--max-response-bytes");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--max-response-bytes", "65536.5");
-	bad("bad: fractional max response", r, err, "--max-response-bytes");
 	config_free(&cfg);
 }
 
@@ -242,7 +286,7 @@ main(void)
 	check_str(cfg.daily_topic, "stock_daily", "defaults: daily topic");
 	check_int(cfg.stats_interval_ms, 60000, "defaults: stats every 60s");
 	check_int(cfg.flush_timeout_ms, 10000, "defaults: flush timeout 10s");
-	CHECK(cfg.source == SOURCE_YAHOO && !cfg.once && !cfg.always && !cfg.no_daily,
+	CHECK(cfg.source == CONFIG_SOURCE_YAHOO && !cfg.once && !cfg.always && !cfg.no_daily,
 		  "defaults: yahoo source, scheduled, with daily bars");
 	CHECK(strstr(cfg.user_agent, "Mozilla/5.0") != NULL, "defaults: browser-like User-Agent");
 	config_free(&cfg);
@@ -284,11 +328,11 @@ main(void)
 	config_free(&cfg);
 
 	r = PARSE("--source", "sim", "--symbols", "A,B", "--rate", "1000", "--count", "5000");
-	CHECK(r == CONFIG_OK && cfg.source == SOURCE_SIM && cfg.rate == 1000 && cfg.count == 5000,
+	CHECK(r == CONFIG_OK && cfg.source == CONFIG_SOURCE_SIM && cfg.rate == 1000 && cfg.count == 5000,
 		  "--source sim --rate --count");
 	config_free(&cfg);
 	r = PARSE("--source", "replay:/tmp/x.jsonl", "--speed", "0");
-	CHECK(r == CONFIG_OK && cfg.source == SOURCE_REPLAY && strcmp(cfg.replay_file, "/tmp/x.jsonl") == 0
+	CHECK(r == CONFIG_OK && cfg.source == CONFIG_SOURCE_REPLAY && strcmp(cfg.replay_file, "/tmp/x.jsonl") == 0
 		  && cfg.speed == 0, "--source replay:FILE needs no symbols; --speed 0");
 	config_free(&cfg);
 
@@ -332,87 +376,21 @@ main(void)
 	check_int(r, CONFIG_VERSION, "--version");
 	config_free(&cfg);
 
-	r = PARSE("--symbols", "AAPL", "--bogus");
-	bad("bad: unknown long option", r, err, "unknown option \"--bogus\"");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "-q");
-	bad("bad: unknown short option", r, err, "unknown option \"-q\"");
-	config_free(&cfg);
-	r = PARSE("--symbols");
-	bad("bad: missing value", r, err, "needs a value");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "extra");
-	bad("bad: stray argument", r, err, "unexpected argument \"extra\"");
-	config_free(&cfg);
-	r = PARSE("--interval", "1");
-	bad("bad: no symbols", r, err, "no symbols");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL$");
-	bad("bad: invalid symbol", r, err, "invalid symbol \"AAPL$\"");
-	config_free(&cfg);
-	r = PARSE("--symbols", "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
-	bad("bad: symbol too long", r, err, "longer than 20");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--interval", "fast");
-	bad("bad: interval not a duration", r, err, "--interval: invalid duration");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--interval", "1ms");
-	bad("bad: interval below 10ms", r, err, "--interval");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--interval", "-1");
-	bad("bad: negative interval", r, err, "--interval");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--daily-at", "25:00");
-	bad("bad: daily-at", r, err, "--daily-at");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--market-hours", "17:00-09:00");
-	bad("bad: market hours reversed", r, err, "--market-hours");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--timezone", "Nowhere/City");
-	bad("bad: unknown time zone", r, err, "unknown time zone");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--yahoo-url", "ftp://x");
-	bad("bad: yahoo-url scheme", r, err, "--yahoo-url");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--source", "bloomberg");
-	bad("bad: source", r, err, "--source");
-	config_free(&cfg);
-	r = PARSE("--source", "replay:");
-	bad("bad: replay without file", r, err, "--source");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "-X", "novalue");
-	bad("bad: -X without =", r, err, "KEY=VALUE");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "-X", "=v");
-	bad("bad: -X without key", r, err, "KEY=VALUE");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--rate", "-5");
-	bad("bad: negative rate", r, err, "--rate");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--count", "1.5");
-	bad("bad: fractional count", r, err, "--count");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--speed", "x");
-	bad("bad: speed", r, err, "--speed");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--log-level", "loud");
-	bad("bad: log level", r, err, "--log-level");
-	config_free(&cfg);
-	r = PARSE("--symbols", "AAPL", "--brokers", "");
-	bad("bad: empty brokers", r, err, "--brokers");
-	config_free(&cfg);
-	r = PARSE("--symbols-file", "/nonexistent/file");
-	bad("bad: missing symbols file", r, err, "cannot open symbols file");
-	config_free(&cfg);
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+	{
+		r = parse_list(&cfg, err, bad_cases[i].args);
+		bad(bad_cases[i].name, r, err, bad_cases[i].needle);
+		config_free(&cfg);
+	}
 
 	test_kafka_sources();
 	test_max_response_bytes();
 
-	CHECK(parse_duration_ms("90s", &ms) == 0 && ms == 90000, "duration: 90s");
-	CHECK(parse_duration_ms("1h", &ms) == 0 && ms == 3600000, "duration: 1h");
-	CHECK(parse_duration_ms("0.5", &ms) == 0 && ms == 500, "duration: 0.5");
-	CHECK(parse_duration_ms("5 s", &ms) != 0, "duration: space refused");
-	CHECK(parse_duration_ms("", &ms) != 0, "duration: empty refused");
-	CHECK(parse_duration_ms("1d", &ms) != 0, "duration: unknown unit refused");
+	CHECK(config_parse_duration_ms("90s", &ms) == 0 && ms == 90000, "duration: 90s");
+	CHECK(config_parse_duration_ms("1h", &ms) == 0 && ms == 3600000, "duration: 1h");
+	CHECK(config_parse_duration_ms("0.5", &ms) == 0 && ms == 500, "duration: 0.5");
+	CHECK(config_parse_duration_ms("5 s", &ms) != 0, "duration: space refused");
+	CHECK(config_parse_duration_ms("", &ms) != 0, "duration: empty refused");
+	CHECK(config_parse_duration_ms("1d", &ms) != 0, "duration: unknown unit refused");
 	return tap_summary();
 }

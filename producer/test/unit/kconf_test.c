@@ -1,5 +1,5 @@
 /*
- * kafka_conf_test.c -- the extra librdkafka properties: properties-file
+ * kconf_test.c -- the extra librdkafka properties: properties-file
  * parsing (comments, blanks, white space, bad lines), the environment
  * mapping, precedence, the masking of secrets, and reading the file.
  */
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kafka_conf.h"
+#include "kconf.h"
 #include "fixtures.h"
 #include "tap.h"
 
@@ -200,6 +200,21 @@ test_precedence(void)
 	kconf_free(&flags);
 }
 
+/*
+ * kconf_redact() of SECRET in MSG, in a buffer of exactly SIZE bytes (so
+ * that AddressSanitizer sees any write past it), must give WANT.
+ */
+static void
+check_redact(size_t size, const char *msg, const char *secret, const char *want, const char *desc)
+{
+	char	   *buf = malloc(size);
+
+	snprintf(buf, size, "%s", msg);
+	kconf_redact(buf, size, secret);
+	check_str(buf, want, desc);
+	free(buf);
+}
+
 static void
 test_secrets(void)
 {
@@ -210,8 +225,6 @@ test_secrets(void)
 	"sasl.mechanisms", "bootstrap.servers", "ssl.ca.location", "linger.ms"};
 	struct kconf_prop p = {"sasl.password", "hunter2", "-X"};
 	struct kconf_prop q = {"client.id", "me", "-X"};
-	char		msg[128];
-	char		tiny[12];
 	int			ok = 1;
 
 	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
@@ -224,18 +237,11 @@ test_secrets(void)
 	check_str(kconf_shown_value(&p), KCONF_HIDDEN, "secret: shown as (hidden)");
 	check_str(kconf_shown_value(&q), "me", "secret: other values shown");
 
-	snprintf(msg, sizeof(msg), "Invalid value \"hunter2\" for \"x\" (hunter2)");
-	kconf_redact(msg, sizeof(msg), "hunter2");
-	check_str(msg, "Invalid value \"***\" for \"x\" (***)", "redact: every occurrence masked");
-	snprintf(msg, sizeof(msg), "no secret here");
-	kconf_redact(msg, sizeof(msg), "");
-	check_str(msg, "no secret here", "redact: empty secret changes nothing");
-	snprintf(tiny, sizeof(tiny), "ab hunter2");
-	kconf_redact(tiny, sizeof(tiny), "hunter2");
-	check_str(tiny, "ab ***", "redact: fits its buffer");
-	snprintf(tiny, sizeof(tiny), "abcdefgh x");
-	kconf_redact(tiny, sizeof(tiny), "x");
-	check_str(tiny, "abcdefgh **", "redact: truncated at the buffer's end");
+	check_redact(128, "Invalid value \"hunter2\" for \"x\" (hunter2)", "hunter2",
+				 "Invalid value \"***\" for \"x\" (***)", "redact: every occurrence masked");
+	check_redact(128, "no secret here", "", "no secret here", "redact: empty secret changes nothing");
+	check_redact(12, "ab hunter2", "hunter2", "ab ***", "redact: fits its buffer");
+	check_redact(12, "abcdefgh x", "x", "abcdefgh **", "redact: truncated at the buffer's end");
 }
 
 /* Writes TEXT to a temporary file with MODE; the name goes to PATH. */

@@ -147,52 +147,80 @@ test_holidays(void)
 	CHECK(market_is_trading_day(2026, 11, 30), "trading day: a Monday is");
 }
 
+/* A UTC time, y-mo-d h:mi, in a test table. */
+struct at
+{
+	int			y,
+				mo,
+				d,
+				h,
+				mi;
+};
+
+#define UTC(a) utc((a).y, (a).mo, (a).d, (a).h, (a).mi)
+
 static void
 test_hours(void)
 {
+	/* Winter (EST, UTC-5) then summer (EDT, UTC-4) around 2025-03-09. */
+	static const struct
+	{
+		struct at	at;
+		int			open;
+		const char *desc;
+	}			open_cases[] = {
+		{{2025, 3, 7, 14, 0}, 1, "EST: 09:00 is open (14:00Z)"},
+		{{2025, 3, 7, 13, 59}, 0, "EST: 08:59 is closed"},
+		{{2025, 3, 7, 21, 29}, 1, "EST: 16:29 is open"},
+		{{2025, 3, 7, 21, 30}, 0, "EST: 16:30 is closed"},
+		{{2025, 3, 9, 15, 0}, 0, "DST Sunday: closed"},
+		{{2025, 3, 10, 13, 0}, 1, "EDT: 09:00 is open (13:00Z)"},
+		{{2025, 3, 10, 12, 59}, 0, "EDT: 08:59 is closed"},
+		{{2025, 3, 10, 20, 30}, 0, "EDT: 16:30 is closed (20:30Z)"},
+		/* back to EST on 2025-11-02 */
+		{{2025, 10, 31, 13, 0}, 1, "EDT Friday 31 Oct: 09:00 open"},
+		{{2025, 11, 3, 13, 30}, 0, "EST Monday 3 Nov: 08:30 closed"},
+		{{2025, 11, 3, 14, 0}, 1, "EST Monday 3 Nov: 09:00 open"},
+		{{2026, 11, 26, 15, 0}, 0, "Thanksgiving: closed at noon"},
+		{{2026, 11, 27, 19, 30}, 1, "day after Thanksgiving: open"},
+	};
+	/* market_next_open() (daily 0) or market_next_daily() (daily 1) */
+	static const struct
+	{
+		int			daily;
+		struct at	from;
+		struct at	want;
+		const char *desc;
+	}			next_cases[] = {
+		{0, {2025, 3, 7, 21, 30}, {2025, 3, 10, 13, 0},
+		"next open: Friday close -> Monday 09:00 EDT across the DST change"},
+		{0, {2025, 10, 31, 21, 0}, {2025, 11, 3, 14, 0}, "next open: across the end of DST"},
+		{0, {2026, 11, 25, 22, 0}, {2026, 11, 27, 14, 0}, "next open: skips Thanksgiving"},
+		{0, {2027, 12, 23, 22, 0}, {2027, 12, 27, 14, 0},
+		"next open: skips observed Christmas and the weekend"},
+		{0, {2025, 12, 31, 23, 0}, {2026, 1, 2, 14, 0}, "next open: skips New Year's Day"},
+		{0, {2026, 4, 2, 21, 0}, {2026, 4, 6, 13, 0}, "next open: skips Good Friday"},
+		{0, {2025, 3, 10, 15, 0}, {2025, 3, 10, 15, 0}, "next open: now, when open"},
+		{0, {2025, 3, 10, 6, 0}, {2025, 3, 10, 13, 0}, "next open: later the same day"},
+		{1, {2025, 3, 7, 22, 0}, {2025, 3, 10, 20, 45},
+		"next daily: Friday after 16:45 -> Monday 16:45 EDT"},
+		{1, {2025, 3, 10, 12, 0}, {2025, 3, 10, 20, 45}, "next daily: same day"},
+		{1, {2026, 11, 25, 21, 45}, {2026, 11, 27, 21, 45},
+		"next daily: exactly at the time -> next trading day, skipping Thanksgiving"},
+	};
 	struct market m = {9 * 60, 16 * 60 + 30, 16 * 60 + 45};
 	char		b[64];
 
-	/* Winter (EST, UTC-5) then summer (EDT, UTC-4) around 2025-03-09. */
-	CHECK(market_is_open(&m, utc(2025, 3, 7, 14, 0)), "EST: 09:00 is open (14:00Z)");
-	CHECK(!market_is_open(&m, utc(2025, 3, 7, 13, 59)), "EST: 08:59 is closed");
-	CHECK(market_is_open(&m, utc(2025, 3, 7, 21, 29)), "EST: 16:29 is open");
-	CHECK(!market_is_open(&m, utc(2025, 3, 7, 21, 30)), "EST: 16:30 is closed");
-	CHECK(!market_is_open(&m, utc(2025, 3, 9, 15, 0)), "DST Sunday: closed");
-	CHECK(market_is_open(&m, utc(2025, 3, 10, 13, 0)), "EDT: 09:00 is open (13:00Z)");
-	CHECK(!market_is_open(&m, utc(2025, 3, 10, 12, 59)), "EDT: 08:59 is closed");
-	CHECK(!market_is_open(&m, utc(2025, 3, 10, 20, 30)), "EDT: 16:30 is closed (20:30Z)");
-	/* back to EST on 2025-11-02 */
-	CHECK(market_is_open(&m, utc(2025, 10, 31, 13, 0)), "EDT Friday 31 Oct: 09:00 open");
-	CHECK(!market_is_open(&m, utc(2025, 11, 3, 13, 30)), "EST Monday 3 Nov: 08:30 closed");
-	CHECK(market_is_open(&m, utc(2025, 11, 3, 14, 0)), "EST Monday 3 Nov: 09:00 open");
-	CHECK(!market_is_open(&m, utc(2026, 11, 26, 15, 0)), "Thanksgiving: closed at noon");
-	CHECK(market_is_open(&m, utc(2026, 11, 27, 19, 30)), "day after Thanksgiving: open");
+	for (size_t i = 0; i < sizeof(open_cases) / sizeof(open_cases[0]); i++)
+		check(market_is_open(&m, UTC(open_cases[i].at)) == open_cases[i].open,
+			  "%s", open_cases[i].desc);
+	for (size_t i = 0; i < sizeof(next_cases) / sizeof(next_cases[0]); i++)
+	{
+		time_t		from = UTC(next_cases[i].from);
 
-	check_int(market_next_open(&m, utc(2025, 3, 7, 21, 30)), utc(2025, 3, 10, 13, 0),
-			  "next open: Friday close -> Monday 09:00 EDT across the DST change");
-	check_int(market_next_open(&m, utc(2025, 10, 31, 21, 0)), utc(2025, 11, 3, 14, 0),
-			  "next open: across the end of DST");
-	check_int(market_next_open(&m, utc(2026, 11, 25, 22, 0)), utc(2026, 11, 27, 14, 0),
-			  "next open: skips Thanksgiving");
-	check_int(market_next_open(&m, utc(2027, 12, 23, 22, 0)), utc(2027, 12, 27, 14, 0),
-			  "next open: skips observed Christmas and the weekend");
-	check_int(market_next_open(&m, utc(2025, 12, 31, 23, 0)), utc(2026, 1, 2, 14, 0),
-			  "next open: skips New Year's Day");
-	check_int(market_next_open(&m, utc(2026, 4, 2, 21, 0)), utc(2026, 4, 6, 13, 0),
-			  "next open: skips Good Friday");
-	check_int(market_next_open(&m, utc(2025, 3, 10, 15, 0)), utc(2025, 3, 10, 15, 0),
-			  "next open: now, when open");
-	check_int(market_next_open(&m, utc(2025, 3, 10, 6, 0)), utc(2025, 3, 10, 13, 0),
-			  "next open: later the same day");
-
-	check_int(market_next_daily(&m, utc(2025, 3, 7, 22, 0)), utc(2025, 3, 10, 20, 45),
-			  "next daily: Friday after 16:45 -> Monday 16:45 EDT");
-	check_int(market_next_daily(&m, utc(2025, 3, 10, 12, 0)), utc(2025, 3, 10, 20, 45),
-			  "next daily: same day");
-	check_int(market_next_daily(&m, utc(2026, 11, 25, 21, 45)), utc(2026, 11, 27, 21, 45),
-			  "next daily: exactly at the time -> next trading day, skipping Thanksgiving");
-
+		check_int(next_cases[i].daily ? market_next_daily(&m, from) : market_next_open(&m, from),
+				  UTC(next_cases[i].want), next_cases[i].desc);
+	}
 	market_format_local(utc(2025, 3, 10, 13, 0), b, sizeof(b));
 	check_str(b, "2025-03-10 09:00 EDT", "format local time");
 }

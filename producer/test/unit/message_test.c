@@ -1,7 +1,8 @@
 /*
- * message_test.c -- the stock_live / stock_daily JSON encoding of DESIGN.md
- * (through the contract library), shortest round-trip numbers, RFC 3339
- * times and symbol validation.
+ * message_test.c -- the producer's quotes and bars (the contract's sp_quote
+ * and sp_bar): optional fields set only when known, the stock_live /
+ * stock_daily JSON of DESIGN.md written by the contract's encoder,
+ * shortest round-trip numbers, and the dates shown in logs.
  */
 #include <cjson/cJSON.h>
 
@@ -10,19 +11,28 @@
 
 static char msg_err[SP_ERR_MAX];
 
+/* A quote with only the required fields. */
+static sp_quote
+minimal_quote(const char *symbol, int64_t ts_us, double price)
+{
+	sp_quote	q;
+
+	memset(&q, 0, sizeof(q));
+	snprintf(q.symbol, sizeof(q.symbol), "%s", symbol);
+	q.ts_us = ts_us;
+	q.price = price;
+	return q;
+}
+
 /* The text a price is written as in a quote message, or "" if refused. */
 static const char *
 price_text(double price)
 {
-	static char b[MESSAGE_MAX];
-	struct quote q;
+	static char b[SP_MESSAGE_MAX];
+	sp_quote	q = minimal_quote("X", 0, price);
 	char	   *p;
 
-	quote_init(&q);
-	strcpy(q.symbol, "X");
-	q.ts_ms = 0;
-	q.price = price;
-	if (message_quote_json(&q, b, sizeof(b), msg_err) < 0)
+	if (sp_encode_quote(&q, b, sizeof(b), msg_err) < 0)
 		return "";
 	p = strstr(b, "\"price\":");
 	p += strlen("\"price\":");
@@ -43,71 +53,73 @@ test_numbers(void)
 }
 
 static void
-test_times(void)
+test_dates(void)
 {
 	char		b[64];
 
-	format_rfc3339_ms(1727985601000LL, b, sizeof(b));
-	check_str(b, "2024-10-03T20:00:01Z", "rfc3339: whole seconds");
-	format_rfc3339_ms(1795807801123LL, b, sizeof(b));
-	check_str(b, "2026-11-27T19:30:01.123Z", "rfc3339: milliseconds when present");
-	format_rfc3339_ms(0, b, sizeof(b));
-	check_str(b, "1970-01-01T00:00:00Z", "rfc3339: epoch");
-	format_date(1598880600 - 14400, b, sizeof(b));
-	check_str(b, "2020-08-31", "date: local date");
-	/* four-digit years only: year 10000 was written unterminated into a
-	 * bar's date[11], year 0 as "0-12-31" */
-	CHECK(format_date(253402300800LL, b, sizeof(b)) < 0, "date: year 10000 refused");
-	CHECK(format_date(-62135600000LL, b, sizeof(b)) < 0, "date: year 0 refused");
-	CHECK(format_date(INT64_MAX, b, sizeof(b)) < 0, "date: INT64_MAX refused");
-	check_int(format_date(253402300799LL, b, sizeof(b)), 10, "date: 9999-12-31 fits");
+	check_int(message_format_date(18505, b, sizeof(b)), 10, "date: 10 characters");
+	check_str(b, "2020-08-31", "date: 2020-08-31");
+	message_format_date(0, b, sizeof(b));
+	check_str(b, "1970-01-01", "date: the epoch");
+	message_format_date(-1, b, sizeof(b));
+	check_str(b, "1969-12-31", "date: before the epoch");
+	/* four-digit years only: year 10000 was once written unterminated
+	 * into a bar's date[11], year 0 as "0-12-31" */
+	check_int(message_format_date(2932896, b, sizeof(b)), 10, "date: 9999-12-31 fits");
 	check_str(b, "9999-12-31", "date: 9999-12-31");
-	format_date(-62135596800LL, b, sizeof(b));
+	CHECK(message_format_date(2932897, b, sizeof(b)) < 0, "date: year 10000 refused");
+	message_format_date(-719162, b, sizeof(b));
 	check_str(b, "0001-01-01", "date: year 1 has four digits");
-	CHECK(format_date(0, b, 10) < 0, "date: no room for the NUL, refused");
-	CHECK(format_rfc3339_ms(INT64_MIN, b, sizeof(b)) < 0, "rfc3339: INT64_MIN refused, no overflow");
-	CHECK(format_rfc3339_ms(253402300800000LL, b, sizeof(b)) < 0, "rfc3339: year 10000 refused");
-	format_rfc3339_ms(-1, b, sizeof(b));
-	check_str(b, "1969-12-31T23:59:59.999Z", "rfc3339: before the epoch");
-	format_rfc3339_ms(-62135596800000LL, b, sizeof(b));
-	check_str(b, "0001-01-01T00:00:00Z", "rfc3339: year 1 has four digits");
+	CHECK(message_format_date(-719163, b, sizeof(b)) < 0, "date: year 0 refused");
+	CHECK(message_format_date(INT32_MIN, b, sizeof(b)) < 0, "date: INT32_MIN refused");
+	CHECK(message_format_date(0, b, 10) < 0, "date: no room for the NUL, refused");
 }
 
 static void
-test_symbols(void)
+test_optional_fields(void)
 {
-	CHECK(symbol_is_valid("AAPL"), "symbol: AAPL");
-	CHECK(symbol_is_valid("BRK-B"), "symbol: BRK-B");
-	CHECK(symbol_is_valid("^GSPC"), "symbol: ^GSPC");
-	CHECK(symbol_is_valid("EURUSD=X"), "symbol: EURUSD=X");
-	CHECK(symbol_is_valid("WSU.DE"), "symbol: WSU.DE");
-	CHECK(symbol_is_valid("ABCDEFGHIJKLMNOPQRST"), "symbol: 20 characters");
-	CHECK(!symbol_is_valid("ABCDEFGHIJKLMNOPQRSTU"), "symbol: 21 characters refused");
-	CHECK(!symbol_is_valid(""), "symbol: empty refused");
-	CHECK(!symbol_is_valid("aapl"), "symbol: lower case refused");
-	CHECK(!symbol_is_valid("A\"B"), "symbol: quote refused");
-	CHECK(!symbol_is_valid("A B"), "symbol: space refused");
+	sp_quote	q = minimal_quote("X", 0, 1.5);
+	sp_bar		b;
+
+	message_set_amount(&q.open, &q.present, SP_HAS_OPEN, NAN);
+	message_set_volume(&q.volume, &q.present, -1);
+	message_set_currency(&q, "U\"S\\D\n");
+	message_set_currency(&q, NULL);
+	message_set_source(&q, NULL);
+	message_set_source(&q, "a source name longer than 32 characters");
+	check_int(q.present, 0, "unknown: NAN, volume -1, a currency the consumers refuse, no source");
+	message_set_amount(&q.high, &q.present, SP_HAS_HIGH, 0);
+	message_set_volume(&q.volume, &q.present, 0);
+	message_set_currency(&q, "USD");
+	message_set_source(&q, "sim");
+	CHECK(q.present == (SP_HAS_HIGH | SP_HAS_VOLUME | SP_HAS_CURRENCY | SP_HAS_SOURCE) &&
+		  q.high == 0 && q.volume == 0 && strcmp(q.currency, "USD") == 0 &&
+		  strcmp(q.source, "sim") == 0, "known: 0 is a value, a valid currency, a source");
+
+	memset(&b, 0, sizeof(b));
+	message_set_amount(&b.adj_close, &b.present, SP_HAS_ADJ_CLOSE, 2.5);
+	message_set_volume(&b.volume, &b.present, 7);
+	CHECK(b.present == (SP_HAS_ADJ_CLOSE | SP_HAS_VOLUME) && b.adj_close == 2.5 && b.volume == 7,
+		  "bar: the same helpers");
 }
 
+/* DESIGN.md's examples, from quotes and bars filled the producer's way. */
 static void
-test_quote(void)
+test_messages(void)
 {
-	struct quote q;
-	char		b[MESSAGE_MAX];
+	sp_quote	q = minimal_quote("AAPL", 1795807801000000LL, 189.23);
+	sp_bar		bar;
+	char		b[SP_MESSAGE_MAX];
 	cJSON	   *j;
 
-	quote_init(&q);
-	strcpy(q.symbol, "AAPL");
-	q.ts_ms = 1795807801000LL;
-	q.price = 189.23;
-	q.volume = 51234567;
-	q.open = 188.10;
-	q.high = 190.00;
-	q.low = 187.50;
-	q.prev_close = 188.00;
-	strcpy(q.currency, "USD");
-	q.source = "yahoo";
-	CHECK(message_quote_json(&q, b, sizeof(b), msg_err) > 0, "quote: encodes");
+	message_set_volume(&q.volume, &q.present, 51234567);
+	message_set_amount(&q.open, &q.present, SP_HAS_OPEN, 188.10);
+	message_set_amount(&q.high, &q.present, SP_HAS_HIGH, 190.00);
+	message_set_amount(&q.low, &q.present, SP_HAS_LOW, 187.50);
+	message_set_amount(&q.prev_close, &q.present, SP_HAS_PREV_CLOSE, 188.00);
+	message_set_currency(&q, "USD");
+	message_set_source(&q, "yahoo");
+	CHECK(sp_encode_quote(&q, b, sizeof(b), msg_err) > 0, "quote: encodes");
 	check_str(b, "{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":189.23,"
 			  "\"volume\":51234567,\"open\":188.1,\"high\":190,\"low\":187.5,\"prev_close\":188,"
 			  "\"currency\":\"USD\",\"source\":\"yahoo\"}",
@@ -117,61 +129,33 @@ test_quote(void)
 		  "quote: valid JSON, price reads back");
 	cJSON_Delete(j);
 
-	quote_init(&q);
-	strcpy(q.symbol, "X");
-	q.ts_ms = 0;
-	q.price = 1.5;
-	message_quote_json(&q, b, sizeof(b), msg_err);
+	q = minimal_quote("X", 0, 1.5);
+	message_set_amount(&q.open, &q.present, SP_HAS_OPEN, NAN);
+	sp_encode_quote(&q, b, sizeof(b), msg_err);
 	check_str(b, "{\"symbol\":\"X\",\"ts\":\"1970-01-01T00:00:00Z\",\"price\":1.5}",
 			  "quote: unknown optional fields are left out");
 
-	/* one contract: what the consumers would refuse is never published */
-	strcpy(q.currency, "U\"S\\D\n");
-	CHECK(message_quote_json(&q, b, sizeof(b), msg_err) < 0 && strstr(msg_err, "currency") != NULL,
-		  "quote: a currency the consumers refuse is refused");
-	q.currency[0] = '\0';
-
-	q.price = 0;
-	CHECK(message_quote_json(&q, b, sizeof(b), msg_err) < 0, "quote: price 0 refused");
-	q.price = NAN;
-	CHECK(message_quote_json(&q, b, sizeof(b), msg_err) < 0, "quote: no price refused");
-	q.price = 1;
-	strcpy(q.symbol, "bad sym");
-	CHECK(message_quote_json(&q, b, sizeof(b), msg_err) < 0, "quote: invalid symbol refused");
-	strcpy(q.symbol, "AAPL");
-	CHECK(message_quote_json(&q, b, 20, msg_err) < 0, "quote: too small buffer refused");
-}
-
-static void
-test_bar(void)
-{
-	struct bar	bar;
-	char		b[MESSAGE_MAX];
-
-	bar_init(&bar);
+	memset(&bar, 0, sizeof(bar));
 	strcpy(bar.symbol, "AAPL");
-	strcpy(bar.date, "2026-11-27");
-	bar.open = 188.1;
-	bar.high = 190.0;
-	bar.low = 187.5;
+	bar.date = 20784;			/* 2026-11-27 */
 	bar.close = 189.2;
-	bar.adj_close = 189.2;
-	bar.volume = 51234567;
-	message_bar_json(&bar, b, sizeof(b), msg_err);
+	message_set_amount(&bar.open, &bar.present, SP_HAS_OPEN, 188.1);
+	message_set_amount(&bar.high, &bar.present, SP_HAS_HIGH, 190.0);
+	message_set_amount(&bar.low, &bar.present, SP_HAS_LOW, 187.5);
+	message_set_amount(&bar.adj_close, &bar.present, SP_HAS_ADJ_CLOSE, 189.2);
+	message_set_volume(&bar.volume, &bar.present, 51234567);
+	sp_encode_bar(&bar, b, sizeof(b), msg_err);
 	check_str(b, "{\"symbol\":\"AAPL\",\"date\":\"2026-11-27\",\"open\":188.1,\"high\":190,"
 			  "\"low\":187.5,\"close\":189.2,\"adj_close\":189.2,\"volume\":51234567}",
 			  "bar: the DESIGN.md example");
-	bar.close = NAN;
-	CHECK(message_bar_json(&bar, b, sizeof(b), msg_err) < 0, "bar: no close refused");
 }
 
 int
 main(void)
 {
 	test_numbers();
-	test_times();
-	test_symbols();
-	test_quote();
-	test_bar();
+	test_dates();
+	test_optional_fields();
+	test_messages();
 	return tap_summary();
 }

@@ -8,7 +8,7 @@ int
 main(void)
 {
 	struct stats s = {0};
-	struct kafka_stats k = {10, 8, 2};
+	struct publisher_stats k = {10, 8, 2};
 	char		line[512];
 
 	s.fetched = 12;

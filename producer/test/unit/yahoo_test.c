@@ -13,18 +13,29 @@
 
 static char msg_err[SP_ERR_MAX];
 
+/* A bar's date as YYYY-MM-DD (one buffer: one call per expression). */
+static const char *
+date_text(int32_t days)
+{
+	static char buf[32];
+
+	if (message_format_date(days, buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "day %ld?", (long) days);
+	return buf;
+}
+
 static void
 test_live_aapl(const char *dir)
 {
 	size_t		len;
 	char	   *body = read_file(dir, "chart_AAPL_1d_1m.json", &len);
-	struct quote q;
+	sp_quote	q;
 	char		err[256];
 	enum yahoo_status st = yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err));
 
 	check_int(st, YAHOO_OK, "1m AAPL: decodes");
 	check_str(q.symbol, "AAPL", "1m AAPL: symbol");
-	check_int(q.ts_ms, 1727985601000LL, "1m AAPL: ts = meta.regularMarketTime");
+	check_int(q.ts_us, 1727985601000000LL, "1m AAPL: ts = meta.regularMarketTime");
 	check_num(q.price, 225.67, "1m AAPL: price = meta.regularMarketPrice");
 	check_int(q.volume, 33638504, "1m AAPL: volume = meta.regularMarketVolume");
 	check_num(q.high, 226.8, "1m AAPL: high = meta.regularMarketDayHigh");
@@ -43,17 +54,17 @@ test_live_weekend(const char *dir)
 {
 	size_t		len;
 	char	   *body = read_file(dir, "chart_AAPL_1m_weekend_no_bars.json", &len);
-	struct quote q;
-	struct bar *bars;
+	sp_quote	q;
+	sp_bar	   *bars;
 	size_t		n = 99;
 	char		err[256];
 
 	check_int(yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err)), YAHOO_OK,
 			  "weekend (no timestamp key, quote [{}]): quote decodes");
 	check_num(q.price, 244.87, "weekend: price");
-	check_int(q.ts_ms, 1739998801000LL, "weekend: ts");
+	check_int(q.ts_us, 1739998801000000LL, "weekend: ts");
 	check_int(q.volume, 32129951, "weekend: volume");
-	CHECK(isnan(q.open), "weekend: no bars, so no open");
+	CHECK(!(q.present & SP_HAS_OPEN), "weekend: no bars, so no open");
 	check_num(q.prev_close, 244.47, "weekend: prev_close");
 	check_int(yahoo_decode_bars(body, len, "AAPL", &bars, &n, err, sizeof(err)), YAHOO_OK,
 			  "weekend: bars decode");
@@ -67,24 +78,24 @@ test_daily(const char *dir)
 {
 	size_t		len;
 	char	   *body = read_file(dir, "chart_AAPL_daily_2020-08-31_to_2020-11-06.json", &len);
-	struct bar *b;
+	sp_bar	   *b;
 	size_t		n;
 	char		err[256];
-	char		msg[MESSAGE_MAX];
+	char		msg[SP_MESSAGE_MAX];
 
 	check_int(yahoo_decode_bars(body, len, "AAPL", &b, &n, err, sizeof(err)), YAHOO_OK,
 			  "daily AAPL: decodes");
 	check_int((long long) n, 49, "daily AAPL: 49 bars");
-	check_str(b[0].date, "2020-08-31", "daily AAPL: first date");
+	check_str(date_text(b[0].date), "2020-08-31", "daily AAPL: first date");
 	check_num(b[0].open, 127.58000183105469, "daily AAPL: first open");
 	check_num(b[0].high, 131, "daily AAPL: first high");
 	check_num(b[0].low, 126, "daily AAPL: first low");
 	check_num(b[0].close, 129.0399932861328, "daily AAPL: first close");
 	check_num(b[0].adj_close, 125.82673645019531, "daily AAPL: first adj_close from indicators.adjclose");
 	check_int(b[0].volume, 225702700, "daily AAPL: first volume");
-	check_str(b[48].date, "2020-11-06", "daily AAPL: last date");
+	check_str(date_text(b[48].date), "2020-11-06", "daily AAPL: last date");
 	check_num(b[48].close, 118.69000244140625, "daily AAPL: last close");
-	message_bar_json(&b[48], msg, sizeof(msg), msg_err);
+	sp_encode_bar(&b[48], msg, sizeof(msg), msg_err);
 	check_str(msg, "{\"symbol\":\"AAPL\",\"date\":\"2020-11-06\",\"open\":118.31999969482422,"
 			  "\"high\":119.19999694824219,\"low\":116.12999725341797,\"close\":118.69000244140625,"
 			  "\"adj_close\":115.93415069580078,\"volume\":114457900}",
@@ -95,7 +106,7 @@ test_daily(const char *dir)
 	body = read_file(dir, "chart_MSFT_daily_2021-02-01_to_2022-01-31.json", &len);
 	yahoo_decode_bars(body, len, "MSFT", &b, &n, err, sizeof(err));
 	check_int((long long) n, 252, "daily MSFT: 252 bars");
-	check_str(b[251].date, "2022-01-28", "daily MSFT: last date");
+	check_str(date_text(b[251].date), "2022-01-28", "daily MSFT: last date");
 	check_num(b[251].adj_close, 299.8661193847656, "daily MSFT: last adj_close");
 	free(b);
 	free(body);
@@ -110,8 +121,8 @@ test_daily(const char *dir)
 	body = read_file(dir, "chart_WSU.DE_daily_2023-08-04_to_2023-08-09.json", &len);
 	yahoo_decode_bars(body, len, "WSU.DE", &b, &n, err, sizeof(err));
 	check_int((long long) n, 3, "daily WSU.DE: 3 bars");
-	check_str(b[0].date, "2023-08-04", "daily WSU.DE: first date");
-	check_str(b[1].date, "2023-08-07", "daily WSU.DE: second date (after a weekend)");
+	check_str(date_text(b[0].date), "2023-08-04", "daily WSU.DE: first date");
+	check_str(date_text(b[1].date), "2023-08-07", "daily WSU.DE: second date (after a weekend)");
 	check_int(b[2].volume, 10846, "daily WSU.DE: third volume");
 	free(b);
 	free(body);
@@ -122,8 +133,8 @@ test_errors(const char *dir)
 {
 	size_t		len;
 	char	   *body = read_file(dir, "chart_error_not_found_SI.json", &len);
-	struct quote q;
-	struct bar *b;
+	sp_quote	q;
+	sp_bar	   *b;
 	size_t		n;
 	char		err[256];
 
@@ -183,15 +194,15 @@ test_fallbacks(void)
 		"\"low\":[40,null,10,null,9.75],"
 		"\"close\":[55,null,11.25,null,null],"
 		"\"volume\":[7,null,100,null,50]}]}}],\"error\":null}}";
-	struct quote q;
-	struct bar *b;
+	sp_quote	q;
+	sp_bar	   *b;
 	size_t		n;
 	char		err[256];
 
 	check_int(yahoo_decode_quote(j, strlen(j), "TEST", &q, err, sizeof(err)), YAHOO_OK,
 			  "fallback: decodes without meta prices");
 	check_num(q.price, 11.25, "fallback: price = last non-null close");
-	check_int(q.ts_ms, 1727962260000LL, "fallback: ts = that bar's time");
+	check_int(q.ts_us, 1727962260000000LL, "fallback: ts = that bar's time");
 	check_num(q.open, 10.5, "fallback: open = the day's first non-null open");
 	check_num(q.high, 13, "fallback: high = the day's max (yesterday's 60 ignored)");
 	check_num(q.low, 9.75, "fallback: low = the day's min");
@@ -202,10 +213,10 @@ test_fallbacks(void)
 			  "bars: decode");
 	/* bars without close are skipped; same-day bars collapse, the later wins */
 	check_int((long long) n, 2, "bars: null bars skipped, one bar per date");
-	check_str(b[0].date, "2024-10-02", "bars: first date");
-	check_str(b[1].date, "2024-10-03", "bars: second date");
+	check_str(date_text(b[0].date), "2024-10-02", "bars: first date");
+	check_str(date_text(b[1].date), "2024-10-03", "bars: second date");
 	check_num(b[1].close, 11.25, "bars: later bar of the date wins");
-	CHECK(isnan(b[0].adj_close), "bars: no adjclose array, no adj_close");
+	CHECK(!(b[0].present & SP_HAS_ADJ_CLOSE), "bars: no adjclose array, no adj_close");
 	free(b);
 
 	j = "{\"chart\":{\"result\":[{\"meta\":{\"currency\":\"USD\"},\"timestamp\":[1,2],"
@@ -230,14 +241,14 @@ test_url(void)
 	CHECK(yahoo_chart_url("http://h", "AAPL", "1d", "1m", url, 10) < 0, "url: too small buffer");
 }
 
+/* Every field the same (an absent one is 0 in both: the decoders clear the quote). */
 static int
-same_quote(const struct quote *a, const struct quote *b)
+same_quote(const sp_quote *a, const sp_quote *b)
 {
-#define SAME(f) ((isnan(a->f) && isnan(b->f)) || a->f == b->f)
-	return strcmp(a->symbol, b->symbol) == 0 && a->ts_ms == b->ts_ms && SAME(price) &&
-		a->volume == b->volume && SAME(open) && SAME(high) && SAME(low) && SAME(prev_close) &&
-		strcmp(a->currency, b->currency) == 0;
-#undef SAME
+	return strcmp(a->symbol, b->symbol) == 0 && a->ts_us == b->ts_us && a->price == b->price &&
+		a->present == b->present && a->volume == b->volume && a->open == b->open &&
+		a->high == b->high && a->low == b->low && a->prev_close == b->prev_close &&
+		strcmp(a->currency, b->currency) == 0 && strcmp(a->source, b->source) == 0;
 }
 
 /* A chart response around META, TIMESTAMPS and the QUOTE object. */
@@ -251,6 +262,20 @@ chart_json(const char *meta, const char *timestamps, const char *quote)
 			 "\"indicators\":{\"quote\":[%s]}}],\"error\":null}}",
 			 meta, timestamps, quote);
 	return buf;
+}
+
+/*
+ * The daily bars of a chart response around META, TIMESTAMPS and QUOTE
+ * (see chart_json), for symbol "T": the status, the bars in *B (freed by
+ * the caller), their number in *N and the note or error in ERR (256 bytes).
+ */
+static enum yahoo_status
+bars_of(const char *meta, const char *timestamps, const char *quote, sp_bar **b, size_t *n,
+		char *err)
+{
+	const char *j = chart_json(meta, timestamps, quote);
+
+	return yahoo_decode_bars(j, strlen(j), "T", b, n, err, 256);
 }
 
 /* A complete live meta (the fast path takes it) with the given values. */
@@ -277,9 +302,9 @@ live_meta(const char *time, const char *price, const char *volume, const char *g
  * returns the status, the quote in *Q and the reference's error in ERR.
  */
 static enum yahoo_status
-quote_both(const char *body, size_t len, const char *name, struct quote *q, char *err)
+quote_both(const char *body, size_t len, const char *name, sp_quote *q, char *err)
 {
-	struct quote fast;
+	sp_quote	fast;
 	char		ferr[256];
 	char		desc[200];
 	enum yahoo_status sf = yahoo_decode_quote(body, len, "T", &fast, ferr, sizeof(ferr));
@@ -291,7 +316,7 @@ quote_both(const char *body, size_t len, const char *name, struct quote *q, char
 }
 
 static enum yahoo_status
-quote_both_str(const char *body, const char *name, struct quote *q, char *err)
+quote_both_str(const char *body, const char *name, sp_quote *q, char *err)
 {
 	return quote_both(body, strlen(body), name, q, err);
 }
@@ -300,8 +325,8 @@ quote_both_str(const char *body, const char *name, struct quote *q, char *err)
 static void
 test_time_ranges(void)
 {
-	struct quote q;
-	struct bar *b;
+	sp_quote	q;
+	sp_bar	   *b;
 	size_t		n;
 	char		err[256];
 
@@ -319,16 +344,14 @@ test_time_ranges(void)
 	check_int(quote_both_str(chart_json(live_meta("253402300799", "225.67", "100", "0"), "[]", "{}"),
 							 "regularMarketTime 9999-12-31T23:59:59Z", &q, err),
 			  YAHOO_OK, "regularMarketTime 9999-12-31T23:59:59Z: accepted");
-	check_int(q.ts_ms, 253402300799000LL, "regularMarketTime 9999-12-31T23:59:59Z: ts");
+	check_int(q.ts_us, 253402300799000000LL, "regularMarketTime 9999-12-31T23:59:59Z: ts");
 
 	check_int(quote_both_str(chart_json(live_meta("1727985601", "225.67", "100", "1e19"), LIVE_TS,
 										LIVE_QUOTE), "gmtoffset 1e19", &q, err),
 			  YAHOO_NO_DATA, "gmtoffset 1e19 (cast to long overflowed): quote refused");
 	check_str(err, "meta.gmtoffset 1e+19 is out of range (at most 18 hours from UTC)",
 			  "gmtoffset 1e19: the reason");
-	check_int(yahoo_decode_bars(chart_json("{\"gmtoffset\":9223372036000000000}", LIVE_TS, LIVE_QUOTE),
-								strlen(chart_json("{\"gmtoffset\":9223372036000000000}", LIVE_TS,
-												  LIVE_QUOTE)), "T", &b, &n, err, sizeof(err)),
+	check_int(bars_of("{\"gmtoffset\":9223372036000000000}", LIVE_TS, LIVE_QUOTE, &b, &n, err),
 			  YAHOO_NO_DATA, "gmtoffset 9.2e18 (timestamp + offset overflowed): bars refused");
 	CHECK(b == NULL && n == 0, "gmtoffset 9.2e18: no bars");
 	check_int(quote_both_str(chart_json(live_meta("1727985601", "225.67", "100", "64800"), LIVE_TS,
@@ -343,7 +366,7 @@ test_time_ranges(void)
 										"{\"close\":[1.5,2.5,3.5],\"open\":[1,2,3]}"),
 							 "bar timestamp 1e300, quote", &q, err),
 			  YAHOO_OK, "bar timestamp 1e300: quote decodes from the other bars");
-	check_int(q.ts_ms, 1727962260000LL, "bar timestamp 1e300: ignored for the quote's time");
+	check_int(q.ts_us, 1727962260000000LL, "bar timestamp 1e300: ignored for the quote's time");
 	check_num(q.price, 2.5, "bar timestamp 1e300: ignored for the quote's price");
 	check_num(q.open, 1, "bar timestamp 1e300: open from the day's first bar");
 }
@@ -352,46 +375,40 @@ test_time_ranges(void)
 static void
 test_bar_dates(void)
 {
-	struct bar *b;
+	sp_bar	   *b;
 	size_t		n;
 	char		err[256];
-	const char *j;
 
-	j = chart_json("{\"gmtoffset\":0}", "[1e19,1727962260,-1e300]",
-				   "{\"close\":[1,2,3],\"volume\":[1,2,3]}");
-	check_int(yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err)), YAHOO_OK,
+	check_int(bars_of("{\"gmtoffset\":0}", "[1e19,1727962260,-1e300]",
+					  "{\"close\":[1,2,3],\"volume\":[1,2,3]}", &b, &n, err), YAHOO_OK,
 			  "bar timestamps 1e19 and -1e300: the response decodes");
 	check_int((long long) n, 1, "bar timestamps 1e19 and -1e300: those bars refused");
-	check_str(b[0].date, "2024-10-03", "bar timestamps 1e19 and -1e300: the good bar kept");
+	check_str(date_text(b[0].date), "2024-10-03", "bar timestamps 1e19 and -1e300: the good bar kept");
 	check_str(err, "2 bar(s) refused: timestamp[0] 1e+19 is outside 1900-01-01..9999-12-31",
 			  "bar timestamps 1e19 and -1e300: the reason");
 	free(b);
 
 	/* strftime once wrote "10000-01-01" unterminated into date[11] */
-	j = chart_json("{\"gmtoffset\":0}", "[253402300799,253402300800]", "{\"close\":[1,2]}");
-	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	bars_of("{\"gmtoffset\":0}", "[253402300799,253402300800]", "{\"close\":[1,2]}", &b, &n, err);
 	check_int((long long) n, 1, "year 10000: refused");
-	check_str(b[0].date, "9999-12-31", "year 9999: kept, a 4-digit year");
+	check_str(date_text(b[0].date), "9999-12-31", "year 9999: kept, a 4-digit year");
 	free(b);
 
 	/* year 0 was "0-12-31" */
-	j = chart_json("{\"gmtoffset\":0}", "[-62135600000]", "{\"close\":[1]}");
-	check_int(yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err)), YAHOO_OK,
+	check_int(bars_of("{\"gmtoffset\":0}", "[-62135600000]", "{\"close\":[1]}", &b, &n, err), YAHOO_OK,
 			  "year 0: decodes");
 	check_int((long long) n, 0, "year 0: refused");
 	CHECK(strstr(err, "1 bar(s) refused") != NULL, "year 0: the reason");
 	free(b);
 
-	j = chart_json("{\"gmtoffset\":0}", "[-2208988800]", "{\"close\":[1]}");
-	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	bars_of("{\"gmtoffset\":0}", "[-2208988800]", "{\"close\":[1]}", &b, &n, err);
 	check_int((long long) n, 1, "1900-01-01: kept");
-	check_str(b[0].date, "1900-01-01", "1900-01-01: the date");
+	check_str(date_text(b[0].date), "1900-01-01", "1900-01-01: the date");
 	check_str(err, "", "1900-01-01: no note");
 	free(b);
 
 	/* in range in UTC, but 1899-12-31 on the exchange's clock */
-	j = chart_json("{\"gmtoffset\":-3600}", "[-2208988800]", "{\"close\":[1]}");
-	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	bars_of("{\"gmtoffset\":-3600}", "[-2208988800]", "{\"close\":[1]}", &b, &n, err);
 	check_int((long long) n, 0, "local date 1899-12-31: refused");
 	free(b);
 }
@@ -400,27 +417,24 @@ test_bar_dates(void)
 static void
 test_bar_order(void)
 {
-	struct bar *b;
+	sp_bar	   *b;
 	size_t		n;
 	char		err[256];
-	const char *j;
 
-	j = chart_json("{\"gmtoffset\":-14400}", "[1600300000,1600100000,1600200000,1600100001]",
-				   "{\"close\":[3,1,2,1.5],\"volume\":[30,10,20,15]}");
-	check_int(yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err)), YAHOO_OK,
+	check_int(bars_of("{\"gmtoffset\":-14400}", "[1600300000,1600100000,1600200000,1600100001]",
+					  "{\"close\":[3,1,2,1.5],\"volume\":[30,10,20,15]}", &b, &n, err), YAHOO_OK,
 			  "unsorted: decodes");
 	check_int((long long) n, 3, "unsorted: one bar per date");
-	check_str(b[0].date, "2020-09-14", "unsorted: first date");
-	check_str(b[1].date, "2020-09-15", "unsorted: second date");
-	check_str(b[2].date, "2020-09-16", "unsorted: third date");
+	check_str(date_text(b[0].date), "2020-09-14", "unsorted: first date");
+	check_str(date_text(b[1].date), "2020-09-15", "unsorted: second date");
+	check_str(date_text(b[2].date), "2020-09-16", "unsorted: third date");
 	check_num(b[0].close, 1.5, "unsorted: of two bars of a date, the later time wins");
 	check_int(b[0].volume, 15, "unsorted: the winner's volume");
 	check_num(b[2].close, 3, "unsorted: last bar");
 	free(b);
 
 	/* the same time twice: the later element wins, as for sorted input */
-	j = chart_json("{\"gmtoffset\":0}", "[1600100000,1600100000]", "{\"close\":[1,2]}");
-	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	bars_of("{\"gmtoffset\":0}", "[1600100000,1600100000]", "{\"close\":[1,2]}", &b, &n, err);
 	check_int((long long) n, 1, "equal times: one bar");
 	check_num(b[0].close, 2, "equal times: the later element wins");
 	free(b);
@@ -430,8 +444,8 @@ test_bar_order(void)
 static void
 test_value_ranges(void)
 {
-	struct quote q;
-	struct bar *b;
+	sp_quote	q;
+	sp_bar	   *b;
 	size_t		n;
 	char		err[256];
 	const char *j;
@@ -454,7 +468,7 @@ test_value_ranges(void)
 										"[1727962200,1727962260]",
 										"{\"volume\":[9e15,9e15],\"close\":[1,2]}"),
 							 "volume sum > 2^53", &q, err), YAHOO_OK, "volume sum > 2^53: decodes");
-	check_int(q.volume, -1, "volume sum > 2^53: unknown");
+	CHECK(!(q.present & SP_HAS_VOLUME), "volume sum > 2^53: unknown");
 
 	/* the fast path took an infinite price; the reference now refuses it */
 	check_int(quote_both_str(chart_json(live_meta("1727985601", "1e999", "100", "-14400"),
@@ -473,19 +487,18 @@ test_value_ranges(void)
 		"\"low\":[0],\"close\":[5]}]}}],\"error\":null}}";
 	check_int(quote_both_str(j, "non-positive optional prices", &q, err), YAHOO_OK,
 			  "non-positive optional prices: decodes");
-	CHECK(isnan(q.open), "open 0 in meta, -3 in the bar: unknown");
+	CHECK(!(q.present & SP_HAS_OPEN), "open 0 in meta, -3 in the bar: unknown");
 	check_num(q.high, 6, "high -1 in meta: the bar's");
-	CHECK(isnan(q.low), "low 1e999 in meta, 0 in the bar: unknown");
+	CHECK(!(q.present & SP_HAS_LOW), "low 1e999 in meta, 0 in the bar: unknown");
 	check_num(q.prev_close, 4, "previousClose -2: chartPreviousClose instead");
 
-	j = chart_json("{}", "[1600100000]",
-				   "{\"open\":[1e999],\"high\":[-1],\"low\":[0],\"close\":[5],\"volume\":[1e999]}");
-	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
-	CHECK(n == 1 && isnan(b[0].open) && isnan(b[0].high) && isnan(b[0].low) && b[0].volume == -1,
+	bars_of("{}", "[1600100000]",
+			"{\"open\":[1e999],\"high\":[-1],\"low\":[0],\"close\":[5],\"volume\":[1e999]}",
+			&b, &n, err);
+	CHECK(n == 1 && !(b[0].present & (SP_HAS_OPEN | SP_HAS_HIGH | SP_HAS_LOW | SP_HAS_VOLUME)),
 		  "bar: infinite, negative and zero values are unknown");
 	free(b);
-	j = chart_json("{}", "[1600100000,1600200000]", "{\"close\":[1e999,-1]}");
-	yahoo_decode_bars(j, strlen(j), "T", &b, &n, err, sizeof(err));
+	bars_of("{}", "[1600100000,1600200000]", "{\"close\":[1e999,-1]}", &b, &n, err);
 	check_int((long long) n, 0, "bar: infinite or negative close, no bar");
 	free(b);
 }
@@ -513,7 +526,7 @@ with_member(char *buf, size_t size, const char *meta, const char *value, size_t 
 static void
 test_fast_path_syntax(void)
 {
-	struct quote q;
+	sp_quote	q;
 	char		err[256];
 	char		body[2048];
 	char		meta1[1024];
@@ -584,7 +597,8 @@ test_fast_equals_full(const char *dir)
 	};
 	char		err[256];
 	char		name[160];
-	struct quote a, b;
+	sp_quote	a,
+				b;
 	size_t		len;
 	char	   *body;
 	int			disagreements = 0;
@@ -657,11 +671,11 @@ test_fixtures_publishable(const char *dir)
 	{
 		size_t		len;
 		char	   *body;
-		struct quote q;
-		struct bar *b = NULL;
+		sp_quote	q;
+		sp_bar	   *b = NULL;
 		size_t		n = 0;
 		char		err[256];
-		char		msg[MESSAGE_MAX];
+		char		msg[SP_MESSAGE_MAX];
 		sp_quote	sq;
 		sp_bar		sb;
 		int			m;
@@ -672,7 +686,7 @@ test_fixtures_publishable(const char *dir)
 		files++;
 		if (yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err)) == YAHOO_OK)
 		{
-			m = message_quote_json(&q, msg, sizeof(msg), msg_err);
+			m = sp_encode_quote(&q, msg, sizeof(msg), msg_err);
 			if (m > 0 && sp_decode_quote(msg, (size_t) m, &sq, err) && sq.price == q.price)
 				quotes++;
 			else
@@ -682,7 +696,7 @@ test_fixtures_publishable(const char *dir)
 		{
 			for (size_t i = 0; i < n; i++)
 			{
-				m = message_bar_json(&b[i], msg, sizeof(msg), msg_err);
+				m = sp_encode_bar(&b[i], msg, sizeof(msg), msg_err);
 				if (m > 0 && sp_decode_bar(msg, (size_t) m, &sb, err) && sb.close == b[i].close)
 					bars_ok++;
 				else
