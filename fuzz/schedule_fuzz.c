@@ -19,9 +19,16 @@
  *	   naive day-by-day search of the documented rules finds (or there is
  *	   none, in both, within the ten-year search window);
  *	 - in a zone with DST (America/New_York from its rules, with to_utc
- *	   given and derived), the local clock reaches a due minute at the next
- *	   run and not before, and the run agrees with a minute-by-minute model
- *	   of the documented rule over the next two days.
+ *	   given and derived), the next run agrees with a minute-by-minute model
+ *	   of the documented rules (schedule.c) over the next day: a wall-clock
+ *	   schedule ("*" or "*\/S" in the minute or hour field) runs when the
+ *	   local clock shows a matching minute, a fixed-time one when the clock
+ *	   first reaches a due minute it had not shown; and at the run the
+ *	   clock does show a matching minute (wall-clock), or reaches a due
+ *	   minute and did not a second before (fixed-time);
+ *	 - a schedule the parser accepts has a next run within the search
+ *	   window, except a wall-clock one in a DST zone whose every matching
+ *	   minute in the window falls in a gap, checked day by day.
  *
  * A broken invariant aborts, which libFuzzer reports as a crash.
  *
@@ -289,6 +296,16 @@ model_matches(const sp_schedule *s, int y, int mo, int d, int h, int mi)
 }
 
 /*
+ * Does s run by the wall clock across DST changes?  As cron(8) decides: the
+ * minute or the hour field was written "*" or "*\/S".
+ */
+static bool
+wall_clock(const sp_schedule *s)
+{
+	return s->star_step[SP_FIELD_MINUTE] != 0 || s->star_step[SP_FIELD_HOUR] != 0;
+}
+
+/*
  * In a zone without DST, the first local minute after the current one
  * that matches, searched day by day up to the end of the tenth year after
  * the current local one (and year 9999): false if there is none.
@@ -357,11 +374,13 @@ due_between(const sp_schedule *s, int64_t from, int64_t to)
 }
 
 /*
- * The documented rule minute by minute, as in the unit tests: walk UTC,
- * keep the latest local time the clock has shown, and fire the first time
- * the clock reaches a due local minute it had not shown.  The clock may
- * have shown a later time than now's in the last two hours, if it went
- * back since (a due time it showed then has run already).
+ * The documented rules minute by minute, as in the unit tests, walking UTC
+ * (New York's offsets are whole hours).  A wall-clock schedule fires at the
+ * first minute whose local time matches.  A fixed-time one: keep the latest
+ * local time the clock has shown, and fire the first time the clock
+ * reaches a due local minute it had not shown.  The clock may have shown a
+ * later time than now's in the last two hours, if it went back since (a
+ * due time it showed then has run already).
  */
 static bool
 model_next_walk(const sp_schedule *s, int64_t after, const sp_tz_ops *tz,
@@ -370,6 +389,23 @@ model_next_walk(const sp_schedule *s, int64_t after, const sp_tz_ops *tz,
 	sp_civil	c;
 	int64_t		shown = INT64_MIN;
 	int64_t		t;
+
+	if (wall_clock(s))
+	{
+		for (t = floor_div(after, MINUTE) * MINUTE + MINUTE; t <= horizon; t += MINUTE)
+		{
+			tz->to_local(tz->ctx, t, &c);
+			if (c.year > 9999)
+				return false;
+			if (c.second == 0 &&
+				model_matches(s, c.year, c.month, c.day, c.hour, c.minute))
+			{
+				*next = t;
+				return true;
+			}
+		}
+		return false;
+	}
 
 	for (t = after - 2 * HOUR; t <= after; t += MINUTE)
 	{
@@ -397,6 +433,33 @@ model_next_walk(const sp_schedule *s, int64_t after, const sp_tz_ops *tz,
 	return false;
 }
 
+
+/*
+ * Does a wall-clock schedule have a matching minute that New York's clock
+ * shows, on a local day from the day after now's to the end of the ninth
+ * year after now's (inside sp_schedule_next's window)?  New York's clock
+ * skips only 02:00-02:59 of the second Sunday in March.
+ */
+static bool
+ny_shows_a_match(const sp_schedule *s, const sp_civil *now)
+{
+	int64_t		day = h_days(now->year, now->month, now->day) + 1;
+	int64_t		last = h_days(now->year + 9, 12, 31);
+
+	for (; day <= last; day++)
+	{
+		int			y,
+					mo,
+					d;
+
+		h_civil(day, &y, &mo, &d);
+		if (!model_day(s, y, mo, d))
+			continue;
+		if (!(mo == 3 && d == nth_sunday(y, 3, 2)) || (s->hours & ~(UINT32_C(1) << 2)) != 0)
+			return true;
+	}
+	return false;
+}
 
 /* ---------------------------------------------------------------- */
 /*	Checks															*/
@@ -501,10 +564,12 @@ check_next(const sp_schedule *s, int64_t after, const zone *z, bool walk)
 	/*
 	 * A schedule the parser accepts runs within the search window, which
 	 * schedule.h promises from any "now" (only a hand-built schedule, say
-	 * for 30 February, has no run), unless year 9999 ends the window.
+	 * for 30 February, has no run), unless year 9999 ends the window or,
+	 * in New York, every matching minute of a wall-clock schedule falls in
+	 * the spring-forward gap.
 	 */
-	if (now.year <= 9999 - SP_SCHED_SEARCH_YEARS)
-		CHECK(ok);
+	if (now.year <= 9999 - SP_SCHED_SEARCH_YEARS && !ok)
+		CHECK(z->fixed == NULL && wall_clock(s) && !ny_shows_a_match(s, &now));
 
 	if (z->fixed != NULL)
 	{
@@ -525,7 +590,16 @@ check_next(const sp_schedule *s, int64_t after, const zone *z, bool walk)
 			else if (ok)
 				CHECK(next > after + DAY);
 		}
-		if (ok)
+		if (ok && wall_clock(s))
+		{
+			sp_civil	at;
+
+			/* the clock shows a matching minute at next */
+			ny_to_local(NULL, next, &at);
+			CHECK(at.second == 0 &&
+				  model_matches(s, at.year, at.month, at.day, at.hour, at.minute));
+		}
+		else if (ok)
 		{
 			sp_civil	before;
 			sp_civil	at;

@@ -2,8 +2,8 @@
  *
  * schedule.c
  *	  Job schedules: parsing (cron, macros, "N seconds") and the next run
- *	  time in a job's time zone.  See schedule.h for what is accepted and
- *	  for the rules on DST gaps and repeated hours.
+ *	  time in a job's time zone.  See schedule.h for what is accepted, and
+ *	  "Daylight saving time" below for the rules when the clock jumps.
  *
  * Pure C11: no PostgreSQL, no I/O, no locale (names and units are compared
  * in ASCII whatever LC_CTYPE says), no state between calls.  The scheduler
@@ -48,6 +48,16 @@
  * sp_schedule_next walk ten years minute by minute.
  */
 #define MAX_REJECTED	10000
+
+/*
+ * How far ahead of "after" a wall-clock schedule looks for the clock going
+ * back (see sp_schedule_next): the clock can only show again a time it has
+ * shown by "after" if it goes back within as long as it goes back by, an
+ * hour or two in practice and never more than a day.  The 30 hours match
+ * derived_to_utc's assumption that no zone changes its offset twice within
+ * 60 hours.
+ */
+#define BACK_WINDOW	(30 * INT64_C(3600))
 
 /* What the error texts say is accepted. */
 #define ACCEPTED \
@@ -921,19 +931,19 @@ gap_end(const sp_tz_ops *tz, const sp_civil *c, int64_t *end)
 }
 
 /*
- * to_utc derived from to_local, for a zone library that only turns instants
- * into local time (and for PostgreSQL's, which resolves an ambiguous time
- * to the later instant, not the earlier one wanted here).  The offsets in
- * force 30 hours before, at and 30 hours after the civil time read as UTC
- * include the one, or the two, that can give that civil time, unless the
- * zone changed its offset twice within those 60 hours, which no zone does.
- * Each candidate instant is kept only if to_local gives the civil time back.
+ * The instants whose local time is exactly the civil time target (read as
+ * UTC), from to_local alone.  The offsets in force 30 hours before, at and
+ * 30 hours after target include the one, or the two, that can give that
+ * civil time, unless the zone changed its offset twice within those 60
+ * hours, which no zone does.  Each candidate instant is kept only if
+ * to_local gives the civil time back.  *n is how many there are (0 in a
+ * gap, 2 in a repeated hour), *first and *last the earliest and the latest
+ * (set only if *n > 0).  False if to_local failed at every probe.
  */
 static bool
-derived_to_utc(const sp_tz_ops *tz, const sp_civil *local, int64_t *utc,
-			   int *kind)
+local_instants(const sp_tz_ops *tz, int64_t target, int64_t *first,
+			   int64_t *last, int *n)
 {
-	int64_t		target = sp_civil_to_epoch(local);
 	int64_t		probes[3] = {target - 30 * 3600, target, target + 30 * 3600};
 	int64_t		found[3];
 	int			nfound = 0;
@@ -960,31 +970,125 @@ derived_to_utc(const sp_tz_ops *tz, const sp_civil *local, int64_t *utc,
 	}
 	if (nprobed == 0)
 		return false;
-	if (nfound == 0)
+	*n = nfound;
+	for (i = 0; i < nfound; i++)
 	{
-		*utc = target;
-		*kind = SP_TZ_NONEXISTENT;
-		return true;
+		if (i == 0 || found[i] < *first)
+			*first = found[i];
+		if (i == 0 || found[i] > *last)
+			*last = found[i];
 	}
-	*utc = found[0];
-	for (i = 1; i < nfound; i++)
-		if (found[i] < *utc)
-			*utc = found[i];
-	*kind = nfound > 1 ? SP_TZ_AMBIGUOUS : SP_TZ_UNIQUE;
 	return true;
 }
 
 /*
- * When a job due at local time c runs: the first instant the local clock
- * shows c or later (schedule.h).
+ * to_utc derived from to_local, for a zone library that only turns instants
+ * into local time (and for PostgreSQL's, which resolves an ambiguous time
+ * to the later instant, not the earlier one wanted here).
+ */
+static bool
+derived_to_utc(const sp_tz_ops *tz, const sp_civil *local, int64_t *utc,
+			   int *kind)
+{
+	int64_t		target = sp_civil_to_epoch(local);
+	int64_t		last;
+	int			n;
+
+	if (!local_instants(tz, target, utc, &last, &n))
+		return false;
+	if (n == 0)
+	{
+		*utc = target;
+		*kind = SP_TZ_NONEXISTENT;
+	}
+	else
+		*kind = n > 1 ? SP_TZ_AMBIGUOUS : SP_TZ_UNIQUE;
+	return true;
+}
+
+/* The caller's to_utc, or derived_to_utc where it gave none. */
+static bool
+local_to_utc(const sp_tz_ops *tz, const sp_civil *c, int64_t *utc, int *kind)
+{
+	*kind = SP_TZ_UNIQUE;
+	return tz->to_utc != NULL ? tz->to_utc(tz->ctx, c, utc, kind) :
+		derived_to_utc(tz, c, utc, kind);
+}
+
+/* Round a civil time up to a whole minute. */
+static void
+civil_ceil_minute(sp_civil *c)
+{
+	if (c->second != 0)
+	{
+		c->second = 0;
+		civil_next_minute(c);
+	}
+}
+
+/*
+ * Daylight saving time, and any other change of a zone's UTC offset.
+ *
+ * Cron fields match the job's LOCAL civil time, to the minute.  What
+ * happens when the local clock jumps depends on the schedule's kind, as in
+ * cron(8) (Vixie cron and cronie: jobs "that run at a specific time" are
+ * handled specially, jobs that "run more frequently are scheduled
+ * normally"), and the kind is told, as cron(8) tells it, by how the minute
+ * and hour fields are written, not by how often the job runs:
+ *
+ * Wall-clock schedules: the minute or the hour field is "*" or "*\/S"
+ *	 ("@hourly" is "0 * * * *"; "0 *\/2 * * *" is one).  The job runs at
+ *	 every instant at which the local clock shows a matching minute (hh:mm
+ *	 and 00 seconds), and at no other:
+ *	   - a time the clock skips does not run: on the US spring-forward night
+ *		 "30 * * * *" runs at 01:30 EST then 03:30 EDT, "*\/20 * * * *" at
+ *		 01:40 EST then 03:00 EDT, and "*\/15 2 * * *" not at all;
+ *	   - a time the clock shows twice runs twice: on the fall-back night
+ *		 "*\/20 * * * *" runs at 01:00, 01:20, 01:40 EDT and again at 01:00,
+ *		 01:20, 01:40 EST, every 20 real minutes; "@hourly" at 01:00 EDT,
+ *		 01:00 EST, 02:00 EST.
+ *	 A wall-clock schedule whose every matching time falls in gaps never
+ *	 runs ("* 2 8-14 3 *\/7" in America/New_York: 02:00-02:59 of the
+ *	 second Sunday in March): sp_schedule_next() then finds no run.
+ *
+ * Fixed-time schedules: both fields are numbers, lists or ranges, even
+ *	 "0-59" or "0-23" (cron(8) looks at the field's first character).  A job
+ *	 due at local time L runs at the first instant at which the local clock
+ *	 shows L or later, and once:
+ *	   - a time the clock skips runs at the instant the gap ends: "30 2 * * *"
+ *		 runs at 03:00 EDT on the spring-forward night; all the due times in
+ *		 a gap, and one at its end, collapse into that one run;
+ *	   - a time the clock shows twice runs at its first occurrence only:
+ *		 "30 1 * * *" at 01:30 EDT, not again at 01:30 EST; while the clock
+ *		 shows again times it has shown, nothing runs that already ran;
+ *	 so a daily 16:45 job runs once every local day, at 16:45.
+ *
+ * Where this departs from cron(8): cron(8) handles only changes of less
+ * than three hours so; after a larger jump it runs just the jobs of the
+ * minute it lands in.  Here the rules above hold for any change, so the
+ * fixed-time jobs of the day Samoa skipped (30 December 2011) ran when it
+ * ended.  And a minute the clock enters part-way, which only historical
+ * offsets with seconds (local mean time) cause, is not a matching minute
+ * for a wall-clock schedule, since the clock never shows its 00 seconds.
+ */
+
+/* Is s a wall-clock schedule (above)? */
+static bool
+by_wall_clock(const sp_schedule *s)
+{
+	return s->star_step[SP_FIELD_MINUTE] != 0 || s->star_step[SP_FIELD_HOUR] != 0;
+}
+
+/*
+ * When a fixed-time job due at local time c runs: the first instant the
+ * local clock shows c or later.
  */
 static bool
 run_instant(const sp_tz_ops *tz, const sp_civil *c, int64_t *when)
 {
-	int			kind = SP_TZ_UNIQUE;
+	int			kind;
 
-	if (tz->to_utc != NULL ? !tz->to_utc(tz->ctx, c, when, &kind) :
-		!derived_to_utc(tz, c, when, &kind))
+	if (!local_to_utc(tz, c, when, &kind))
 		return false;
 	switch (kind)
 	{
@@ -998,13 +1102,178 @@ run_instant(const sp_tz_ops *tz, const sp_civil *c, int64_t *when)
 	}
 }
 
+static bool
+next_fixed_time(const sp_schedule *s, int64_t after_utc, const sp_civil *now,
+				const sp_tz_ops *tz, int64_t *next_utc)
+{
+	sp_civil	c = *now;
+	int			rejected = 0;
+
+	/*
+	 * Due times up to the current local minute have run already (the local
+	 * clock has shown them), so start at the next minute.  Due times after
+	 * it can still have run too, if the clock went back: those are skipped
+	 * below as their run instant is not after after_utc.
+	 */
+	c.second = 0;
+	civil_next_minute(&c);
+
+	for (;;)
+	{
+		int64_t		when;
+
+		if (!find_match(s, &c, now->year + SP_SCHED_SEARCH_YEARS))
+			return false;
+		if (!run_instant(tz, &c, &when))
+			return false;
+		if (when > after_utc)
+		{
+			*next_utc = when;
+			return true;
+		}
+		if (++rejected > MAX_REJECTED)
+			return false;
+		civil_next_minute(&c);
+	}
+}
+
+/*
+ * A wall-clock job's run while the clock, gone back after after_utc, shows
+ * again a time it had shown by then (the second 01:00-01:59 of a US
+ * fall-back night, seen from the first): only such times, up to now's,
+ * are looked for here, the later ones being the forward search's.  The
+ * clock goes back within BACK_WINDOW if the UTC offset is smaller at its
+ * end; the change is then found by bisection, and the run, if any, is at
+ * the first matching minute the clock shows from the change on.
+ */
+static bool
+rerun_ahead(const sp_schedule *s, int64_t after_utc, const sp_civil *now,
+			const sp_tz_ops *tz, int64_t *when, bool *found)
+{
+	int64_t		now_local = sp_civil_to_epoch(now);
+	int64_t		offset = now_local - after_utc;
+	int64_t		lo = after_utc;
+	int64_t		hi = after_utc + BACK_WINDOW;
+	sp_civil	l;
+	sp_civil	c;
+	int64_t		t;
+
+	*found = false;
+
+	/* no conversion near the end of year 9999: no change either */
+	if (!tz->to_local(tz->ctx, hi, &l) || !civil_valid(&l) ||
+		sp_civil_to_epoch(&l) - hi >= offset)
+		return true;
+	while (hi - lo > 1)
+	{
+		int64_t		mid = lo + (hi - lo) / 2;
+
+		if (!tz->to_local(tz->ctx, mid, &l) || !civil_valid(&l))
+			return false;
+		if (sp_civil_to_epoch(&l) - mid == offset)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (!tz->to_local(tz->ctx, hi, &l) || !civil_valid(&l))
+		return false;
+
+	c = l;
+	civil_ceil_minute(&c);
+	if (!find_match(s, &c, now->year) || sp_civil_to_epoch(&c) > now_local)
+		return true;
+	t = hi + (sp_civil_to_epoch(&c) - sp_civil_to_epoch(&l));
+	if (!tz->to_local(tz->ctx, t, &l) || !civil_valid(&l))
+		return false;
+	if (sp_civil_to_epoch(&l) == sp_civil_to_epoch(&c))
+	{
+		*when = t;
+		*found = true;
+	}
+	return true;
+}
+
+/*
+ * Forward from now's minute, each matching time's instants are tried in
+ * turn: one, two in a repeated hour, none in a gap (jumped over whole, from
+ * the local time at its end).  The first instant after after_utc is the
+ * earliest of all those times' instants, since the clock shows them in
+ * order: a repeated time's second instant comes after the first instants
+ * of every time of its repeated stretch.  Only times up to now's are left,
+ * shown again if the clock goes back soon: rerun_ahead.
+ */
+static bool
+next_by_wall_clock(const sp_schedule *s, int64_t after_utc,
+				   const sp_civil *now, const sp_tz_ops *tz, int64_t *next_utc)
+{
+	sp_civil	c = *now;
+	int64_t		rerun = 0;
+	bool		have_rerun;
+	int64_t		when = 0;
+	bool		found = false;
+	int			steps = 0;
+
+	if (!rerun_ahead(s, after_utc, now, tz, &rerun, &have_rerun))
+		return false;
+
+	c.second = 0;
+	civil_next_minute(&c);
+	while (!found && find_match(s, &c, now->year + SP_SCHED_SEARCH_YEARS))
+	{
+		int64_t		first;
+		int64_t		last;
+		int			kind;
+		int			n;
+
+		if (++steps > MAX_REJECTED)
+			return false;
+		if (!local_to_utc(tz, &c, &first, &kind) ||
+			(kind != SP_TZ_UNIQUE && kind != SP_TZ_AMBIGUOUS &&
+			 kind != SP_TZ_NONEXISTENT))
+			return false;
+		if (kind == SP_TZ_NONEXISTENT)
+		{
+			int64_t		end;
+
+			if (!gap_end(tz, &c, &end) || !tz->to_local(tz->ctx, end, &c) ||
+				!civil_valid(&c))
+				return false;
+			civil_ceil_minute(&c);
+			continue;
+		}
+		if (first > after_utc)
+		{
+			when = first;
+			found = true;
+		}
+		else if (kind == SP_TZ_AMBIGUOUS)
+		{
+			if (!local_instants(tz, sp_civil_to_epoch(&c), &first, &last, &n))
+				return false;
+			if (n > 1 && last > after_utc)
+			{
+				when = last;
+				found = true;
+			}
+		}
+		civil_next_minute(&c);
+	}
+
+	if (have_rerun && (!found || rerun < when))
+	{
+		when = rerun;
+		found = true;
+	}
+	if (found)
+		*next_utc = when;
+	return found;
+}
+
 bool
 sp_schedule_next(const sp_schedule *s, int64_t after_utc,
 				 const sp_tz_ops *tz, int64_t *next_utc)
 {
 	sp_civil	now;
-	sp_civil	c;
-	int			rejected = 0;
 
 	if (after_utc < MIN_EPOCH || after_utc > MAX_EPOCH)
 		return false;
@@ -1027,34 +1296,9 @@ sp_schedule_next(const sp_schedule *s, int64_t after_utc,
 
 	if (!tz->to_local(tz->ctx, after_utc, &now) || !civil_valid(&now))
 		return false;
-
-	/*
-	 * Due times up to the current local minute have run already (the local
-	 * clock has shown them), so start at the next minute.  Due times after
-	 * it can still have run too, if the clock went back: those are skipped
-	 * below as their run instant is not after after_utc.
-	 */
-	c = now;
-	c.second = 0;
-	civil_next_minute(&c);
-
-	for (;;)
-	{
-		int64_t		when;
-
-		if (!find_match(s, &c, now.year + SP_SCHED_SEARCH_YEARS))
-			return false;
-		if (!run_instant(tz, &c, &when))
-			return false;
-		if (when > after_utc)
-		{
-			*next_utc = when;
-			return true;
-		}
-		if (++rejected > MAX_REJECTED)
-			return false;
-		civil_next_minute(&c);
-	}
+	if (by_wall_clock(s))
+		return next_by_wall_clock(s, after_utc, &now, tz, next_utc);
+	return next_fixed_time(s, after_utc, &now, tz, next_utc);
 }
 
 

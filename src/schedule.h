@@ -101,7 +101,9 @@ typedef struct sp_schedule
 	/*
 	 * Per field: the step S when the field was written "*" (S = 1) or
 	 * "*\/S", else 0.  Decides the day-of-month/day-of-week rule above and
-	 * lets sp_schedule_describe() give "*\/15" back instead of a list.
+	 * whether the schedule runs by the wall clock across DST changes
+	 * (sp_schedule_next), and lets sp_schedule_describe() give "*\/15"
+	 * back instead of a list.
 	 */
 	uint8_t		star_step[SP_NUM_FIELDS];
 } sp_schedule;
@@ -146,26 +148,30 @@ extern bool sp_schedule_parse(const char *text, sp_schedule *out, char *err);
 /*
  * The first run time strictly after after_utc, into *next_utc.
  *
- * Cron schedules match the LOCAL civil time given by tz, to the minute.  A
- * job due at local time L runs at the first instant at which the local
- * clock shows L or later.  Hence:
- *	 - a local time that does not exist (the clock jumps from 02:00 to 03:00
- *	   on the US spring-forward day) runs once, at the instant the gap ends
- *	   (03:00 local); all the due times inside the gap and a due time at the
- *	   gap's end collapse into that one run;
- *	 - a local time that occurs twice (01:00-01:59 on the US fall-back day)
- *	   runs once, at its first occurrence; while the hour repeats, nothing
- *	   runs that already ran, so "*\/15 * * * *" and "@hourly" pause for an
- *	   hour rather than run the repeated times twice;
- *	 - so a daily 16:45 America/New_York job runs exactly once per local day,
- *	   at 16:45 local time, on both sides of a DST change.
+ * Cron schedules match the LOCAL civil time given by tz, to the minute.
+ * When the clock jumps (DST), it depends on how the minute and hour fields
+ * are written, as in cron(8); the full rule is in schedule.c:
+ *	 - wall-clock schedules, "*" or "*\/S" in the minute or the hour field
+ *	   ("@hourly" too): the job runs whenever the local clock shows a
+ *	   matching minute.  A time the clock skips does not run; a time it
+ *	   shows twice runs twice.  On the US nights, "*\/20 * * * *" runs at
+ *	   01:00, 01:20, 01:40 EDT and again EST in November, and "30 * * * *"
+ *	   at 01:30 EST then 03:30 EDT in March;
+ *	 - fixed-time schedules, both fields numbers, lists or ranges: a job due
+ *	   at local time L runs at the first instant at which the local clock
+ *	   shows L or later, once.  A skipped time runs when the gap ends (02:30
+ *	   at 03:00 EDT; due times in the gap and at its end collapse into that
+ *	   one run); a repeated time runs at its first occurrence only.  So a
+ *	   daily 16:45 America/New_York job runs exactly once per local day, at
+ *	   16:45 local time, on both sides of a DST change.
  * Interval schedules ignore tz (it may be NULL for them): runs fall on the
  * multiples of N seconds since 1970-01-01 00:00 UTC, so that a restart does
  * not shift them.
  *
  * Returns false if no run falls within SP_SCHED_SEARCH_YEARS years (say,
- * a hand-built schedule for 30 February), if after_utc is outside years
- * 0001-9999, or if a tz callback fails.
+ * a hand-built schedule for 30 February, or a wall-clock schedule whose
+ * every time falls in DST gaps, like "* 2 8-14 3 *\/7" in New York), if
+ * after_utc is outside years 0001-9999, or if a tz callback fails.
  */
 extern bool sp_schedule_next(const sp_schedule *s, int64_t after_utc,
 							 const sp_tz_ops *tz, int64_t *next_utc);

@@ -12,9 +12,14 @@
  * rounded down to its second: the library's first run strictly after that
  * second is then also strictly after "after".
  *
- * When no run falls within SP_SCHED_SEARCH_YEARS years of "after" (a
- * schedule such as "0 0 30 2 *"), schedule_next() returns NULL: the job
- * never runs.  stockpipe.schedule() rejects such a schedule.
+ * A schedule the parser refuses raises 22023 (invalid_parameter_value)
+ * here as in schedule_check() and stockpipe.schedule(), with the parser's
+ * reason as the detail: that includes day fields that never meet, such as
+ * "0 0 30 2 *", so that the mistake is named where it is made instead of
+ * surfacing later as a NULL.  schedule_next() returns NULL only for a
+ * schedule that is valid but has no run within SP_SCHED_SEARCH_YEARS years
+ * of "after" in the zone given: one whose every time falls in DST gaps
+ * ("* 2 8-14 3 *\/7" in America/New_York), or a search past year 9999.
  *
  *-------------------------------------------------------------------------
  */
@@ -84,7 +89,8 @@ pg_to_local(void *ctx, int64_t utc, sp_civil *out)
 /*
  * schedule_next(schedule text, after timestamptz, timezone text)
  *	  RETURNS timestamptz: the first run strictly after "after", or NULL if
- *	  none falls within the library's search horizon.
+ *	  none falls within the library's search horizon.  An invalid schedule
+ *	  (30 February included), time zone or "after" raises 22023.
  */
 Datum
 stockpipe_schedule_next(PG_FUNCTION_ARGS)

@@ -45,6 +45,40 @@ SELECT stockpipe.schedule_next('30 2 * * *', '2026-03-08 00:00+00', 'America/New
 	   stockpipe.schedule_next('30 2 * * *', '2026-03-09 00:00+00', 'America/New_York') AS next_day;
 SELECT stockpipe.schedule_next('30 1 * * *', '2026-11-01 00:00+00', 'America/New_York') AS repeated,
 	   stockpipe.schedule_next('30 1 * * *', '2026-11-01 05:30+00', 'America/New_York') AS not_twice;
+-- Wall-clock schedules ("*" or "*/S" in the minute or hour field) run
+-- whenever the local clock shows a matching minute, as in cron(8): every 20
+-- real minutes through the repeated 01:00-01:59 of 2026-11-01 in New York,
+-- and 01:30 EST then 03:30 EDT on 2026-03-08 (02:30 is never shown, and
+-- 03:00 does not match).  The same in Berlin, whose clock changes at 01:00
+-- UTC: @hourly runs at 02:00 CEST and again at 02:00 CET.
+WITH RECURSIVE runs(n, t) AS (
+	SELECT 1, stockpipe.schedule_next('*/20 * * * *', '2026-11-01 04:50+00', 'America/New_York')
+	UNION ALL
+	SELECT n + 1, stockpipe.schedule_next('*/20 * * * *', t, 'America/New_York') FROM runs WHERE n < 7
+)
+SELECT t, t AT TIME ZONE 'America/New_York' AS new_york FROM runs;
+WITH RECURSIVE runs(n, t) AS (
+	SELECT 1, stockpipe.schedule_next('30 * * * *', '2026-03-08 05:00+00', 'America/New_York')
+	UNION ALL
+	SELECT n + 1, stockpipe.schedule_next('30 * * * *', t, 'America/New_York') FROM runs WHERE n < 4
+)
+SELECT t, t AT TIME ZONE 'America/New_York' AS new_york FROM runs;
+WITH RECURSIVE runs(n, t) AS (
+	SELECT 1, stockpipe.schedule_next('@hourly', '2026-10-24 23:30+00', 'Europe/Berlin')
+	UNION ALL
+	SELECT n + 1, stockpipe.schedule_next('@hourly', t, 'Europe/Berlin') FROM runs WHERE n < 3
+)
+SELECT t, t AT TIME ZONE 'Europe/Berlin' AS berlin FROM runs;
+-- A fixed-time schedule written with a list ("0-59/20", not "*/20") keeps
+-- the once-per-due-time rule: 02:00-02:40 run once, when the gap ends.
+SELECT stockpipe.schedule_next('0-59/20 2 * * *', '2026-03-08 06:59+00', 'America/New_York') AS fixed_gap,
+	   stockpipe.schedule_next('*/20 2 * * *', '2026-03-08 06:59+00', 'America/New_York') AS wall_clock_gap;
+-- A valid wall-clock schedule whose every time falls in New York's gap
+-- (02:00-02:59 on the second Sunday in March) never runs there: NULL.  It
+-- runs in UTC, and written fixed-time it runs when the gap ends.
+SELECT stockpipe.schedule_next('* 2 8-14 3 */7', '2026-01-01 00:00+00', 'America/New_York') IS NULL AS never_in_new_york,
+	   stockpipe.schedule_next('* 2 8-14 3 */7', '2026-01-01 00:00+00', 'UTC') AS in_utc,
+	   stockpipe.schedule_next('0 2 8-14 3 */7', '2026-01-01 00:00+00', 'America/New_York') AS fixed_time;
 -- Interval schedules ignore the time zone; other zones work.
 SELECT stockpipe.schedule_next('10 seconds', '2026-11-27 19:30:01+00', 'Asia/Kolkata'),
 	   stockpipe.schedule_next('0 9 * * *', '2026-11-27 00:00+00', 'Asia/Kolkata'),
@@ -85,6 +119,11 @@ SELECT stockpipe.schedule_next('* * * *', '2026-11-27 00:00+00');
 SELECT stockpipe.schedule_next('@yearlyish', '2026-11-27 00:00+00');
 SELECT stockpipe.schedule_next('60 seconds', '2026-11-27 00:00+00');
 SELECT stockpipe.schedule_next('', '2026-11-27 00:00+00');
+-- A day that never occurs is an invalid schedule (22023), not a NULL.
+\set VERBOSITY sqlstate
+SELECT stockpipe.schedule_next('0 0 30 2 *', '2026-11-27 00:00+00');
+\set VERBOSITY default
+SELECT stockpipe.schedule_next('0 0 30 2 *', '2026-11-27 00:00+00');
 SELECT stockpipe.schedule_check('0 0 * * MOO');
 SELECT stockpipe.schedule_next('@daily', '2026-11-27 00:00+00', 'America/Gotham');
 SELECT stockpipe.schedule_next('@daily', 'infinity');

@@ -2,7 +2,8 @@
  *
  * schedule_test.c
  *	  Unit tests of job schedules (src/schedule.c): parsing, error texts,
- *	  next run times in UTC, fixed offsets and America/New_York across DST.
+ *	  next run times in UTC, fixed offsets, and America/New_York and
+ *	  Europe/Berlin across DST.
  *
  * A self-contained program: no test framework, no PostgreSQL.  It prints one
  * TAP-like line per check, "ok N - what" or "not ok N - what" (followed by
@@ -11,12 +12,16 @@
  *
  * America/New_York is written here from its rules (since 2007: UTC-5, and
  * UTC-4 from the second Sunday in March 02:00 local to the first Sunday in
- * November 02:00 local) with calendar code of its own, not schedule.c's, and
- * checked against the system's zoneinfo when that is installed.  Expected
- * instants are written as UTC civil times worked out by hand from those
- * offsets; an independent minute-by-minute model of the documented rule
- * ("a job due at local time L runs at the first instant the local clock
- * shows L or later") is compared with sp_schedule_next around every DST
+ * November 02:00 local), and Europe/Berlin likewise (UTC+1, and UTC+2 from
+ * the last Sunday in March 01:00 UTC to the last Sunday in October 01:00
+ * UTC), with calendar code of its own, not schedule.c's, and checked
+ * against the system's zoneinfo when that is installed.  Expected instants
+ * are written as UTC civil times worked out by hand from those offsets; an
+ * independent minute-by-minute model of the documented rules (schedule.c:
+ * a wall-clock schedule, "*" or "*\/S" in the minute or hour field, runs
+ * whenever the local clock shows a matching minute; a fixed-time one runs
+ * a job due at local time L at the first instant the local clock shows L
+ * or later, once) is compared with sp_schedule_next around every DST
  * change of 2025-2027.
  *
  *-------------------------------------------------------------------------
@@ -242,6 +247,59 @@ static const sp_tz_ops tz_ny = {ny_to_local, ny_to_utc, NULL};
 
 /* The same zone with to_utc left to schedule.c to derive from to_local. */
 static const sp_tz_ops tz_ny_derived = {ny_to_local, NULL, NULL};
+
+/* Day of month of the last Sunday of a month. */
+static int
+last_sunday(int y, int m)
+{
+	int			last = t_days_in_month(y, m);
+
+	return last - t_wday(days_from_civil(y, m, last));
+}
+
+/*
+ * UTC offset of Europe/Berlin at an instant: CEST (UTC+2) from 01:00Z on
+ * the last Sunday in March (02:00 CET becomes 03:00 CEST) to 01:00Z on the
+ * last Sunday in October (03:00 CEST becomes 02:00 CET), else CET (UTC+1).
+ */
+static int
+berlin_offset(int64_t utc)
+{
+	sp_civil	c;
+	int64_t		start;
+	int64_t		end;
+
+	civil_of(utc, &c);
+	start = UTC(c.year, 3, last_sunday(c.year, 3), 1, 0, 0);
+	end = UTC(c.year, 10, last_sunday(c.year, 10), 1, 0, 0);
+	return (utc >= start && utc < end) ? 2 * 3600 : 3600;
+}
+
+static bool
+berlin_to_local(void *ctx, int64_t utc, sp_civil *out)
+{
+	(void) ctx;
+	civil_of(utc + berlin_offset(utc), out);
+	return true;
+}
+
+/* As ny_to_utc: CEST and CET readings, the earlier (CEST) first. */
+static bool
+berlin_to_utc(void *ctx, const sp_civil *local, int64_t *utc, int *kind)
+{
+	int64_t		n = naive(local);
+	bool		cet = berlin_offset(n - HOUR) == 3600;
+	bool		cest = berlin_offset(n - 2 * HOUR) == 2 * 3600;
+
+	(void) ctx;
+	*kind = (cet && cest) ? SP_TZ_AMBIGUOUS :
+		(cet || cest) ? SP_TZ_UNIQUE : SP_TZ_NONEXISTENT;
+	*utc = cest ? n - 2 * HOUR : cet ? n - HOUR : INT64_C(-1);
+	return true;
+}
+
+static const sp_tz_ops tz_berlin = {berlin_to_local, berlin_to_utc, NULL};
+static const sp_tz_ops tz_berlin_derived = {berlin_to_local, NULL, NULL};
 
 /* The zone of the TZ environment variable, through libc (zoneinfo tests). */
 static bool
@@ -1034,28 +1092,30 @@ test_next_new_york(void)
 	{
 		int64_t		w[] = {
 			UTC(2026, 11, 1, 5, 45, 0), /* 01:45 EDT */
-			UTC(2026, 11, 1, 7, 0, 0),	/* 02:00 EST: 01:00-01:45 EST ran as EDT */
-			UTC(2026, 11, 1, 7, 15, 0),
+			UTC(2026, 11, 1, 6, 0, 0),	/* 01:00 EST: by the wall clock, again */
+			UTC(2026, 11, 1, 6, 15, 0), /* 01:15 EST */
 		};
 
 		runs_are("*/15 * * * *", &tz_ny, UTC(2026, 11, 1, 5, 30, 0), w, 3,
-				 "every 15 minutes pauses while 01:00-01:59 repeats");
+				 "every 15 minutes goes on while 01:00-01:59 repeats");
 	}
-	next_is("*/15 * * * *", &tz_ny, UTC(2026, 11, 1, 6, 10, 0), UTC(2026, 11, 1, 7, 0, 0),
+	next_is("*/15 * * * *", &tz_ny, UTC(2026, 11, 1, 6, 10, 0), UTC(2026, 11, 1, 6, 15, 0),
 			"from inside the repeated hour");
-	next_is("* * * * *", &tz_ny, UTC(2026, 11, 1, 5, 59, 0), UTC(2026, 11, 1, 7, 0, 0),
-			"every minute, from 01:59 EDT");
+	next_is("* * * * *", &tz_ny, UTC(2026, 11, 1, 5, 59, 0), UTC(2026, 11, 1, 6, 0, 0),
+			"every minute, from 01:59 EDT to 01:00 EST");
+	next_is("* * * * *", &tz_ny, UTC(2026, 11, 1, 5, 59, 30), UTC(2026, 11, 1, 6, 0, 0),
+			"every minute, from 01:59:30 EDT to 01:00 EST");
 	next_is("* * * * *", &tz_ny, UTC(2026, 11, 1, 6, 59, 30), UTC(2026, 11, 1, 7, 0, 0),
 			"every minute, from 01:59:30 EST");
 	{
 		int64_t		w[] = {
 			UTC(2026, 3, 8, 6, 45, 0),	/* 01:45 EST */
-			UTC(2026, 3, 8, 7, 0, 0),	/* 02:00-02:45 and 03:00: one run */
+			UTC(2026, 3, 8, 7, 0, 0),	/* 02:00-02:45 are not shown; 03:00 is */
 			UTC(2026, 3, 8, 7, 15, 0),	/* 03:15 EDT */
 		};
 
 		runs_are("*/15 * * * *", &tz_ny, UTC(2026, 3, 8, 6, 30, 0), w, 3,
-				 "every 15 minutes: the gap's due times run once at 03:00 EDT");
+				 "every 15 minutes: 01:45 EST, then 03:00 EDT");
 	}
 	next_is("* * * * *", &tz_ny, UTC(2026, 3, 8, 6, 59, 0), UTC(2026, 3, 8, 7, 0, 0),
 			"every minute, 01:59 EST to 03:00 EDT");
@@ -1064,12 +1124,12 @@ test_next_new_york(void)
 	{
 		int64_t		w[] = {
 			UTC(2026, 11, 1, 5, 0, 0),	/* 01:00 EDT */
-			UTC(2026, 11, 1, 7, 0, 0),	/* 02:00 EST; 01:00 EST already ran */
-			UTC(2026, 11, 1, 8, 0, 0),
+			UTC(2026, 11, 1, 6, 0, 0),	/* 01:00 EST */
+			UTC(2026, 11, 1, 7, 0, 0),	/* 02:00 EST */
 		};
 
 		runs_are("@hourly", &tz_ny, UTC(2026, 11, 1, 4, 0, 0), w, 3,
-				 "hourly does not run the repeated 01:00 twice");
+				 "hourly runs the repeated 01:00 twice, an hour apart");
 	}
 	{
 		int64_t		w[] = {
@@ -1079,7 +1139,7 @@ test_next_new_york(void)
 		};
 
 		runs_are("@hourly", &tz_ny, UTC(2026, 3, 8, 5, 0, 0), w, 3,
-				 "hourly across spring-forward: one run at 03:00 EDT");
+				 "hourly across spring-forward: 03:00 EDT follows 01:00 EST");
 	}
 	next_is("0 2 * * *", &tz_ny, UTC(2026, 3, 8, 0, 0, 0), UTC(2026, 3, 8, 7, 0, 0),
 			"02:00 on the spring-forward day is 03:00 EDT");
@@ -1102,9 +1162,141 @@ test_next_new_york(void)
 }
 
 /*
- * The documented rule as a model: walk UTC minute by minute, keep the
- * latest local time the clock has shown, and fire when the clock shows,
- * for the first time, a time at or past a due local minute.
+ * Both runs_are with the zone's to_utc and with to_utc derived by
+ * schedule.c: the same runs expected.
+ */
+static void
+runs_are_both(const char *text, const sp_tz_ops *tz, const sp_tz_ops *derived,
+			  int64_t after, const int64_t *want, int n, const char *desc)
+{
+	char		d[200];
+
+	runs_are(text, tz, after, want, n, desc);
+	snprintf(d, sizeof(d), "%s (derived to_utc)", desc);
+	runs_are(text, derived, after, want, n, d);
+}
+
+#define RUNS(text, zone, after, desc, ...) \
+	do { \
+		const int64_t w_[] = {__VA_ARGS__}; \
+		runs_are_both(text, &tz_##zone, &tz_##zone##_derived, after, w_, \
+					  (int) (sizeof(w_) / sizeof(w_[0])), desc); \
+	} while (0)
+
+/*
+ * The two DST nights of 2026 in New York (clocks change at 02:00 local,
+ * 07:00Z in March and 06:00Z in November) and in Berlin (at 01:00Z: 02:00
+ * CET becomes 03:00 CEST in March, 03:00 CEST becomes 02:00 CET in
+ * October), for each kind of schedule: wall-clock ones ("*" or "*\/S" in
+ * the minute or the hour field) run whenever the clock shows a matching
+ * minute, fixed-time ones once per due time, at the first instant the
+ * clock shows it or later.
+ */
+static void
+test_next_dst_rules(void)
+{
+	/* New York, spring forward: 01:59:59 EST, then 03:00:00 EDT. */
+	RUNS("30 * * * *", ny, UTC(2026, 3, 8, 5, 0, 0),
+		 "wildcard hour, New York spring-forward: 01:30 EST, then 03:30 EDT, no 03:00",
+		 UTC(2026, 3, 8, 5, 30, 0), UTC(2026, 3, 8, 6, 30, 0),
+		 UTC(2026, 3, 8, 7, 30, 0), UTC(2026, 3, 8, 8, 30, 0));
+	RUNS("*/20 * * * *", ny, UTC(2026, 3, 8, 6, 0, 0),
+		 "step, New York spring-forward: 01:20, 01:40 EST, 03:00, 03:20 EDT",
+		 UTC(2026, 3, 8, 6, 20, 0), UTC(2026, 3, 8, 6, 40, 0),
+		 UTC(2026, 3, 8, 7, 0, 0), UTC(2026, 3, 8, 7, 20, 0));
+	RUNS("* * * * *", ny, UTC(2026, 3, 8, 6, 58, 0),
+		 "wildcard minute, New York spring-forward: 01:59 EST, 03:00 EDT",
+		 UTC(2026, 3, 8, 6, 59, 0), UTC(2026, 3, 8, 7, 0, 0), UTC(2026, 3, 8, 7, 1, 0));
+	RUNS("*/15 2 * * *", ny, UTC(2026, 3, 7, 0, 0, 0),
+		 "wildcard minute at 02, New York: four runs on 7 March, none on 8 March",
+		 UTC(2026, 3, 7, 7, 0, 0), UTC(2026, 3, 7, 7, 15, 0),
+		 UTC(2026, 3, 7, 7, 30, 0), UTC(2026, 3, 7, 7, 45, 0),
+		 UTC(2026, 3, 9, 6, 0, 0));
+	RUNS("0 */2 * * *", ny, UTC(2026, 3, 8, 4, 0, 0),
+		 "step hour, New York spring-forward: 00:00 EST, then 04:00 EDT (02:00 is not shown)",
+		 UTC(2026, 3, 8, 5, 0, 0), UTC(2026, 3, 8, 8, 0, 0), UTC(2026, 3, 8, 10, 0, 0));
+	RUNS("0-59/20 2 * * *", ny, UTC(2026, 3, 8, 6, 59, 0),
+		 "fixed-time (a list), New York spring-forward: 02:00-02:40 run once at 03:00 EDT",
+		 UTC(2026, 3, 8, 7, 0, 0), UTC(2026, 3, 9, 6, 0, 0));
+	RUNS("30 2 * * *", ny, UTC(2026, 3, 7, 0, 0, 0),
+		 "fixed-time, New York spring-forward: 02:30 runs at 03:00 EDT",
+		 UTC(2026, 3, 7, 7, 30, 0), UTC(2026, 3, 8, 7, 0, 0), UTC(2026, 3, 9, 6, 30, 0));
+
+	/* New York, fall back: 01:59:59 EDT, then 01:00:00 EST. */
+	RUNS("*/20 * * * *", ny, UTC(2026, 11, 1, 4, 50, 0),
+		 "step, New York fall-back: 01:00-01:40 EDT, again EST, every 20 real minutes",
+		 UTC(2026, 11, 1, 5, 0, 0), UTC(2026, 11, 1, 5, 20, 0), UTC(2026, 11, 1, 5, 40, 0),
+		 UTC(2026, 11, 1, 6, 0, 0), UTC(2026, 11, 1, 6, 20, 0), UTC(2026, 11, 1, 6, 40, 0),
+		 UTC(2026, 11, 1, 7, 0, 0));
+	RUNS("30 * * * *", ny, UTC(2026, 11, 1, 5, 0, 0),
+		 "wildcard hour, New York fall-back: 01:30 EDT, 01:30 EST, 02:30 EST",
+		 UTC(2026, 11, 1, 5, 30, 0), UTC(2026, 11, 1, 6, 30, 0), UTC(2026, 11, 1, 7, 30, 0));
+	RUNS("* 1 * * *", ny, UTC(2026, 11, 1, 5, 58, 0),
+		 "wildcard minute at 01, New York fall-back: 01:59 EDT, 01:00 EST, ... 01:59 EST, next day",
+		 UTC(2026, 11, 1, 5, 59, 0), UTC(2026, 11, 1, 6, 0, 0), UTC(2026, 11, 1, 6, 1, 0));
+	next_is("* 1 * * *", &tz_ny, UTC(2026, 11, 1, 6, 59, 0), UTC(2026, 11, 2, 6, 0, 0),
+			"wildcard minute at 01, from 01:59 EST: the next day");
+	RUNS("0-59/20 1 * * *", ny, UTC(2026, 11, 1, 4, 50, 0),
+		 "fixed-time (a list), New York fall-back: 01:00-01:40 EDT only",
+		 UTC(2026, 11, 1, 5, 0, 0), UTC(2026, 11, 1, 5, 20, 0), UTC(2026, 11, 1, 5, 40, 0),
+		 UTC(2026, 11, 2, 6, 0, 0));
+	RUNS("30 1 * * *", ny, UTC(2026, 10, 31, 0, 0, 0),
+		 "fixed-time, New York fall-back: 01:30 EDT only",
+		 UTC(2026, 10, 31, 5, 30, 0), UTC(2026, 11, 1, 5, 30, 0), UTC(2026, 11, 2, 6, 30, 0));
+
+	/* Berlin, spring forward: 01:59:59 CET, then 03:00:00 CEST. */
+	RUNS("30 * * * *", berlin, UTC(2026, 3, 28, 23, 0, 0),
+		 "wildcard hour, Berlin spring-forward: 00:30, 01:30 CET, then 03:30 CEST",
+		 UTC(2026, 3, 28, 23, 30, 0), UTC(2026, 3, 29, 0, 30, 0),
+		 UTC(2026, 3, 29, 1, 30, 0), UTC(2026, 3, 29, 2, 30, 0));
+	RUNS("*/20 * * * *", berlin, UTC(2026, 3, 29, 0, 30, 0),
+		 "step, Berlin spring-forward: 01:40 CET, 03:00, 03:20 CEST",
+		 UTC(2026, 3, 29, 0, 40, 0), UTC(2026, 3, 29, 1, 0, 0), UTC(2026, 3, 29, 1, 20, 0));
+	RUNS("@hourly", berlin, UTC(2026, 3, 28, 23, 30, 0),
+		 "@hourly, Berlin spring-forward: 01:00 CET, 03:00 CEST, 04:00 CEST",
+		 UTC(2026, 3, 29, 0, 0, 0), UTC(2026, 3, 29, 1, 0, 0), UTC(2026, 3, 29, 2, 0, 0));
+	RUNS("*/15 2 * * *", berlin, UTC(2026, 3, 28, 0, 0, 0),
+		 "wildcard minute at 02, Berlin: four runs on 28 March, none on 29 March",
+		 UTC(2026, 3, 28, 1, 0, 0), UTC(2026, 3, 28, 1, 15, 0),
+		 UTC(2026, 3, 28, 1, 30, 0), UTC(2026, 3, 28, 1, 45, 0),
+		 UTC(2026, 3, 30, 0, 0, 0));
+	RUNS("30 2 * * *", berlin, UTC(2026, 3, 28, 0, 0, 0),
+		 "fixed-time, Berlin spring-forward: 02:30 runs at 03:00 CEST",
+		 UTC(2026, 3, 28, 1, 30, 0), UTC(2026, 3, 29, 1, 0, 0), UTC(2026, 3, 30, 0, 30, 0));
+
+	/* Berlin, fall back: 02:59:59 CEST, then 02:00:00 CET. */
+	RUNS("*/20 * * * *", berlin, UTC(2026, 10, 24, 23, 50, 0),
+		 "step, Berlin fall-back: 02:00-02:40 CEST, again CET, then 03:00 CET",
+		 UTC(2026, 10, 25, 0, 0, 0), UTC(2026, 10, 25, 0, 20, 0), UTC(2026, 10, 25, 0, 40, 0),
+		 UTC(2026, 10, 25, 1, 0, 0), UTC(2026, 10, 25, 1, 20, 0), UTC(2026, 10, 25, 1, 40, 0),
+		 UTC(2026, 10, 25, 2, 0, 0));
+	RUNS("30 * * * *", berlin, UTC(2026, 10, 25, 0, 0, 0),
+		 "wildcard hour, Berlin fall-back: 02:30 CEST, 02:30 CET, 03:30 CET",
+		 UTC(2026, 10, 25, 0, 30, 0), UTC(2026, 10, 25, 1, 30, 0), UTC(2026, 10, 25, 2, 30, 0));
+	RUNS("@hourly", berlin, UTC(2026, 10, 24, 23, 30, 0),
+		 "@hourly, Berlin fall-back: 02:00 CEST, 02:00 CET, 03:00 CET",
+		 UTC(2026, 10, 25, 0, 0, 0), UTC(2026, 10, 25, 1, 0, 0), UTC(2026, 10, 25, 2, 0, 0));
+	RUNS("* 2 * * *", berlin, UTC(2026, 10, 25, 0, 58, 0),
+		 "wildcard minute at 02, Berlin fall-back: 02:59 CEST, then 02:00 CET",
+		 UTC(2026, 10, 25, 0, 59, 0), UTC(2026, 10, 25, 1, 0, 0), UTC(2026, 10, 25, 1, 1, 0));
+	RUNS("30 2 * * *", berlin, UTC(2026, 10, 24, 0, 0, 0),
+		 "fixed-time, Berlin fall-back: 02:30 CEST only",
+		 UTC(2026, 10, 24, 0, 30, 0), UTC(2026, 10, 25, 0, 30, 0), UTC(2026, 10, 26, 1, 30, 0));
+	RUNS("0 3 * * *", berlin, UTC(2026, 10, 24, 12, 0, 0),
+		 "fixed-time, Berlin fall-back: 03:00 CET, once",
+		 UTC(2026, 10, 25, 2, 0, 0), UTC(2026, 10, 26, 2, 0, 0));
+	RUNS("45 16 * * *", berlin, UTC(2026, 10, 24, 12, 0, 0),
+		 "fixed-time daily 16:45 Berlin, once a day across fall-back",
+		 UTC(2026, 10, 24, 14, 45, 0), UTC(2026, 10, 25, 15, 45, 0), UTC(2026, 10, 26, 15, 45, 0));
+}
+
+/*
+ * The documented rules as a model, walking UTC minute by minute (the zones
+ * here have whole-minute offsets).  A wall-clock schedule ("*" or "*\/S"
+ * in the minute or hour field) fires whenever the local clock shows a
+ * matching minute.  A fixed-time one: keep the latest local time the clock
+ * has shown, and fire when the clock shows, for the first time, a time at
+ * or past a due local minute.
  */
 static bool
 model_next(const sp_schedule *s, int64_t after, const sp_tz_ops *tz,
@@ -1113,6 +1305,20 @@ model_next(const sp_schedule *s, int64_t after, const sp_tz_ops *tz,
 	sp_civil	c;
 	int64_t		shown;
 	int64_t		t;
+
+	if (s->star_step[SP_FIELD_MINUTE] != 0 || s->star_step[SP_FIELD_HOUR] != 0)
+	{
+		for (t = after - (after % 60 + 60) % 60 + 60; t <= horizon; t += 60)
+		{
+			tz->to_local(tz->ctx, t, &c);
+			if (c.second == 0 && sp_schedule_matches(s, &c))
+			{
+				*next = t;
+				return true;
+			}
+		}
+		return false;
+	}
 
 	tz->to_local(tz->ctx, after, &c);
 	shown = naive(&c);
@@ -1188,6 +1394,8 @@ static const char *const model_schedules[] = {
 	"* * * * *", "*/15 * * * *", "@hourly", "30 * * * *", "0 2 * * *",
 	"30 2 * * *", "30 1 * * *", "59 1 * * *", "0 3 * * *", "45 16 * * *",
 	"*/7 1-3 * * *", "@daily", "0,30 2 * * 0", "5 0-4 * * *",
+	"*/20 * * * *", "*/15 2 * * *", "0 */2 * * *", "0-59/20 1-3 * * *",
+	"0-59 0-23 * * *", "59 * * * *",
 };
 
 #define N_MODEL_SCHEDULES	(sizeof(model_schedules) / sizeof(model_schedules[0]))
@@ -1218,6 +1426,23 @@ test_against_model(void)
 		compare_with_model(model_schedules[i], &tz_ny_derived,
 						   "New York (derived to_utc)", UTC(2026, 11, 1, 6, 0, 0));
 	}
+
+	/* Berlin: its clock changes at 01:00 UTC, the repeated hour is 02:00. */
+	for (yr = 2025; yr <= 2027; yr++)
+		for (i = 0; i < N_MODEL_SCHEDULES; i++)
+		{
+			compare_with_model(model_schedules[i], &tz_berlin, "Berlin",
+							   UTC(yr, 3, last_sunday(yr, 3), 1, 0, 0));
+			compare_with_model(model_schedules[i], &tz_berlin, "Berlin",
+							   UTC(yr, 10, last_sunday(yr, 10), 1, 0, 0));
+		}
+	for (i = 0; i < N_MODEL_SCHEDULES; i++)
+	{
+		compare_with_model(model_schedules[i], &tz_berlin_derived,
+						   "Berlin (derived to_utc)", UTC(2026, 3, 29, 1, 0, 0));
+		compare_with_model(model_schedules[i], &tz_berlin_derived,
+						   "Berlin (derived to_utc)", UTC(2026, 10, 25, 1, 0, 0));
+	}
 }
 
 static void
@@ -1245,11 +1470,51 @@ test_efficiency_and_limits(void)
 		  cnt.to_utc_calls == 1 && cnt.to_local_calls < 40,
 		  "a DST gap costs one bisection (%d to_local calls)", cnt.to_local_calls);
 
+	/* "0-59 1" is fixed-time: 01:01-01:59 EST ran as EDT. */
+	cnt.to_local_calls = cnt.to_utc_calls = 0;
+	must_parse("0-59 1 * * *", &s);
+	ok = sp_schedule_next(&s, UTC(2026, 11, 1, 6, 0, 0), &counted, &got);
+	check(ok && got == UTC(2026, 11, 2, 6, 0, 0) && cnt.to_utc_calls == 60,
+		  "the repeated hour costs one to_utc per skipped due time (%d)", cnt.to_utc_calls);
+
 	cnt.to_local_calls = cnt.to_utc_calls = 0;
 	must_parse("* * * * *", &s);
 	ok = sp_schedule_next(&s, UTC(2026, 11, 1, 6, 0, 0), &counted, &got);
-	check(ok && got == UTC(2026, 11, 1, 7, 0, 0) && cnt.to_utc_calls == 60,
-		  "the repeated hour costs one to_utc per skipped due time (%d)", cnt.to_utc_calls);
+	check(ok && got == UTC(2026, 11, 1, 6, 1, 0) && cnt.to_utc_calls == 1 &&
+		  cnt.to_local_calls <= 10,
+		  "by the wall clock, a repeated minute's second instant costs a few "
+		  "conversions (%d to_local)", cnt.to_local_calls);
+
+	cnt.to_local_calls = cnt.to_utc_calls = 0;
+	ok = sp_schedule_next(&s, UTC(2026, 11, 1, 5, 59, 30), &counted, &got);
+	check(ok && got == UTC(2026, 11, 1, 6, 0, 0) && cnt.to_utc_calls == 1 &&
+		  cnt.to_local_calls < 40,
+		  "the clock going back is found by one bisection (%d to_local calls)",
+		  cnt.to_local_calls);
+
+	cnt.to_local_calls = cnt.to_utc_calls = 0;
+	must_parse("30 * * * *", &s);
+	ok = sp_schedule_next(&s, UTC(2026, 3, 8, 6, 30, 0), &counted, &got);
+	check(ok && got == UTC(2026, 3, 8, 7, 30, 0) && cnt.to_utc_calls == 2 &&
+		  cnt.to_local_calls < 40,
+		  "by the wall clock, a gap is jumped over with one bisection (%d to_local calls)",
+		  cnt.to_local_calls);
+
+	/*
+	 * The second Sunday in March, 02:00-02:59: every time of this wall-clock
+	 * schedule falls in New York's gap, so it never runs there; in UTC it
+	 * does.  Ten years are searched, one gap a year.
+	 */
+	cnt.to_local_calls = cnt.to_utc_calls = 0;
+	must_parse("* 2 8-14 3 */7", &s);
+	ok = sp_schedule_next(&s, UTC(2026, 1, 1, 0, 0, 0), &counted, &got);
+	check(!ok && cnt.to_utc_calls <= 11 && cnt.to_local_calls < 11 * 40,
+		  "a wall-clock schedule whose every time falls in a gap has no next run "
+		  "(%d to_utc, %d to_local calls)", cnt.to_utc_calls, cnt.to_local_calls);
+	next_is("* 2 8-14 3 */7", &tz_utc, UTC(2026, 1, 1, 0, 0, 0), UTC(2026, 3, 8, 2, 0, 0),
+			"in UTC the same schedule runs");
+	next_is("0 2 8-14 3 */7", &tz_ny, UTC(2026, 1, 1, 0, 0, 0), UTC(2026, 3, 8, 7, 0, 0),
+			"fixed-time, it runs when New York's gap ends");
 
 	/* A schedule the parser refuses, built by hand: no run, in bounded time. */
 	must_parse("0 0 30 2 1", &s);
@@ -1276,8 +1541,8 @@ test_efficiency_and_limits(void)
 /*
  * Real zones from zoneinfo through libc, with the derived to_utc, against
  * the model around each offset change of a year: a half-hour DST (Lord
- * Howe), a southern one (Sydney), Europe's 01:00 UTC changes (London), and
- * Samoa skipping 30 December 2011 altogether.
+ * Howe), a southern one (Sydney), Europe's 01:00 UTC changes (London,
+ * Berlin), and Samoa skipping 30 December 2011 altogether.
  */
 static void
 test_zoneinfo_zones(void)
@@ -1290,10 +1555,12 @@ test_zoneinfo_zones(void)
 		{"Australia/Lord_Howe", 2026},
 		{"Australia/Sydney", 2026},
 		{"Europe/London", 2026},
+		{"Europe/Berlin", 2026},
 		{"Pacific/Apia", 2011},
 	};
 	static const char *const texts[] = {
 		"*/15 * * * *", "30 2 * * *", "0 2 * * *", "30 1 * * *", "@daily", "0 0 30 12 *",
+		"30 * * * *", "*/20 1-3 * * *", "0-59/20 1-3 * * *",
 	};
 	size_t		z;
 
@@ -1338,6 +1605,58 @@ test_zoneinfo_zones(void)
 					UTC(2011, 12, 30, 10, 0, 0),
 					"Samoa skipped 30 December 2011: run at 31 December 00:00 +14");
 	}
+}
+
+/*
+ * The test's Europe/Berlin against the system's zoneinfo, every quarter
+ * hour through 2025-2027, and to_utc as the inverse of to_local.
+ */
+static void
+test_berlin_cross_check(void)
+{
+	FILE	   *f = fopen("/usr/share/zoneinfo/Europe/Berlin", "rb");
+	int64_t		t;
+	int			compared = 0;
+	bool		same = true;
+	bool		inverse = true;
+	char		b1[32];
+
+	if (f == NULL)
+	{
+		check(true, "# SKIP no /usr/share/zoneinfo/Europe/Berlin");
+		return;
+	}
+	fclose(f);
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	for (t = UTC(2025, 1, 1, 0, 0, 0); t < UTC(2028, 1, 1, 0, 0, 0); t += 15 * 60)
+	{
+		sp_civil	want;
+		sp_civil	c;
+		int64_t		back;
+		int			kind;
+
+		libc_to_local(NULL, t, &want);
+		berlin_to_local(NULL, t, &c);
+		if (naive(&c) != naive(&want))
+		{
+			if (same)
+				diag("at %s: rules and zoneinfo differ", fmt_utc(b1, t));
+			same = false;
+		}
+		berlin_to_utc(NULL, &c, &back, &kind);
+		if (!((kind == SP_TZ_UNIQUE && back == t) ||
+			  (kind == SP_TZ_AMBIGUOUS && (back == t || back == t - HOUR))))
+		{
+			if (inverse)
+				diag("at %s: to_utc gives kind %d", fmt_utc(b1, t), kind);
+			inverse = false;
+		}
+		compared++;
+	}
+	check(same, "Europe/Berlin from the rules equals zoneinfo, %d quarter hours of 2025-2027",
+		  compared);
+	check(inverse, "Europe/Berlin to_utc inverts to_local");
 }
 
 /*
@@ -1406,6 +1725,7 @@ test_zoneinfo_cross_check(void)
 		  "America/New_York from the rules equals zoneinfo, %d hours of 2025-2027", compared);
 	check(inverse, "America/New_York to_utc inverts to_local");
 
+	test_berlin_cross_check();
 	test_zoneinfo_zones();
 	unsetenv("TZ");
 	tzset();
@@ -1422,6 +1742,7 @@ main(void)
 	test_next_interval();
 	test_next_fixed();
 	test_next_new_york();
+	test_next_dst_rules();
 	test_against_model();
 	test_efficiency_and_limits();
 	test_zoneinfo_cross_check();
