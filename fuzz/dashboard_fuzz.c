@@ -9,8 +9,8 @@
  *	 - a symbol is accepted exactly when the message contract accepts it;
  *	 - an accepted time has a 4-digit year and re-checks the same; a range
  *	   accepted with both ends zoned is ordered and at most 31 days long;
- *	 - split_host gives a lower-case name that fits, and a port 0..65535 or
- *	   PORT_ANY; a list entry that parsed allows its own "name:port";
+ *	 - dash_validate_split_host gives a lower-case name that fits, and a port 0..65535 or
+ *	   DASH_PORT_ANY; a list entry that parsed allows its own "name:port";
  *	 - parse_uint_range stays within its bounds.
  * Out-of-bounds reads and undefined behaviour are caught by ASan / UBSan.
  *
@@ -53,14 +53,14 @@ check_times(const char *s)
 	bool		zone;
 	const char *sep = strchr(s, '|');
 
-	if (parse_iso_time(s, &epoch, &zone))
+	if (dash_validate_iso_time(s, &epoch, &zone))
 	{
 		int64_t		again;
 		bool		zone2;
 
 		/* years 0001-9999 only */
 		CHECK(epoch >= INT64_C(-62135596800) - 86400 && epoch < INT64_C(253402300800) + 86400);
-		CHECK(parse_iso_time(s, &again, &zone2) && again == epoch && zone2 == zone);
+		CHECK(dash_validate_iso_time(s, &again, &zone2) && again == epoch && zone2 == zone);
 	}
 	if (sep != NULL)
 	{
@@ -75,9 +75,9 @@ check_times(const char *s)
 			abort();
 		memcpy(from, s, (size_t) (sep - s));
 		from[sep - s] = '\0';
-		if (check_time_range(from, to) == RANGE_OK &&
-			parse_iso_time(from, &f, &fz) && parse_iso_time(to, &t, &tz) && fz && tz)
-			CHECK(f < t && t - f <= (int64_t) RANGE_MAX_DAYS * 86400);
+		if (dash_validate_time_range(from, to) == DASH_RANGE_OK &&
+			dash_validate_iso_time(from, &f, &fz) && dash_validate_iso_time(to, &t, &tz) && fz && tz)
+			CHECK(f < t && t - f <= (int64_t) DASH_RANGE_MAX_DAYS * 86400);
 		free(from);
 	}
 }
@@ -85,36 +85,36 @@ check_times(const char *s)
 static void
 check_hosts(const char *s, size_t len)
 {
-	char		name[HOST_NAME_LEN + 1];
+	char		name[DASH_HOST_NAME_LEN + 1];
 	int			port;
-	HostList	l;
+	dash_host_list	l;
 	const char *bad = NULL;
 
-	if (split_host(s, len, name, sizeof(name), &port))
+	if (dash_validate_split_host(s, len, name, sizeof(name), &port))
 	{
-		CHECK(strlen(name) <= HOST_NAME_LEN);
+		CHECK(strlen(name) <= DASH_HOST_NAME_LEN);
 		for (const char *p = name; *p; p++)
 			CHECK(!(*p >= 'A' && *p <= 'Z'));
-		CHECK(port == PORT_ANY || (port >= 0 && port <= 65535));
+		CHECK(port == DASH_PORT_ANY || (port >= 0 && port <= 65535));
 	}
 	memset(&l, 0, sizeof(l));
-	if (hostlist_parse(&l, s, &bad) && !l.any)
+	if (dash_hostlist_parse(&l, s, &bad) && !l.any)
 	{
-		CHECK(l.n >= 0 && l.n <= HOSTLIST_MAX);
+		CHECK(l.n >= 0 && l.n <= DASH_HOSTLIST_MAX);
 		for (int i = 0; i < l.n; i++)
 		{
-			char		host[HOST_NAME_LEN + 16];
+			char		host[DASH_HOST_NAME_LEN + 16];
 
-			CHECK(l.e[i].port == PORT_ANY || (l.e[i].port >= 0 && l.e[i].port <= 65535));
-			if (l.e[i].port != PORT_ANY && l.e[i].port != 0)
+			CHECK(l.e[i].port == DASH_PORT_ANY || (l.e[i].port >= 0 && l.e[i].port <= 65535));
+			if (l.e[i].port != DASH_PORT_ANY && l.e[i].port != 0)
 			{
 				snprintf(host, sizeof(host), "%s:%d", l.e[i].name, l.e[i].port);
-				CHECK(hostlist_allows(&l, host));
+				CHECK(dash_hostlist_allows(&l, host));
 			}
 		}
 	}
-	(void) hostlist_allows(&l, s);
-	CHECK(!hostlist_allows(&l, NULL) || l.any);
+	(void) dash_hostlist_allows(&l, s);
+	CHECK(!dash_hostlist_allows(&l, NULL) || l.any);
 }
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -127,12 +127,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned	n;
 	struct sockaddr_in sa;
 
-	CHECK(valid_symbol(s) == sp_valid_symbol(s));
+	CHECK(dash_validate_symbol(s) == sp_valid_symbol(s));
 	check_times(s);
 	check_hosts(s, len);
 	if (parse_uint_range(s, 1, 1000, &n))
 		CHECK(n >= 1 && n <= 1000);
-	(void) parse_listen(s, &sa);
+	(void) dash_validate_listen(s, &sa);
 	free(s);
 	return 0;
 }

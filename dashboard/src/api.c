@@ -25,7 +25,7 @@ symbol_unknown(struct MHD_Connection *conn, const char *sym, enum MHD_Result *re
 	char	   *out;
 	dash_db_result qr;
 
-	if (!valid_symbol(sym))
+	if (!dash_validate_symbol(sym))
 	{
 		*ret = dash_reply_error(conn, sym ? 404 : 400, sym ? "unknown symbol" : "symbol required");
 		return true;
@@ -111,13 +111,13 @@ dash_api_intraday(struct MHD_Connection *conn)
 	char	   *range;
 	dash_db_result qr;
 
-	switch (check_time_range(from, to))
+	switch (dash_validate_time_range(from, to))
 	{
-		case RANGE_BAD_TIME:
+		case DASH_RANGE_BAD_TIME:
 			return dash_reply_error(conn, 400, E_BAD_TIME);
-		case RANGE_BAD_ORDER:
+		case DASH_RANGE_BAD_ORDER:
 			return dash_reply_error(conn, 400, E_BAD_ORDER);
-		case RANGE_OK:
+		case DASH_RANGE_OK:
 			break;
 	}
 	if (symbol_unknown(conn, sym, &ret))

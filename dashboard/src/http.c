@@ -29,7 +29,7 @@ host_allowed(const dash_options *o, struct MHD_Connection *conn)
 	char		shown[72],
 				peer[64];
 
-	if (hostlist_allows(&o->hosts, host))
+	if (dash_hostlist_allows(&o->hosts, host))
 		return true;
 	dash_log_printable(shown, sizeof shown, host ? host : "(none)");
 	dash_guard_peer_name(conn, peer, sizeof peer);

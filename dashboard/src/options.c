@@ -111,25 +111,25 @@ dash_options_parse(dash_options *o, int argc, char **argv, FILE *err)
 		fprintf(err, "stockpipe-dash: unexpected argument %s\n", argv[optind]);
 		return DASH_OPTIONS_BAD;
 	}
-	if (!parse_listen(o->listen, &o->listen_addr))
+	if (!dash_validate_listen(o->listen, &o->listen_addr))
 	{
 		fprintf(err, "stockpipe-dash: bad --listen %s (want IPv4:PORT)\n", o->listen);
 		return DASH_OPTIONS_BAD;
 	}
 	if (!o->allowed_hosts)
 		dash_options_default_hosts(&o->hosts, &o->listen_addr);
-	else if (!hostlist_parse(&o->hosts, o->allowed_hosts, &bad))
+	else if (!dash_hostlist_parse(&o->hosts, o->allowed_hosts, &bad))
 	{
 		fprintf(err, "stockpipe-dash: bad --allowed-hosts entry at \"%s\" "
 				"(want NAME, NAME:PORT, [IPv6]:PORT or *, at most %d, comma-separated)\n",
-				bad, HOSTLIST_MAX);
+				bad, DASH_HOSTLIST_MAX);
 		return DASH_OPTIONS_BAD;
 	}
 	return DASH_OPTIONS_OK;
 }
 
 void
-dash_options_default_hosts(HostList *l, const struct sockaddr_in *sa)
+dash_options_default_hosts(dash_host_list *l, const struct sockaddr_in *sa)
 {
 	unsigned	port = ntohs(sa->sin_port);
 	char		addr[INET_ADDRSTRLEN];
@@ -150,12 +150,12 @@ dash_options_default_hosts(HostList *l, const struct sockaddr_in *sa)
 			snprintf(entry, sizeof entry, "%s:%u", names[i], port);
 		else
 			snprintf(entry, sizeof entry, "%s", names[i]);
-		hostlist_add(l, entry, strlen(entry));
+		dash_hostlist_add(l, entry, strlen(entry));
 	}
 }
 
 void
-dash_options_describe_hosts(const HostList *l, char *buf, size_t cap)
+dash_options_describe_hosts(const dash_host_list *l, char *buf, size_t cap)
 {
 	size_t		len = 0;
 
@@ -166,7 +166,7 @@ dash_options_describe_hosts(const HostList *l, char *buf, size_t cap)
 	{
 		int			k;
 
-		if (l->e[i].port == PORT_ANY)
+		if (l->e[i].port == DASH_PORT_ANY)
 			k = snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", l->e[i].name);
 		else
 			k = snprintf(buf + len, cap - len, "%s%s:%d", len ? ", " : "", l->e[i].name, l->e[i].port);

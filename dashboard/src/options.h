@@ -29,7 +29,7 @@ typedef struct dash_options
 
 	/* What follows from them */
 	struct sockaddr_in listen_addr; /* --listen, parsed */
-	HostList	hosts;			/* --allowed-hosts, parsed, or the defaults */
+	dash_host_list	hosts;			/* --allowed-hosts, parsed, or the defaults */
 } dash_options;
 
 typedef enum
@@ -54,9 +54,9 @@ void		dash_options_usage(FILE *f);
  * The default allow-list: the loopback names and the listen address, with
  * the listen port (any port when it is 0: the kernel picks it).
  */
-void		dash_options_default_hosts(HostList *l, const struct sockaddr_in *sa);
+void		dash_options_default_hosts(dash_host_list *l, const struct sockaddr_in *sa);
 
 /* The allow-list for the start-up log line: "name:port, ...". */
-void		dash_options_describe_hosts(const HostList *l, char *buf, size_t cap);
+void		dash_options_describe_hosts(const dash_host_list *l, char *buf, size_t cap);
 
 #endif

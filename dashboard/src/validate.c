@@ -11,7 +11,7 @@
 
 /* The message contract's own rule (contract/): one definition of a symbol. */
 bool
-valid_symbol(const char *s)
+dash_validate_symbol(const char *s)
 {
 	return sp_valid_symbol(s);
 }
@@ -128,7 +128,7 @@ parse_clock(const char **p, int *secs)
 }
 
 bool
-parse_iso_time(const char *s, int64_t *epoch, bool *has_zone)
+dash_validate_iso_time(const char *s, int64_t *epoch, bool *has_zone)
 {
 	const char *p = s;
 	int			y,
@@ -167,8 +167,8 @@ parse_iso_time(const char *s, int64_t *epoch, bool *has_zone)
 	return true;
 }
 
-RangeCheck
-check_time_range(const char *from, const char *to)
+dash_range_check
+dash_validate_time_range(const char *from, const char *to)
 {
 	int64_t		t_from = 0,
 				t_to = 0;
@@ -177,13 +177,13 @@ check_time_range(const char *from, const char *to)
 	bool		has_from = from && *from,
 				has_to = to && *to;
 
-	if ((has_from && !parse_iso_time(from, &t_from, &z_from)) ||
-		(has_to && !parse_iso_time(to, &t_to, &z_to)))
-		return RANGE_BAD_TIME;
+	if ((has_from && !dash_validate_iso_time(from, &t_from, &z_from)) ||
+		(has_to && !dash_validate_iso_time(to, &t_to, &z_to)))
+		return DASH_RANGE_BAD_TIME;
 	if (has_from && has_to && z_from && z_to &&
-		(t_from >= t_to || t_to - t_from > (int64_t) RANGE_MAX_DAYS * 86400))
-		return RANGE_BAD_ORDER;
-	return RANGE_OK;
+		(t_from >= t_to || t_to - t_from > (int64_t) DASH_RANGE_MAX_DAYS * 86400))
+		return DASH_RANGE_BAD_ORDER;
+	return DASH_RANGE_OK;
 }
 
 /* ------------------------------------------------------------------ hosts */
@@ -248,12 +248,12 @@ valid_ipv6_literal(const char *s, size_t len)
 }
 
 bool
-split_host(const char *s, size_t len, char *name, size_t cap, int *port)
+dash_validate_split_host(const char *s, size_t len, char *name, size_t cap, int *port)
 {
 	size_t		nlen;
 	const char *rest;
 
-	*port = PORT_ANY;
+	*port = DASH_PORT_ANY;
 	if (len == 0)
 		return false;
 	if (s[0] == '[')
@@ -289,21 +289,21 @@ split_host(const char *s, size_t len, char *name, size_t cap, int *port)
 }
 
 bool
-hostlist_add(HostList *l, const char *entry, size_t len)
+dash_hostlist_add(dash_host_list *l, const char *entry, size_t len)
 {
-	HostEntry  *e;
+	dash_host_entry  *e;
 
-	if (l->n >= HOSTLIST_MAX)
+	if (l->n >= DASH_HOSTLIST_MAX)
 		return false;
 	e = &l->e[l->n];
-	if (!split_host(entry, len, e->name, sizeof e->name, &e->port))
+	if (!dash_validate_split_host(entry, len, e->name, sizeof e->name, &e->port))
 		return false;
 	l->n++;
 	return true;
 }
 
 bool
-hostlist_parse(HostList *l, const char *spec, const char **bad)
+dash_hostlist_parse(dash_host_list *l, const char *spec, const char **bad)
 {
 	const char *p = spec;
 
@@ -320,7 +320,7 @@ hostlist_parse(HostList *l, const char *spec, const char **bad)
 			n--;
 		if (n == 1 && *p == '*')
 			l->any = true;
-		else if (!hostlist_add(l, p, n))
+		else if (!dash_hostlist_add(l, p, n))
 			return false;
 		p += strcspn(p, ",");
 		if (!*p)
@@ -330,20 +330,20 @@ hostlist_parse(HostList *l, const char *spec, const char **bad)
 }
 
 bool
-hostlist_allows(const HostList *l, const char *host)
+dash_hostlist_allows(const dash_host_list *l, const char *host)
 {
-	char		name[HOST_NAME_LEN + 1];
+	char		name[DASH_HOST_NAME_LEN + 1];
 	int			port;
 
 	if (l->any)
 		return true;
-	if (!host || !split_host(host, strlen(host), name, sizeof name, &port))
+	if (!host || !dash_validate_split_host(host, strlen(host), name, sizeof name, &port))
 		return false;
-	if (port == PORT_ANY)
+	if (port == DASH_PORT_ANY)
 		port = 80;
 	for (int i = 0; i < l->n; i++)
 		if (!strcmp(l->e[i].name, name) &&
-			(l->e[i].port == PORT_ANY || l->e[i].port == port))
+			(l->e[i].port == DASH_PORT_ANY || l->e[i].port == port))
 			return true;
 	return false;
 }
@@ -351,7 +351,7 @@ hostlist_allows(const HostList *l, const char *host)
 /* ---------------------------------------------------------------- options */
 
 bool
-parse_listen(const char *s, struct sockaddr_in *sa)
+dash_validate_listen(const char *s, struct sockaddr_in *sa)
 {
 	char		host[64];
 	const char *colon = strrchr(s, ':');

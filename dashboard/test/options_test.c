@@ -92,11 +92,11 @@ test_defaults(void)
 	check(opts.statement_timeout_ms == 5000, "default --statement-timeout 5000");
 	check(opts.max_refresh_rate == 10, "default --max-refresh-rate 10");
 	check(!opts.hosts.any && opts.hosts.n == 3 &&
-		  hostlist_allows(&opts.hosts, "localhost:8080") &&
-		  hostlist_allows(&opts.hosts, "127.0.0.1:8080") &&
-		  hostlist_allows(&opts.hosts, "[::1]:8080") &&
-		  !hostlist_allows(&opts.hosts, "localhost:8081") &&
-		  !hostlist_allows(&opts.hosts, "evil.example:8080"),
+		  dash_hostlist_allows(&opts.hosts, "localhost:8080") &&
+		  dash_hostlist_allows(&opts.hosts, "127.0.0.1:8080") &&
+		  dash_hostlist_allows(&opts.hosts, "[::1]:8080") &&
+		  !dash_hostlist_allows(&opts.hosts, "localhost:8081") &&
+		  !dash_hostlist_allows(&opts.hosts, "evil.example:8080"),
 		  "default allow-list: the loopback names with the listen port");
 }
 
@@ -299,8 +299,8 @@ test_command_line(void)
 	r = parse(ARGS("--allowed-hosts", "*"));
 	check(r == DASH_OPTIONS_OK && opts.hosts.any && opts.hosts.n == 0, "--allowed-hosts *");
 	r = parse(ARGS("--listen", "127.0.0.1:9000", "--allowed-hosts", "dash.example"));
-	check(r == DASH_OPTIONS_OK && opts.hosts.n == 1 && hostlist_allows(&opts.hosts, "dash.example:9000") &&
-		  !hostlist_allows(&opts.hosts, "localhost:9000"),
+	check(r == DASH_OPTIONS_OK && opts.hosts.n == 1 && dash_hostlist_allows(&opts.hosts, "dash.example:9000") &&
+		  !dash_hostlist_allows(&opts.hosts, "localhost:9000"),
 		  "--allowed-hosts replaces the defaults");
 }
 
@@ -324,7 +324,7 @@ expect_hosts(const char *listen, const char *allowed, const char *want)
 static void
 test_hosts(void)
 {
-	HostList	l;
+	dash_host_list	l;
 	struct sockaddr_in sa;
 	const char *bad;
 	char		small[12];
@@ -339,8 +339,8 @@ test_hosts(void)
 	expect_hosts("127.0.0.1:8080", "*", "any");
 
 	parse(ARGS("--listen", "127.0.0.1:0"));
-	check(opts.hosts.n == 3 && opts.hosts.e[0].port == PORT_ANY &&
-		  hostlist_allows(&opts.hosts, "localhost:41234") && hostlist_allows(&opts.hosts, "127.0.0.1"),
+	check(opts.hosts.n == 3 && opts.hosts.e[0].port == DASH_PORT_ANY &&
+		  dash_hostlist_allows(&opts.hosts, "localhost:41234") && dash_hostlist_allows(&opts.hosts, "127.0.0.1"),
 		  "--listen port 0: the loopback names with any port");
 
 	memset(&sa, 0, sizeof sa);
@@ -348,10 +348,10 @@ test_hosts(void)
 	sa.sin_port = htons(80);
 	sa.sin_addr.s_addr = htonl(0xc0a80105);
 	dash_options_default_hosts(&l, &sa);
-	check(l.n == 4 && !l.any && hostlist_allows(&l, "192.168.1.5") && hostlist_allows(&l, "localhost") &&
-		  !hostlist_allows(&l, "192.168.1.6"), "default allow-list of 192.168.1.5:80 (Host without a port)");
+	check(l.n == 4 && !l.any && dash_hostlist_allows(&l, "192.168.1.5") && dash_hostlist_allows(&l, "localhost") &&
+		  !dash_hostlist_allows(&l, "192.168.1.6"), "default allow-list of 192.168.1.5:80 (Host without a port)");
 
-	hostlist_parse(&l, "localhost:8080, 127.0.0.1:8080", &bad);
+	dash_hostlist_parse(&l, "localhost:8080, 127.0.0.1:8080", &bad);
 	memset(small, 'x', sizeof small);
 	dash_options_describe_hosts(&l, small, sizeof small);
 	check(memchr(small, '\0', sizeof small) && !strncmp(small, "localhost:8", sizeof small - 1),

@@ -43,10 +43,10 @@ test_symbols(void)
 	"<script>", "AAPL\n", "ÄPL"};
 
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
-		check(valid_symbol(good[i]), "symbol \"%s\" accepted", good[i]);
+		check(dash_validate_symbol(good[i]), "symbol \"%s\" accepted", good[i]);
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		check(!valid_symbol(bad[i]), "symbol \"%s\" refused", shown(bad[i]));
-	check(!valid_symbol(NULL), "no symbol refused");
+		check(!dash_validate_symbol(bad[i]), "symbol \"%s\" refused", shown(bad[i]));
+	check(!dash_validate_symbol(NULL), "no symbol refused");
 }
 
 /* ------------------------------------------------------------------ times */
@@ -56,7 +56,7 @@ expect_time(const char *s, int64_t want, int want_zone)
 {
 	int64_t		got = 0;
 	bool		zone = false;
-	bool		ok = parse_iso_time(s, &got, &zone);
+	bool		ok = dash_validate_iso_time(s, &got, &zone);
 
 	check(ok && got == want && zone == (want_zone != 0),
 		  "time \"%s\" is %" PRId64 "%s (got %s %" PRId64 "%s)", s, want,
@@ -90,16 +90,16 @@ test_times(void)
 	expect_time("2024-02-29", INT64_C(1709164800), 0);
 	expect_time("2026-02-28T23:59:60Z", INT64_C(1772323200), 1);	/* leap second */
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		check(!parse_iso_time(bad[i], NULL, NULL), "time \"%s\" refused", bad[i]);
-	check(!parse_iso_time(NULL, NULL, NULL), "no time refused");
+		check(!dash_validate_iso_time(bad[i], NULL, NULL), "time \"%s\" refused", bad[i]);
+	check(!dash_validate_iso_time(NULL, NULL, NULL), "no time refused");
 }
 
 /* -------------------------------------------------------------- from / to */
 
 static void
-expect_range(const char *from, const char *to, RangeCheck want, const char *what)
+expect_range(const char *from, const char *to, dash_range_check want, const char *what)
 {
-	RangeCheck	got = check_time_range(from, to);
+	dash_range_check	got = dash_validate_time_range(from, to);
 
 	check(got == want, "range from=%s to=%s: %s (got %d)", from ? from : "(none)",
 		  to ? to : "(none)", what, (int) got);
@@ -108,24 +108,24 @@ expect_range(const char *from, const char *to, RangeCheck want, const char *what
 static void
 test_ranges(void)
 {
-	expect_range(NULL, NULL, RANGE_OK, "defaults");
-	expect_range("", "", RANGE_OK, "empty values are the defaults");
-	expect_range("2026-11-27T14:00:00Z", NULL, RANGE_OK, "from only");
-	expect_range(NULL, "2026-11-27T14:00:00Z", RANGE_OK, "to only");
-	expect_range("2026-11-27T14:00:00Z", "2026-11-27T15:00:00Z", RANGE_OK, "one hour");
-	expect_range("2026-11-27T14:00:00Z", "2026-11-27T09:30:00-05:00", RANGE_OK, "offsets compared as instants");
-	expect_range("2026-11-01T00:00:00Z", "2026-12-02T00:00:00Z", RANGE_OK, "exactly 31 days");
-	expect_range("2026-11-01T00:00:00Z", "2026-12-02T00:00:01Z", RANGE_BAD_ORDER, "over 31 days");
-	expect_range("2026-11-27T15:00:00Z", "2026-11-27T14:00:00Z", RANGE_BAD_ORDER, "from after to");
-	expect_range("2026-11-27T14:00:00Z", "2026-11-27T14:00:00Z", RANGE_BAD_ORDER, "from equal to to");
-	expect_range("2026-11-27T15:00:00Z", "2026-11-27T09:30:00-05:00", RANGE_BAD_ORDER, "from after to across offsets");
+	expect_range(NULL, NULL, DASH_RANGE_OK, "defaults");
+	expect_range("", "", DASH_RANGE_OK, "empty values are the defaults");
+	expect_range("2026-11-27T14:00:00Z", NULL, DASH_RANGE_OK, "from only");
+	expect_range(NULL, "2026-11-27T14:00:00Z", DASH_RANGE_OK, "to only");
+	expect_range("2026-11-27T14:00:00Z", "2026-11-27T15:00:00Z", DASH_RANGE_OK, "one hour");
+	expect_range("2026-11-27T14:00:00Z", "2026-11-27T09:30:00-05:00", DASH_RANGE_OK, "offsets compared as instants");
+	expect_range("2026-11-01T00:00:00Z", "2026-12-02T00:00:00Z", DASH_RANGE_OK, "exactly 31 days");
+	expect_range("2026-11-01T00:00:00Z", "2026-12-02T00:00:01Z", DASH_RANGE_BAD_ORDER, "over 31 days");
+	expect_range("2026-11-27T15:00:00Z", "2026-11-27T14:00:00Z", DASH_RANGE_BAD_ORDER, "from after to");
+	expect_range("2026-11-27T14:00:00Z", "2026-11-27T14:00:00Z", DASH_RANGE_BAD_ORDER, "from equal to to");
+	expect_range("2026-11-27T15:00:00Z", "2026-11-27T09:30:00-05:00", DASH_RANGE_BAD_ORDER, "from after to across offsets");
 	/* Without a zone the session's zone decides: left to the query. */
-	expect_range("2026-01-01", "2026-03-01", RANGE_OK, "no zone: checked by the query");
-	expect_range("2026-11-27T15:00:00", "2026-11-27T14:00:00Z", RANGE_OK, "one without a zone: checked by the query");
-	expect_range("yesterday", NULL, RANGE_BAD_TIME, "from not a time");
-	expect_range(NULL, "now", RANGE_BAD_TIME, "to not a time");
-	expect_range("2026-02-30T00:00:00Z", "2026-03-02T00:00:00Z", RANGE_BAD_TIME, "impossible date");
-	expect_range("2026-11-27T15:00:00Z", "2026-11-27T14:00:00Z'; DROP TABLE x;--", RANGE_BAD_TIME, "SQL in to");
+	expect_range("2026-01-01", "2026-03-01", DASH_RANGE_OK, "no zone: checked by the query");
+	expect_range("2026-11-27T15:00:00", "2026-11-27T14:00:00Z", DASH_RANGE_OK, "one without a zone: checked by the query");
+	expect_range("yesterday", NULL, DASH_RANGE_BAD_TIME, "from not a time");
+	expect_range(NULL, "now", DASH_RANGE_BAD_TIME, "to not a time");
+	expect_range("2026-02-30T00:00:00Z", "2026-03-02T00:00:00Z", DASH_RANGE_BAD_TIME, "impossible date");
+	expect_range("2026-11-27T15:00:00Z", "2026-11-27T14:00:00Z'; DROP TABLE x;--", DASH_RANGE_BAD_TIME, "SQL in to");
 }
 
 /* ------------------------------------------------------------------ hosts */
@@ -133,9 +133,9 @@ test_ranges(void)
 static void
 expect_split(const char *s, const char *name, int port)
 {
-	char		got[HOST_NAME_LEN + 1] = "";
+	char		got[DASH_HOST_NAME_LEN + 1] = "";
 	int			got_port = 0;
-	bool		ok = split_host(s, strlen(s), got, sizeof got, &got_port);
+	bool		ok = dash_validate_split_host(s, strlen(s), got, sizeof got, &got_port);
 
 	if (name)
 		check(ok && !strcmp(got, name) && got_port == port,
@@ -151,13 +151,13 @@ test_split_host(void)
 	char		long_label[80],
 				long_name[300];
 
-	expect_split("localhost", "localhost", PORT_ANY);
+	expect_split("localhost", "localhost", DASH_PORT_ANY);
 	expect_split("LocalHost:8080", "localhost", 8080);
 	expect_split("localhost.:8080", "localhost", 8080);
 	expect_split("127.0.0.1:1", "127.0.0.1", 1);
 	expect_split("[::1]:65535", "[::1]", 65535);
-	expect_split("[::FFFF:127.0.0.1]", "[::ffff:127.0.0.1]", PORT_ANY);
-	expect_split("dash.example.com", "dash.example.com", PORT_ANY);
+	expect_split("[::FFFF:127.0.0.1]", "[::ffff:127.0.0.1]", DASH_PORT_ANY);
+	expect_split("dash.example.com", "dash.example.com", DASH_PORT_ANY);
 	expect_split("my_host-1.lan:80", "my_host-1.lan", 80);
 	expect_split("", NULL, 0);
 	expect_split(":8080", NULL, 0);
@@ -191,9 +191,9 @@ test_split_host(void)
 static void
 expect_parse(const char *spec, bool want, const char *what)
 {
-	HostList	l;
+	dash_host_list	l;
 	const char *bad = NULL;
-	bool		ok = hostlist_parse(&l, spec, &bad);
+	bool		ok = dash_hostlist_parse(&l, spec, &bad);
 
 	check(ok == want, "--allowed-hosts \"%s\": %s%s%s", spec, what,
 		  !ok && bad ? "; bad entry at " : "", !ok && bad ? bad : "");
@@ -202,7 +202,7 @@ expect_parse(const char *spec, bool want, const char *what)
 static void
 test_hostlist_parse(void)
 {
-	HostList	l;
+	dash_host_list	l;
 	const char *bad;
 	char		many[2048] = "";
 
@@ -215,33 +215,33 @@ test_hostlist_parse(void)
 	expect_parse("localhost,,127.0.0.1", false, "empty middle entry refused");
 	expect_parse("localhost:http", false, "port name refused");
 	expect_parse("exa mple.com", false, "space inside refused");
-	for (int i = 0; i <= HOSTLIST_MAX; i++)
+	for (int i = 0; i <= DASH_HOSTLIST_MAX; i++)
 		snprintf(many + strlen(many), sizeof many - strlen(many), "%sh%d", i ? "," : "", i);
-	expect_parse(many, false, "more than HOSTLIST_MAX entries refused");
+	expect_parse(many, false, "more than DASH_HOSTLIST_MAX entries refused");
 
-	check(hostlist_parse(&l, "localhost:8080, bad host", &bad) == false && !strcmp(bad, "bad host"),
+	check(dash_hostlist_parse(&l, "localhost:8080, bad host", &bad) == false && !strcmp(bad, "bad host"),
 		  "--allowed-hosts error points at the bad entry");
-	check(hostlist_parse(&l, "A.Example:81,b.example", &bad) && l.n == 2 && !l.any &&
+	check(dash_hostlist_parse(&l, "A.Example:81,b.example", &bad) && l.n == 2 && !l.any &&
 		  !strcmp(l.e[0].name, "a.example") && l.e[0].port == 81 &&
-		  !strcmp(l.e[1].name, "b.example") && l.e[1].port == PORT_ANY,
+		  !strcmp(l.e[1].name, "b.example") && l.e[1].port == DASH_PORT_ANY,
 		  "--allowed-hosts entries are lower-cased, ports kept");
 }
 
 static void
-expect_allows(const HostList *l, const char *list, const char *host, bool want)
+expect_allows(const dash_host_list *l, const char *list, const char *host, bool want)
 {
-	check(hostlist_allows(l, host) == want, "allow-list \"%s\" %s Host %s%s%s", list,
+	check(dash_hostlist_allows(l, host) == want, "allow-list \"%s\" %s Host %s%s%s", list,
 		  want ? "allows" : "refuses", host ? "\"" : "", host ? host : "(none)", host ? "\"" : "");
 }
 
 static void
 test_hostlist_allows(void)
 {
-	HostList	l;
+	dash_host_list	l;
 	const char *bad;
 	const char *list = "localhost:8080,127.0.0.1:8080,[::1]:8080,dash.example.com,plain.example:80";
 
-	if (!hostlist_parse(&l, list, &bad))
+	if (!dash_hostlist_parse(&l, list, &bad))
 	{
 		check(0, "allow-list \"%s\" parses", list);
 		return;
@@ -270,7 +270,7 @@ test_hostlist_allows(void)
 	expect_allows(&l, list, "localhost:8080,evil.example", false);
 	expect_allows(&l, list, NULL, false);
 
-	hostlist_parse(&l, "*", &bad);
+	dash_hostlist_parse(&l, "*", &bad);
 	expect_allows(&l, "*", "evil.example", true);
 	expect_allows(&l, "*", NULL, true);
 }
@@ -283,15 +283,15 @@ test_options(void)
 	struct sockaddr_in sa;
 	unsigned	v = 0;
 
-	check(parse_listen("127.0.0.1:8080", &sa) && ntohs(sa.sin_port) == 8080 &&
+	check(dash_validate_listen("127.0.0.1:8080", &sa) && ntohs(sa.sin_port) == 8080 &&
 		  sa.sin_addr.s_addr == htonl(INADDR_LOOPBACK), "--listen 127.0.0.1:8080");
-	check(parse_listen("*:80", &sa) && sa.sin_addr.s_addr == htonl(INADDR_ANY), "--listen *:80");
-	check(parse_listen(":0", &sa) && sa.sin_port == 0, "--listen :0 (a port the kernel picks)");
-	check(!parse_listen("127.0.0.1", &sa), "--listen without a port refused");
-	check(!parse_listen("127.0.0.1:65536", &sa), "--listen port 65536 refused");
-	check(!parse_listen("127.0.0.1:-1", &sa), "--listen port -1 refused");
-	check(!parse_listen("localhost:8080", &sa), "--listen with a name refused (IPv4 address only)");
-	check(!parse_listen("[::1]:8080", &sa), "--listen IPv6 refused");
+	check(dash_validate_listen("*:80", &sa) && sa.sin_addr.s_addr == htonl(INADDR_ANY), "--listen *:80");
+	check(dash_validate_listen(":0", &sa) && sa.sin_port == 0, "--listen :0 (a port the kernel picks)");
+	check(!dash_validate_listen("127.0.0.1", &sa), "--listen without a port refused");
+	check(!dash_validate_listen("127.0.0.1:65536", &sa), "--listen port 65536 refused");
+	check(!dash_validate_listen("127.0.0.1:-1", &sa), "--listen port -1 refused");
+	check(!dash_validate_listen("localhost:8080", &sa), "--listen with a name refused (IPv4 address only)");
+	check(!dash_validate_listen("[::1]:8080", &sa), "--listen IPv6 refused");
 
 	check(parse_uint_range("16", 0, 100, &v) && v == 16, "number 16 in 0-100");
 	check(parse_uint_range("0", 0, 100, &v) && v == 0, "number 0 in 0-100");
