@@ -11,9 +11,13 @@
 --     never reach the scheduler.  The same trigger keeps next_run_at: it is
 --     computed from now() when a job is created, or when its schedule, time
 --     zone, skip_holidays or enabled changes; NULL while disabled.
---   * schedule_next() returns NULL when a schedule has no run within ten
---     years ("0 0 30 2 *"); schedule() and alter_job() reject such a
---     schedule.
+--   * schedule_next() raises 22023 for a schedule the parser refuses, day
+--     fields that never meet ("0 0 30 2 *") included, as schedule_check()
+--     and schedule() do.  It returns NULL only for a valid schedule with no
+--     run within ten years in the zone given (a schedule with "*" in the
+--     minute or hour field whose every time falls in DST gaps, such as
+--     "* 2 8-14 3 */7" in America/New_York) or past year 9999;
+--     schedule() and alter_job() reject such a schedule.
 --   * Jobs are named per owner: the API finds a job by (current_user, name),
 --     superusers included; superusers reach other roles' jobs through the
 --     table (row-level security does not restrict them).
@@ -30,7 +34,7 @@ RETURNS timestamptz
 LANGUAGE c STRICT STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'stockpipe_schedule_next';
 COMMENT ON FUNCTION schedule_next(text, timestamptz, text) IS
-	'First run of the schedule strictly after "after", in the time zone given; NULL if none within 10 years';
+	'First run of the schedule strictly after "after", in the time zone given; NULL if none within 10 years; an invalid schedule (30 February included) raises 22023';
 
 CREATE FUNCTION schedule_check(schedule text)
 RETURNS text
@@ -270,8 +274,8 @@ BEGIN
 		IF first IS NULL THEN
 			RAISE EXCEPTION 'schedule "%" of job "%" never runs', NEW.schedule, NEW.name
 				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = 'No run falls within the next 10 years.',
-					  HINT = 'Check the day of the month and the month, e.g. there is no 30 February.';
+					  DETAIL = 'No run falls within the next 10 years in its time zone, or every one falls on a market holiday.',
+					  HINT = 'A schedule with * in the minute or hour field runs only at times the local clock shows: times skipped by a DST change do not run.';
 		END IF;
 		IF NOT NEW.enabled THEN
 			NEW.next_run_at := NULL;
