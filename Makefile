@@ -131,9 +131,9 @@ clean-everything: clean clean-programs
 .PHONY: programs broker producer dashboard install-programs clean-programs \
 	everything install-everything clean-everything
 
-# libFuzzer harnesses of the pure parsers (fuzz/run.sh), for longer than the
+# libFuzzer harnesses of the pure parsers (test/fuzz/run.sh), for longer than the
 # 30 seconds each that scripts/test.sh gives them.
 fuzz:
-	bash fuzz/run.sh 600
+	bash test/fuzz/run.sh 600
 
 .PHONY: fuzz

@@ -68,7 +68,7 @@ e2e_suite() {
 
 case "${1:-all}" in
 	unit) run_suite unit bash test/unit/run.sh ;;
-	fuzz) run_suite fuzz bash fuzz/run.sh
+	fuzz) run_suite fuzz bash test/fuzz/run.sh
 		run_suite fuzz-producer bash producer/fuzz/run.sh ;;
 	producer) run_suite producer bash producer/test/run.sh ;;
 	regress) run_suite regress regress_suite ;;
@@ -77,7 +77,7 @@ case "${1:-all}" in
 	chaos) run_suite chaos bash test/chaos/run.sh "${2:-42}" ;;
 	all)
 		run_suite unit bash test/unit/run.sh
-		run_suite fuzz bash fuzz/run.sh
+		run_suite fuzz bash test/fuzz/run.sh
 		run_suite fuzz-producer bash producer/fuzz/run.sh
 		run_suite producer bash producer/test/run.sh
 		run_suite regress regress_suite

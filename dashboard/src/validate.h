@@ -4,7 +4,7 @@
  * a socket or libmicrohttpd.  Nothing here allocates, locks or logs.
  *
  * The one header without the dashboard's dash_ / DASH_ prefix: its names
- * are also those of the fuzz harness (fuzz/dashboard_fuzz.c), which
+ * are also those of the fuzz harness (test/fuzz/dashboard_fuzz.c), which
  * links validate.c alone.
  */
 #ifndef DASH_VALIDATE_H

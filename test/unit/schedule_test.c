@@ -670,7 +670,7 @@ test_parse_bad(void)
 	/*
 	 * A day must match both day fields (one is "*\/S"), and they meet less
 	 * than once in ten years: sp_schedule_next() would find no run.  Found
-	 * by fuzzing (fuzz/regressions/schedule): "8 9 *\/7 6 MON" runs when
+	 * by fuzzing (test/fuzz/regressions/schedule): "8 9 *\/7 6 MON" runs when
 	 * June 1st is a Monday, 2026 then 2037.
 	 */
 	bad("8 9 */7 6 MON", "day-of-month field \"*/7\" and day-of-week field \"MON\" "
