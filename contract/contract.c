@@ -26,6 +26,7 @@
  *-------------------------------------------------------------------------
  */
 #include "contract.h"
+#include "civil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -163,43 +164,6 @@ short_string_of(const char *s, size_t max, bool (*ok) (unsigned char))
 }
 
 
-/*
- * Calendar arithmetic.  Closed-form and integer-only rather than timegm():
- * libc time functions depend on TZ, have a platform-dependent range and are
- * not all reentrant, and none of that belongs in a decoder.
- */
-static bool
-is_leap_year(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	return (m == 2 && is_leap_year(y)) ? 29 : mdays[m - 1];
-}
-
-/*
- * Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (Howard Hinnant's days_from_civil).  Counting years from March puts the
- * leap day at the end of the year, so the day of the year is a linear
- * function of the month and the 400-year era repeats exactly.
- */
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-	int64_t		yy = y - (m <= 2);
-	int64_t		era = (yy >= 0 ? yy : yy - 399) / 400;
-	int64_t		yoe = yy - era * 400;	/* [0, 399] */
-	int64_t		doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-	int64_t		doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;	/* [0, 146096] */
-
-	return era * 146097 + doe - 719468;
-}
-
 /* Read exactly n decimal digits at s; stops at a NUL, never reads past it. */
 static bool
 parse_digits(const char *s, int n, int *val)
@@ -232,9 +196,9 @@ parse_ymd(const char *s, int32_t *days)
 		!parse_digits(s + 5, 2, &m) || s[7] != '-' ||
 		!parse_digits(s + 8, 2, &d))
 		return NULL;
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > sp_days_in_month(y, m))
 		return NULL;
-	*days = (int32_t) days_from_civil(y, m, d);
+	*days = (int32_t) sp_days_from_civil(y, m, d);
 	return s + 10;
 }
 

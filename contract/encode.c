@@ -17,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "contract.h"
+#include "civil.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -99,27 +100,6 @@ out_number(out *o, double v)
 	out_printf(o, "%s", text);
 }
 
-/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	int64_t		era,
-				doe,
-				yoe,
-				doy,
-				mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*y = (int) (yoe + era * 400 + (*m <= 2));
-}
-
 /* floor division, for times before 1970 */
 static int64_t
 floor_div(int64_t a, int64_t b)
@@ -145,7 +125,7 @@ out_ts(out *o, int64_t us)
 				m,
 				d;
 
-	civil_from_days(day, &y, &m, &d);
+	sp_civil_from_days(day, &y, &m, &d);
 	out_printf(o, "\"%04d-%02d-%02dT%02d:%02d:%02d", y, m, d,
 			   (int) (tod / 3600), (int) (tod / 60 % 60), (int) (tod % 60));
 	if (frac % 1000 == 0 && frac != 0)
@@ -162,7 +142,7 @@ out_date(out *o, int32_t days)
 				m,
 				d;
 
-	civil_from_days(days, &y, &m, &d);
+	sp_civil_from_days(days, &y, &m, &d);
 	out_printf(o, "\"%04d-%02d-%02d\"", y, m, d);
 }
 

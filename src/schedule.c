@@ -24,6 +24,8 @@
  */
 #include "schedule.h"
 
+#include "civil.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -137,47 +139,6 @@ static void set_err(char *err, const char *fmt,...) SP_PRINTF(2, 3);
 /*	Calendar arithmetic												*/
 /* ---------------------------------------------------------------- */
 
-/*
- * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * algorithm: exact for every year, no tables, no libc time functions).
- */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t		era;
-	int64_t		yoe;
-	int64_t		doy;
-	int64_t		doe;
-
-	y -= (m <= 2);
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* The inverse of days_from_civil. */
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	int64_t		era;
-	int64_t		doe;
-	int64_t		yoe;
-	int64_t		doy;
-	int64_t		mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*y = (int) (yoe + era * 400 + (*m <= 2));
-}
-
 /* Day of the week, 0 = Sunday, of a count of days since 1970-01-01 (a Thursday). */
 static int
 weekday_from_days(int64_t z)
@@ -190,21 +151,7 @@ weekday_from_days(int64_t z)
 static int
 weekday_of(int y, int m, int d)
 {
-	return weekday_from_days(days_from_civil(y, m, d));
-}
-
-static bool
-is_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	return (m == 2 && is_leap(y)) ? 29 : dim[m - 1];
+	return weekday_from_days(sp_days_from_civil(y, m, d));
 }
 
 /* Is c a real date and time of years 0001-9999?  Guards what callbacks return. */
@@ -213,7 +160,7 @@ civil_valid(const sp_civil *c)
 {
 	return c->year >= 1 && c->year <= 9999 &&
 		c->month >= 1 && c->month <= 12 &&
-		c->day >= 1 && c->day <= days_in_month(c->year, c->month) &&
+		c->day >= 1 && c->day <= sp_days_in_month(c->year, c->month) &&
 		c->hour >= 0 && c->hour <= 23 &&
 		c->minute >= 0 && c->minute <= 59 &&
 		c->second >= 0 && c->second <= 60;
@@ -222,7 +169,7 @@ civil_valid(const sp_civil *c)
 int64_t
 sp_civil_to_epoch(const sp_civil *c)
 {
-	return days_from_civil(c->year, c->month, c->day) * SECS_PER_DAY +
+	return sp_days_from_civil(c->year, c->month, c->day) * SECS_PER_DAY +
 		c->hour * 3600 + c->minute * 60 + c->second;
 }
 
@@ -237,7 +184,7 @@ sp_civil_from_epoch(int64_t secs, sp_civil *out)
 		rem += SECS_PER_DAY;
 		days--;
 	}
-	civil_from_days(days, &out->year, &out->month, &out->day);
+	sp_civil_from_days(days, &out->year, &out->month, &out->day);
 	out->hour = (int) (rem / 3600);
 	out->minute = (int) (rem / 60 % 60);
 	out->second = (int) (rem % 60);
@@ -536,7 +483,7 @@ dom_month_possible(const sp_schedule *s)
 	{
 		if (!(s->months & (1u << m)))
 			continue;
-		for (d = 1; d <= (m == 2 ? 29 : days_in_month(2001, m)); d++)
+		for (d = 1; d <= (m == 2 ? 29 : sp_days_in_month(2001, m)); d++)
 			if (s->mdays & (UINT32_C(1) << d))
 				return true;
 	}
@@ -592,7 +539,7 @@ days_meet_often(const sp_schedule *s)
 	{
 		for (m = 1; m <= 12; m++)
 		{
-			int			dim = days_in_month(y, m);
+			int			dim = sp_days_in_month(y, m);
 			uint32_t	hits = 0;
 
 			if (s->months & (1u << m))
@@ -808,7 +755,7 @@ civil_next_day(sp_civil *c)
 {
 	c->hour = 0;
 	c->minute = 0;
-	if (++c->day > days_in_month(c->year, c->month))
+	if (++c->day > sp_days_in_month(c->year, c->month))
 	{
 		c->day = 1;
 		if (++c->month > 12)

@@ -3,6 +3,7 @@
  */
 #include "validate.h"
 
+#include "civil.h"
 #include "contract.h"
 
 #include <arpa/inet.h>
@@ -30,37 +31,6 @@ digits(const char **p, int n, int *v)
 		*v = *v * 10 + (**p - '0');
 	}
 	return true;
-}
-
-static bool
-leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	return m == 2 && leap(y) ? 29 : dim[m - 1];
-}
-
-/* Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's formula). */
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }
 
 /* "Z", "+HH", "+HHMM" or "+HH:MM" (or '-') at *p: seconds east of UTC. */
@@ -144,7 +114,7 @@ dash_validate_iso_time(const char *s, int64_t *epoch, bool *has_zone)
 		*p++ != '-' || !digits(&p, 2, &d))
 		return false;
 	/* There is no year 0 in PostgreSQL's AD dates. */
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > sp_days_in_month(y, m))
 		return false;
 	if (*p == 'T' || *p == ' ')
 	{
@@ -161,7 +131,7 @@ dash_validate_iso_time(const char *s, int64_t *epoch, bool *has_zone)
 	if (*p)
 		return false;
 	if (epoch)
-		*epoch = days_from_civil(y, m, d) * 86400 + secs - offset;
+		*epoch = sp_days_from_civil(y, m, d) * 86400 + secs - offset;
 	if (has_zone)
 		*has_zone = zone;
 	return true;

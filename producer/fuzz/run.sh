@@ -37,7 +37,7 @@ if "$clang" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 	-std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-I"$src" -I"$src/../../contract" -o "$tmp/yahoo_fuzz" "$here/yahoo_fuzz.c" \
 	"$src/yahoo.c" "$src/jscan.c" "$src/message.c" "$src/../../contract/contract.c" \
-	"$src/../../contract/encode.c" -lcjson -lm >"$tmp/build.log" 2>&1; then
+	"$src/../../contract/encode.c" "$src/../../contract/civil.c" -lcjson -lm >"$tmp/build.log" 2>&1; then
 	report 0 "fuzz harness builds (clang, ASan, UBSan, -Werror)"
 else
 	cat "$tmp/build.log"

@@ -47,13 +47,13 @@ failed=0
 
 # harness name: sources and libraries of each, beyond test/fuzz/NAME_fuzz.c
 harnesses="contract schedule mail dashboard"
-srcs_contract="../../contract/contract.c ../../contract/encode.c"
+srcs_contract="../../contract/contract.c ../../contract/encode.c ../../contract/civil.c"
 libs_contract="-lcjson -ljansson -lm"
-srcs_schedule="../../src/schedule.c"
+srcs_schedule="../../src/schedule.c ../../contract/civil.c"
 libs_schedule=""
 srcs_mail="../../src/mail.c"
 libs_mail=""
-srcs_dashboard="-I../../dashboard/src ../../dashboard/src/validate.c ../../contract/contract.c"
+srcs_dashboard="-I../../dashboard/src ../../dashboard/src/validate.c ../../contract/contract.c ../../contract/civil.c"
 libs_dashboard="-lcjson -lm"
 # per-harness fuzzer flags: value profiles help the parsers past comparisons;
 # mail inputs need room for lines over 998 octets
