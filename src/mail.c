@@ -15,6 +15,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,6 +149,21 @@ typedef struct address_chars
 	bool		other;			/* not printable ASCII */
 } address_chars;
 
+/* The characters refused anywhere, in the order their reasons are given. */
+static const struct
+{
+	size_t		flag;			/* offset of the address_chars member */
+	const char *why;
+}			char_rules[] = {
+	{offsetof(address_chars, line_break), "it contains a line break (CR or LF)"},
+	{offsetof(address_chars, angle),
+	"it contains an angle bracket; give the bare address, without a display name"},
+	{offsetof(address_chars, comma), "it contains a comma; give one address"},
+	{offsetof(address_chars, space), "it contains white space"},
+	{offsetof(address_chars, quote), "it contains a quote"},
+	{offsetof(address_chars, other), "it contains a character other than printable ASCII"},
+};
+
 static void
 scan_address_chars(const char *addr, address_chars *c)
 {
@@ -182,18 +198,9 @@ sp_mail_address_problem(const char *addr)
 	if (addr == NULL)
 		return "it is missing";
 	scan_address_chars(addr, &c);
-	if (c.line_break)
-		return "it contains a line break (CR or LF)";
-	if (c.angle)
-		return "it contains an angle bracket; give the bare address, without a display name";
-	if (c.comma)
-		return "it contains a comma; give one address";
-	if (c.space)
-		return "it contains white space";
-	if (c.quote)
-		return "it contains a quote";
-	if (c.other)
-		return "it contains a character other than printable ASCII";
+	for (size_t i = 0; i < sizeof(char_rules) / sizeof(char_rules[0]); i++)
+		if (*(const bool *) ((const char *) &c + char_rules[i].flag))
+			return char_rules[i].why;
 	len = bounded_len(addr, SP_MAIL_ADDRESS_MAX);
 	if (len > SP_MAIL_ADDRESS_MAX)
 		return "it is longer than 254 characters";

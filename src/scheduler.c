@@ -173,12 +173,12 @@ fail_interrupted_runs(void)
 
 	sp_tx_begin("stockpipe scheduler: repairing interrupted runs");
 	n = sp_finish_runs(
-							   "status = 'failed', message = CASE WHEN r.started_at < pg_catalog.pg_postmaster_start_time()"
-							   " THEN 'server stopped while the run was in progress'"
-							   " ELSE 'the run was interrupted (server crash, scheduler restart, or its worker was killed) and its worker is gone' END",
-							   "",
-							   "r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
-							   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')",
+					   "status = 'failed', message = CASE WHEN r.started_at < pg_catalog.pg_postmaster_start_time()"
+					   " THEN 'server stopped while the run was in progress'"
+					   " ELSE 'the run was interrupted (server crash, scheduler restart, or its worker was killed) and its worker is gone' END",
+					   "",
+					   "r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
+					   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')",
 					   0, NULL, NULL, &rows);
 	log_finished_runs(LOG, rows, n);
 	sp_tx_end();
@@ -202,16 +202,16 @@ fail_lost_runs(List *stopped, List *alive)
 	values[0] = int8_array(stopped);
 	values[1] = int8_array(alive);
 	n = sp_finish_runs(
-							   "status = 'failed', message = CASE"
-							   " WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname = jj.owner)"
-							   " THEN pg_catalog.format('role \"%s\" does not exist', jj.owner)"
-							   " ELSE 'the job worker exited without recording an outcome (terminated, crashed, or could not connect); see the server log' END",
-							   "FROM stockpipe.job jj",
-							   "jj.jobid = r.jobid AND r.status = 'running' AND (r.runid = ANY ($1)"
-							   " OR (r.runid <> ALL ($2)"
-							   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
-							   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')"
-							   " AND (r.pid IS NOT NULL OR r.started_at < pg_catalog.now() - interval '30 seconds')))",
+					   "status = 'failed', message = CASE"
+					   " WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname = jj.owner)"
+					   " THEN pg_catalog.format('role \"%s\" does not exist', jj.owner)"
+					   " ELSE 'the job worker exited without recording an outcome (terminated, crashed, or could not connect); see the server log' END",
+					   "FROM stockpipe.job jj",
+					   "jj.jobid = r.jobid AND r.status = 'running' AND (r.runid = ANY ($1)"
+					   " OR (r.runid <> ALL ($2)"
+					   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
+					   " WHERE a.pid = r.pid AND a.backend_type = 'stockpipe job')"
+					   " AND (r.pid IS NOT NULL OR r.started_at < pg_catalog.now() - interval '30 seconds')))",
 					   2, types, values, &rows);
 	log_finished_runs(LOG, rows, n);
 }
@@ -231,12 +231,12 @@ time_out_runs(MemoryContext result_cxt)
 	uint64		i;
 
 	n = sp_finish_runs(
-							   "status = 'timed out', message = pg_catalog.format("
-							   "'cancelled by the scheduler: still running %s after it started, past the job''s timeout of %s',"
-							   " pg_catalog.date_trunc('second', pg_catalog.now() - r.started_at), jj.timeout)",
-							   "FROM stockpipe.job jj",
-							   "jj.jobid = r.jobid AND r.status = 'running'"
-							   " AND pg_catalog.now() - r.started_at > jj.timeout + interval '5 seconds'",
+					   "status = 'timed out', message = pg_catalog.format("
+					   "'cancelled by the scheduler: still running %s after it started, past the job''s timeout of %s',"
+					   " pg_catalog.date_trunc('second', pg_catalog.now() - r.started_at), jj.timeout)",
+					   "FROM stockpipe.job jj",
+					   "jj.jobid = r.jobid AND r.status = 'running'"
+					   " AND pg_catalog.now() - r.started_at > jj.timeout + interval '5 seconds'",
 					   0, NULL, NULL, &rows);
 	log_finished_runs(WARNING, rows, n);
 

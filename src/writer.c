@@ -345,6 +345,23 @@ upsert_bars(const SpBatch *batch, const int *rows, int n)
 	hash_destroy(seen);
 }
 
+/*
+ * Run the statement of *cache (prepared from sql on first use) with the
+ * batch's topic as $1 and rows 0..n-1 of the ncols columns as arrays $2...
+ */
+static void
+run_for_topic(SPIPlanPtr *cache, const char *sql, const Oid *types,
+			  const char *topic, Col *cols, int ncols, int n, int expected)
+{
+	Datum	   *args = palloc(sizeof(Datum) * (ncols + 1));
+	int			c;
+
+	args[0] = CStringGetTextDatum(topic);
+	for (c = 0; c < ncols; c++)
+		args[c + 1] = col_array(&cols[c], n);
+	sp_sql_plan(sp_sql_prepare(cache, sql, ncols + 1, types), args, expected, NULL);
+}
+
 static void
 insert_dead_letters(const SpBatch *batch, const int *rows, int n)
 {
@@ -352,7 +369,6 @@ insert_dead_letters(const SpBatch *batch, const int *rows, int n)
 	BYTEAARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
 	static const Oid elem[6] = {INT4OID, INT8OID, BYTEAOID, BYTEAOID, TEXTOID, INT4OID};
 	Col			cols[6];
-	Datum		args[7];
 	int			i;
 	int			c;
 
@@ -374,16 +390,11 @@ insert_dead_letters(const SpBatch *batch, const int *rows, int n)
 		col_set(&cols[4], i, CStringGetTextDatum(m->err), false);
 		col_set(&cols[5], i, Int32GetDatum((int32) Min(m->len, (size_t) PG_INT32_MAX)), false);
 	}
-	args[0] = CStringGetTextDatum(batch->topic);
-	for (c = 0; c < 6; c++)
-		args[c + 1] = col_array(&cols[c], n);
-
-	sp_sql_plan(sp_sql_prepare(&plan_dead,
-					"INSERT INTO stockpipe.dead_letter "
-					"(topic, partition, kafka_offset, key, payload, error, payload_bytes) "
-					"SELECT $1, * FROM unnest($2, $3, $4, $5, $6, $7)",
-					7, types),
-			args, SPI_OK_INSERT, NULL);
+	run_for_topic(&plan_dead,
+				  "INSERT INTO stockpipe.dead_letter "
+				  "(topic, partition, kafka_offset, key, payload, error, payload_bytes) "
+				  "SELECT $1, * FROM unnest($2, $3, $4, $5, $6, $7)",
+				  types, batch->topic, cols, 6, n, SPI_OK_INSERT);
 }
 
 static void
@@ -394,7 +405,6 @@ advance_offsets(const SpBatch *batch, const PartState *parts, int nparts)
 	static const Oid elem[6] = {INT4OID, INT8OID, INT8OID, INT8OID, INT8OID,
 	TIMESTAMPTZOID};
 	Col			cols[6];
-	Datum		args[7];
 	int			n = 0;
 	int			i;
 	int			c;
@@ -417,22 +427,17 @@ advance_offsets(const SpBatch *batch, const PartState *parts, int nparts)
 	}
 	if (n == 0)
 		return;
-	args[0] = CStringGetTextDatum(batch->topic);
-	for (c = 0; c < 6; c++)
-		args[c + 1] = col_array(&cols[c], n);
-
-	sp_sql_plan(sp_sql_prepare(&plan_advance,
-					"UPDATE stockpipe.kafka_offsets o SET "
-					"next_offset = u.next_offset, messages = o.messages + u.messages, "
-					"rows_stored = o.rows_stored + u.rows, "
-					"dead_letters = o.dead_letters + u.dead, "
-					"last_message_at = greatest(o.last_message_at, u.last_at), "
-					"updated_at = now() "
-					"FROM unnest($2, $3, $4, $5, $6, $7) "
-					"AS u(partition, next_offset, messages, rows, dead, last_at) "
-					"WHERE o.topic = $1 AND o.partition = u.partition",
-					7, types),
-			args, SPI_OK_UPDATE, NULL);
+	run_for_topic(&plan_advance,
+				  "UPDATE stockpipe.kafka_offsets o SET "
+				  "next_offset = u.next_offset, messages = o.messages + u.messages, "
+				  "rows_stored = o.rows_stored + u.rows, "
+				  "dead_letters = o.dead_letters + u.dead, "
+				  "last_message_at = greatest(o.last_message_at, u.last_at), "
+				  "updated_at = now() "
+				  "FROM unnest($2, $3, $4, $5, $6, $7) "
+				  "AS u(partition, next_offset, messages, rows, dead, last_at) "
+				  "WHERE o.topic = $1 AND o.partition = u.partition",
+				  types, batch->topic, cols, 6, n, SPI_OK_UPDATE);
 }
 
 /*
