@@ -39,6 +39,21 @@
 --     stockpipe.mail_rate_limit per role and hour (further firings are
 --     recorded as 'suppressed', not sent); a role has at most 1000 rules;
 --     cooldown is at most 30 days.
+--   * Webhook channels (issue 12): a role's named channels (alert_channel:
+--     a generic JSON POST, Slack or Microsoft Teams incoming webhook) made
+--     with set_channel(); a rule goes to its e-mail address (optional when
+--     it has channels) and to each of its channels (alert_rule.channels).
+--     A firing creates, in the same transaction as its event, one
+--     alert_delivery row per channel: the webhook outbox, sent by the same
+--     mailer worker with the same back-off.  The URL is the secret (whoever
+--     has it can post to the chat): users cannot read it back (column
+--     privileges; my_channels shows scheme://host/...), error messages never
+--     quote it, and it must be https:// (http:// to loopback only).  SSRF:
+--     the host must be in stockpipe.webhook_allowed_hosts, or, when that is
+--     empty, public (the mailer also refuses to connect to a non-public
+--     address); docs/security.md.  stockpipe.mail_rate_limit bounds the
+--     firings delivered per role and hour, e-mail and webhooks together; a
+--     role has at most 20 channels, a rule at most 20.
 --
 
 --
@@ -56,6 +71,41 @@ AS 'MODULE_PATHNAME', 'stockpipe_email_problem';
 COMMENT ON FUNCTION email_problem(text) IS
 	'Why stockpipe refuses an e-mail address, or NULL if it accepts it';
 
+-- Why a webhook channel URL is refused, or NULL if it is fine: the
+-- mailer's own rule (sp_webhook_url_problem() in src/webhook.c).  The
+-- reason never quotes the URL, which is a secret.
+CREATE FUNCTION webhook_url_problem(url text)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_webhook_url_problem';
+COMMENT ON FUNCTION webhook_url_problem(text) IS
+	'Why stockpipe refuses a webhook URL, or NULL if it accepts it (the reason never quotes the URL)';
+
+-- Why stockpipe.webhook_allowed_hosts does not let webhooks go to the
+-- host of this URL, or NULL if it does (the mailer's own rule, src/mailer.c).
+CREATE FUNCTION webhook_host_problem(url text)
+RETURNS text
+LANGUAGE c STRICT STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_webhook_host_problem';
+COMMENT ON FUNCTION webhook_host_problem(text) IS
+	'Why stockpipe.webhook_allowed_hosts does not let alert webhooks go to the host of this URL, or NULL';
+
+-- A role's webhook channels.  url is a secret: users have no SELECT on it.
+CREATE TABLE alert_channel (
+	channelid		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	owner			name NOT NULL DEFAULT current_user,
+	name			text NOT NULL
+		CONSTRAINT alert_channel_name_check CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'),
+	kind			text NOT NULL
+		CONSTRAINT alert_channel_kind_check CHECK (kind IN ('webhook', 'slack', 'teams')),
+	url				text NOT NULL
+		CONSTRAINT alert_channel_url_check CHECK (stockpipe.webhook_url_problem(url) IS NULL),
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT alert_channel_owner_name_key UNIQUE (owner, name)
+);
+COMMENT ON TABLE alert_channel IS
+	'Webhook channels of alert rules (webhook: JSON POST, slack, teams); url is a secret, readable by superusers only';
+
 CREATE TABLE alert_rule (
 	ruleid			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	owner			name NOT NULL DEFAULT current_user,
@@ -63,7 +113,7 @@ CREATE TABLE alert_rule (
 	condition		text NOT NULL CHECK (condition IN ('price_above', 'price_below', 'change_pct_above',
 													   'change_pct_below', 'above_l30d_high', 'below_l30d_low')),
 	threshold		double precision,
-	email			text NOT NULL CHECK (stockpipe.email_problem(email) IS NULL),
+	email			text CHECK (stockpipe.email_problem(email) IS NULL),
 	cooldown		interval NOT NULL DEFAULT '15 minutes'
 		CONSTRAINT alert_rule_cooldown_check CHECK (cooldown BETWEEN interval '0' AND interval '30 days'),
 	enabled			boolean NOT NULL DEFAULT true,
@@ -74,9 +124,13 @@ CREATE TABLE alert_rule (
 	last_quote_ts	timestamptz,
 	last_price		double precision,
 	last_error		text,
+	channels		text[] NOT NULL DEFAULT '{}',
 	CONSTRAINT alert_rule_threshold_check CHECK (
 		CASE WHEN condition IN ('above_l30d_high', 'below_l30d_low') THEN threshold IS NULL
-			 ELSE coalesce(threshold > '-Infinity' AND threshold < 'Infinity', false) END)
+			 ELSE coalesce(threshold > '-Infinity' AND threshold < 'Infinity', false) END),
+	CONSTRAINT alert_rule_destination_check CHECK (email IS NOT NULL OR cardinality(channels) > 0),
+	CONSTRAINT alert_rule_channels_check CHECK (
+		cardinality(channels) <= 20 AND array_position(channels, NULL) IS NULL)
 );
 COMMENT ON TABLE alert_rule IS
 	'Alert rules: e-mail email when condition holds for symbol; fires on the edge, re-arms when false';
@@ -90,6 +144,8 @@ COMMENT ON COLUMN alert_rule.last_price IS
 	'price of the quote the rule was last evaluated against';
 COMMENT ON COLUMN alert_rule.last_error IS
 	'Why check_alerts() could not evaluate the rule and disabled it, if it did';
+COMMENT ON COLUMN alert_rule.channels IS
+	'Names of the owner''s webhook channels (alert_channel) the rule also goes to';
 
 -- The e-mail outbox.
 CREATE TABLE alert_event (
@@ -99,27 +155,66 @@ CREATE TABLE alert_event (
 	symbol			text NOT NULL,
 	condition		text NOT NULL,
 	threshold		double precision,
-	email			text NOT NULL CHECK (stockpipe.email_problem(email) IS NULL),
+	email			text CHECK (stockpipe.email_problem(email) IS NULL),
 	price			double precision NOT NULL,
 	quote_ts		timestamptz NOT NULL,
 	prev_close		double precision,
 	change_pct		double precision,
 	created_at		timestamptz NOT NULL DEFAULT now(),
 	status			text NOT NULL DEFAULT 'pending'
-		CONSTRAINT alert_event_status_check CHECK (status IN ('pending', 'sent', 'failed', 'suppressed')),
+		CONSTRAINT alert_event_status_check CHECK (status IN ('pending', 'sent', 'failed', 'suppressed', 'none')),
 	attempts		integer NOT NULL DEFAULT 0,
 	next_attempt_at	timestamptz NOT NULL DEFAULT now(),
 	last_error		text,
 	sent_at			timestamptz
 );
 COMMENT ON TABLE alert_event IS
-	'One row per alert firing: the e-mail outbox the mailer sends from (''suppressed'': over stockpipe.mail_rate_limit, not sent)';
+	'One row per alert firing: the e-mail outbox the mailer sends from (''suppressed'': over stockpipe.mail_rate_limit, not sent; ''none'': the rule has no e-mail address)';
 -- The per-role hourly limit.
 CREATE INDEX alert_event_owner_created_idx ON alert_event (owner, created_at);
 -- The mailer's queue.
 CREATE INDEX alert_event_pending_idx ON alert_event (next_attempt_at) WHERE status = 'pending';
 -- A rule's events, and ON DELETE SET NULL when a rule is dropped.
 CREATE INDEX alert_event_ruleid_idx ON alert_event (ruleid);
+
+-- The webhook outbox: one row per (event, channel), made with the event.
+CREATE TABLE alert_delivery (
+	deliveryid		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	eventid			bigint NOT NULL REFERENCES alert_event ON DELETE CASCADE,
+	channelid		bigint REFERENCES alert_channel ON DELETE SET NULL,
+	owner			name NOT NULL,
+	channel			text NOT NULL,
+	kind			text NOT NULL,
+	status			text NOT NULL DEFAULT 'pending'
+		CONSTRAINT alert_delivery_status_check CHECK (status IN ('pending', 'sent', 'failed', 'suppressed')),
+	attempts		integer NOT NULL DEFAULT 0,
+	next_attempt_at	timestamptz NOT NULL DEFAULT now(),
+	http_status		integer,
+	last_error		text,
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	sent_at			timestamptz,
+	CONSTRAINT alert_delivery_event_channel_key UNIQUE (eventid, channelid)
+);
+COMMENT ON TABLE alert_delivery IS
+	'One row per alert firing and webhook channel: the webhook outbox the mailer posts from';
+COMMENT ON COLUMN alert_delivery.channel IS
+	'The channel''s name when the alert fired';
+COMMENT ON COLUMN alert_delivery.http_status IS
+	'HTTP status of the last answer, NULL if none came';
+-- The mailer's queue.
+CREATE INDEX alert_delivery_pending_idx ON alert_delivery (next_attempt_at) WHERE status = 'pending';
+-- ON DELETE SET NULL when a channel is dropped.
+CREATE INDEX alert_delivery_channelid_idx ON alert_delivery (channelid);
+
+ALTER TABLE alert_channel ENABLE ROW LEVEL SECURITY;
+CREATE POLICY alert_channel_owner ON alert_channel
+	USING (owner = current_user)
+	WITH CHECK (owner = current_user);
+
+ALTER TABLE alert_delivery ENABLE ROW LEVEL SECURITY;
+CREATE POLICY alert_delivery_owner ON alert_delivery
+	USING (owner = current_user)
+	WITH CHECK (owner = current_user);
 
 ALTER TABLE alert_rule ENABLE ROW LEVEL SECURITY;
 CREATE POLICY alert_rule_owner ON alert_rule
@@ -135,6 +230,10 @@ SELECT pg_catalog.pg_extension_config_dump('alert_rule', '');
 SELECT pg_catalog.pg_extension_config_dump('alert_rule_ruleid_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('alert_event', '');
 SELECT pg_catalog.pg_extension_config_dump('alert_event_eventid_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_channel', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_channel_channelid_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_delivery', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_delivery_deliveryid_seq', '');
 
 --
 -- The SQL API: SECURITY INVOKER wrappers that pass current_user to internal
@@ -151,8 +250,153 @@ AS 'MODULE_PATHNAME', 'stockpipe_mail_domain_allowed';
 COMMENT ON FUNCTION mail_domain_allowed(text) IS
 	'Whether stockpipe.mail_allowed_domains lets alert e-mails go to this address';
 
+--
+-- Webhook channels.  set_channel() creates a channel of the caller or
+-- replaces its kind and URL; drop_channel() removes it from the caller's
+-- rules and marks its pending deliveries failed.  The URL is never quoted
+-- in a message: it is the secret.
+--
+CREATE FUNCTION _set_channel(caller name, name text, kind text, url text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
+	problem	text;
+	id		bigint;
+BEGIN
+	IF $2 IS NULL OR $2 !~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' THEN
+		RAISE EXCEPTION 'invalid channel name "%"', coalesce(left(translate($2, E'\r\n', '  '), 80), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A channel name has 1 to 63 characters among letters, digits, "_", "." and "-", and starts with a letter or digit.',
+				  HINT = 'For example ''ops-slack''.';
+	END IF;
+	IF $3 IS NULL OR $3 NOT IN ('webhook', 'slack', 'teams') THEN
+		RAISE EXCEPTION 'invalid channel kind "%"', coalesce(left(translate($3, E'\r\n', '  '), 40), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use webhook (a JSON POST), slack or teams (their incoming webhooks).';
+	END IF;
+	problem := CASE WHEN $4 IS NULL THEN 'it is NULL' ELSE stockpipe.webhook_url_problem($4) END;
+	IF problem IS NOT NULL THEN
+		RAISE EXCEPTION 'invalid webhook URL for channel "%"', $2
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The URL is refused because %s.', problem),
+				  HINT = 'Give the incoming-webhook URL as the chat service shows it, e.g. https://hooks.slack.com/services/...';
+	END IF;
+	problem := stockpipe.webhook_host_problem($4);
+	IF problem IS NOT NULL THEN
+		RAISE EXCEPTION 'alert webhooks may not be sent to the host of channel "%"', $2
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = problem,
+				  HINT = 'Use another host, or ask an administrator to add this one to stockpipe.webhook_allowed_hosts.';
+	END IF;
+	IF NOT EXISTS (SELECT FROM stockpipe.alert_channel c WHERE c.owner = who AND c.name = $2)
+	   AND (SELECT count(*) FROM stockpipe.alert_channel c WHERE c.owner = who) >= 20 THEN
+		RAISE EXCEPTION 'role "%" has 20 webhook channels already', who
+			USING ERRCODE = 'program_limit_exceeded',
+				  HINT = 'Drop channels you no longer need with stockpipe.drop_channel().';
+	END IF;
+
+	INSERT INTO stockpipe.alert_channel AS c (owner, name, kind, url)
+	VALUES (who, $2, $3, $4)
+	ON CONFLICT ON CONSTRAINT alert_channel_owner_name_key
+	DO UPDATE SET kind = excluded.kind, url = excluded.url
+	RETURNING c.channelid INTO id;
+	RETURN id;
+END;
+$$;
+
+CREATE FUNCTION set_channel(name text, kind text, url text)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._set_channel(current_user, $1, $2, $3)
+$$;
+COMMENT ON FUNCTION set_channel(text, text, text) IS
+	'Create a webhook channel of the current role (kind webhook, slack or teams), or replace its kind and URL; returns its channelid';
+
+CREATE FUNCTION _drop_channel(caller name, name text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
+	id		bigint;
+	orphans	text;
+BEGIN
+	SELECT c.channelid INTO id FROM stockpipe.alert_channel c WHERE c.owner = who AND c.name = $2;
+	IF id IS NULL THEN
+		RETURN false;
+	END IF;
+	SELECT string_agg(r.ruleid::text, ', ' ORDER BY r.ruleid) INTO orphans
+	  FROM stockpipe.alert_rule r
+	 WHERE r.owner = who AND r.email IS NULL AND r.channels = ARRAY[$2];
+	IF orphans IS NOT NULL THEN
+		RAISE EXCEPTION 'channel "%" is the only destination of alert rules %', $2, orphans
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  HINT = 'Give those rules another channel with stockpipe.set_alert_channels(), or drop them, first.';
+	END IF;
+	UPDATE stockpipe.alert_rule r SET channels = array_remove(r.channels, $2)
+	 WHERE r.owner = who AND $2 = ANY (r.channels);
+	UPDATE stockpipe.alert_delivery d
+	   SET status = 'failed', last_error = 'not sent: the channel was dropped'
+	 WHERE d.channelid = id AND d.status = 'pending';
+	DELETE FROM stockpipe.alert_channel c WHERE c.channelid = id;
+	RETURN true;
+END;
+$$;
+
+CREATE FUNCTION drop_channel(name text)
+RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._drop_channel(current_user, $1)
+$$;
+COMMENT ON FUNCTION drop_channel(text) IS
+	'Delete a webhook channel of yours, remove it from your rules and fail its pending deliveries; false if there is no such channel of yours';
+
+-- The channel list of a rule of role who: NULL is none, duplicates go,
+-- every name must be a channel of who (so no rule reaches another role's
+-- channel), at most 20.  Called by the SECURITY DEFINER functions only.
+CREATE FUNCTION _alert_channels(who name, channels text[])
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	list	text[] := '{}';
+	ch		text;
+BEGIN
+	IF array_position($2, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'channel names must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	FOREACH ch IN ARRAY coalesce($2, '{}') LOOP
+		IF NOT EXISTS (SELECT FROM stockpipe.alert_channel c WHERE c.owner = $1 AND c.name = ch) THEN
+			RAISE EXCEPTION 'webhook channel "%" does not exist', left(translate(ch, E'\r\n', '  '), 80)
+				USING ERRCODE = 'undefined_object',
+					  DETAIL = format('Role %s has no channel of that name.', $1),
+					  HINT = 'SELECT * FROM stockpipe.my_channels lists yours; stockpipe.set_channel() creates one.';
+		END IF;
+		IF ch <> ALL (list) THEN
+			list := list || ch;
+		END IF;
+	END LOOP;
+	IF cardinality(list) > 20 THEN
+		RAISE EXCEPTION 'an alert rule has at most 20 channels'
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = format('%s were given.', cardinality(list));
+	END IF;
+	RETURN list;
+END;
+$$;
+
 CREATE FUNCTION _set_alert(caller name, symbol text, condition text, threshold double precision,
-						   email text, cooldown interval)
+						   email text, cooldown interval, channels text[])
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -194,14 +438,19 @@ BEGIN
 				  DETAIL = format('threshold is %s.', $4),
 				  HINT = 'Give a price, e.g. 190.';
 	END IF;
-	problem := CASE WHEN $5 IS NULL THEN 'it is NULL' ELSE stockpipe.email_problem($5) END;
+	-- without channels, an e-mail address is required
+	problem := CASE WHEN $5 IS NOT NULL THEN stockpipe.email_problem($5)
+					WHEN cardinality($7) > 0 THEN NULL
+					ELSE 'it is NULL' END;
 	IF problem IS NOT NULL THEN
 		RAISE EXCEPTION 'invalid e-mail address "%"', coalesce(left(translate($5, E'\r\n', '  '), 300), 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = format('The address is refused because %s.', problem),
-				  HINT = 'Give one plain address such as ''alice@example.com''.';
+				  HINT = CASE WHEN $5 IS NULL
+							  THEN 'Give one plain address such as ''alice@example.com'', or channels => ARRAY[''name''] of your webhook channels.'
+							  ELSE 'Give one plain address such as ''alice@example.com''.' END;
 	END IF;
-	IF NOT stockpipe.mail_domain_allowed($5) THEN
+	IF $5 IS NOT NULL AND NOT stockpipe.mail_domain_allowed($5) THEN
 		RAISE EXCEPTION 'alert e-mails may not be sent to "%"', $5
 			USING ERRCODE = 'insufficient_privilege',
 				  DETAIL = format('Its domain is not in stockpipe.mail_allowed_domains (%s).',
@@ -220,23 +469,23 @@ BEGIN
 				  HINT = 'Drop rules you no longer need with stockpipe.drop_alert().';
 	END IF;
 
-	INSERT INTO stockpipe.alert_rule AS r (owner, symbol, condition, threshold, email, cooldown)
-	VALUES (who, $2, $3, $4, $5, $6)
+	INSERT INTO stockpipe.alert_rule AS r (owner, symbol, condition, threshold, email, cooldown, channels)
+	VALUES (who, $2, $3, $4, $5, $6, stockpipe._alert_channels(who, $7))
 	RETURNING r.ruleid INTO id;
 	RETURN id;
 END;
 $$;
 
 CREATE FUNCTION set_alert(symbol text, condition text, threshold double precision, email text,
-						  cooldown interval DEFAULT '15 minutes')
+						  cooldown interval DEFAULT '15 minutes', channels text[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT stockpipe._set_alert(current_user, $1, $2, $3, $4, $5)
+SELECT stockpipe._set_alert(current_user, $1, $2, $3, $4, $5, $6)
 $$;
-COMMENT ON FUNCTION set_alert(text, text, double precision, text, interval) IS
-	'Create an alert rule of the current role; returns its ruleid';
+COMMENT ON FUNCTION set_alert(text, text, double precision, text, interval, text[]) IS
+	'Create an alert rule of the current role, to an e-mail address (NULL: none) and webhook channels of yours; returns its ruleid';
 
 CREATE FUNCTION _drop_alert(caller name, id bigint)
 RETURNS boolean
@@ -299,6 +548,43 @@ $$;
 COMMENT ON FUNCTION enable_alert(bigint, boolean) IS
 	'Enable or disable an alert rule of yours';
 
+CREATE FUNCTION _set_alert_channels(caller name, id bigint, channels text[])
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
+	list	text[] := stockpipe._alert_channels(who, $3);
+	mail	text;
+BEGIN
+	SELECT r.email INTO mail FROM stockpipe.alert_rule r WHERE r.ruleid = $2 AND r.owner = who;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'alert rule % does not exist', $2
+			USING ERRCODE = 'undefined_object',
+				  DETAIL = format('Role %s has no alert rule with that id.', who),
+				  HINT = 'SELECT * FROM stockpipe.my_alerts lists your rules.';
+	END IF;
+	IF mail IS NULL AND cardinality(list) = 0 THEN
+		RAISE EXCEPTION 'alert rule % would have no destination', $2
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'It has no e-mail address.',
+				  HINT = 'Give at least one channel, or drop the rule.';
+	END IF;
+	UPDATE stockpipe.alert_rule r SET channels = list WHERE r.ruleid = $2 AND r.owner = who;
+END;
+$$;
+
+CREATE FUNCTION set_alert_channels(id bigint, channels text[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._set_alert_channels(current_user, $1, $2)
+$$;
+COMMENT ON FUNCTION set_alert_channels(bigint, text[]) IS
+	'Set the webhook channels of an alert rule of yours (channel names; empty: e-mail only)';
+
 -- The caller's rules and their state.
 CREATE VIEW my_alerts WITH (security_invoker = true) AS
 	SELECT r.ruleid, r.symbol, r.condition, r.threshold, r.email, r.cooldown, r.enabled,
@@ -307,11 +593,35 @@ CREATE VIEW my_alerts WITH (security_invoker = true) AS
 				ELSE 'disarmed' END AS state,
 		   r.last_fired_at, r.last_price, r.last_quote_ts, r.last_checked_at,
 		   (SELECT count(*) FROM alert_event e WHERE e.ruleid = r.ruleid) AS events,
-		   r.created_at, r.last_error
+		   r.created_at, r.last_error, r.channels
 	  FROM alert_rule r
 	 WHERE r.owner = current_user;
 COMMENT ON VIEW my_alerts IS
 	'The current role''s alert rules: state armed / disarmed (the condition holds) / disabled, last firing, last quote seen';
+
+-- The caller's channels, the URL redacted to scheme://host[:port]/...: a
+-- view with its owner's rights (users cannot read alert_channel.url), so
+-- it filters on current_user itself, and a security barrier, so that no
+-- function of the caller sees other roles' rows first.
+CREATE VIEW my_channels WITH (security_barrier = true) AS
+	SELECT c.channelid, c.name, c.kind,
+		   substring(c.url FROM '^[a-z]+://[^/?]*') || '/...' AS url_redacted,
+		   (SELECT count(*) FROM alert_rule r
+			 WHERE r.owner = c.owner AND c.name = ANY (r.channels)) AS rules,
+		   d.sent, d.pending, d.failed, d.last_error,
+		   c.created_at
+	  FROM alert_channel c
+	  LEFT JOIN LATERAL (
+		SELECT count(*) FILTER (WHERE x.status = 'sent') AS sent,
+			   count(*) FILTER (WHERE x.status = 'pending') AS pending,
+			   count(*) FILTER (WHERE x.status = 'failed') AS failed,
+			   (array_agg(x.last_error ORDER BY x.deliveryid DESC)
+					FILTER (WHERE x.last_error IS NOT NULL))[1] AS last_error
+		  FROM alert_delivery x
+		 WHERE x.channelid = c.channelid) d ON true
+	 WHERE c.owner = current_user;
+COMMENT ON VIEW my_channels IS
+	'The current role''s webhook channels, URL redacted to scheme://host/..., with their rules and deliveries';
 
 --
 -- check_alerts: one set-based statement for every enabled rule, run by the
@@ -330,8 +640,10 @@ COMMENT ON VIEW my_alerts IS
 -- can take in that mode), so no quote fires twice.
 --
 -- Bounds: a firing beyond its role's stockpipe.mail_rate_limit in the last
--- hour is recorded as 'suppressed' (not mailed); one to an address outside
--- stockpipe.mail_allowed_domains as 'failed'.  The cooldown is compared as
+-- hour is recorded as 'suppressed' (not mailed, not posted); one to an
+-- address outside stockpipe.mail_allowed_domains as 'failed' (its channels
+-- still get it).  Each firing of a rule with channels gets one
+-- alert_delivery row per channel that exists, in the same statement.  The cooldown is compared as
 -- an interval (now() - last_fired_at), which cannot overflow.
 --
 -- _check_alerts(only_rule) is that statement, for every rule or for one.
@@ -419,33 +731,59 @@ BEGIN
 			last_price = d.price
 		  FROM decided d
 		 WHERE r.ruleid = d.ruleid
-		RETURNING r.ruleid, r.owner, r.symbol, r.condition, r.threshold, r.email,
+		RETURNING r.ruleid, r.owner, r.symbol, r.condition, r.threshold, r.email, r.channels,
 				  d.fire, d.price, d.ts, d.prev_close, d.change_pct
 	),
+	-- A firing counts against the hourly limit when it goes somewhere: to
+	-- an allowed address or to a channel.
 	firing AS (
 		SELECT a.*,
-			   row_number() OVER (PARTITION BY a.owner, a.allowed ORDER BY a.ruleid) AS nth,
+			   row_number() OVER (PARTITION BY a.owner, a.counted ORDER BY a.ruleid) AS nth,
 			   (SELECT count(*) FROM stockpipe.alert_event x
 				 WHERE x.owner = a.owner AND x.created_at > now() - interval '1 hour'
-				   AND x.status IN ('pending', 'sent')) AS last_hour
-		  FROM (SELECT c.*, stockpipe.mail_domain_allowed(c.email) AS allowed
+				   AND (x.status IN ('pending', 'sent', 'none')
+						OR EXISTS (SELECT FROM stockpipe.alert_delivery y
+									WHERE y.eventid = x.eventid AND y.status IN ('pending', 'sent'))))
+				   AS last_hour
+		  FROM (SELECT c.*, m.allowed, m.allowed OR m.targets > 0 AS counted
 				  FROM changed c
+				 CROSS JOIN LATERAL (
+					SELECT c.email IS NOT NULL AND stockpipe.mail_domain_allowed(c.email) AS allowed,
+						   (SELECT count(*) FROM stockpipe.alert_channel ch
+							 WHERE ch.owner = c.owner AND ch.name = ANY (c.channels)) AS targets) m
 				 WHERE c.fire) a
+	),
+	limited AS (
+		SELECT f.*, f.counted AND f.last_hour + f.nth > hourly AS over,
+			   format('not sent: role %s reached stockpipe.mail_rate_limit (%s alerts an hour)',
+					  f.owner, hourly) AS over_error
+		  FROM firing f
 	),
 	events AS (
 		INSERT INTO stockpipe.alert_event (ruleid, owner, symbol, condition, threshold, email,
 										   price, quote_ts, prev_close, change_pct, status, last_error)
 		SELECT f.ruleid, f.owner, f.symbol, f.condition, f.threshold, f.email,
 			   f.price, f.ts, f.prev_close, f.change_pct,
-			   CASE WHEN NOT f.allowed THEN 'failed'
-					WHEN f.last_hour + f.nth > hourly THEN 'suppressed'
+			   CASE WHEN f.email IS NULL THEN CASE WHEN f.over THEN 'suppressed' ELSE 'none' END
+					WHEN NOT f.allowed THEN 'failed'
+					WHEN f.over THEN 'suppressed'
 					ELSE 'pending' END,
-			   CASE WHEN NOT f.allowed
+			   CASE WHEN f.email IS NULL THEN CASE WHEN f.over THEN f.over_error END
+					WHEN NOT f.allowed
 					THEN 'not sent: the domain of the address is not in stockpipe.mail_allowed_domains'
-					WHEN f.last_hour + f.nth > hourly
-					THEN format('not sent: role %s reached stockpipe.mail_rate_limit (%s e-mails an hour)',
-								f.owner, hourly) END
-		  FROM firing f
+					WHEN f.over THEN f.over_error END
+		  FROM limited f
+		RETURNING eventid, ruleid
+	),
+	-- One delivery per channel of the rule, in the event's transaction.
+	deliveries AS (
+		INSERT INTO stockpipe.alert_delivery (eventid, channelid, owner, channel, kind, status, last_error)
+		SELECT e.eventid, ch.channelid, f.owner, ch.name, ch.kind,
+			   CASE WHEN f.over THEN 'suppressed' ELSE 'pending' END,
+			   CASE WHEN f.over THEN f.over_error END
+		  FROM events e
+		  JOIN limited f ON f.ruleid = e.ruleid
+		  JOIN stockpipe.alert_channel ch ON ch.owner = f.owner AND ch.name = ANY (f.channels)
 		RETURNING 1
 	)
 	SELECT count(*) INTO fired FROM events;
@@ -500,14 +838,28 @@ COMMENT ON FUNCTION check_alerts() IS
 GRANT SELECT ON alert_rule, alert_event TO stockpipe_user;
 GRANT SELECT ON my_alerts TO stockpipe_user;
 GRANT SELECT ON live_stock, historical_stock_data, l30d_summary TO stockpipe_user;
-REVOKE ALL ON FUNCTION set_alert(text, text, double precision, text, interval),
+REVOKE ALL ON FUNCTION set_alert(text, text, double precision, text, interval, text[]),
 	drop_alert(bigint), enable_alert(bigint, boolean),
-	_set_alert(name, text, text, double precision, text, interval),
+	_set_alert(name, text, text, double precision, text, interval, text[]),
 	_drop_alert(name, bigint), _enable_alert(name, bigint, boolean),
 	check_alerts(), _check_alerts(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION set_alert(text, text, double precision, text, interval),
+GRANT EXECUTE ON FUNCTION set_alert(text, text, double precision, text, interval, text[]),
 	drop_alert(bigint), enable_alert(bigint, boolean),
-	_set_alert(name, text, text, double precision, text, interval),
+	_set_alert(name, text, text, double precision, text, interval, text[]),
 	_drop_alert(name, bigint), _enable_alert(name, bigint, boolean),
 	email_problem(text), mail_domain_allowed(text)
+	TO stockpipe_user;
+-- Webhook channels: everything but the URL, and the deliveries, within
+-- row-level security.
+GRANT SELECT (channelid, owner, name, kind, created_at) ON alert_channel TO stockpipe_user;
+GRANT SELECT ON alert_delivery, my_channels TO stockpipe_user;
+REVOKE ALL ON FUNCTION set_channel(text, text, text), drop_channel(text),
+	set_alert_channels(bigint, text[]),
+	_set_channel(name, text, text, text), _drop_channel(name, text),
+	_set_alert_channels(name, bigint, text[]), _alert_channels(name, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION set_channel(text, text, text), drop_channel(text),
+	set_alert_channels(bigint, text[]),
+	_set_channel(name, text, text, text), _drop_channel(name, text),
+	_set_alert_channels(name, bigint, text[]),
+	webhook_url_problem(text), webhook_host_problem(text)
 	TO stockpipe_user;

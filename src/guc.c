@@ -43,6 +43,7 @@ char	   *sp_smtp_ca_file = NULL;
 bool		sp_smtp_allow_plaintext_auth = false;
 char	   *sp_mail_allowed_domains = NULL;
 int			sp_mail_rate_limit = 100;
+char	   *sp_webhook_allowed_hosts = NULL;
 int			sp_quote_max_age_s = -1;
 int			sp_message_max_future_s = 86400;
 int			sp_dead_letter_retention_s = 30 * 86400;
@@ -482,13 +483,24 @@ define_mail_gucs(void)
 							   check_domain_list, NULL, NULL);
 
 	DefineCustomIntVariable("stockpipe.mail_rate_limit",
-							gettext_noop("Most alert e-mails the rules of one role may cause per hour."),
-							gettext_noop("Further firings are recorded in stockpipe.alert_event as 'suppressed'."),
+							gettext_noop("Most alert firings (e-mails and webhooks) the rules of one role may cause per hour."),
+							gettext_noop("Further firings are recorded in stockpipe.alert_event and alert_delivery as 'suppressed'."),
 							&sp_mail_rate_limit,
 							100, 1, 1000000,
 							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("stockpipe.webhook_allowed_hosts",
+							   gettext_noop("Hosts alert webhooks may be posted to, comma-separated; empty: any public host."),
+							   gettext_noop("A name allows its subdomains too.  Only a listed host may be loopback or "
+											"private (e.g. 127.0.0.1 for a local relay).  set_channel() refuses other "
+											"hosts and the mailer does not post to them."),
+							   &sp_webhook_allowed_hosts,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   check_domain_list, NULL, NULL);
 }
 
 void

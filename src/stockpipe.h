@@ -65,6 +65,7 @@ extern char *sp_smtp_ca_file;
 extern bool sp_smtp_allow_plaintext_auth;
 extern char *sp_mail_allowed_domains;
 extern int	sp_mail_rate_limit;
+extern char *sp_webhook_allowed_hosts;
 extern int	sp_quote_max_age_s;
 extern int	sp_message_max_future_s;
 extern int	sp_dead_letter_retention_s;

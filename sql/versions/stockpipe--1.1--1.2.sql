@@ -11,6 +11,11 @@
 --   * email_problem() is the mailer's own address rule (C), no longer a
 --     second copy of it in SQL: ' and ` are refused as quotes by both, and
 --     a domain whose last label is all digits by both.
+--   * webhook channels for alerts (issue 12): alert_channel (generic JSON,
+--     Slack, Teams; the URL a secret), alert_rule.channels, the webhook
+--     outbox alert_delivery filled by check_alerts(), set_channel(),
+--     drop_channel(), set_alert_channels(), set_alert(..., channels) with
+--     e-mail optional, my_channels.
 
 \echo Use "ALTER EXTENSION stockpipe UPDATE TO '1.2'" to load this file. \quit
 
@@ -38,6 +43,572 @@ CREATE OR REPLACE FUNCTION email_problem(email text)
 RETURNS text
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'stockpipe_email_problem';
+
+--
+-- Alerts: webhook channels (issue 12).  A rule goes to an e-mail address
+-- (now optional when it has channels) and to the role's channels; each
+-- firing makes one alert_delivery row per channel, posted by the mailer.
+--
+CREATE FUNCTION webhook_url_problem(url text)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_webhook_url_problem';
+COMMENT ON FUNCTION webhook_url_problem(text) IS
+	'Why stockpipe refuses a webhook URL, or NULL if it accepts it (the reason never quotes the URL)';
+
+CREATE FUNCTION webhook_host_problem(url text)
+RETURNS text
+LANGUAGE c STRICT STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'stockpipe_webhook_host_problem';
+COMMENT ON FUNCTION webhook_host_problem(text) IS
+	'Why stockpipe.webhook_allowed_hosts does not let alert webhooks go to the host of this URL, or NULL';
+
+CREATE TABLE alert_channel (
+	channelid		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	owner			name NOT NULL DEFAULT current_user,
+	name			text NOT NULL
+		CONSTRAINT alert_channel_name_check CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'),
+	kind			text NOT NULL
+		CONSTRAINT alert_channel_kind_check CHECK (kind IN ('webhook', 'slack', 'teams')),
+	url				text NOT NULL
+		CONSTRAINT alert_channel_url_check CHECK (stockpipe.webhook_url_problem(url) IS NULL),
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT alert_channel_owner_name_key UNIQUE (owner, name)
+);
+COMMENT ON TABLE alert_channel IS
+	'Webhook channels of alert rules (webhook: JSON POST, slack, teams); url is a secret, readable by superusers only';
+
+ALTER TABLE alert_rule
+	ALTER COLUMN email DROP NOT NULL,
+	ADD COLUMN channels text[] NOT NULL DEFAULT '{}',
+	ADD CONSTRAINT alert_rule_destination_check CHECK (email IS NOT NULL OR cardinality(channels) > 0),
+	ADD CONSTRAINT alert_rule_channels_check CHECK (
+		cardinality(channels) <= 20 AND array_position(channels, NULL) IS NULL);
+COMMENT ON COLUMN alert_rule.channels IS
+	'Names of the owner''s webhook channels (alert_channel) the rule also goes to';
+
+ALTER TABLE alert_event
+	ALTER COLUMN email DROP NOT NULL,
+	DROP CONSTRAINT alert_event_status_check,
+	ADD CONSTRAINT alert_event_status_check
+		CHECK (status IN ('pending', 'sent', 'failed', 'suppressed', 'none'));
+COMMENT ON TABLE alert_event IS
+	'One row per alert firing: the e-mail outbox the mailer sends from (''suppressed'': over stockpipe.mail_rate_limit, not sent; ''none'': the rule has no e-mail address)';
+
+-- The webhook outbox: one row per (event, channel), made with the event.
+CREATE TABLE alert_delivery (
+	deliveryid		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	eventid			bigint NOT NULL REFERENCES alert_event ON DELETE CASCADE,
+	channelid		bigint REFERENCES alert_channel ON DELETE SET NULL,
+	owner			name NOT NULL,
+	channel			text NOT NULL,
+	kind			text NOT NULL,
+	status			text NOT NULL DEFAULT 'pending'
+		CONSTRAINT alert_delivery_status_check CHECK (status IN ('pending', 'sent', 'failed', 'suppressed')),
+	attempts		integer NOT NULL DEFAULT 0,
+	next_attempt_at	timestamptz NOT NULL DEFAULT now(),
+	http_status		integer,
+	last_error		text,
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	sent_at			timestamptz,
+	CONSTRAINT alert_delivery_event_channel_key UNIQUE (eventid, channelid)
+);
+COMMENT ON TABLE alert_delivery IS
+	'One row per alert firing and webhook channel: the webhook outbox the mailer posts from';
+COMMENT ON COLUMN alert_delivery.channel IS
+	'The channel''s name when the alert fired';
+COMMENT ON COLUMN alert_delivery.http_status IS
+	'HTTP status of the last answer, NULL if none came';
+-- The mailer's queue.
+CREATE INDEX alert_delivery_pending_idx ON alert_delivery (next_attempt_at) WHERE status = 'pending';
+-- ON DELETE SET NULL when a channel is dropped.
+CREATE INDEX alert_delivery_channelid_idx ON alert_delivery (channelid);
+
+ALTER TABLE alert_channel ENABLE ROW LEVEL SECURITY;
+CREATE POLICY alert_channel_owner ON alert_channel
+	USING (owner = current_user)
+	WITH CHECK (owner = current_user);
+
+ALTER TABLE alert_delivery ENABLE ROW LEVEL SECURITY;
+CREATE POLICY alert_delivery_owner ON alert_delivery
+	USING (owner = current_user)
+	WITH CHECK (owner = current_user);
+
+SELECT pg_catalog.pg_extension_config_dump('alert_channel', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_channel_channelid_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_delivery', '');
+SELECT pg_catalog.pg_extension_config_dump('alert_delivery_deliveryid_seq', '');
+
+-- set_alert() takes channels, and e-mail becomes optional: new signatures.
+DROP FUNCTION set_alert(text, text, double precision, text, interval);
+DROP FUNCTION _set_alert(name, text, text, double precision, text, interval);
+
+CREATE FUNCTION _set_channel(caller name, name text, kind text, url text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
+	problem	text;
+	id		bigint;
+BEGIN
+	IF $2 IS NULL OR $2 !~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' THEN
+		RAISE EXCEPTION 'invalid channel name "%"', coalesce(left(translate($2, E'\r\n', '  '), 80), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A channel name has 1 to 63 characters among letters, digits, "_", "." and "-", and starts with a letter or digit.',
+				  HINT = 'For example ''ops-slack''.';
+	END IF;
+	IF $3 IS NULL OR $3 NOT IN ('webhook', 'slack', 'teams') THEN
+		RAISE EXCEPTION 'invalid channel kind "%"', coalesce(left(translate($3, E'\r\n', '  '), 40), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use webhook (a JSON POST), slack or teams (their incoming webhooks).';
+	END IF;
+	problem := CASE WHEN $4 IS NULL THEN 'it is NULL' ELSE stockpipe.webhook_url_problem($4) END;
+	IF problem IS NOT NULL THEN
+		RAISE EXCEPTION 'invalid webhook URL for channel "%"', $2
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The URL is refused because %s.', problem),
+				  HINT = 'Give the incoming-webhook URL as the chat service shows it, e.g. https://hooks.slack.com/services/...';
+	END IF;
+	problem := stockpipe.webhook_host_problem($4);
+	IF problem IS NOT NULL THEN
+		RAISE EXCEPTION 'alert webhooks may not be sent to the host of channel "%"', $2
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = problem,
+				  HINT = 'Use another host, or ask an administrator to add this one to stockpipe.webhook_allowed_hosts.';
+	END IF;
+	IF NOT EXISTS (SELECT FROM stockpipe.alert_channel c WHERE c.owner = who AND c.name = $2)
+	   AND (SELECT count(*) FROM stockpipe.alert_channel c WHERE c.owner = who) >= 20 THEN
+		RAISE EXCEPTION 'role "%" has 20 webhook channels already', who
+			USING ERRCODE = 'program_limit_exceeded',
+				  HINT = 'Drop channels you no longer need with stockpipe.drop_channel().';
+	END IF;
+
+	INSERT INTO stockpipe.alert_channel AS c (owner, name, kind, url)
+	VALUES (who, $2, $3, $4)
+	ON CONFLICT ON CONSTRAINT alert_channel_owner_name_key
+	DO UPDATE SET kind = excluded.kind, url = excluded.url
+	RETURNING c.channelid INTO id;
+	RETURN id;
+END;
+$$;
+
+CREATE FUNCTION set_channel(name text, kind text, url text)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._set_channel(current_user, $1, $2, $3)
+$$;
+COMMENT ON FUNCTION set_channel(text, text, text) IS
+	'Create a webhook channel of the current role (kind webhook, slack or teams), or replace its kind and URL; returns its channelid';
+
+CREATE FUNCTION _drop_channel(caller name, name text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
+	id		bigint;
+	orphans	text;
+BEGIN
+	SELECT c.channelid INTO id FROM stockpipe.alert_channel c WHERE c.owner = who AND c.name = $2;
+	IF id IS NULL THEN
+		RETURN false;
+	END IF;
+	SELECT string_agg(r.ruleid::text, ', ' ORDER BY r.ruleid) INTO orphans
+	  FROM stockpipe.alert_rule r
+	 WHERE r.owner = who AND r.email IS NULL AND r.channels = ARRAY[$2];
+	IF orphans IS NOT NULL THEN
+		RAISE EXCEPTION 'channel "%" is the only destination of alert rules %', $2, orphans
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  HINT = 'Give those rules another channel with stockpipe.set_alert_channels(), or drop them, first.';
+	END IF;
+	UPDATE stockpipe.alert_rule r SET channels = array_remove(r.channels, $2)
+	 WHERE r.owner = who AND $2 = ANY (r.channels);
+	UPDATE stockpipe.alert_delivery d
+	   SET status = 'failed', last_error = 'not sent: the channel was dropped'
+	 WHERE d.channelid = id AND d.status = 'pending';
+	DELETE FROM stockpipe.alert_channel c WHERE c.channelid = id;
+	RETURN true;
+END;
+$$;
+
+CREATE FUNCTION drop_channel(name text)
+RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._drop_channel(current_user, $1)
+$$;
+COMMENT ON FUNCTION drop_channel(text) IS
+	'Delete a webhook channel of yours, remove it from your rules and fail its pending deliveries; false if there is no such channel of yours';
+
+CREATE FUNCTION _alert_channels(who name, channels text[])
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	list	text[] := '{}';
+	ch		text;
+BEGIN
+	IF array_position($2, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'channel names must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	FOREACH ch IN ARRAY coalesce($2, '{}') LOOP
+		IF NOT EXISTS (SELECT FROM stockpipe.alert_channel c WHERE c.owner = $1 AND c.name = ch) THEN
+			RAISE EXCEPTION 'webhook channel "%" does not exist', left(translate(ch, E'\r\n', '  '), 80)
+				USING ERRCODE = 'undefined_object',
+					  DETAIL = format('Role %s has no channel of that name.', $1),
+					  HINT = 'SELECT * FROM stockpipe.my_channels lists yours; stockpipe.set_channel() creates one.';
+		END IF;
+		IF ch <> ALL (list) THEN
+			list := list || ch;
+		END IF;
+	END LOOP;
+	IF cardinality(list) > 20 THEN
+		RAISE EXCEPTION 'an alert rule has at most 20 channels'
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = format('%s were given.', cardinality(list));
+	END IF;
+	RETURN list;
+END;
+$$;
+
+CREATE FUNCTION _set_alert(caller name, symbol text, condition text, threshold double precision,
+						   email text, cooldown interval, channels text[])
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
+	problem	text;
+	id		bigint;
+BEGIN
+	IF $2 IS NULL OR $2 !~ '^[A-Z0-9.^=-]{1,20}$' THEN
+		RAISE EXCEPTION 'invalid symbol "%"', coalesce(left($2, 40), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A symbol has 1 to 20 characters among A-Z, 0-9, ".", "-", "^" and "=".',
+				  HINT = 'Write it as the quotes do, in upper case: ''AAPL'', ''BRK-B'', ''^GSPC'', ''EURUSD=X''.';
+	END IF;
+	IF $3 IS NULL OR $3 NOT IN ('price_above', 'price_below', 'change_pct_above',
+								'change_pct_below', 'above_l30d_high', 'below_l30d_low') THEN
+		RAISE EXCEPTION 'invalid alert condition "%"', coalesce(left($3, 40), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use price_above, price_below, change_pct_above, change_pct_below, above_l30d_high or below_l30d_low.';
+	END IF;
+	IF $3 IN ('above_l30d_high', 'below_l30d_low') THEN
+		IF $4 IS NOT NULL THEN
+			RAISE EXCEPTION 'condition % takes no threshold', $3
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'It compares the price with the newest 30-day high or low of stockpipe.l30d_summary.',
+					  HINT = 'Pass NULL as the threshold.';
+		END IF;
+	ELSIF $4 IS NULL OR NOT ($4 > '-Infinity' AND $4 < 'Infinity') THEN
+		RAISE EXCEPTION 'condition % needs a finite threshold', $3
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('threshold is %s.', coalesce($4::text, 'NULL')),
+				  HINT = CASE WHEN $3 LIKE 'change_pct%'
+							  THEN 'Give a change in percent against the previous close, e.g. 5 or -3.'
+							  ELSE 'Give a price, e.g. 190.' END;
+	ELSIF $3 LIKE 'price%' AND $4 <= 0 THEN
+		RAISE EXCEPTION 'condition % needs a positive price as threshold', $3
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('threshold is %s.', $4),
+				  HINT = 'Give a price, e.g. 190.';
+	END IF;
+	-- without channels, an e-mail address is required
+	problem := CASE WHEN $5 IS NOT NULL THEN stockpipe.email_problem($5)
+					WHEN cardinality($7) > 0 THEN NULL
+					ELSE 'it is NULL' END;
+	IF problem IS NOT NULL THEN
+		RAISE EXCEPTION 'invalid e-mail address "%"', coalesce(left(translate($5, E'\r\n', '  '), 300), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The address is refused because %s.', problem),
+				  HINT = CASE WHEN $5 IS NULL
+							  THEN 'Give one plain address such as ''alice@example.com'', or channels => ARRAY[''name''] of your webhook channels.'
+							  ELSE 'Give one plain address such as ''alice@example.com''.' END;
+	END IF;
+	IF $5 IS NOT NULL AND NOT stockpipe.mail_domain_allowed($5) THEN
+		RAISE EXCEPTION 'alert e-mails may not be sent to "%"', $5
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('Its domain is not in stockpipe.mail_allowed_domains (%s).',
+								  current_setting('stockpipe.mail_allowed_domains', true)),
+				  HINT = 'Use an address of an allowed domain, or ask an administrator to allow it.';
+	END IF;
+	IF $6 IS NULL OR $6 < interval '0' OR $6 > interval '30 days' THEN
+		RAISE EXCEPTION 'cooldown must be between 0 and 30 days'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('cooldown is %s.', coalesce($6::text, 'NULL')),
+				  HINT = 'Give an interval such as ''15 minutes'', or ''0'' for none.';
+	END IF;
+	IF (SELECT count(*) FROM stockpipe.alert_rule r WHERE r.owner = who) >= 1000 THEN
+		RAISE EXCEPTION 'role "%" has 1000 alert rules already', who
+			USING ERRCODE = 'program_limit_exceeded',
+				  HINT = 'Drop rules you no longer need with stockpipe.drop_alert().';
+	END IF;
+
+	INSERT INTO stockpipe.alert_rule AS r (owner, symbol, condition, threshold, email, cooldown, channels)
+	VALUES (who, $2, $3, $4, $5, $6, stockpipe._alert_channels(who, $7))
+	RETURNING r.ruleid INTO id;
+	RETURN id;
+END;
+$$;
+
+CREATE FUNCTION set_alert(symbol text, condition text, threshold double precision, email text,
+						  cooldown interval DEFAULT '15 minutes', channels text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._set_alert(current_user, $1, $2, $3, $4, $5, $6)
+$$;
+COMMENT ON FUNCTION set_alert(text, text, double precision, text, interval, text[]) IS
+	'Create an alert rule of the current role, to an e-mail address (NULL: none) and webhook channels of yours; returns its ruleid';
+
+CREATE FUNCTION _set_alert_channels(caller name, id bigint, channels text[])
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
+	list	text[] := stockpipe._alert_channels(who, $3);
+	mail	text;
+BEGIN
+	SELECT r.email INTO mail FROM stockpipe.alert_rule r WHERE r.ruleid = $2 AND r.owner = who;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'alert rule % does not exist', $2
+			USING ERRCODE = 'undefined_object',
+				  DETAIL = format('Role %s has no alert rule with that id.', who),
+				  HINT = 'SELECT * FROM stockpipe.my_alerts lists your rules.';
+	END IF;
+	IF mail IS NULL AND cardinality(list) = 0 THEN
+		RAISE EXCEPTION 'alert rule % would have no destination', $2
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'It has no e-mail address.',
+				  HINT = 'Give at least one channel, or drop the rule.';
+	END IF;
+	UPDATE stockpipe.alert_rule r SET channels = list WHERE r.ruleid = $2 AND r.owner = who;
+END;
+$$;
+
+CREATE FUNCTION set_alert_channels(id bigint, channels text[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT stockpipe._set_alert_channels(current_user, $1, $2)
+$$;
+COMMENT ON FUNCTION set_alert_channels(bigint, text[]) IS
+	'Set the webhook channels of an alert rule of yours (channel names; empty: e-mail only)';
+
+CREATE OR REPLACE FUNCTION _check_alerts(only_rule bigint)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	mtz		text := coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
+							 'America/New_York');
+	hourly	integer := coalesce(nullif(current_setting('stockpipe.mail_rate_limit', true), '')::integer, 100);
+	fired	integer;
+BEGIN
+	WITH syms AS (
+		SELECT r.symbol, min(coalesce(r.last_quote_ts, '-infinity')) AS since
+		  FROM stockpipe.alert_rule r
+		 WHERE r.enabled AND (only_rule IS NULL OR r.ruleid = only_rule)
+		 GROUP BY r.symbol
+	),
+	quote AS (
+		SELECT s.symbol, q.ts, q.price,
+			   coalesce(q.prev_close, h.close) AS prev_close,
+			   l.high_30d, l.low_30d
+		  FROM syms s
+		 CROSS JOIN LATERAL (
+			SELECT ls.ts, ls.price, ls.prev_close
+			  FROM stockpipe.live_stock ls
+			 WHERE ls.symbol = s.symbol AND ls.ts > s.since
+			 ORDER BY ls.ts DESC
+			 LIMIT 1) q
+		  LEFT JOIN LATERAL (
+			SELECT hs.close
+			  FROM stockpipe.historical_stock_data hs
+			 WHERE q.prev_close IS NULL
+			   AND hs.symbol = s.symbol
+			   AND hs.trade_date < (q.ts AT TIME ZONE mtz)::date
+			 ORDER BY hs.trade_date DESC
+			 LIMIT 1) h ON true
+		  LEFT JOIN LATERAL (
+			SELECT coalesce(su.highest_high, su.max_close) AS high_30d,
+				   coalesce(su.lowest_low, su.min_close) AS low_30d
+			  FROM stockpipe.l30d_summary su
+			 WHERE su.symbol = s.symbol
+			 ORDER BY su.as_of DESC
+			 LIMIT 1) l ON true
+	),
+	evaluated AS (
+		SELECT r.ruleid, q.ts, q.price, q.prev_close, c.change_pct,
+			   CASE r.condition
+					WHEN 'price_above' THEN q.price > r.threshold
+					WHEN 'price_below' THEN q.price < r.threshold
+					WHEN 'change_pct_above' THEN c.change_pct > r.threshold
+					WHEN 'change_pct_below' THEN c.change_pct < r.threshold
+					WHEN 'above_l30d_high' THEN q.price > q.high_30d
+					WHEN 'below_l30d_low' THEN q.price < q.low_30d
+			   END AS holds,
+			   r.armed, r.last_fired_at, r.cooldown
+		  FROM stockpipe.alert_rule r
+		  JOIN quote q ON q.symbol = r.symbol
+		 CROSS JOIN LATERAL (
+			SELECT CASE WHEN q.prev_close > 0
+						THEN (q.price - q.prev_close) / q.prev_close * 100 END AS change_pct) c
+		 WHERE r.enabled
+		   AND (only_rule IS NULL OR r.ruleid = only_rule)
+		   AND (r.last_quote_ts IS NULL OR q.ts > r.last_quote_ts)
+	),
+	decided AS (
+		SELECT e.*,
+			   coalesce(e.holds AND e.armed
+						AND (e.last_fired_at IS NULL OR now() - e.last_fired_at >= e.cooldown),
+						false) AS fire
+		  FROM evaluated e
+	),
+	changed AS (
+		UPDATE stockpipe.alert_rule r SET
+			armed = CASE WHEN d.holds IS NULL THEN r.armed ELSE NOT d.holds END,
+			last_fired_at = CASE WHEN d.fire THEN now() ELSE r.last_fired_at END,
+			last_checked_at = now(),
+			last_quote_ts = d.ts,
+			last_price = d.price
+		  FROM decided d
+		 WHERE r.ruleid = d.ruleid
+		RETURNING r.ruleid, r.owner, r.symbol, r.condition, r.threshold, r.email, r.channels,
+				  d.fire, d.price, d.ts, d.prev_close, d.change_pct
+	),
+	-- A firing counts against the hourly limit when it goes somewhere: to
+	-- an allowed address or to a channel.
+	firing AS (
+		SELECT a.*,
+			   row_number() OVER (PARTITION BY a.owner, a.counted ORDER BY a.ruleid) AS nth,
+			   (SELECT count(*) FROM stockpipe.alert_event x
+				 WHERE x.owner = a.owner AND x.created_at > now() - interval '1 hour'
+				   AND (x.status IN ('pending', 'sent', 'none')
+						OR EXISTS (SELECT FROM stockpipe.alert_delivery y
+									WHERE y.eventid = x.eventid AND y.status IN ('pending', 'sent'))))
+				   AS last_hour
+		  FROM (SELECT c.*, m.allowed, m.allowed OR m.targets > 0 AS counted
+				  FROM changed c
+				 CROSS JOIN LATERAL (
+					SELECT c.email IS NOT NULL AND stockpipe.mail_domain_allowed(c.email) AS allowed,
+						   (SELECT count(*) FROM stockpipe.alert_channel ch
+							 WHERE ch.owner = c.owner AND ch.name = ANY (c.channels)) AS targets) m
+				 WHERE c.fire) a
+	),
+	limited AS (
+		SELECT f.*, f.counted AND f.last_hour + f.nth > hourly AS over,
+			   format('not sent: role %s reached stockpipe.mail_rate_limit (%s alerts an hour)',
+					  f.owner, hourly) AS over_error
+		  FROM firing f
+	),
+	events AS (
+		INSERT INTO stockpipe.alert_event (ruleid, owner, symbol, condition, threshold, email,
+										   price, quote_ts, prev_close, change_pct, status, last_error)
+		SELECT f.ruleid, f.owner, f.symbol, f.condition, f.threshold, f.email,
+			   f.price, f.ts, f.prev_close, f.change_pct,
+			   CASE WHEN f.email IS NULL THEN CASE WHEN f.over THEN 'suppressed' ELSE 'none' END
+					WHEN NOT f.allowed THEN 'failed'
+					WHEN f.over THEN 'suppressed'
+					ELSE 'pending' END,
+			   CASE WHEN f.email IS NULL THEN CASE WHEN f.over THEN f.over_error END
+					WHEN NOT f.allowed
+					THEN 'not sent: the domain of the address is not in stockpipe.mail_allowed_domains'
+					WHEN f.over THEN f.over_error END
+		  FROM limited f
+		RETURNING eventid, ruleid
+	),
+	-- One delivery per channel of the rule, in the event's transaction.
+	deliveries AS (
+		INSERT INTO stockpipe.alert_delivery (eventid, channelid, owner, channel, kind, status, last_error)
+		SELECT e.eventid, ch.channelid, f.owner, ch.name, ch.kind,
+			   CASE WHEN f.over THEN 'suppressed' ELSE 'pending' END,
+			   CASE WHEN f.over THEN f.over_error END
+		  FROM events e
+		  JOIN limited f ON f.ruleid = e.ruleid
+		  JOIN stockpipe.alert_channel ch ON ch.owner = f.owner AND ch.name = ANY (f.channels)
+		RETURNING 1
+	)
+	SELECT count(*) INTO fired FROM events;
+
+	RETURN fired;
+END;
+$$;
+
+CREATE OR REPLACE VIEW my_alerts WITH (security_invoker = true) AS
+	SELECT r.ruleid, r.symbol, r.condition, r.threshold, r.email, r.cooldown, r.enabled,
+		   CASE WHEN NOT r.enabled THEN 'disabled'
+				WHEN r.armed THEN 'armed'
+				ELSE 'disarmed' END AS state,
+		   r.last_fired_at, r.last_price, r.last_quote_ts, r.last_checked_at,
+		   (SELECT count(*) FROM alert_event e WHERE e.ruleid = r.ruleid) AS events,
+		   r.created_at, r.last_error, r.channels
+	  FROM alert_rule r
+	 WHERE r.owner = current_user;
+
+-- The caller's channels, the URL redacted to scheme://host[:port]/...: a
+-- view with its owner's rights (users cannot read alert_channel.url), so
+-- it filters on current_user itself, and a security barrier, so that no
+-- function of the caller sees other roles' rows first.
+CREATE VIEW my_channels WITH (security_barrier = true) AS
+	SELECT c.channelid, c.name, c.kind,
+		   substring(c.url FROM '^[a-z]+://[^/?]*') || '/...' AS url_redacted,
+		   (SELECT count(*) FROM alert_rule r
+			 WHERE r.owner = c.owner AND c.name = ANY (r.channels)) AS rules,
+		   d.sent, d.pending, d.failed, d.last_error,
+		   c.created_at
+	  FROM alert_channel c
+	  LEFT JOIN LATERAL (
+		SELECT count(*) FILTER (WHERE x.status = 'sent') AS sent,
+			   count(*) FILTER (WHERE x.status = 'pending') AS pending,
+			   count(*) FILTER (WHERE x.status = 'failed') AS failed,
+			   (array_agg(x.last_error ORDER BY x.deliveryid DESC)
+					FILTER (WHERE x.last_error IS NOT NULL))[1] AS last_error
+		  FROM alert_delivery x
+		 WHERE x.channelid = c.channelid) d ON true
+	 WHERE c.owner = current_user;
+COMMENT ON VIEW my_channels IS
+	'The current role''s webhook channels, URL redacted to scheme://host/..., with their rules and deliveries';
+
+REVOKE ALL ON FUNCTION set_alert(text, text, double precision, text, interval, text[]),
+	drop_alert(bigint), enable_alert(bigint, boolean),
+	_set_alert(name, text, text, double precision, text, interval, text[]),
+	_drop_alert(name, bigint), _enable_alert(name, bigint, boolean),
+	check_alerts(), _check_alerts(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION set_alert(text, text, double precision, text, interval, text[]),
+	drop_alert(bigint), enable_alert(bigint, boolean),
+	_set_alert(name, text, text, double precision, text, interval, text[]),
+	_drop_alert(name, bigint), _enable_alert(name, bigint, boolean),
+	email_problem(text), mail_domain_allowed(text)
+	TO stockpipe_user;
+-- Webhook channels: everything but the URL, and the deliveries, within
+-- row-level security.
+GRANT SELECT (channelid, owner, name, kind, created_at) ON alert_channel TO stockpipe_user;
+GRANT SELECT ON alert_delivery, my_channels TO stockpipe_user;
+REVOKE ALL ON FUNCTION set_channel(text, text, text), drop_channel(text),
+	set_alert_channels(bigint, text[]),
+	_set_channel(name, text, text, text), _drop_channel(name, text),
+	_set_alert_channels(name, bigint, text[]), _alert_channels(name, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION set_channel(text, text, text), drop_channel(text),
+	set_alert_channels(bigint, text[]),
+	_set_channel(name, text, text, text), _drop_channel(name, text),
+	_set_alert_channels(name, bigint, text[]),
+	webhook_url_problem(text), webhook_host_problem(text)
+	TO stockpipe_user;
 
 --
 -- Scheduler

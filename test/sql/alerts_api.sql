@@ -205,7 +205,7 @@ SELECT stockpipe.check_alerts();
 -- session of Bob's own, as when he logs in).
 RESET ROLE;
 SET SESSION AUTHORIZATION regress_alert_bob;
-SELECT stockpipe._set_alert('regress_alert_alice', 'AAPL', 'price_above', 1, 'bob@example.com', '0');
+SELECT stockpipe._set_alert('regress_alert_alice', 'AAPL', 'price_above', 1, 'bob@example.com', '0', NULL);
 SELECT stockpipe._drop_alert('regress_alert_alice', :aapl_above);
 RESET SESSION AUTHORIZATION;
 -- The built-in job's check sees Bob's rule: AAPL's latest quote (178.5) is above 100.
