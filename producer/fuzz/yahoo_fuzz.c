@@ -8,8 +8,11 @@
  * decoder.  Besides agreement it checks what the messages built from the
  * results rely on: prices finite and > 0, volumes >= 0 when present, times
  * in range, dates in years 1900..9999, bars sorted by date and one per
- * date, and every result encodable as a message.  A failed check
- * aborts, which libFuzzer reports as a crash with the input saved.
+ * date, every price at the tick -- at most meta.priceHint decimals
+ * (read here independently: an integer 0..8, else 2), so that
+ * round(v * 10^h) / 10^h == v --, and every result encodable as a
+ * message.  A failed check aborts, which libFuzzer reports as a crash
+ * with the input saved.
  *
  * The input is copied into a buffer of exactly its size, without a NUL
  * after it, so that AddressSanitizer catches any read past the body.
@@ -19,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "contract.h"
 #include "yahoo.h"
@@ -33,6 +38,9 @@ static char msg_err[SP_ERR_MAX];
 #define VOLUME_MAX 9007199254740992LL	/* 2^53 */
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Decimals a price may have: meta.priceHint of the body, set per input. */
+static int	hint;
 
 static void
 require(int cond, const char *what)
@@ -58,6 +66,63 @@ static int
 price_if_present(double v, unsigned present, unsigned bit)
 {
 	return (present & bit) ? isfinite(v) && v > 0 : v == 0 && !signbit(v);
+}
+
+/* How many decimals the shortest text that reads back as V has (what the encoder writes). */
+static int
+decimals(double v)
+{
+	char		buf[64];
+	const char *dot;
+	const char *ex;
+	int			n;
+
+	for (int p = 15; p <= 17; p++)
+	{
+		snprintf(buf, sizeof(buf), "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	dot = strchr(buf, '.');
+	ex = strchr(buf, 'e');
+	n = dot ? (int) ((ex ? ex : buf + strlen(buf)) - dot - 1) : 0;
+	return ex ? n - atoi(ex + 1) : n;
+}
+
+/* V is at the tick: at most HINT decimals, and round(v * 10^h) / 10^h == v where exact. */
+static int
+at_tick(double v)
+{
+	double		scale = pow(10, hint);
+
+	if (decimals(v) > hint)
+		return 0;
+	return !(v * scale < 4503599627370496.0) || (double) llround(v * scale) / scale == v;
+}
+
+/* An absent price (0) passes; a present one must be at the tick. */
+static int
+tick_if_present(double v, unsigned present, unsigned bit)
+{
+	return !(present & bit) || at_tick(v);
+}
+
+/* meta.priceHint of BODY as the decoders must read it: an integer 0..8, else 2. */
+static int
+body_hint(const char *body, size_t len)
+{
+	cJSON	   *root = cJSON_ParseWithLength(body, len);
+	const cJSON *chart = cJSON_GetObjectItemCaseSensitive(root, "chart");
+	const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(chart, "result"), 0);
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r0, "meta"),
+													  "priceHint");
+	int			out = 2;
+
+	if (cJSON_IsNumber(h) && h->valuedouble >= 0 && h->valuedouble <= 8 &&
+		h->valuedouble == (double) (int) h->valuedouble)
+		out = (int) h->valuedouble;
+	cJSON_Delete(root);
+	return out;
 }
 
 static int
@@ -107,6 +172,11 @@ check_quote_invariants(const sp_quote *q)
 			price_if_present(q->low, q->present, SP_HAS_LOW) &&
 			price_if_present(q->prev_close, q->present, SP_HAS_PREV_CLOSE),
 			"quote open/high/low/prev_close finite and > 0 or absent");
+	require(at_tick(q->price) && tick_if_present(q->open, q->present, SP_HAS_OPEN) &&
+			tick_if_present(q->high, q->present, SP_HAS_HIGH) &&
+			tick_if_present(q->low, q->present, SP_HAS_LOW) &&
+			tick_if_present(q->prev_close, q->present, SP_HAS_PREV_CLOSE),
+			"quote prices have at most priceHint decimals");
 	require(sp_encode_quote(q, msg, sizeof(msg), msg_err) > 0, "quote encodes as a message");
 }
 
@@ -144,6 +214,11 @@ check_bar(const sp_bar *b)
 			price_if_present(b->low, b->present, SP_HAS_LOW) &&
 			price_if_present(b->adj_close, b->present, SP_HAS_ADJ_CLOSE),
 			"bar open/high/low/adj_close finite and > 0 or absent");
+	require(at_tick(b->close) && tick_if_present(b->open, b->present, SP_HAS_OPEN) &&
+			tick_if_present(b->high, b->present, SP_HAS_HIGH) &&
+			tick_if_present(b->low, b->present, SP_HAS_LOW) &&
+			tick_if_present(b->adj_close, b->present, SP_HAS_ADJ_CLOSE),
+			"bar prices have at most priceHint decimals");
 	require(volume_if_present(b->volume, b->present), "bar volume >= 0 or absent");
 	require(sp_encode_bar(b, msg, sizeof(msg), msg_err) > 0, "bar encodes as a message");
 }
@@ -181,6 +256,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size > 0)
 		memcpy(body, data, size);
+	hint = body_hint(body, size);
 	check_quote(body, size);
 	check_bars(body, size);
 	free(body);

@@ -10,10 +10,18 @@
  *
  * Live quote: the fields come from "meta"; what meta lacks comes from the
  * minute bars of the quote's own trading day (the last element of a 1m
- * response can belong to a later day than the others).  Pure code.
+ * response can belong to a later day than the others).
+ *
+ * Every price -- quote and bar, meta's and the bars' -- is rounded to the
+ * instrument's tick precision, meta.priceHint decimals, as it is read:
+ * Yahoo's values are float32s printed in full (225.6699981689453 for
+ * 225.67), and what is stored, charted and mailed must be what the
+ * exchange printed.  Both decoders round with the same function, so they
+ * still agree value for value.  Pure code.
  */
 #include "yahoo.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,8 +78,10 @@ yahoo_status_name(enum yahoo_status st)
  * One chart result.  The numeric arrays are copied into plain double
  * vectors (NAN for null or missing) once: cJSON arrays are linked lists,
  * and indexing them element by element would make decoding a 390-minute
- * response quadratic.  The numbers are raw: 1e999 reads as infinity, and
- * every use checks its range.
+ * response quadratic.  Prices (open, high, low, close, adjclose) are
+ * rounded to the tick once there, NAN where there is no price; the other
+ * numbers are raw: 1e999 reads as infinity, and every use checks its
+ * range.
  */
 struct chart
 {
@@ -85,6 +95,7 @@ struct chart
 	double	   *volume;
 	double	   *adjclose;
 	int64_t		gmtoffset;		/* seconds, within +-GMTOFFSET_MAX */
+	int			hint;			/* decimals of a price (meta.priceHint) */
 	int			count;
 };
 
@@ -104,11 +115,150 @@ price_ok(double v)
 	return isfinite(v) && v > 0;
 }
 
-/* An optional price: NAN (unknown) unless it is a real price. */
-static double
-opt_price(double v)
+/* 10^0..10^YAHOO_PRICE_HINT_MAX, all exact doubles. */
+static const double pow10_exact[YAHOO_PRICE_HINT_MAX + 1] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8
+};
+
+/*
+ * The significant digits of V's decimal representation into DIGITS (at
+ * most 17 and a NUL), without trailing zeros; returns how many, and the
+ * power of ten of the first in *EXP10.  V is finite, > 0, and is read at
+ * HINT decimals:
+ *   - a V that is exactly a (normal) float32 whose spacing there is at
+ *     most a tenth of a tick is read as the float32 it is -- the shortest
+ *     decimal that reads back as that float32.  Yahoo keeps bar values as
+ *     float32, so 226.85499572753906 was the print 226.855, a half that
+ *     the double's own digits would hide (and meta's double 226.855 would
+ *     round up);
+ *   - anything else -- a float32 too coarse to tell the digit after the
+ *     tick (above 2^17 = 131072 at 2 decimals), where its shortest
+ *     decimal would invent digits: 81957824 would read as 81957820 --
+ *     as the shortest decimal that reads back as the double.
+ * FLT_DIG / DBL_DIG digits are enough to start from: a shorter
+ * representation round-trips at that length too.
+ */
+static int
+decimal_digits(double v, int hint, char digits[18], int *exp10)
 {
-	return price_ok(v) ? v : NAN;
+	int			e2;
+	int			is_float = v >= FLT_MIN && v <= FLT_MAX && (double) (float) v == v &&
+		(frexp(v, &e2), ldexp(pow10_exact[hint] * 10, e2 - FLT_MANT_DIG) <= 1);
+	int			lo = is_float ? FLT_DIG : DBL_DIG;
+	int			hi = is_float ? FLT_DECIMAL_DIG : DBL_DECIMAL_DIG;
+	char		buf[48];
+	const char *s;
+	int			n = 0;
+
+	for (int p = lo; p <= hi; p++)
+	{
+		snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
+		if (p == hi || (is_float ? strtof(buf, NULL) == (float) v : strtod(buf, NULL) == v))
+			break;
+	}
+	for (s = buf; *s != '\0' && *s != 'e'; s++)
+		if (*s >= '0' && *s <= '9' && n < 17)
+			digits[n++] = *s;
+	*exp10 = (*s == 'e') ? atoi(s + 1) : 0;
+	while (n > 1 && digits[n - 1] == '0')
+		n--;
+	digits[n] = '\0';
+	return n;
+}
+
+/*
+ * yahoo_round_price() the long way, on the decimal digits: keep those of
+ * 10^-HINT and up (at most 15, all a double is sure to hold), add one if
+ * the next digit is 5 or more (half away from zero: V > 0), and read
+ * the result back as a double.
+ */
+static double
+round_decimal(double v, int hint)
+{
+	char		digits[18];
+	char		buf[48];
+	int			e;
+	int			n = decimal_digits(v, hint, digits, &e);
+	int			keep = e + hint + 1;
+	long long	k = 0;
+
+	if (keep > DBL_DIG)
+		keep = DBL_DIG;
+	if (keep < 0)
+		return 0.0;				/* below a tenth of a tick */
+	if (keep > n)
+		keep = n;				/* already within HINT decimals */
+	for (int i = 0; i < keep; i++)
+		k = k * 10 + (digits[i] - '0');
+	if (keep < n && digits[keep] >= '5')
+		k++;
+	snprintf(buf, sizeof(buf), "%llde%d", k, e - keep + 1);
+	return strtod(buf, NULL);
+}
+
+/*
+ * Mostly the rounding needs no digits: X = V * 10^HINT is within a hair
+ * (a float32's half ulp, 2^-24 relative, and a double's) of the decimal
+ * representation scaled alike, so unless X is within 2^-23 relative of a
+ * half, both round to the same integer K, and K / 10^HINT -- K and 10^HINT
+ * exact, the division correctly rounded -- is the double nearest to the
+ * decimal, as reading it back would give.  Near a half, or when X is too
+ * large for that, round_decimal() looks at the digits.
+ */
+double
+yahoo_round_price(double v, int hint)
+{
+	double		scale;
+	double		x;
+	double		k;
+	double		frac;
+
+	if (!isfinite(v) || v == 0)
+		return v;
+	if (v < 0)
+		return -yahoo_round_price(-v, hint);
+	hint = hint < 0 ? 0 : hint > YAHOO_PRICE_HINT_MAX ? YAHOO_PRICE_HINT_MAX : hint;
+	scale = pow10_exact[hint];
+	x = v * scale;
+	if (x < 1e15)
+	{
+		k = floor(x);
+		frac = x - k;			/* exact */
+		if (fabs(frac - 0.5) > x * 0x1p-23)
+			return (frac > 0.5 ? k + 1 : k) / scale;
+	}
+	return round_decimal(v, hint);
+}
+
+/*
+ * meta.priceHint: the decimals of the instrument's prices (2 for most
+ * stocks, 4 for currencies and penny stocks).  An integer 0..8, else
+ * absent or nonsense: the default, 2, as for most instruments.
+ */
+static int
+meta_price_hint(const cJSON *meta)
+{
+	double		h = num(meta, "priceHint");
+
+	if (h >= 0 && h <= YAHOO_PRICE_HINT_MAX && h == floor(h))
+		return (int) h;
+	return YAHOO_PRICE_HINT_DEFAULT;
+}
+
+/*
+ * V as a price at HINT decimals: rounded, or NAN (unknown) unless it is a
+ * price before and after rounding (finite, > 0: a value under half a
+ * tick rounds to 0; one near DBL_MAX could round to infinity).
+ */
+static double
+opt_price(double v, int hint)
+{
+	double		r;
+
+	if (!price_ok(v))
+		return NAN;
+	r = yahoo_round_price(v, hint);
+	return price_ok(r) ? r : NAN;
 }
 
 static int
@@ -232,7 +382,10 @@ first_object(const cJSON *obj, const char *key)
 	return cJSON_IsObject(o) ? o : NULL;
 }
 
-/* The bar vectors of result R0 (count = length of its timestamp array). */
+/*
+ * The bar vectors of result R0 (count = length of its timestamp array),
+ * prices rounded to C->hint decimals.
+ */
 static int
 chart_vectors(struct chart *c, const cJSON *r0)
 {
@@ -249,7 +402,18 @@ chart_vectors(struct chart *c, const cJSON *r0)
 	c->close = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "close") : NULL, c->count);
 	c->volume = vector(q ? cJSON_GetObjectItemCaseSensitive(q, "volume") : NULL, c->count);
 	c->adjclose = vector(adj ? cJSON_GetObjectItemCaseSensitive(adj, "adjclose") : NULL, c->count);
-	return (c->ts && c->open && c->high && c->low && c->close && c->volume && c->adjclose) ? 0 : -1;
+	if (!(c->ts && c->open && c->high && c->low && c->close && c->volume && c->adjclose))
+		return -1;
+	/* prices at the tick, NAN where there is none: every use sees the same values */
+	for (int i = 0; i < c->count; i++)
+	{
+		c->open[i] = opt_price(c->open[i], c->hint);
+		c->high[i] = opt_price(c->high[i], c->hint);
+		c->low[i] = opt_price(c->low[i], c->hint);
+		c->close[i] = opt_price(c->close[i], c->hint);
+		c->adjclose[i] = opt_price(c->adjclose[i], c->hint);
+	}
+	return 0;
 }
 
 /*
@@ -301,6 +465,7 @@ chart_open(const char *body, size_t len, struct chart *c, char *err, size_t errl
 	}
 	if (meta_gmtoffset(c->meta, &c->gmtoffset, err, errlen) != 0)
 		goto no_data;
+	c->hint = meta_price_hint(c->meta);
 	if (chart_vectors(c, r0) != 0)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -313,22 +478,27 @@ no_data:
 	return YAHOO_NO_DATA;
 }
 
-/* Fills Q's fields that come from meta alone, with time S; not the price. */
+/*
+ * Fills Q's fields that come from meta alone, with time S and prices at
+ * HINT decimals; not the price.
+ */
 static void
-quote_from_meta(sp_quote *q, const cJSON *meta, const char *symbol, int64_t s)
+quote_from_meta(sp_quote *q, const cJSON *meta, const char *symbol, int64_t s, int hint)
 {
-	double		prev_close = opt_price(num(meta, "previousClose"));
+	double		prev_close = opt_price(num(meta, "previousClose"), hint);
 
 	memset(q, 0, sizeof(*q));
 	snprintf(q->symbol, sizeof(q->symbol), "%s", symbol);
 	q->ts_us = s * 1000000;		/* |s| < 2^38: no overflow */
 	message_set_volume(&q->volume, &q->present, opt_volume(num(meta, "regularMarketVolume")));
-	message_set_amount(&q->open, &q->present, SP_HAS_OPEN, opt_price(num(meta, "regularMarketOpen")));
+	message_set_amount(&q->open, &q->present, SP_HAS_OPEN,
+					   opt_price(num(meta, "regularMarketOpen"), hint));
 	message_set_amount(&q->high, &q->present, SP_HAS_HIGH,
-					   opt_price(num(meta, "regularMarketDayHigh")));
-	message_set_amount(&q->low, &q->present, SP_HAS_LOW, opt_price(num(meta, "regularMarketDayLow")));
+					   opt_price(num(meta, "regularMarketDayHigh"), hint));
+	message_set_amount(&q->low, &q->present, SP_HAS_LOW,
+					   opt_price(num(meta, "regularMarketDayLow"), hint));
 	if (isnan(prev_close))
-		prev_close = opt_price(num(meta, "chartPreviousClose"));
+		prev_close = opt_price(num(meta, "chartPreviousClose"), hint);
 	message_set_amount(&q->prev_close, &q->present, SP_HAS_PREV_CLOSE, prev_close);
 	message_set_currency(q, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "currency")));
 	message_set_source(q, "yahoo");
@@ -401,13 +571,21 @@ quote_price_time(const struct chart *c, double *price, int64_t *s, char *err, si
 {
 	int			last = last_usable_bar(c);
 	int			have_time = meta_time(c->meta, s, err, errlen);
+	double		raw;
 
 	if (have_time < 0)
 		return -1;
-	*price = num(c->meta, "regularMarketPrice");
-	if (!isnan(*price) && !price_ok(*price))
+	raw = num(c->meta, "regularMarketPrice");
+	if (!isnan(raw) && !price_ok(raw))
 	{
-		snprintf(err, errlen, "meta.regularMarketPrice %g is not a price (finite, > 0)", *price);
+		snprintf(err, errlen, "meta.regularMarketPrice %g is not a price (finite, > 0)", raw);
+		return -1;
+	}
+	*price = opt_price(raw, c->hint);
+	if (!isnan(raw) && isnan(*price))
+	{
+		snprintf(err, errlen, "meta.regularMarketPrice %g is not a price at priceHint %d "
+				 "(rounds to %g)", raw, c->hint, yahoo_round_price(raw, c->hint));
 		return -1;
 	}
 	if (isnan(*price) && last >= 0)
@@ -444,7 +622,7 @@ yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
 		chart_close(&c);
 		return YAHOO_NO_DATA;
 	}
-	quote_from_meta(q, c.meta, symbol, s);
+	quote_from_meta(q, c.meta, symbol, s, c.hint);
 	q->price = price;
 	fill_from_day(q, &c, local_day(s, c.gmtoffset));
 	chart_close(&c);
@@ -459,28 +637,30 @@ is_number_start(char c)
 
 /*
  * Whether META alone gives everything the reference decoder would take
- * from it (price, time, volume, high, low, a valid offset), so that the
- * bars matter only for the open.  Sets *S and *OFF.
+ * from it (price, time, volume, high, low -- prices still prices at HINT
+ * decimals --, a valid offset), so that the bars matter only for the
+ * open.  Sets *S and *OFF.
  */
 static int
-meta_is_complete(const cJSON *meta, int64_t *s, int64_t *off)
+meta_is_complete(const cJSON *meta, int hint, int64_t *s, int64_t *off)
 {
 	return cJSON_IsObject(meta) &&
-		price_ok(num(meta, "regularMarketPrice")) &&
+		!isnan(opt_price(num(meta, "regularMarketPrice"), hint)) &&
 		meta_time(meta, s, NULL, 0) == 1 &&
 		meta_gmtoffset(meta, off, NULL, 0) == 0 &&
 		volume_ok(num(meta, "regularMarketVolume")) &&
-		price_ok(num(meta, "regularMarketDayHigh")) &&
-		price_ok(num(meta, "regularMarketDayLow"));
+		!isnan(opt_price(num(meta, "regularMarketDayHigh"), hint)) &&
+		!isnan(opt_price(num(meta, "regularMarketDayLow"), hint));
 }
 
 /*
  * fill_from_day()'s open, read straight from the scanned text: the open of
- * the first bar of local day DAY that has one.  The numbers are the same
- * text cJSON would give to strtod(), so the values are identical.
+ * the first bar of local day DAY that has one at HINT decimals.  The
+ * numbers are the same text cJSON would give to strtod(), rounded alike,
+ * so the values are identical.
  */
 static double
-first_open_of_day(const struct jscan_result *spans, int64_t day, int64_t off)
+first_open_of_day(const struct jscan_result *spans, int64_t day, int64_t off, int hint)
 {
 	const char *tp = spans->timestamp.b;
 	const char *op = spans->open.b;
@@ -498,8 +678,8 @@ first_open_of_day(const struct jscan_result *spans, int64_t day, int64_t off)
 		if (!is_number_start(*te.b) || epoch_seconds(strtod(te.b, NULL), &s) != 0 ||
 			local_day(s, off) != day)
 			continue;
-		o = is_number_start(*oe.b) ? strtod(oe.b, NULL) : NAN;
-		if (price_ok(o))
+		o = is_number_start(*oe.b) ? opt_price(strtod(oe.b, NULL), hint) : NAN;
+		if (!isnan(o))
 			return o;
 	}
 	return NAN;
@@ -522,22 +702,25 @@ decode_quote_fast(const char *body, size_t len, const char *symbol, sp_quote *q)
 	cJSON	   *meta;
 	int64_t		s = 0;
 	int64_t		off = 0;
+	int			hint = YAHOO_PRICE_HINT_DEFAULT;
 	int			rc = -1;
 
 	if (jscan_chart(body, len, &spans) != 0 || spans.uncertain || spans.meta.b == NULL ||
 		(spans.error.b && strncmp(spans.error.b, "null", 4) != 0))
 		return -1;
 	meta = cJSON_ParseWithLength(spans.meta.b, (size_t) (spans.meta.e - spans.meta.b));
-	if (meta_is_complete(meta, &s, &off))
+	if (cJSON_IsObject(meta))
+		hint = meta_price_hint(meta);
+	if (meta_is_complete(meta, hint, &s, &off))
 	{
-		quote_from_meta(q, meta, symbol, s);
-		q->price = num(meta, "regularMarketPrice");
+		quote_from_meta(q, meta, symbol, s, hint);
+		q->price = opt_price(num(meta, "regularMarketPrice"), hint);
 		rc = 0;
 	}
 	cJSON_Delete(meta);
 	if (rc == 0 && !(q->present & SP_HAS_OPEN))
 		message_set_amount(&q->open, &q->present, SP_HAS_OPEN,
-						   first_open_of_day(&spans, local_day(s, off), off));
+						   first_open_of_day(&spans, local_day(s, off), off, hint));
 	return rc;
 }
 
@@ -608,11 +791,11 @@ fill_bar(sp_bar *b, const struct chart *c, int i, const char *symbol, int32_t da
 	memset(b, 0, sizeof(*b));
 	snprintf(b->symbol, sizeof(b->symbol), "%s", symbol);
 	b->date = date;
-	b->close = c->close[i];
-	message_set_amount(&b->open, &b->present, SP_HAS_OPEN, opt_price(c->open[i]));
-	message_set_amount(&b->high, &b->present, SP_HAS_HIGH, opt_price(c->high[i]));
-	message_set_amount(&b->low, &b->present, SP_HAS_LOW, opt_price(c->low[i]));
-	message_set_amount(&b->adj_close, &b->present, SP_HAS_ADJ_CLOSE, opt_price(c->adjclose[i]));
+	b->close = c->close[i];		/* the vectors' prices are at the tick already */
+	message_set_amount(&b->open, &b->present, SP_HAS_OPEN, c->open[i]);
+	message_set_amount(&b->high, &b->present, SP_HAS_HIGH, c->high[i]);
+	message_set_amount(&b->low, &b->present, SP_HAS_LOW, c->low[i]);
+	message_set_amount(&b->adj_close, &b->present, SP_HAS_ADJ_CLOSE, c->adjclose[i]);
 	message_set_volume(&b->volume, &b->present, opt_volume(c->volume[i]));
 }
 

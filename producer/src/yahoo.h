@@ -38,6 +38,26 @@ enum yahoo_status yahoo_decode_bars(const char *body, size_t len, const char *sy
 									sp_bar **bars, size_t *nbars,
 									char *err, size_t errlen);
 
+/*
+ * Prices are rounded to the instrument's tick precision, meta.priceHint
+ * decimals (what Yahoo and the exchange show), in both decoders: an
+ * integer 0..YAHOO_PRICE_HINT_MAX, else YAHOO_PRICE_HINT_DEFAULT.
+ */
+#define YAHOO_PRICE_HINT_DEFAULT 2
+#define YAHOO_PRICE_HINT_MAX 8
+
+/*
+ * V rounded to HINT decimals (clamped to 0..YAHOO_PRICE_HINT_MAX), half
+ * away from zero on V's decimal representation -- the shortest decimal
+ * that reads back as V, or as the float32 V is when float32 is that
+ * precise there (Yahoo stores bar values as float32: 226.85499572753906
+ * is 226.855, rounded to 226.86).  The result is the double
+ * nearest to a decimal with at most HINT decimals and at most 15
+ * significant digits, so it prints back as that decimal (225.67, not
+ * 225.66999999999999).  Infinities and NaN are returned as they are.
+ */
+double		yahoo_round_price(double v, int hint);
+
 int			yahoo_chart_url(const char *base, const char *symbol, const char *range,
 							const char *interval, char *buf, size_t size);
 

@@ -15,10 +15,12 @@ import math
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
 import urllib.request
+from decimal import Decimal, ROUND_HALF_UP
 
 A = None           # parsed arguments
 FAILED = 0
@@ -135,6 +137,36 @@ DAILY_FILES = {"AAPL": "chart_AAPL_daily_2020-08-31_to_2020-11-06.json",
                "WKND": "chart_AAPL_1m_weekend_no_bars.json"}
 
 
+def price_hint(meta):
+    """meta.priceHint as the producer reads it: an integer 0..8, else 2."""
+    h = meta.get("priceHint")
+    if isinstance(h, (int, float)) and not isinstance(h, bool) and 0 <= h <= 8 and h == int(h):
+        return int(h)
+    return 2
+
+
+def f32(v):
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
+def at_tick(v, h):
+    """V rounded to H decimals as docs/producer.md says, computed here with Decimal:
+    half away from zero on its shortest decimal text -- the float32's (226.85499572753906
+    is 226.855) when V is a float32 fine enough there -- else the double's."""
+    if v is None:
+        return None
+    text = repr(float(v))
+    if 1.2e-38 < v < 3.4e38 and f32(v) == v and 2.0 ** (math.frexp(v)[1] - 24) <= 10.0 ** -(h + 1):
+        text = next(t for t in ("%.*g" % (p, v) for p in range(1, 10)) if f32(float(t)) == v)
+    return float(Decimal(text).quantize(Decimal(1).scaleb(-h), rounding=ROUND_HALF_UP))
+
+
+def decimals(v):
+    """Decimals of the shortest text of V (what the producer's encoder writes)."""
+    d = Decimal(repr(float(v)))
+    return max(0, -d.as_tuple().exponent)
+
+
 def rfc3339(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -142,10 +174,12 @@ def rfc3339(t):
 def expected_quote(symbol):
     r = fixture(LIVE_FILES[symbol])["chart"]["result"][0]
     m = r["meta"]
-    q = {"symbol": symbol, "ts": rfc3339(m["regularMarketTime"]), "price": m["regularMarketPrice"],
-         "volume": m["regularMarketVolume"], "high": m["regularMarketDayHigh"],
-         "low": m["regularMarketDayLow"],
-         "prev_close": m.get("previousClose", m.get("chartPreviousClose")),
+    h = price_hint(m)
+    q = {"symbol": symbol, "ts": rfc3339(m["regularMarketTime"]),
+         "price": at_tick(m["regularMarketPrice"], h),
+         "volume": m["regularMarketVolume"], "high": at_tick(m["regularMarketDayHigh"], h),
+         "low": at_tick(m["regularMarketDayLow"], h),
+         "prev_close": at_tick(m.get("previousClose", m.get("chartPreviousClose")), h),
          "currency": m["currency"], "source": "yahoo"}
     # open: first non-null open among the bars of the quote's local day
     off = m.get("gmtoffset", 0)
@@ -153,7 +187,7 @@ def expected_quote(symbol):
     opens = (r["indicators"]["quote"][0].get("open") or [])
     for t, o in zip(r.get("timestamp", []), opens):
         if (t + off) // 86400 == day and o is not None:
-            q["open"] = o
+            q["open"] = at_tick(o, h)
             break
     return q
 
@@ -161,6 +195,7 @@ def expected_quote(symbol):
 def expected_bars(symbol):
     r = fixture(DAILY_FILES[symbol])["chart"]["result"][0]
     off = r["meta"].get("gmtoffset", 0)
+    h = price_hint(r["meta"])
     q = r["indicators"]["quote"][0]
     adj = (r["indicators"].get("adjclose") or [{}])[0].get("adjclose")
     bars = []
@@ -171,9 +206,9 @@ def expected_bars(symbol):
              "date": datetime.datetime.fromtimestamp(t + off, datetime.timezone.utc).strftime("%Y-%m-%d")}
         for k in ("open", "high", "low", "close"):
             if q[k][i] is not None:
-                b[k] = q[k][i]
+                b[k] = at_tick(q[k][i], h)
         if adj and adj[i] is not None:
-            b["adj_close"] = adj[i]
+            b["adj_close"] = at_tick(adj[i], h)
         if q["volume"][i] is not None:
             b["volume"] = q["volume"][i]
         bars.append(b)
@@ -223,6 +258,17 @@ def test_once_live_and_daily():
         check(got == want, "once: %s daily bars equal the fixture (%d bars)" % (s, len(want)),
               diff(got[:2], want[:2]) if got != want else "")
     check(not any(k == "WKND" for k, _ in daily), "once: no bars for the weekend response")
+    # every price as the exchange printed it: at most priceHint (2) decimals, in the
+    # message text itself; the fixtures hold 225.6699981689453-style float32 values
+    raws = [v for _, v in live + daily]
+    prices = [v[f] for v in raws for f in ("price", "open", "high", "low", "prev_close", "close",
+                                           "adj_close") if f in v]
+    raw_text = subprocess.run(["kcat", "-C", "-q", "-b", A.brokers, "-t", "t_once_daily", "-e"],
+                              capture_output=True, text=True, timeout=30).stdout
+    check(len(prices) > 2000 and all(decimals(p) <= 2 for p in prices)
+          and re.search(r"\d\.\d{3}", raw_text) is None,
+          "once: all %d prices at priceHint precision (<= 2 decimals)" % len(prices),
+          [p for p in prices if decimals(p) > 2][:10])
     st = server_stats(A.yahoo)
     check(any("Mozilla/5.0" in ua for ua in st["user_agents"]), "http: browser-like User-Agent",
           st["user_agents"])

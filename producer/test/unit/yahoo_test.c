@@ -1,10 +1,14 @@
 /*
  * yahoo_test.c -- chart JSON -> quote and bars, against the recorded Yahoo
  * fixtures (including the null minute, the weekend response without bars
- * and the error bodies) and small hand-made edge cases.
+ * and the error bodies) and small hand-made edge cases; prices at the
+ * instrument's tick (meta.priceHint decimals).
  */
 #include <dirent.h>
+#include <float.h>
 #include <math.h>
+
+#include <cjson/cJSON.h>
 
 #include "message.h"
 #include "fixtures.h"
@@ -39,11 +43,11 @@ test_live_aapl(const char *dir)
 	check_num(q.price, 225.67, "1m AAPL: price = meta.regularMarketPrice");
 	check_int(q.volume, 33638504, "1m AAPL: volume = meta.regularMarketVolume");
 	check_num(q.high, 226.8, "1m AAPL: high = meta.regularMarketDayHigh");
-	check_num(q.low, 223.324, "1m AAPL: low = meta.regularMarketDayLow");
+	check_num(q.low, 223.32, "1m AAPL: low = meta.regularMarketDayLow (223.324) at 2 decimals");
 	check_num(q.prev_close, 226.78, "1m AAPL: prev_close = meta.previousClose");
 	/* meta has no open: the first bar of the quote's own day (2024-10-03,
 	 * the extra last element), not the first bar of 2024-10-02 */
-	check_num(q.open, 225.6699981689453, "1m AAPL: open from the quote day's first bar");
+	check_num(q.open, 225.67, "1m AAPL: open from the quote day's first bar (225.6699981689453)");
 	check_str(q.currency, "USD", "1m AAPL: currency");
 	check_str(q.source, "yahoo", "1m AAPL: source");
 	free(body);
@@ -87,19 +91,20 @@ test_daily(const char *dir)
 			  "daily AAPL: decodes");
 	check_int((long long) n, 49, "daily AAPL: 49 bars");
 	check_str(date_text(b[0].date), "2020-08-31", "daily AAPL: first date");
-	check_num(b[0].open, 127.58000183105469, "daily AAPL: first open");
+	check_num(b[0].open, 127.58, "daily AAPL: first open (127.58000183105469)");
 	check_num(b[0].high, 131, "daily AAPL: first high");
 	check_num(b[0].low, 126, "daily AAPL: first low");
-	check_num(b[0].close, 129.0399932861328, "daily AAPL: first close");
-	check_num(b[0].adj_close, 125.82673645019531, "daily AAPL: first adj_close from indicators.adjclose");
+	check_num(b[0].close, 129.04, "daily AAPL: first close (129.0399932861328)");
+	check_num(b[0].adj_close, 125.83,
+			  "daily AAPL: first adj_close from indicators.adjclose (125.82673645019531)");
 	check_int(b[0].volume, 225702700, "daily AAPL: first volume");
 	check_str(date_text(b[48].date), "2020-11-06", "daily AAPL: last date");
-	check_num(b[48].close, 118.69000244140625, "daily AAPL: last close");
+	check_num(b[48].close, 118.69, "daily AAPL: last close (118.69000244140625)");
 	sp_encode_bar(&b[48], msg, sizeof(msg), msg_err);
-	check_str(msg, "{\"symbol\":\"AAPL\",\"date\":\"2020-11-06\",\"open\":118.31999969482422,"
-			  "\"high\":119.19999694824219,\"low\":116.12999725341797,\"close\":118.69000244140625,"
-			  "\"adj_close\":115.93415069580078,\"volume\":114457900}",
-			  "daily AAPL: last bar message");
+	check_str(msg, "{\"symbol\":\"AAPL\",\"date\":\"2020-11-06\",\"open\":118.32,"
+			  "\"high\":119.2,\"low\":116.13,\"close\":118.69,"
+			  "\"adj_close\":115.93,\"volume\":114457900}",
+			  "daily AAPL: last bar message, prices as the exchange printed them");
 	free(b);
 	free(body);
 
@@ -107,7 +112,7 @@ test_daily(const char *dir)
 	yahoo_decode_bars(body, len, "MSFT", &b, &n, err, sizeof(err));
 	check_int((long long) n, 252, "daily MSFT: 252 bars");
 	check_str(date_text(b[251].date), "2022-01-28", "daily MSFT: last date");
-	check_num(b[251].adj_close, 299.8661193847656, "daily MSFT: last adj_close");
+	check_num(b[251].adj_close, 299.87, "daily MSFT: last adj_close (299.8661193847656)");
 	free(b);
 	free(body);
 
@@ -715,6 +720,562 @@ test_fixtures_publishable(const char *dir)
 		   files, quotes, bars_ok);
 }
 
+/* ------------------------------------------------------------------ */
+/* Prices at the tick (issue 12): meta.priceHint decimals.            */
+
+/*
+ * The rounding, written independently of yahoo.c for the tests: the
+ * shortest decimal that reads back as V (as the float32 V is, if it is
+ * one whose spacing is at most a tenth of 10^-H), in fixed notation, rounded half up as text with the carry done
+ * by hand, and read back.  V > 0, V * 10^H < 1e15.
+ */
+static double
+ref_round(double v, int h)
+{
+	char		e[64];
+	char		fixed[128];
+	char		digits[32];
+	int			isf = v >= FLT_MIN && v <= FLT_MAX && (double) (float) v == v &&
+		(double) (nextafterf((float) v, INFINITY) - (float) v) <= pow(10, -h - 1) * (1 + 1e-9);
+	int			nd = 0;
+	int			exp10;
+	int			intlen;
+	int			len = 0;
+	int			cut;
+
+	if (!(v > 0) || isinf(v))
+		return NAN;				/* not a price: nothing to round */
+	for (int p = 1; p <= 17; p++)
+	{
+		snprintf(e, sizeof(e), "%.*e", p - 1, v);
+		if (isf ? strtof(e, NULL) == (float) v : strtod(e, NULL) == v)
+			break;
+	}
+	for (const char *c = e; *c != 'e'; c++)
+		if (*c != '.')
+			digits[nd++] = *c;
+	exp10 = atoi(strchr(e, 'e') + 1);
+	/* "000ddd.ddd000": enough zeros on both sides for any exponent here */
+	intlen = exp10 >= 0 ? exp10 + 1 : 1;
+	for (int i = 0; i < intlen + 40; i++)
+	{
+		int			pos = i - (intlen - 1 - exp10);	/* index into digits */
+
+		if (i == intlen)
+			fixed[len++] = '.';
+		fixed[len++] = (pos >= 0 && pos < nd) ? digits[pos] : '0';
+	}
+	fixed[len] = '\0';
+	/* keep H decimals; carry if the next digit is 5..9 */
+	cut = intlen + 1 + h;
+	if (fixed[cut] >= '5')
+	{
+		int			i = cut - 1;
+
+		for (; i >= 0; i--)
+		{
+			if (fixed[i] == '.')
+				continue;
+			if (fixed[i] != '9')
+				break;
+			fixed[i] = '0';
+		}
+		if (i < 0)
+		{
+			memmove(fixed + 1, fixed, (size_t) len + 1);
+			fixed[0] = '1';
+			cut++;
+		}
+		else
+			fixed[i]++;
+	}
+	fixed[cut] = '\0';
+	return strtod(fixed, NULL);
+}
+
+/* Decimals of the shortest text that reads back as V (what the encoder writes). */
+static int
+decimals(double v)
+{
+	char		buf[64];
+	const char *dot;
+	const char *ex;
+	int			n;
+
+	for (int p = 15; p <= 17; p++)
+	{
+		snprintf(buf, sizeof(buf), "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	dot = strchr(buf, '.');
+	ex = strchr(buf, 'e');
+	n = dot ? (int) ((ex ? ex : buf + strlen(buf)) - dot - 1) : 0;
+	return ex ? n - atoi(ex + 1) : n;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t
+next_rand(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void
+test_round_price(void)
+{
+	char		msg[SP_MESSAGE_MAX];
+	sp_bar		b = {.symbol = "AAPL", .date = 20000};
+	long		tried = 0;
+	long		wrong = 0;
+	long		slack = 0;
+	char		first[200] = "";
+
+	check_num(yahoo_round_price(225.6699981689453, 2), 225.67, "round: 225.6699981689453 -> 225.67");
+	check_num(yahoo_round_price(118.69000244140625, 2), 118.69, "round: 118.69000244140625 -> 118.69");
+	check_num(yahoo_round_price(0.1 + 0.2, 2), 0.3, "round: 0.1 + 0.2 -> 0.3");
+	check_num(yahoo_round_price(1.005, 2), 1.01,
+			  "round: 1.005 (binary 1.00499999999999989...) -> 1.01, half away on the decimal");
+	check_num(yahoo_round_price(2.675, 2), 2.68, "round: 2.675 -> 2.68 (printf's %.2f says 2.67)");
+	check_num(yahoo_round_price(0.125, 2), 0.13, "round: 0.125 -> 0.13 (half away, not to even)");
+	check_num(yahoo_round_price(2.5, 0), 3, "round: 2.5 at 0 decimals -> 3");
+	check_num(yahoo_round_price(-2.675, 2), -2.68, "round: -2.675 -> -2.68 (away from zero)");
+	check_num(yahoo_round_price(226.85499572753906, 2), 226.86,
+			  "round: the float32 of 226.855 (226.85499572753906) -> 226.86, as 226.855 would");
+	check_num(yahoo_round_price(226.85499, 2), 226.85, "round: 226.85499 (not a float32) -> 226.85");
+	check_num(yahoo_round_price(81957824, 0), 81957824,
+			  "round: a float32 coarser than the tick (81957824, spacing 8) keeps its digits");
+	check_num(yahoo_round_price(700000.0625, 2), 700000.06,
+			  "round: 700000.0625 (float32 spacing 0.0625) -> 700000.06");
+	check_num(yahoo_round_price(223.324, 2), 223.32, "round: 223.324 -> 223.32");
+	check_num(yahoo_round_price(1.0823456789, 4), 1.0823, "round: 4 decimals");
+	check_num(yahoo_round_price(0.000012345678912, 8), 0.00001235, "round: 8 decimals");
+	check_num(yahoo_round_price(0.00000000123, 9), 0, "round: a hint above 8 counts as 8");
+	check_num(yahoo_round_price(0.004, 2), 0, "round: under half a tick -> 0");
+	check_num(yahoo_round_price(0.005, 2), 0.01, "round: half a tick -> one tick");
+	check_num(yahoo_round_price(999.995, 2), 1000, "round: carry into a new digit");
+	check_num(yahoo_round_price(1e300, 2), 1e300, "round: 1e300 unchanged");
+	check_num(yahoo_round_price(12345678901234567.0, 2), 12345678901234600.0,
+			  "round: 17 digits -> 15 (all a double is sure to hold)");
+	CHECK(isinf(yahoo_round_price(INFINITY, 2)) && isnan(yahoo_round_price(NAN, 2)),
+		  "round: infinity and NaN pass through");
+
+	b.close = yahoo_round_price(225.6699981689453, 2);
+	b.present = 0;
+	sp_encode_bar(&b, msg, sizeof(msg), msg_err);
+	CHECK(strstr(msg, "\"close\":225.67}") != NULL, "round: the encoder then writes 225.67");
+
+	/*
+	 * Against the reference above: random float32s and doubles of every
+	 * size, and values on and around half ticks (as doubles, as float32s,
+	 * and a few ulps off), at every hint 0..8.
+	 */
+	for (int i = 0; i < 300000; i++)
+	{
+		int			h = (int) (next_rand() % 9);
+		uint64_t	r = next_rand();
+		double		v;
+		double		got;
+		double		want;
+
+		switch (i % 4)
+		{
+			case 0:				/* a float32 */
+				v = (float) ((double) (r >> 11) / 9007199254740992.0 *
+							 pow(10, (double) (int) (r % 12) - 4));
+				break;
+			case 1:				/* a double */
+				v = (double) (r >> 11) / 9007199254740992.0 * pow(10, (double) (int) (r % 14) - 5);
+				break;
+			case 2:				/* a half tick, as a double or a float32 */
+				v = ((double) (r % 100000000) + 0.5) / pow(10, h);
+				if (r & (1u << 30))
+					v = (float) v;
+				break;
+			default:			/* a few ulps off a half tick */
+				v = ((double) (r % 1000000) + 0.5) / pow(10, h);
+				for (int k = (int) ((r >> 40) % 7) - 3; k != 0; k += k < 0 ? 1 : -1)
+					v = nextafter(v, k < 0 ? 0 : INFINITY);
+				if (r & (1u << 30))
+					v = (float) v;
+				break;
+		}
+		if (!(v > 0) || v * pow(10, h) >= 1e15)
+			continue;
+		tried++;
+		got = yahoo_round_price(v, h);
+		want = ref_round(v, h);
+		if (got != want || decimals(got) > h || yahoo_round_price(got, h) != got ||
+			(got * pow(10, h) < 4503599627370496.0 && llround(got * pow(10, h)) / pow(10, h) != got))
+		{
+			if (wrong++ == 0)
+				snprintf(first, sizeof(first), "%.17g at %d: got %.17g, reference %.17g (%d %d)", v, h,
+						 got, want, decimals(got), yahoo_round_price(got, h) != got);
+		}
+		if (fabs(got - v) > 0.5 / pow(10, h) + fabs(v) * 0x1p-23)
+			slack++;
+	}
+	if (!check(wrong == 0, "round: = the text reference, <= hint decimals, idempotent, "
+			   "round(v*10^h)/10^h == v, on %ld values", tried))
+		diag("%ld wrong, first: %s", wrong, first);
+	check_int(slack, 0, "round: never moves a value by more than half a tick (float32 slack)");
+}
+
+/* META with "priceHint":HINT (a JSON value, or NULL for none) added. */
+static char *
+meta_hint(const char *hint, const char *price, const char *high, const char *low)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+			 "{\"currency\":\"USD\",\"gmtoffset\":0,\"regularMarketTime\":1727962260,"
+			 "\"regularMarketPrice\":%s,\"regularMarketVolume\":5,"
+			 "\"regularMarketDayHigh\":%s,\"regularMarketDayLow\":%s,"
+			 "\"previousClose\":1.0777777%s%s}", price, high, low,
+			 hint ? ",\"priceHint\":" : "", hint ? hint : "");
+	return buf;
+}
+
+#define HINT_TS "[1727962200,1727962260]"
+#define HINT_QUOTE "{\"open\":[1.08235,1.1],\"high\":[1.2,1.3],\"low\":[1,0.9]," \
+	"\"close\":[1.08234,1.0823449],\"volume\":[1,2]}"
+
+static void
+test_price_hint(void)
+{
+	static const struct
+	{
+		const char *hint;
+		double		price;
+		double		open;
+		const char *what;
+	}			cases[] = {
+		{"4", 1.0823, 1.0824, "priceHint 4 (a currency)"},
+		{"0", 1, 1, "priceHint 0"},
+		{"8", 1.08234568, 1.08235, "priceHint 8"},
+		{NULL, 1.08, 1.08, "no priceHint: 2"},
+		{"9", 1.08, 1.08, "priceHint 9: out of range, 2"},
+		{"-1", 1.08, 1.08, "priceHint -1: 2"},
+		{"2.5", 1.08, 1.08, "priceHint 2.5: not an integer, 2"},
+		{"\"4\"", 1.08, 1.08, "priceHint \"4\" (a string): 2"},
+		{"1e999", 1.08, 1.08, "priceHint 1e999: 2"},
+		{"4.0", 1.0823, 1.0824, "priceHint 4.0: 4"},
+	};
+	sp_quote	q;
+	sp_bar	   *b;
+	size_t		n;
+	char		err[256];
+	char		name[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		const char *meta = meta_hint(cases[i].hint, "1.082345678", "1.3", "0.9");
+
+		snprintf(name, sizeof(name), "%s: quote", cases[i].what);
+		check_int(quote_both_str(chart_json(meta, HINT_TS, HINT_QUOTE), name, &q, err), YAHOO_OK,
+				  name);
+		snprintf(name, sizeof(name), "%s: price 1.082345678 -> %.8g", cases[i].what, cases[i].price);
+		check_num(q.price, cases[i].price, name);
+		snprintf(name, sizeof(name), "%s: open from the bars, 1.08235 -> %.8g", cases[i].what,
+				 cases[i].open);
+		check_num(q.open, cases[i].open, name);
+	}
+	check_num(q.prev_close, 1.0778, "priceHint 4: prev_close 1.0777777 -> 1.0778");
+
+	/* a price under half a tick is no price */
+	check_int(quote_both_str(chart_json(meta_hint("2", "0.004", "1.3", "0.9"), HINT_TS, HINT_QUOTE),
+							 "price under half a tick", &q, err), YAHOO_NO_DATA,
+			  "meta price 0.004 at priceHint 2: refused");
+	check_str(err, "meta.regularMarketPrice 0.004 is not a price at priceHint 2 (rounds to 0)",
+			  "meta price 0.004 at priceHint 2: the reason");
+	check_int(quote_both_str(chart_json(meta_hint("4", "0.004", "1.3", "0.9"), HINT_TS, HINT_QUOTE),
+							 "price 0.004 at priceHint 4", &q, err), YAHOO_OK,
+			  "meta price 0.004 at priceHint 4: a price");
+	check_num(q.price, 0.004, "meta price 0.004 at priceHint 4: kept");
+	/* meta low under half a tick: unknown, so the reference takes the bars' (0.9) */
+	check_int(quote_both_str(chart_json(meta_hint("2", "1.5", "1.3", "0.001"), HINT_TS, HINT_QUOTE),
+							 "low under half a tick", &q, err), YAHOO_OK,
+			  "meta low 0.001 at priceHint 2: decodes");
+	check_num(q.low, 0.9, "meta low 0.001 at priceHint 2: the day's low from the bars");
+	/* the bars' aggregates are taken at the tick too */
+	check_int(quote_both_str(chart_json("{\"gmtoffset\":0,\"priceHint\":1}", HINT_TS,
+										"{\"open\":[0.04,1.06],\"high\":[1.24,1.25],"
+										"\"low\":[0.04,1.06],\"close\":[1.14,1.15]}"),
+							 "aggregates at priceHint 1", &q, err), YAHOO_OK,
+			  "aggregates at priceHint 1: decodes");
+	check_num(q.price, 1.2, "aggregates at priceHint 1: price 1.15 -> 1.2");
+	check_num(q.open, 1.1, "aggregates at priceHint 1: open 0.04 is under half a tick, 1.06 -> 1.1");
+	check_num(q.high, 1.3, "aggregates at priceHint 1: high 1.25 -> 1.3");
+	check_num(q.low, 1.1, "aggregates at priceHint 1: low 0.04 is no price, 1.06 -> 1.1");
+
+	/* bars: a close under half a tick is no close; the others at the tick */
+	check_int(bars_of("{\"priceHint\":2}", "[1600100000,1600200000]",
+					  "{\"open\":[0.001,2.345],\"high\":[1,2.3449999],\"low\":[0.001,2.3350001],"
+					  "\"close\":[0.004,2.3400001]}", &b, &n, err),
+			  YAHOO_OK, "bars at the tick: decode");
+	check_int((long long) n, 1, "bars at the tick: a close of 0.004 at priceHint 2 is no bar");
+	check_num(b[0].open, 2.35, "bars at the tick: open 2.345 -> 2.35");
+	check_num(b[0].high, 2.34, "bars at the tick: high 2.3449999 -> 2.34");
+	check_num(b[0].low, 2.34, "bars at the tick: low 2.3350001 -> 2.34");
+	check_num(b[0].close, 2.34, "bars at the tick: close 2.3400001 -> 2.34");
+	free(b);
+}
+
+/* meta.priceHint of a parsed chart as the decoders read it: an integer 0..8, else 2. */
+static int
+fixture_hint(const cJSON *meta)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(meta, "priceHint");
+
+	if (cJSON_IsNumber(h) && h->valuedouble >= 0 && h->valuedouble <= 8 &&
+		h->valuedouble == (int) h->valuedouble)
+		return (int) h->valuedouble;
+	return 2;
+}
+
+static double
+fixture_num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* Element I of ARR as a price rounded at H, NAN for null. */
+static double
+fixture_price(const cJSON *arr, int i, int h)
+{
+	const cJSON *v = cJSON_GetArrayItem(arr, i);
+
+	return cJSON_IsNumber(v) ? ref_round(v->valuedouble, h) : NAN;
+}
+
+/* Counts one decoded price against its expected value. */
+static void
+tally_price(double got, unsigned present, unsigned bit, double want, double raw, int h,
+			long *n, long *changed, long *wrong, char *first, size_t size, const char *what)
+{
+	int			has = bit == 0 || (present & bit);
+
+	if (isnan(want) && !has)
+		return;
+	(*n)++;
+	if (!isnan(raw) && raw != want)
+		(*changed)++;
+	if (!has || got != want || decimals(got) > h)
+	{
+		if ((*wrong)++ == 0)
+			snprintf(first, size, "%s: got %.17g, want %.17g (raw %.17g)", what,
+					 has ? got : NAN, want, raw);
+	}
+}
+
+/*
+ * Every fixture: each price of the quote and of every bar equals the
+ * fixture's raw value rounded to its priceHint (by ref_round, not by the
+ * decoder's code), and has at most priceHint decimals.
+ */
+static void
+test_fixtures_at_tick(const char *dir)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+	long		n = 0;
+	long		changed = 0;
+	long		wrong = 0;
+	int			files = 0;
+	char		first[300] = "";
+
+	while (d && (e = readdir(d)) != NULL)
+	{
+		size_t		len;
+		char	   *body;
+		cJSON	   *root;
+		cJSON	   *r0;
+		cJSON	   *meta;
+		cJSON	   *q;
+		cJSON	   *adj;
+		cJSON	   *ts;
+		int			h;
+		sp_quote	quote;
+		sp_bar	   *bars = NULL;
+		size_t		nbars = 0;
+		char		err[256];
+		double		prev;
+
+		if (strncmp(e->d_name, "chart_", 6) != 0 || strstr(e->d_name, ".json") == NULL)
+			continue;
+		body = read_file(dir, e->d_name, &len);
+		root = cJSON_ParseWithLength(body, len);
+		r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(root, "chart"), "result"), 0);
+		meta = cJSON_GetObjectItemCaseSensitive(r0, "meta");
+		if (meta == NULL)
+		{
+			cJSON_Delete(root);
+			free(body);
+			continue;
+		}
+		files++;
+		h = fixture_hint(meta);
+		q = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(r0, "indicators"), "quote"), 0);
+		adj = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(r0, "indicators"), "adjclose"), 0);
+		ts = cJSON_GetObjectItemCaseSensitive(r0, "timestamp");
+
+		/* the quote: meta's values (all fixtures have them) */
+		if (yahoo_decode_quote(body, len, "X", &quote, err, sizeof(err)) == YAHOO_OK)
+		{
+			double		raw = fixture_num(meta, "regularMarketPrice");
+
+			tally_price(quote.price, 0, 0, ref_round(raw, h), raw, h, &n, &changed, &wrong,
+						first, sizeof(first), "price");
+			raw = fixture_num(meta, "regularMarketDayHigh");
+			tally_price(quote.high, quote.present, SP_HAS_HIGH, ref_round(raw, h), raw, h, &n,
+						&changed, &wrong, first, sizeof(first), "high");
+			raw = fixture_num(meta, "regularMarketDayLow");
+			tally_price(quote.low, quote.present, SP_HAS_LOW, ref_round(raw, h), raw, h, &n,
+						&changed, &wrong, first, sizeof(first), "low");
+			prev = fixture_num(meta, "previousClose");
+			if (isnan(prev))
+				prev = fixture_num(meta, "chartPreviousClose");
+			tally_price(quote.prev_close, quote.present, SP_HAS_PREV_CLOSE, ref_round(prev, h),
+						prev, h, &n, &changed, &wrong, first, sizeof(first), "prev_close");
+			/* open: the first of the quote's day (meta has none in any fixture) */
+			raw = NAN;
+			for (int i = 0; i < cJSON_GetArraySize(ts); i++)
+			{
+				int64_t		off = (int64_t) fixture_num(meta, "gmtoffset");
+				int64_t		t = (int64_t) cJSON_GetArrayItem(ts, i)->valuedouble + off;
+				int64_t		qt = (int64_t) fixture_num(meta, "regularMarketTime") + off;
+				const cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(q, "open"), i);
+
+				if (t / 86400 == qt / 86400 && cJSON_IsNumber(o))
+				{
+					raw = o->valuedouble;
+					break;
+				}
+			}
+			tally_price(quote.open, quote.present, SP_HAS_OPEN, ref_round(raw, h), raw, h, &n,
+						&changed, &wrong, first, sizeof(first), "open");
+		}
+		else
+			wrong++;
+
+		/* the bars: the last element of each date (the fixtures are sorted) */
+		if (yahoo_decode_bars(body, len, "X", &bars, &nbars, err, sizeof(err)) == YAHOO_OK)
+		{
+			int			count = cJSON_GetArraySize(ts);
+			size_t		k = 0;
+			int64_t		off = (int64_t) fixture_num(meta, "gmtoffset");
+
+			for (int i = 0; i < count && k < nbars; i++)
+			{
+				int64_t		t = (int64_t) cJSON_GetArrayItem(ts, i)->valuedouble + off;
+				int32_t		date = (int32_t) ((t - (((t % 86400) + 86400) % 86400)) / 86400);
+				int			last = 1;
+				struct
+				{
+					const char *key;
+					double		got;
+					unsigned	bit;
+				}			f[] = {
+					{"open", bars[k].open, SP_HAS_OPEN}, {"high", bars[k].high, SP_HAS_HIGH},
+					{"low", bars[k].low, SP_HAS_LOW}, {"close", bars[k].close, 0},
+				};
+
+				if (isnan(fixture_price(cJSON_GetObjectItemCaseSensitive(q, "close"), i, h)))
+					continue;
+				for (int j = i + 1; j < count; j++)
+				{
+					int64_t		tj = (int64_t) cJSON_GetArrayItem(ts, j)->valuedouble + off;
+
+					if ((tj - (((tj % 86400) + 86400) % 86400)) / 86400 == date &&
+						!isnan(fixture_price(cJSON_GetObjectItemCaseSensitive(q, "close"), j, h)))
+						last = 0;
+				}
+				if (!last)
+					continue;
+				if (bars[k].date != date && wrong++ == 0)
+					snprintf(first, sizeof(first), "%s: bar %zu dated %d, want %d", e->d_name, k,
+							 (int) bars[k].date, (int) date);
+				for (size_t m = 0; m < sizeof(f) / sizeof(f[0]); m++)
+				{
+					const cJSON *arr = cJSON_GetObjectItemCaseSensitive(q, f[m].key);
+					const cJSON *raw = cJSON_GetArrayItem(arr, i);
+
+					tally_price(f[m].got, bars[k].present, f[m].bit, fixture_price(arr, i, h),
+								cJSON_IsNumber(raw) ? raw->valuedouble : NAN, h, &n, &changed,
+								&wrong, first, sizeof(first), f[m].key);
+				}
+				if (adj)
+				{
+					const cJSON *arr = cJSON_GetObjectItemCaseSensitive(adj, "adjclose");
+					const cJSON *raw = cJSON_GetArrayItem(arr, i);
+
+					tally_price(bars[k].adj_close, bars[k].present, SP_HAS_ADJ_CLOSE,
+								fixture_price(arr, i, h), cJSON_IsNumber(raw) ? raw->valuedouble : NAN,
+								h, &n, &changed, &wrong, first, sizeof(first), "adj_close");
+				}
+				k++;
+			}
+			if (k != nbars && wrong++ == 0)
+				snprintf(first, sizeof(first), "%s: %zu bars checked of %zu", e->d_name, k, nbars);
+		}
+		free(bars);
+		cJSON_Delete(root);
+		free(body);
+	}
+	if (d)
+		closedir(d);
+	if (!check(files >= 6 && n > 2000 && wrong == 0,
+			   "every fixture: quote and bar prices = raw values rounded to priceHint (%ld prices "
+			   "in %d files)", n, files))
+		diag("%ld wrong, first: %s", wrong, first);
+	printf("# %ld of %ld fixture prices changed by rounding to priceHint\n", changed, n);
+}
+
+/*
+ * The live path and the daily-bars path give the same close for the same
+ * day.  The 1-minute AAPL fixture has both for 2024-10-03: meta's price at
+ * the close (225.67, a double) and the extra last element, that day's bar
+ * (225.6699981689453, a float32); the daily fixtures' meta is of 2025,
+ * outside their bars.
+ */
+static void
+test_live_equals_daily(const char *dir)
+{
+	size_t		len;
+	char	   *body = read_file(dir, "chart_AAPL_1d_1m.json", &len);
+	sp_quote	q;
+	sp_bar	   *b = NULL;
+	size_t		n = 0;
+	char		err[256];
+	char		qm[SP_MESSAGE_MAX];
+	char		bm[SP_MESSAGE_MAX];
+
+	yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err));
+	yahoo_decode_bars(body, len, "AAPL", &b, &n, err, sizeof(err));
+	check_int((long long) n, 2, "live = daily: the 1m response holds bars of 2024-10-02 and -03");
+	if (n == 2)
+	{
+		check_str(date_text(b[1].date), "2024-10-03", "live = daily: the quote's day");
+		check_num(b[1].close, q.price, "live = daily: the day's bar close = the quote's price (225.67)");
+		check_num(b[1].open, q.open, "live = daily: the day's bar open = the quote's open");
+		sp_encode_quote(&q, qm, sizeof(qm), msg_err);
+		sp_encode_bar(&b[1], bm, sizeof(bm), msg_err);
+		CHECK(strstr(qm, "\"price\":225.67,") != NULL && strstr(bm, "\"close\":225.67,") != NULL,
+			  "live = daily: both messages say 225.67");
+	}
+	free(b);
+	free(body);
+}
+
 int
 main(void)
 {
@@ -733,5 +1294,9 @@ main(void)
 	test_value_ranges();
 	test_fast_path_syntax();
 	test_fixtures_publishable(dir);
+	test_round_price();
+	test_price_hint();
+	test_fixtures_at_tick(dir);
+	test_live_equals_daily(dir);
 	return tap_summary();
 }
