@@ -515,6 +515,22 @@ utf8_sequence(const unsigned char *s)
 	return n;
 }
 
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	while (*p)
+	{
+		size_t		n = utf8_sequence(p);
+
+		if (n == 0)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 /* The body being written into the caller's buffer. */
 typedef struct out
 {
@@ -719,6 +735,17 @@ sp_webhook_body(sp_webhook_kind kind, const sp_webhook_alert *a,
 	{
 		refuse(buf, size, len, err, "symbol, condition, price and quote time are required");
 		return false;
+	}
+	/* every value is checked, also one a kind's body does not show */
+	{
+		const char *strs[] = {a->symbol, a->condition, a->quote_time, a->local_time, a->time_zone};
+
+		for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+			if (strs[i] && !utf8_valid(strs[i]))
+			{
+				refuse(buf, size, len, err, "a value is not valid UTF-8");
+				return false;
+			}
 	}
 	title[0] = details[0] = '\0';
 	put_title(&t, a);

@@ -7,6 +7,8 @@
 #                               as the independent JSON reference)
 #   schedule   src/schedule.c   sp_schedule_parse, _describe, _next
 #   mail       src/mail.c       address checks, allow-list, sp_mail_compose
+#   webhook    src/webhook.c    JSON bodies (parsed back with cJSON), the URL
+#                               rule (against libcurl's URL parser), hosts
 #   dashboard  dashboard/src/validate.c   stockpipe-dash's request and
 #                               option checks (symbols, times, Host list)
 #
@@ -46,13 +48,15 @@ fi
 failed=0
 
 # harness name: sources and libraries of each, beyond test/fuzz/NAME_fuzz.c
-harnesses="contract schedule mail dashboard"
+harnesses="contract schedule mail webhook dashboard"
 srcs_contract="../../contract/contract.c ../../contract/encode.c ../../contract/civil.c"
 libs_contract="-lcjson -ljansson -lm"
 srcs_schedule="../../src/schedule.c ../../contract/civil.c"
 libs_schedule=""
 srcs_mail="../../src/mail.c"
 libs_mail=""
+srcs_webhook="../../src/webhook.c"
+libs_webhook="-lcjson -lcurl"
 srcs_dashboard="-I../../dashboard/src ../../dashboard/src/validate.c ../../contract/contract.c ../../contract/civil.c"
 libs_dashboard="-lcjson -lm"
 # per-harness fuzzer flags: value profiles help the parsers past comparisons;
@@ -60,6 +64,7 @@ libs_dashboard="-lcjson -lm"
 flags_contract="-dict=contract.dict -use_value_profile=1"
 flags_schedule="-dict=schedule.dict -use_value_profile=1"
 flags_mail="-max_len=16384 -use_value_profile=1"
+flags_webhook="-max_len=8192 -use_value_profile=1"
 flags_dashboard="-max_len=512 -use_value_profile=1"
 
 fail() {
