@@ -147,6 +147,8 @@ CREATE FUNCTION _set_channel(caller name, name text, kind text, url text)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- An error raised here is logged without the statement, which holds the URL.
+SET log_min_error_statement = panic
 AS $$
 DECLARE
 	who		name := stockpipe.acting_as($1);
