@@ -10,14 +10,23 @@
 # or $STOCKPIPE_DEMO_DIR), stockpipe-producer, a local SMTP catcher for the
 # alert e-mails and the live dashboard (stockpipe-dash); it adds example
 # alert rules and writes a .pbids file for Power BI.  When Yahoo Finance is
-# reachable the producer polls it; when it is not, the demo replays the real
-# recorded market data in ../shared/fixtures/yahoo instead and says so.
-# Re-running it is safe: what already runs is left running.
+# reachable and the New York market is open, the producer polls it;
+# otherwise (offline, at night, on a weekend or a holiday) the demo replays
+# the real recorded market data in ../shared/fixtures/yahoo, its dates moved
+# onto the present (the producer's --replay-shift auto: the recorded AAPL
+# session becomes today's or the latest session, filling as you watch; the
+# daily bars end on the trading day before), and says so.  Symbols with no
+# recorded session get no quotes: the live ones beside AAPL are simulated,
+# under names that say so (SIM01...).  Re-running it is safe: what already
+# runs is left running.
 #
 # Settings (environment): STOCKPIPE_PG_PORT (default 54329),
 # STOCKPIPE_DASH_PORT (default 8080), STOCKPIPE_SMTP_PORT (default 2525),
-# STOCKPIPE_SYMBOLS (default AAPL,MSFT,NVDA,AMZN,GOOG), STOCKPIPE_DEMO_DIR,
-# STOCKPIPE_OFFLINE=1 (replay the recorded data without trying Yahoo).
+# STOCKPIPE_SYMBOLS (default AAPL,MSFT,NVDA,AMZN,GOOG; Yahoo only),
+# STOCKPIPE_DEMO_DIR, STOCKPIPE_OFFLINE=1 (replay without trying Yahoo),
+# STOCKPIPE_ONLINE=1 (Yahoo even when the market is closed),
+# STOCKPIPE_REPLAY_SPEED (default 60: one recorded minute a second),
+# STOCKPIPE_SIM_SYMBOLS (default SIM01,SIM02,SIM03; empty for none).
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +37,13 @@ SMTP_PORT=${STOCKPIPE_SMTP_PORT:-2525}
 SYMBOLS=${STOCKPIPE_SYMBOLS:-AAPL,MSFT,NVDA,AMZN,GOOG}
 FIXTURES=${STOCKPIPE_FIXTURES:-$SP_ROOT/../shared/fixtures/yahoo}
 YAHOO_URL=https://query2.finance.yahoo.com
+REPLAY_SPEED=${STOCKPIPE_REPLAY_SPEED:-60}
+SIM_SYMBOLS=${STOCKPIPE_SIM_SYMBOLS-SIM01,SIM02,SIM03}
+# The recorded real data the replay uses: AAPL's one-minute session of
+# 2024-10-02 (with the close before it) and four symbols' daily bars.
+REPLAY_FILES=chart_AAPL_1d_1m.json,chart_AAPL_daily_2020-08-31_to_2020-11-06.json
+REPLAY_FILES+=,chart_MSFT_daily_2021-02-01_to_2022-01-31.json,chart_NVDA_daily_2021-02-01_to_2022-01-31.json
+REPLAY_FILES+=,chart_WSU.DE_daily_2023-08-04_to_2023-08-09.json
 
 # The cluster must live where the postgres user can reach it.
 choose_dir() {
@@ -67,6 +83,24 @@ port_taken() { /usr/bin/python3 -c "import socket,sys; s=socket.socket(); sys.ex
 
 psql_demo() { psql -X -q -h "$DIR" -p "$PG_PORT" -U postgres -d stockpipe "$@"; }
 
+# "t" when the New York market is in session now: a weekday that is not one
+# of the extension's market holidays, 09:30 to 16:00.
+market_open() {
+	psql_demo -At -c "SELECT extract(isodow FROM l) < 6 AND l::time >= '09:30' AND l::time < '16:00'
+		AND NOT EXISTS (SELECT FROM stockpipe.market_holiday h WHERE h.day = l::date)
+		FROM (SELECT now() AT TIME ZONE 'America/New_York' AS l) n"
+}
+
+# The recorded files the replay uses, comma-separated paths.
+replay_paths() {
+	local f out=
+	for f in ${REPLAY_FILES//,/ }; do
+		[ -r "$FIXTURES/$f" ] || sp_die "recorded data $FIXTURES/$f is missing"
+		out+=${out:+,}$FIXTURES/$f
+	done
+	echo "$out"
+}
+
 do_start() {
 	"$SP_ROOT/scripts/install-deps.sh" demo
 	sp_log "building and installing stockpipe"
@@ -94,9 +128,10 @@ do_start() {
 	fi
 	export PGHOST=$DIR PGPORT=$PG_PORT PGUSER=postgres
 	[ -f "$DIR/pgpass" ] && export PGPASSFILE=$DIR/pgpass
-	# The offline replay's quotes keep their recorded times: accept any age.
+	# The replay moves its dates onto the present: the consumers' usual time
+	# window holds (a demo folder of an earlier release accepted any age).
 	psql -X -q -d postgres -c "ALTER SYSTEM SET stockpipe.kafka_brokers = '$BROKER'" \
-		-c "ALTER SYSTEM SET stockpipe.quote_max_age = 2147483647" -c "SELECT pg_reload_conf()" >/dev/null
+		-c "ALTER SYSTEM RESET stockpipe.quote_max_age" -c "SELECT pg_reload_conf()" >/dev/null
 	psql -X -q -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'stockpipe'" | grep -q 1 || createdb stockpipe
 	# a demo folder of an earlier release is upgraded in place
 	psql_demo -c "CREATE EXTENSION IF NOT EXISTS stockpipe" -c "ALTER EXTENSION stockpipe UPDATE"
@@ -113,11 +148,14 @@ do_start() {
 	psql -X -q -d postgres -c "ALTER SYSTEM SET stockpipe.smtp_url = 'smtp://127.0.0.1:$SMTP_PORT'" \
 		-c "ALTER SYSTEM SET stockpipe.mail_from = 'stockpipe-demo@localhost'" -c "SELECT pg_reload_conf()" >/dev/null
 
-	# example alert rules, once
+	# example alert rules, once (the replayed AAPL session of 2024-10-02 opens
+	# at 225.70, falls more than 1 % under its previous close, 226.21, from
+	# 09:52 to 10:02, and is back above 225 from 10:26)
 	if [ "$(psql_demo -At -c "SELECT count(*) FROM stockpipe.alert_rule")" = 0 ]; then
 		psql_demo -c "SELECT stockpipe.set_alert('AAPL', 'price_above', 225, 'trader@example.com')" \
 			-c "SELECT stockpipe.set_alert('AAPL', 'price_below', 220, 'trader@example.com')" \
-			-c "SELECT stockpipe.set_alert('NVDA', 'change_pct_above', 2, 'trader@example.com')" >/dev/null
+			-c "SELECT stockpipe.set_alert('NVDA', 'change_pct_above', 2, 'trader@example.com')" \
+			-c "SELECT stockpipe.set_alert('AAPL', 'change_pct_below', -1, 'trader@example.com')" >/dev/null
 	fi
 
 	# the dashboard reads as a login granted the read-only role
@@ -130,27 +168,43 @@ do_start() {
 	"$SP_ROOT/scripts/pbids.sh" --host 127.0.0.1 --port "$PG_PORT" --database stockpipe \
 		--out "$DIR/stockpipe.pbids" >/dev/null
 
-	# 3. the producer: Yahoo when reachable, else the recorded real data
+	# 3. the producer: Yahoo when reachable and the market is open, else the
+	#    recorded real data moved onto the present
 	if ! pid_alive "$DIR/producer.pid"; then
-		if [ -z "${STOCKPIPE_OFFLINE:-}" ] &&
-			curl -s -o /dev/null -m 5 "$YAHOO_URL/v8/finance/chart/AAPL?range=1d&interval=1m"; then
-			SOURCE="Yahoo Finance ($YAHOO_URL), symbols $SYMBOLS"
+		if [ -n "${STOCKPIPE_OFFLINE:-}" ]; then
+			why="STOCKPIPE_OFFLINE is set"
+		elif ! curl -s -o /dev/null -m 5 "$YAHOO_URL/v8/finance/chart/AAPL?range=1d&interval=1m"; then
+			why="Yahoo Finance is not reachable from here"
+		elif [ -z "${STOCKPIPE_ONLINE:-}" ] && [ "$(market_open)" != t ]; then
+			why="the New York market is closed now"
+		else
+			why=
+		fi
+		if [ -z "$why" ]; then
+			echo "Yahoo Finance ($YAHOO_URL), symbols $SYMBOLS" >"$DIR/source"
 			start_daemon producer "$DIR/producer.log" stockpipe-producer --brokers "$BROKER" --symbols "$SYMBOLS"
 		else
-			SOURCE="recorded Yahoo data from $FIXTURES (Yahoo is not reachable from here)"
-			sp_log "Yahoo Finance is not reachable: replaying the recorded real market data instead"
-			start_daemon yahoo-mirror "$DIR/yahoo-mirror.log" /usr/bin/python3 "$SP_ROOT/producer/test/fake_yahoo.py" \
-				--fixtures "$FIXTURES" --port-file "$DIR/yahoo-mirror.port"
-			wait_for 10 "local Yahoo mirror" test -s "$DIR/yahoo-mirror.port"
-			# daily bars of the recorded symbols, once
-			stockpipe-producer --once --always --symbols AAPL,MSFT,NVDA,WSU.DE --brokers "$BROKER" \
-				--yahoo-url "http://127.0.0.1:$(cat "$DIR/yahoo-mirror.port")" --stats-interval 0 \
-				>>"$DIR/producer.log" 2>&1 || sp_log "daily bars: see $DIR/producer.log"
-			# the recorded 2024-10-02 AAPL session, one minute per second
+			sp_log "$why: replaying the recorded real market data, moved onto today's dates"
+			local seen
+			seen=$(stat -c %s "$DIR/producer.log" 2>/dev/null || echo 0)
 			start_daemon producer "$DIR/producer.log" stockpipe-producer --brokers "$BROKER" \
-				--source "replay:$FIXTURES/chart_AAPL_1d_1m.json" --speed 60
+				--source "replay:$(replay_paths)" --replay-shift auto --speed "$REPLAY_SPEED"
+			# what the producer moved where, in its own words (this run's log lines)
+			wait_for 10 "the replay's plan" bash -c \
+				"tail -c +$((seen + 1)) '$DIR/producer.log' | grep -q 'INFO  replay of recorded data'" ||
+				sp_log "the replay did not start; see $DIR/producer.log"
+			{
+				tail -c +$((seen + 1)) "$DIR/producer.log" | grep "INFO  replay of recorded data" |
+					tail -1 | sed 's/^.*INFO  //'
+				echo "  ($why; the recorded Yahoo data of $FIXTURES at ${REPLAY_SPEED}x real time: values as recorded, only the dates moved; quotes' source = replay)"
+			} >"$DIR/source"
+			if [ -n "$SIM_SYMBOLS" ] && ! pid_alive "$DIR/producer-sim.pid"; then
+				# more live symbols, simulated, under names no market uses
+				start_daemon producer-sim "$DIR/producer-sim.log" stockpipe-producer --brokers "$BROKER" \
+					--source sim --symbols "$SIM_SYMBOLS" --rate 2
+				echo "  simulated: $SIM_SYMBOLS (a random walk, source = sim: not market data)" >>"$DIR/source"
+			fi
 		fi
-		echo "$SOURCE" >"$DIR/source"
 	fi
 
 	if ! pid_alive "$DIR/dash.pid"; then
@@ -188,7 +242,21 @@ EOF
 
 do_status() {
 	pid_alive "$DIR/broker.pid" && echo "broker:     running ($(cat "$DIR/broker.addr"))" || echo "broker:     stopped"
-	pid_alive "$DIR/producer.pid" && echo "producer:   running ($(cat "$DIR/source" 2>/dev/null))" || echo "producer:   stopped"
+	if pid_alive "$DIR/producer.pid"; then
+		echo "producer:   running: $(cat "$DIR/source" 2>/dev/null)"
+	elif grep -E "INFO  (replay: done|replay of recorded data)" "$DIR/producer.log" 2>/dev/null |
+		tail -1 | grep -q "replay: done"; then
+		echo "producer:   finished the replay (it does not loop; scripts/demo.sh stop, then start, replays again):"
+		echo "            $(cat "$DIR/source" 2>/dev/null)"
+	else
+		echo "producer:   stopped"
+	fi
+	# how far the replay is (none of these lines before its first progress report)
+	grep -E "INFO  replay: (at|done|stopped) " "$DIR/producer.log" 2>/dev/null | tail -1 |
+		sed 's/^.*INFO  /            /' || true
+	if pid_alive "$DIR/producer-sim.pid"; then
+		echo "simulator:  running ($SIM_SYMBOLS, source sim: not market data)"
+	fi
 	SP_PGDIR=$DIR
 	if ! pg_running; then
 		echo "PostgreSQL: stopped"
@@ -197,8 +265,8 @@ do_status() {
 	echo "PostgreSQL: running on port $PG_PORT"
 	psql_demo -c "SELECT kind, worker_index, state, messages, last_batch_at, last_error FROM stockpipe.workers ORDER BY 1, 2" \
 		-c "SELECT topic, partition, next_offset, lag, rows_stored, dead_letters, last_message_at FROM stockpipe.consumer_status ORDER BY 1, 2" \
-		-c "SELECT DISTINCT ON (symbol) symbol, ts, price, volume FROM stockpipe.live_stock ORDER BY symbol, ts DESC" \
-		-c "SELECT count(*) AS daily_bars, count(DISTINCT symbol) AS symbols FROM stockpipe.historical_stock_data" \
+		-c "SELECT DISTINCT ON (symbol) symbol, ts, price, prev_close, volume, source FROM stockpipe.live_stock ORDER BY symbol, ts DESC" \
+		-c "SELECT symbol, count(*) AS daily_bars, min(trade_date) AS first, max(trade_date) AS last FROM stockpipe.historical_stock_data GROUP BY 1 ORDER BY 1" \
 		-c "SELECT count(*) AS dead_letters FROM stockpipe.dead_letter" \
 		-c "SELECT j.name, j.schedule, j.next_run_at, r.status AS last_status, r.finished_at AS last_finished
 		      FROM stockpipe.job j LEFT JOIN LATERAL (SELECT status, finished_at FROM stockpipe.job_run
@@ -210,7 +278,8 @@ do_status() {
 do_stop() {
 	stop_daemon dash
 	stop_daemon producer
-	stop_daemon yahoo-mirror
+	stop_daemon producer-sim
+	stop_daemon yahoo-mirror   # started by earlier releases
 	stop_daemon smtp
 	SP_PGDIR=$DIR
 	if pg_running; then

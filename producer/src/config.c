@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "market.h"
 
 extern char **environ;
@@ -31,7 +32,7 @@ config_usage(FILE *out)
 			"Publishes stock quotes (topic stock_live) and daily bars (stock_daily) to Kafka.\n"
 			"\n"
 			"Source:\n"
-			"  --source yahoo|sim|replay:FILE  where quotes come from (default yahoo)\n"
+			"  --source yahoo|sim|replay:FILE[,FILE...]  where quotes come from (default yahoo)\n"
 			"  --symbols LIST           comma-separated symbols, e.g. AAPL,MSFT,^GSPC\n"
 			"  --symbols-file FILE      symbols, one or more per line, # comments\n"
 			"  --yahoo-url URL          Yahoo base URL (env STOCKPIPE_YAHOO_URL;\n"
@@ -50,6 +51,9 @@ config_usage(FILE *out)
 			"                           larger, from 4096 to 268435456 (default 2097152 = 2 MiB)\n"
 			"  --backoff-max DUR        cap of the 429/5xx back-off (default 60s)\n"
 			"  --speed X                replay speed, times real time; 0 = no pauses (default 1)\n"
+			"  --replay-shift auto|none|DURATION|YYYY-MM-DD  replay: move the recorded dates;\n"
+			"                           auto = sessions onto the current or latest session,\n"
+			"                           daily bars onto the trading days before (default none)\n"
 			"  --rate N                 sim: quotes per second in total; 0 = unlimited (default 10)\n"
 			"  --count N                sim/replay: stop after N messages (default 0 = no limit)\n"
 			"  --seed N                 sim: random seed (default: from the clock)\n"
@@ -150,7 +154,7 @@ enum
 	OPT_ONCE, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_USER_AGENT, OPT_BACKOFF_MAX,
 	OPT_SPEED, OPT_RATE, OPT_COUNT, OPT_SEED, OPT_BROKERS, OPT_LIVE_TOPIC,
 	OPT_DAILY_TOPIC, OPT_FLUSH_TIMEOUT, OPT_STATS_INTERVAL, OPT_LOG_LEVEL,
-	OPT_HELP, OPT_VERSION, OPT_MAX_RESPONSE_BYTES, OPT_KAFKA_CONFIG
+	OPT_HELP, OPT_VERSION, OPT_MAX_RESPONSE_BYTES, OPT_KAFKA_CONFIG, OPT_REPLAY_SHIFT
 };
 
 static const struct option long_options[] = {
@@ -171,6 +175,7 @@ static const struct option long_options[] = {
 	{"max-response-bytes", required_argument, NULL, OPT_MAX_RESPONSE_BYTES},
 	{"backoff-max", required_argument, NULL, OPT_BACKOFF_MAX},
 	{"speed", required_argument, NULL, OPT_SPEED},
+	{"replay-shift", required_argument, NULL, OPT_REPLAY_SHIFT},
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"count", required_argument, NULL, OPT_COUNT},
 	{"seed", required_argument, NULL, OPT_SEED},
@@ -272,6 +277,47 @@ value_flag(struct config *cfg, int opt, const char *arg, char *err, size_t errle
 }
 
 /*
+ * --replay-shift: "none", "auto", a trading day YYYY-MM-DD (the session to
+ * replay the recorded one as) or a duration (every time that much later).
+ */
+static int
+parse_replay_shift(struct replay_shift *rs, const char *s, char *err, size_t errlen)
+{
+	int32_t		day;
+	int64_t		ms;
+	int			y, m, d;
+
+	memset(rs, 0, sizeof(*rs));
+	if (strcmp(s, "none") == 0)
+		rs->kind = REPLAY_SHIFT_NONE;
+	else if (strcmp(s, "auto") == 0)
+		rs->kind = REPLAY_SHIFT_AUTO;
+	else if (strlen(s) == 10 && sp_parse_date(s, &day))
+	{
+		sp_civil_from_days(day, &y, &m, &d);
+		if (!market_is_trading_day(y, m, d))
+		{
+			snprintf(err, errlen, "--replay-shift: %s is not a trading day", s);
+			return -1;
+		}
+		rs->kind = REPLAY_SHIFT_ONTO;
+		rs->onto = day;
+	}
+	else if (config_parse_duration_ms(s, &ms) == 0)
+	{
+		rs->kind = REPLAY_SHIFT_BY;
+		rs->by_us = ms * 1000;
+	}
+	else
+	{
+		snprintf(err, errlen, "--replay-shift: expected auto, none, a duration (e.g. 36h) or a "
+				 "trading day YYYY-MM-DD, not \"%s\"", s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Builds cfg->kafka from its three sources, lowest precedence first: the
  * properties file (FILE_FLAG, else STOCKPIPE_KAFKA_CONFIG), the environment
  * and the -X flags (already in cfg->kafka, moved last).
@@ -328,7 +374,11 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 					cfg->replay_file = optarg + 7;
 				}
 				else
-					FAIL("--source: expected yahoo, sim or replay:FILE, not \"%s\"", optarg);
+					FAIL("--source: expected yahoo, sim or replay:FILE[,FILE...], not \"%s\"", optarg);
+				break;
+			case OPT_REPLAY_SHIFT:
+				if (parse_replay_shift(&cfg->replay_shift, optarg, err, errlen) != 0)
+					goto fail;
 				break;
 			case OPT_SYMBOLS:
 				if (symbols_add_list(&cfg->symbols, optarg, err, errlen) != 0)

@@ -10,6 +10,7 @@
 
 #include "kconf.h"
 #include "log.h"
+#include "replay.h"
 #include "symbols.h"
 
 /* --max-response-bytes: a chart body is tens of kilobytes, 3 months of bars less. */
@@ -36,7 +37,8 @@ struct config
 {
 	struct symbols symbols;
 	enum config_source source;
-	const char *replay_file;
+	const char *replay_file;	/* FILE[,FILE...] */
+	struct replay_shift replay_shift;	/* --replay-shift */
 	int64_t		interval_ms;
 	int			daily_min;
 	int			no_daily;

@@ -21,10 +21,12 @@ import sys
 import time
 import urllib.request
 from decimal import Decimal, ROUND_HALF_UP
+import zoneinfo
 
 A = None           # parsed arguments
 FAILED = 0
 SYMBOL_RE = re.compile(r"^[A-Z0-9.\-^=]{1,20}$")
+NY = zoneinfo.ZoneInfo("America/New_York")
 
 
 def check(cond, name, detail=""):
@@ -530,6 +532,121 @@ def test_replay():
     check(rc == 1 and "cannot read" in err, "replay: unreadable file -> exit 1")
 
 
+# NYSE full-day closures of the years the shifted dates fall in (from the
+# exchange's calendars; the producer has its own copy in market.c).
+NYSE_HOLIDAYS = {"2025-11-27", "2025-12-25", "2026-01-01", "2026-01-19", "2026-02-16",
+                 "2026-04-03", "2026-05-25", "2026-06-19", "2026-07-03", "2026-09-07",
+                 "2026-11-26", "2026-12-25", "2027-01-01", "2027-01-18", "2027-02-15",
+                 "2027-03-26", "2027-05-31", "2027-06-18", "2027-07-05", "2027-09-06",
+                 "2027-11-25", "2027-12-24"}
+DEMO_FILES = ["chart_AAPL_1d_1m.json", "chart_AAPL_daily_2020-08-31_to_2020-11-06.json",
+              "chart_MSFT_daily_2021-02-01_to_2022-01-31.json",
+              "chart_NVDA_daily_2021-02-01_to_2022-01-31.json",
+              "chart_WSU.DE_daily_2023-08-04_to_2023-08-09.json"]
+
+
+def trading_day(d):
+    return d.weekday() < 5 and d.isoformat() not in NYSE_HOLIDAYS
+
+
+def prev_trading_day(d):
+    d -= datetime.timedelta(days=1)
+    while not trading_day(d):
+        d -= datetime.timedelta(days=1)
+    return d
+
+
+def session_day(now, open_hm=(9, 30)):
+    """The session a recorded one is replayed as at NOW (aware datetime)."""
+    local = now.astimezone(NY)
+    if trading_day(local.date()) and (local.hour, local.minute) >= open_hm:
+        return local.date()
+    return prev_trading_day(local.date())
+
+
+def recorded_session():
+    """AAPL's recorded 2024-10-02 minutes: (local time, close), and its hint and previous close."""
+    r = fixture("chart_AAPL_1d_1m.json")["chart"]["result"][0]
+    q = r["indicators"]["quote"][0]
+    out = []
+    for t, c in zip(r["timestamp"], q["close"]):
+        local = datetime.datetime.fromtimestamp(t, NY)
+        if c is not None and local.date() == datetime.date(2024, 10, 2):
+            out.append((local.time(), c))
+    return out, r["meta"].get("priceHint", 2), r["meta"]["chartPreviousClose"]
+
+
+def check_shifted(name, t, live, daily, err):
+    """What --replay-shift must have published, the session replayed as day T."""
+    minutes, hint, prev = recorded_session()
+    tol = 10 ** -hint     # the recorded precision: rounded to the tick or not, both pass
+    p = prev_trading_day(t)
+    local = [datetime.datetime.strptime(v["ts"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).astimezone(NY) for v in live]
+    check(len(live) == len(minutes) == 389, "%s: AAPL's 389 recorded minutes replayed (%d)"
+          % (name, len(live)))
+    check(all(x.date() == t for x in local), "%s: every quote on %s, market time" % (name, t),
+          sorted({str(x.date()) for x in local}))
+    check([x.time() for x in local] == [m for m, _ in minutes],
+          "%s: at the recorded market times (09:30 stays 09:30)" % name)
+    check(all(abs(v["price"] - c) < tol for v, (_, c) in zip(live, minutes)),
+          "%s: prices = the recorded closes (within 10^-%d)" % (name, hint))
+    check(all(v["source"] == "replay" and v["symbol"] == "AAPL" for v in live),
+          "%s: source replay" % name)
+    bars = {}
+    for v in daily:
+        bars.setdefault(v["symbol"], []).append(v)
+    for sym, n in (("MSFT", 252), ("NVDA", 252), ("WSU.DE", 3)):
+        got = bars.get(sym, [])
+        days = [datetime.date.fromisoformat(b["date"]) for b in got]
+        want = expected_bars(sym)
+        check(len(got) == n and days[-1] == p,
+              "%s: %s's %d bars, the last on the trading day before the session, %s"
+              % (name, sym, n, p), [b["date"] for b in got[-3:]])
+        check(all(prev_trading_day(b) == a for a, b in zip(days, days[1:])),
+              "%s: %s's bars on consecutive trading days (weekends, holidays skipped)" % (name, sym))
+        check(len(got) == len(want) and all(abs(g["close"] - w["close"]) < tol and
+                                            g.get("volume") == w.get("volume")
+                                            for g, w in zip(got, want)),
+              "%s: %s's closes and volumes as recorded, in order" % (name, sym))
+    aapl = bars.get("AAPL", [])
+    check(len(aapl) >= 1 and aapl[0]["date"] == p.isoformat() and abs(aapl[0]["close"] - prev) < tol,
+          "%s: AAPL's last bar before the session is %s, close %s (recorded with the session)"
+          % (name, p, prev), aapl)
+    check(all(abs(v["prev_close"] - aapl[0]["close"]) < 1e-9 for v in live) if aapl else False,
+          "%s: prev_close = that bar's close" % name)
+    check("replay of recorded data from 2021-02-01..2024-10-02, shifted to " in err and
+          t.isoformat() in err, "%s: the log says what was shifted where" % name, err[-1500:])
+
+
+def test_replay_shift():
+    files = ",".join(os.path.join(A.fixtures, f) for f in DEMO_FILES)
+    # onto a chosen day: the Friday after Thanksgiving, bars up to Wednesday
+    rc, out, err = run(producer_args("shiftday", "--source", "replay:" + files, "--speed", "0",
+                                     "--replay-shift", "2026-11-27"))
+    live = [v for _, v in kcat("t_shiftday_live")]
+    daily = [v for _, v in kcat("t_shiftday_daily")]
+    check(rc == 0, "replay shift onto 2026-11-27: exit 0", err[-800:])
+    check_shifted("shift onto 2026-11-27", datetime.date(2026, 11, 27), live, daily, err)
+    own = [b for b in daily if b["symbol"] == "AAPL" and b["date"] == "2026-11-27"]
+    check(len(own) == 1 and abs(own[0]["open"] - 225.89) < 0.01 and abs(own[0]["high"] - 227.37) < 0.01,
+          "shift onto 2026-11-27: the session's own bar, after its quotes", own)
+
+    # auto: the current or latest session, whatever the hour (either side of a boundary passes)
+    before = session_day(datetime.datetime.now(datetime.timezone.utc))
+    rc, out, err = run(producer_args("shiftauto", "--source", "replay:" + files, "--speed", "0",
+                                     "--replay-shift", "auto"))
+    after = session_day(datetime.datetime.now(datetime.timezone.utc))
+    live = [v for _, v in kcat("t_shiftauto_live")]
+    daily = [v for _, v in kcat("t_shiftauto_daily")]
+    t = datetime.datetime.strptime(live[0]["ts"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).astimezone(NY).date() if live else None
+    check(rc == 0 and t in (before, after),
+          "replay shift auto: onto the current or latest session (%s; expected %s)" % (t, after), err[-800:])
+    if t is not None:
+        check_shifted("shift auto", t, live, daily, err)
+
+
 def proc_status(pid, field):
     """A kB figure from /proc/PID/status (VmHWM: peak resident set), or None."""
     try:
@@ -739,10 +856,13 @@ def test_valgrind():
           "valgrind (sim, Kafka properties from a file and the environment): no leaks, "
           "no invalid accesses [%s]" % summary, text[-2000:] + err[-500:])
 
-    path = os.path.join(A.tmp, "recording.jsonl")
+    # the JSON Lines recording and the demo's charts, shifted onto the present
+    path = ",".join([os.path.join(A.tmp, "recording.jsonl")] +
+                    [os.path.join(A.fixtures, f) for f in DEMO_FILES])
     vlog3 = os.path.join(A.tmp, "valgrind-replay.log")
     rc, out, err = run(vg[:-1] + ["--log-file=" + vlog3] +
-                       producer_args("valgrind3", "--source", "replay:" + path, "--speed", "0"),
+                       producer_args("valgrind3", "--source", "replay:" + path, "--speed", "0",
+                                     "--replay-shift", "auto"),
                        timeout=120)
     good, summary, text = valgrind_log_ok(vlog3)
     check(rc == 0 and good, "valgrind (replay): no leaks, no invalid accesses [%s]" % summary,
@@ -765,6 +885,7 @@ def main():
     tests = [test_cli, test_once_live_and_daily, test_dedupe_and_change, test_concurrency,
              test_backoff_429, test_5xx, test_slow_truncated_garbage, test_unknown_symbols,
              test_market_closed, test_broker_outage, test_sigint, test_sim, test_replay,
+             test_replay_shift,
              test_response_cap, test_kafka_secrets, test_valgrind]
     for t in tests:
         if A.only and A.only not in t.__name__:

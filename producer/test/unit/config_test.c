@@ -85,6 +85,14 @@ static const struct
 	{{"--symbols", "AAPL", "--rate", "-5"}, "bad: negative rate", "--rate"},
 	{{"--symbols", "AAPL", "--count", "1.5"}, "bad: fractional count", "--count"},
 	{{"--symbols", "AAPL", "--speed", "x"}, "bad: speed", "--speed"},
+	{{"--source", "replay:x", "--replay-shift", "later"}, "bad: replay shift", "--replay-shift: expected"},
+	{{"--source", "replay:x", "--replay-shift", "-1h"}, "bad: negative replay shift", "--replay-shift"},
+	{{"--source", "replay:x", "--replay-shift", "2026-11-28"},
+	"bad: replay shift onto a Saturday", "2026-11-28 is not a trading day"},
+	{{"--source", "replay:x", "--replay-shift", "2026-11-26"},
+	"bad: replay shift onto Thanksgiving", "not a trading day"},
+	{{"--source", "replay:x", "--replay-shift", "2026-02-30"}, "bad: replay shift onto 30 February",
+	"--replay-shift: expected"},
 	{{"--symbols", "AAPL", "--log-level", "loud"}, "bad: log level", "--log-level"},
 	{{"--symbols", "AAPL", "--brokers", ""}, "bad: empty brokers", "--brokers"},
 	{{"--symbols-file", "/nonexistent/file"},
@@ -334,6 +342,22 @@ main(void)
 	r = PARSE("--source", "replay:/tmp/x.jsonl", "--speed", "0");
 	CHECK(r == CONFIG_OK && cfg.source == CONFIG_SOURCE_REPLAY && strcmp(cfg.replay_file, "/tmp/x.jsonl") == 0
 		  && cfg.speed == 0, "--source replay:FILE needs no symbols; --speed 0");
+	check_int(cfg.replay_shift.kind, REPLAY_SHIFT_NONE, "--replay-shift: none by default");
+	config_free(&cfg);
+	r = PARSE("--source", "replay:a.json,b.json", "--replay-shift", "auto");
+	CHECK(r == CONFIG_OK && strcmp(cfg.replay_file, "a.json,b.json") == 0 &&
+		  cfg.replay_shift.kind == REPLAY_SHIFT_AUTO, "--source replay:FILE,FILE --replay-shift auto");
+	config_free(&cfg);
+	r = PARSE("--source", "replay:a.json", "--replay-shift", "2026-11-27");
+	CHECK(r == CONFIG_OK && cfg.replay_shift.kind == REPLAY_SHIFT_ONTO &&
+		  cfg.replay_shift.onto == 20784, "--replay-shift 2026-11-27: onto that day");
+	config_free(&cfg);
+	r = PARSE("--source", "replay:a.json", "--replay-shift", "36h");
+	CHECK(r == CONFIG_OK && cfg.replay_shift.kind == REPLAY_SHIFT_BY &&
+		  cfg.replay_shift.by_us == 36LL * 3600 * 1000000, "--replay-shift 36h: by a duration");
+	config_free(&cfg);
+	r = PARSE("--source", "replay:a.json", "--replay-shift", "auto", "--replay-shift", "none");
+	CHECK(r == CONFIG_OK && cfg.replay_shift.kind == REPLAY_SHIFT_NONE, "--replay-shift: the last one wins");
 	config_free(&cfg);
 
 	setenv("STOCKPIPE_YAHOO_URL", "http://env.example:1", 1);

@@ -138,7 +138,11 @@ test_chart(void)
 	check_int(q->ts_us, 1727875800000000LL, "chart: first minute's time");
 	check_str(q->source, "replay", "chart: source replay");
 	check_num(q->open, 225.88999938964844, "chart: day open");
-	check_num(q->prev_close, 226.78, "chart: prev close from meta");
+	/* chartPreviousClose (the 2024-10-01 close), not previousClose (2024-10-02's own) */
+	check_num(q->prev_close, 226.21, "chart: prev close = meta.chartPreviousClose");
+	check_int((long long) r.npriors, 1, "chart: one prior (the close before its first day)");
+	check_num(r.priors[0].close, 226.21, "chart: prior close");
+	check_int(r.priors[0].day, 19998, "chart: prior's day = the first day, 2024-10-02");
 	q = &r.events[389].quote;
 	check_num(q->price, 225.6699981689453, "chart: last minute's close");
 	check_num(q->prev_close, 226.80999755859375, "chart: next day's prev close = last close");
@@ -152,11 +156,42 @@ test_chart(void)
 	free(body);
 }
 
+/* A daily chart is daily bars (the poller's decoder), never quotes. */
+static void
+test_daily_chart(void)
+{
+	size_t		len;
+	char	   *body = read_file(fixtures_dir(), "chart_MSFT_daily_2021-02-01_to_2022-01-31.json", &len);
+	struct replay r;
+	char		err[256];
+	size_t		bars = 0;
+	const char *weekly =
+		"{\"chart\":{\"result\":[{\"meta\":{\"symbol\":\"AAPL\",\"dataGranularity\":\"1wk\"},"
+		"\"timestamp\":[1727875800],\"indicators\":{\"quote\":[{\"close\":[1]}]}}],\"error\":null}}";
+
+	CHECK(replay_load(&r, body, len, err, sizeof(err)) == 0, "daily chart: loads");
+	for (size_t i = 0; i < r.count; i++)
+		bars += r.events[i].topic == PUBLISHER_DAILY;
+	check_int((long long) bars, 252, "daily chart: 252 bars");
+	check_int((long long) r.count, 252, "daily chart: no quotes");
+	check_str(r.events[0].bar.symbol, "MSFT", "daily chart: symbol");
+	check_int(r.events[0].bar.date, 18659, "daily chart: first date 2021-02-01");
+	check_int(r.events[251].recorded_date, 19020, "daily chart: last date 2022-01-28");
+	/* at the recorded precision (two decimals: priceHint 2), rounded or not */
+	CHECK(fabs(r.events[251].bar.close - 308.26) < 0.005, "daily chart: last close 308.26");
+	replay_free(&r);
+	free(body);
+	CHECK(replay_load(&r, weekly, strlen(weekly), err, sizeof(err)) != 0 &&
+		  strstr(err, "1wk") != NULL, "chart: weekly bars refused");
+	replay_free(&r);
+}
+
 int
 main(void)
 {
 	test_lines();
 	test_refused_lines();
 	test_chart();
+	test_daily_chart();
 	return tap_summary();
 }
