@@ -196,6 +196,8 @@ EOF
 echo "# requests received: $(requests) ($(requests /hook/) generic, $(requests /slack/) slack, $(requests /teams/) teams, $(requests /gone/) 404, $(requests /busy/) 503)"
 
 # 5. The secret never reached the server log.
+check_eq "the refused set_channel() was logged, without its statement" "1|0" \
+	"$(grep -c 'ERROR:  invalid webhook URL for channel "bad"' "$E2E_DIR/postgres.log")|$(grep -c 'STATEMENT:  SELECT stockpipe.set_channel' "$E2E_DIR/postgres.log")"
 check_eq "the URLs' secret part is not in the server log" 0 "$(grep -c "$TOKEN" "$E2E_DIR/postgres.log")"
 check "stockpipe.workers shows the last webhook error without the URL" query_is \
 	"SELECT last_error LIKE 'alert webhook %' AND last_error NOT LIKE '%$TOKEN%' FROM stockpipe.workers WHERE kind = 'mailer'" t

@@ -164,6 +164,26 @@ test_hosts(void)
 	CHECK(!sp_webhook_host_listed("example.com", " , "), "a list of separators lists nothing");
 	CHECK(!sp_webhook_host_listed("example.com", NULL), "NULL lists nothing");
 
+	{
+		char		why[300];
+		const char *p;
+
+		CHECK(sp_webhook_host_problem("https://hooks.slack.com/x/secret", "", why, sizeof(why)) == NULL,
+			  "empty list: a public name is allowed");
+		p = sp_webhook_host_problem("http://127.0.0.1:8080/x/secret", "", why, sizeof(why));
+		CHECK(p != NULL && strstr(p, "\"127.0.0.1\" is a loopback or private address") != NULL &&
+			  strstr(p, "secret") == NULL, "empty list: loopback refused, host quoted, path not");
+		CHECK(sp_webhook_host_problem("http://127.0.0.1:8080/x", "127.0.0.1", why, sizeof(why)) == NULL,
+			  "a listed loopback host is allowed");
+		p = sp_webhook_host_problem("https://hooks.slack.com/x", "office.com", why, sizeof(why));
+		CHECK(p != NULL && strstr(p, "\"hooks.slack.com\" is not in stockpipe.webhook_allowed_hosts") != NULL,
+			  "a list: other hosts refused");
+		CHECK(sp_webhook_host_problem("https://hooks.slack.com/x", "slack.com", why, sizeof(why)) == NULL,
+			  "a list: a subdomain is allowed");
+		CHECK(sp_webhook_host_problem("ftp://x.example.com/", "", why, sizeof(why)) != NULL,
+			  "a bad URL has a problem");
+	}
+
 	struct
 	{
 		unsigned char a[4];
