@@ -73,6 +73,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Without --enable-depend, PGXS does not know which headers an object
+# includes: a changed struct (say, a field added to contract/fields.h) would
+# leave objects of the old layout behind.  The headers are few: every
+# object depends on all of them.
+$(OBJS): $(wildcard src/*.h contract/*.h)
+
 stockpipe--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
 	cat $(SQL_PARTS) >$@
 

@@ -793,6 +793,7 @@ has_json_type(const cJSON *item, sp_field_kind kind)
 	{
 		case SP_FIELD_SYMBOL:
 		case SP_FIELD_TEXT:
+		case SP_FIELD_SESSION:
 		case SP_FIELD_DATE:
 			return cJSON_IsString(item);
 		case SP_FIELD_PRICE:
@@ -867,6 +868,12 @@ field_value(const cJSON *item, const sp_field *f, void *out, char *err)
 						 "must be 1-%zu printable ASCII characters", f->max);
 				complaint = what;
 			}
+			else
+				memcpy(out, s, strlen(s) + 1);
+			break;
+		case SP_FIELD_SESSION:
+			if (strcmp(s, "pre") != 0 && strcmp(s, "regular") != 0 && strcmp(s, "post") != 0)
+				complaint = "must be \"pre\", \"regular\" or \"post\"";
 			else
 				memcpy(out, s, strlen(s) + 1);
 			break;
@@ -971,6 +978,7 @@ sp_field_sql_type(sp_field_kind kind)
 	{
 		case SP_FIELD_SYMBOL:
 		case SP_FIELD_TEXT:
+		case SP_FIELD_SESSION:
 			return "text";
 		case SP_FIELD_TS:
 			return "timestamp with time zone";

@@ -23,6 +23,8 @@
 #define SP_SYMBOL_MAX	20		/* characters */
 #define SP_CURRENCY_MAX 16
 #define SP_SOURCE_MAX	32
+#define SP_TZ_MAX		64		/* an IANA time zone name */
+#define SP_SESSION_MAX	7		/* "pre", "regular", "post" */
 #define SP_ERR_MAX		200		/* bytes of an error text, NUL included */
 
 /* Optional-field bits of sp_quote.present and sp_bar.present */
@@ -34,6 +36,8 @@
 #define SP_HAS_CURRENCY		(1u << 5)
 #define SP_HAS_SOURCE		(1u << 6)
 #define SP_HAS_ADJ_CLOSE	(1u << 7)
+#define SP_HAS_EXCHANGE_TZ	(1u << 8)
+#define SP_HAS_SESSION		(1u << 9)
 
 /* One stock_live message. */
 typedef struct sp_quote
@@ -48,6 +52,8 @@ typedef struct sp_quote
 	double		prev_close;
 	char		currency[SP_CURRENCY_MAX + 1];
 	char		source[SP_SOURCE_MAX + 1];
+	char		exchange_tz[SP_TZ_MAX + 1];	/* the exchange's time zone */
+	char		session[SP_SESSION_MAX + 1];	/* trading period of ts */
 	unsigned	present;		/* SP_HAS_* bits */
 } sp_quote;
 

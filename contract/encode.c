@@ -189,6 +189,7 @@ out_field(out *o, const sp_field *f, const char *msg)
 	{
 		case SP_FIELD_SYMBOL:
 		case SP_FIELD_TEXT:
+		case SP_FIELD_SESSION:
 			out_string(o, v);
 			break;
 		case SP_FIELD_TS:
@@ -240,6 +241,7 @@ same_fields(const sp_field *fields, int n, const char *a, unsigned a_present,
 		{
 			case SP_FIELD_SYMBOL:
 			case SP_FIELD_TEXT:
+			case SP_FIELD_SESSION:
 				if (strcmp(va, vb) != 0)
 					return false;
 				break;

@@ -33,7 +33,8 @@ typedef enum sp_field_kind
 	SP_FIELD_PRICE,				/* double precision: finite, > 0 */
 	SP_FIELD_AMOUNT,			/* double precision: finite, >= 0; optional */
 	SP_FIELD_VOLUME,			/* bigint: integral, 0 <= v < 2^63; optional */
-	SP_FIELD_TEXT				/* text: 1..max printable ASCII; optional */
+	SP_FIELD_TEXT,				/* text: 1..max printable ASCII; optional */
+	SP_FIELD_SESSION			/* text: "pre", "regular" or "post"; optional */
 } sp_field_kind;
 
 typedef struct sp_field
@@ -61,7 +62,9 @@ typedef struct sp_field
 	X(low,			"low",			low,		AMOUNT, SP_HAS_LOW,			0) \
 	X(prev_close,	"prev_close",	prev_close, AMOUNT, SP_HAS_PREV_CLOSE,	0) \
 	X(currency,		"currency",		currency,	TEXT,	SP_HAS_CURRENCY,	SP_CURRENCY_MAX) \
-	X(source,		"source",		source,		TEXT,	SP_HAS_SOURCE,		SP_SOURCE_MAX)
+	X(source,		"source",		source,		TEXT,	SP_HAS_SOURCE,		SP_SOURCE_MAX) \
+	X(exchange_tz,	"exchange_tz",	exchange_tz, TEXT,	SP_HAS_EXCHANGE_TZ, SP_TZ_MAX) \
+	X(session,		"session",		session,	SESSION, SP_HAS_SESSION,	SP_SESSION_MAX)
 
 #define SP_BAR_FIELDS(X) \
 	X(symbol,		"symbol",		symbol,		SYMBOL, 0,					SP_SYMBOL_MAX) \

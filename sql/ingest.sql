@@ -23,10 +23,16 @@ CREATE TABLE live_stock (
 	prev_close	double precision,
 	currency	text,
 	source		text,
+	exchange_tz	text,
+	session		text,
 	PRIMARY KEY (symbol, ts)
 ) PARTITION BY RANGE (ts);
 COMMENT ON TABLE live_stock IS
 	'Live quotes from Kafka topic stockpipe.live_topic; one row per (symbol, ts), the first one wins';
+COMMENT ON COLUMN live_stock.exchange_tz IS
+	'Time zone of the symbol''s exchange (IANA name, as the feed gives it), when the message carries it';
+COMMENT ON COLUMN live_stock.session IS
+	'Trading period the quote was taken in: pre, regular or post (NULL when the feed does not say)';
 
 -- One row per (symbol, trade_date); a later bar for the same day replaces it.
 CREATE TABLE historical_stock_data (

@@ -109,6 +109,7 @@ put_field(StringInfo buf, const sp_field *f, const void *msg, unsigned present)
 	{
 		case SP_FIELD_SYMBOL:
 		case SP_FIELD_TEXT:
+		case SP_FIELD_SESSION:
 			put_text_field(buf, v);
 			break;
 		case SP_FIELD_TS:

@@ -33,6 +33,7 @@ sp_field_type_oid(sp_field_kind kind)
 	{
 		case SP_FIELD_SYMBOL:
 		case SP_FIELD_TEXT:
+		case SP_FIELD_SESSION:
 			return TEXTOID;
 		case SP_FIELD_TS:
 			return TIMESTAMPTZOID;
@@ -65,6 +66,7 @@ sp_field_datum(const sp_field *f, const void *msg, unsigned present,
 	{
 		case SP_FIELD_SYMBOL:
 		case SP_FIELD_TEXT:
+		case SP_FIELD_SESSION:
 			return CStringGetTextDatum(v);
 		case SP_FIELD_TS:
 			return TimestampTzGetDatum(sp_unix_us_to_timestamptz(*(const int64 *) v));

@@ -2,6 +2,8 @@
 -- ALTER EXTENSION stockpipe UPDATE; test/sql/upgrade.sql checks that the
 -- result equals a fresh CREATE EXTENSION of 1.2, from 1.0 and from 1.1.
 --
+--   * live_stock.exchange_tz and live_stock.session: two optional fields of
+--     the quote message, so that readers know each symbol's market;
 --   * message_fields(): the message fields and the columns they fill, as
 --     the workers know them (contract/fields.h), for the regression test
 --     that compares them with the tables;
@@ -22,6 +24,15 @@
 --
 -- Ingestion
 --
+-- Two optional fields of the quote message: the exchange's time zone and
+-- the trading period (contract/fields.h).  Added at the end of the table,
+-- as in sql/ingest.sql; the partitions get them from the parent.
+ALTER TABLE live_stock ADD COLUMN exchange_tz text, ADD COLUMN session text;
+COMMENT ON COLUMN live_stock.exchange_tz IS
+	'Time zone of the symbol''s exchange (IANA name, as the feed gives it), when the message carries it';
+COMMENT ON COLUMN live_stock.session IS
+	'Trading period the quote was taken in: pre, regular or post (NULL when the feed does not say)';
+
 CREATE FUNCTION message_fields(
 	OUT message text,
 	OUT table_name text,

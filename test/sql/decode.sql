@@ -113,6 +113,17 @@ SET stockpipe.quote_max_age = 2147483647;
 RESET ROLE;
 DROP ROLE regress_decode_user;
 
+-- The exchange's time zone and the trading period (optional fields).
+SET stockpipe.quote_max_age = 2147483647;
+SELECT symbol, exchange_tz, session FROM stockpipe.decode_quote(convert_to(
+  '{"symbol":"WSU.DE","ts":"2026-11-27T08:00:00Z","price":14.5,'
+  '"exchange_tz":"Europe/Berlin","session":"pre"}', 'UTF8'));
+SELECT stockpipe.message_error('stock_live', convert_to(
+  '{"symbol":"AAPL","ts":"2026-11-27T08:00:00Z","price":1,"session":"lunch"}', 'UTF8'));
+SELECT stockpipe.message_error('stock_live', convert_to(
+  '{"symbol":"AAPL","ts":"2026-11-27T08:00:00Z","price":1,"exchange_tz":""}', 'UTF8'));
+RESET stockpipe.quote_max_age;
+
 -- Topics other than the two configured ones are refused.
 SELECT stockpipe.message_error('other_topic', convert_to('{}', 'UTF8'));
 

@@ -1168,7 +1168,8 @@ check_field_list(const char *name, const sp_field *f, int n)
 
 		ok &= required == (f[i].bit == 0);
 		ok &= (bits & f[i].bit) == 0;
-		ok &= (f[i].kind == SP_FIELD_TEXT || f[i].kind == SP_FIELD_SYMBOL) == (f[i].max > 0);
+		ok &= (f[i].kind == SP_FIELD_TEXT || f[i].kind == SP_FIELD_SYMBOL ||
+			   f[i].kind == SP_FIELD_SESSION) == (f[i].max > 0);
 		bits |= f[i].bit;
 	}
 	check(ok, "%s fields: required ones have no presence bit, optional ones distinct bits", name);
@@ -1182,8 +1183,8 @@ test_field_lists(void)
 	sp_quote	q;
 	sp_bar		b;
 
-	check(SP_QUOTE_NFIELDS == 10 && SP_BAR_NFIELDS == 8,
-		  "10 quote fields and 8 bar fields (sql/ingest.sql's columns; regress message_fields)");
+	check(SP_QUOTE_NFIELDS == 12 && SP_BAR_NFIELDS == 8,
+		  "12 quote fields and 8 bar fields (sql/ingest.sql's columns; regress message_fields)");
 	check_field_list("quote", sp_quote_fields, SP_QUOTE_NFIELDS);
 	check_field_list("bar", sp_bar_fields, SP_BAR_NFIELDS);
 	check(strcmp(sp_field_sql_type(SP_FIELD_TS), "timestamp with time zone") == 0 &&
@@ -1201,13 +1202,21 @@ test_field_lists(void)
 	q.prev_close = 188;
 	strcpy(q.currency, "USD");
 	strcpy(q.source, "yahoo");
+	strcpy(q.exchange_tz, "America/New_York");
+	strcpy(q.session, "regular");
 	q.present = SP_HAS_VOLUME | SP_HAS_OPEN | SP_HAS_HIGH | SP_HAS_LOW |
-		SP_HAS_PREV_CLOSE | SP_HAS_CURRENCY | SP_HAS_SOURCE;
+		SP_HAS_PREV_CLOSE | SP_HAS_CURRENCY | SP_HAS_SOURCE |
+		SP_HAS_EXCHANGE_TZ | SP_HAS_SESSION;
 	check_str(sp_encode_quote(&q, buf, sizeof(buf), err) > 0 ? buf : err,
 			  "{\"symbol\":\"AAPL\",\"ts\":\"2025-11-27T15:00:00Z\",\"price\":190.5,"
 			  "\"volume\":10,\"open\":189,\"high\":191,\"low\":188.5,\"prev_close\":188,"
-			  "\"currency\":\"USD\",\"source\":\"yahoo\"}",
+			  "\"currency\":\"USD\",\"source\":\"yahoo\","
+			  "\"exchange_tz\":\"America/New_York\",\"session\":\"regular\"}",
 			  "a full quote encodes every field, in list order");
+	strcpy(q.session, "lunch");
+	check(sp_encode_quote(&q, buf, sizeof(buf), err) < 0 &&
+		  strstr(err, "\"session\" must be") != NULL,
+		  "a session other than pre, regular or post is refused (%s)", err);
 
 	memset(&b, 0, sizeof(b));
 	strcpy(b.symbol, "AAPL");
