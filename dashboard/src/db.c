@@ -189,7 +189,8 @@ exec_ok(PGconn *c, const char *sql, ExecStatusType want, const char *what)
  *    compiling it costs far more than the millisecond the query takes;
  *  - statement_timeout bounds a query (one connection: a slow query delays
  *    every other);
- *  - default_transaction_read_only: the dashboard never writes.
+ *  - default_transaction_read_only: the dashboard never writes;
+ * and the list of known time zones (DASH_Q_SESSION_ZONES).
  * The values are read back for /healthz.
  */
 static bool
@@ -203,6 +204,13 @@ session_setup(PGconn *c, char *jit, size_t jit_cap, char *st, size_t st_cap)
 			 "SET default_transaction_read_only = on; LISTEN stockpipe_live",
 			 opt.statement_timeout_ms);
 	if (!exec_ok(c, sql, PGRES_COMMAND_OK, "session set-up failed: "))
+		return false;
+	/*
+	 * The time zones PostgreSQL knows, once per session: reading
+	 * pg_timezone_names takes ~70 ms (it walks the zone files), too slow
+	 * for every refresh; the quote queries check exchange_tz against this.
+	 */
+	if (!exec_ok(c, DASH_Q_SESSION_ZONES, PGRES_TUPLES_OK, "session set-up failed: "))
 		return false;
 	res = PQexec(c, "SELECT current_setting('jit'), current_setting('statement_timeout')");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)

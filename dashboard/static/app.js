@@ -1,8 +1,12 @@
 // stockpipe-dash page: a watchlist fed by /api/symbols and the SSE stream,
-// the selected symbol's intraday and daily charts, and recent alerts.
+// the selected symbol's intraday and daily charts, and recent alerts.  It
+// says what it shows: each symbol's market state and data age (market.js),
+// the time of its last quote in its exchange's zone, a badge on replayed or
+// simulated data, and "no quotes" / "no daily bars" instead of an empty chart.
 'use strict';
 (() => {
   const LC = window.LightweightCharts;
+  const M = window.DashMarket;
   const $ = (sel) => document.querySelector(sel);
   const css = getComputedStyle(document.documentElement);
   const color = (v) => css.getPropertyValue(v).trim();
@@ -12,6 +16,11 @@
   let selected = null;
   let intraday = null, daily = null;
   let alertsAt = 0;
+  // The server's clock minus the browser's (ms), from the quotes' "now":
+  // data ages are counted on the server's clock, not a browser's that may
+  // be off.
+  let skewMs = 0;
+  const serverNow = () => Date.now() + skewMs;
 
   // ---- formatting
   const fmtPrice = (v) => v == null ? '—' : Number(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -42,7 +51,7 @@
     const line = chart.addSeries(LC.AreaSeries, {
       lineColor: color('--accent'), topColor: 'rgba(88,166,255,0.35)', bottomColor: 'rgba(88,166,255,0.02)', lineWidth: 2,
     });
-    return { chart, line };
+    return { chart, line, offset: 0 };
   }
 
   function makeDaily() {
@@ -56,7 +65,11 @@
     const sma = {};
     for (const [k, c] of [['sma5', '#f0b429'], ['sma10', '#58a6ff'], ['sma20', '#d2a8ff']])
       sma[k] = chart.addSeries(LC.LineSeries, { color: c, lineWidth: 1, lastValueVisible: false, priceLineVisible: false, crosshairMarkerVisible: false });
-    return { chart, candles, volume, sma, lines: [] };
+    // Bars with a close only (no open, high, low: a previous close the feed
+    // gave alone) are dots, not candles: nothing is made up for them.
+    const closes = chart.addSeries(LC.LineSeries, { color: '#e6edf3', lineVisible: false, pointMarkersVisible: true,
+      pointMarkersRadius: 3, lastValueVisible: false, priceLineVisible: false, crosshairMarkerVisible: false });
+    return { chart, candles, closes, volume, sma, lines: [] };
   }
 
   // ---- watchlist
@@ -69,29 +82,66 @@
     return `<svg class="spark" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none"><polyline fill="none" stroke="${c}" stroke-width="1.5" points="${pts}"/></svg>`;
   }
 
+  // The market cell of a row, or the header's: state and data age.
+  function renderState(el, ageEl, q) {
+    const st = M.state(q, serverNow());
+    el.textContent = st.label;
+    el.className = `mstate ${st.state}`;
+    el.title = st.detail;
+    if (ageEl) ageEl.textContent = q && q.daily_only ? 'daily bars only' : fmtAgeOf(st);
+    return st;
+  }
+
+  // A data age as shown: "12 s", or "in 5 min" for a quote ahead of the
+  // clock (a second of clock jitter counts as none).
+  const fmtAgeOf = (st) => st.age_s == null ? '' : st.age_s < -1 ? `in ${M.fmtAge(-st.age_s)}` : M.fmtAge(st.age_s);
+  const STATE_WHY = {
+    closed: 'no quote for more than 2 min: closed', ahead: 'the quote is ahead of the clock',
+    live: 'quotes arriving; the feed does not say which session',
+    open: 'regular session, as the feed says', pre: 'pre-market session, as the feed says', post: 'after-hours session, as the feed says',
+  };
+
   function renderRow(q, flash) {
     const tbody = $('#symbols tbody');
     let tr = tbody.querySelector(`tr[data-symbol="${CSS.escape(q.symbol)}"]`);
     if (!tr) {
       tr = document.createElement('tr');
       tr.dataset.symbol = q.symbol;
-      tr.innerHTML = '<td class="sym"></td><td class="num price"></td><td class="num chg"></td><td class="num pct"></td><td class="spk"></td>';
+      tr.innerHTML = '<td class="sym"><span class="name"></span><span class="src-badge" hidden></span></td><td class="num price"></td>' +
+        '<td class="num chg"></td><td class="num pct"></td><td class="mkt"><span class="mstate"></span><span class="age"></span></td><td class="spk"></td>';
       tr.addEventListener('click', () => select(q.symbol));
       const after = [...tbody.children].find((r) => r.dataset.symbol > q.symbol);
       tbody.insertBefore(tr, after || null);
     }
     const d = dir(q.change);
-    tr.querySelector('.sym').textContent = q.symbol;
+    tr.querySelector('.name').textContent = q.symbol;
+    const badge = M.sourceBadge(q.source), b = tr.querySelector('.src-badge');
+    b.hidden = !badge;
+    b.textContent = badge || '';
+    b.className = `src-badge ${badge || ''}`;
+    tr.dataset.source = q.source || '';
+    tr.dataset.dailyOnly = q.daily_only ? 'yes' : 'no';
     tr.querySelector('.price').textContent = fmtPrice(q.price);
     tr.querySelector('.chg').textContent = fmtSigned(q.change);
     tr.querySelector('.chg').className = `num chg ${d}`;
     tr.querySelector('.pct').textContent = q.change_pct == null ? '—' : fmtSigned(q.change_pct) + '%';
     tr.querySelector('.pct').className = `num pct ${d}`;
     tr.querySelector('.spk').innerHTML = sparkSVG(q.spark);
-    tr.title = `last quote ${fmtTime(q.ts)}`;
+    renderState(tr.querySelector('.mstate'), tr.querySelector('.age'), q);
+    tr.title = q.daily_only ? `no quotes; last daily close ${q.bar_date || '—'} (change against the bar before)`
+      : `last quote ${quoteTime(q)}`;
     if (flash) { tr.classList.remove('flash'); void tr.offsetWidth; tr.classList.add('flash'); }
     tr.classList.toggle('selected', q.symbol === selected);
     $('#symbols-empty').hidden = quotes.size > 0;
+  }
+
+  // "2026-12-01 11:30:00 EST (America/New_York)": the quote's time in its
+  // exchange's zone, or in the market's zone when the feed gives none
+  // PostgreSQL knows (the server chose and checked the zone).
+  function quoteTime(q) {
+    if (!q.ts) return '';
+    const why = q.tz_from === 'exchange' ? 'exchange' : q.tz_from === 'unknown' ? "market's zone: the feed's exchange zone is unknown" : "market's zone";
+    return `${q.local_time} ${M.zoneAbbrev(q)} (${q.tz}, ${why})`;
   }
 
   function renderHeader() {
@@ -102,18 +152,38 @@
     const c = $('#sel-change');
     c.textContent = `${fmtSigned(q.change)} (${q.change_pct == null ? '—' : fmtSigned(q.change_pct) + '%'})`;
     c.className = `num ${dir(q.change)}`;
-    $('#sel-time').textContent = fmtTime(q.ts);
+    const badge = M.sourceBadge(q.source);
+    $('#sel-badge').hidden = !badge;
+    $('#sel-badge').textContent = badge || '';
+    $('#sel-badge').className = `src-badge ${badge || ''}`;
+    const st = renderState($('#sel-state'), null, q);
+    $('#sel-time').textContent = q.daily_only ? `No quotes: daily bars only; last close ${q.bar_date || '—'}.`
+      : `Last quote ${quoteTime(q)}.`;
+    $('#sel-age').textContent = st.age_s == null ? '' : `Data age: ${fmtAgeOf(st)} (${STATE_WHY[st.state]}).`;
+  }
+
+  // What the feed is: a badge in the header when any symbol's quotes are
+  // replayed or simulated.
+  function renderFeed() {
+    const kinds = new Set([...quotes.values()].map((q) => M.sourceBadge(q.source)).filter(Boolean));
+    const f = $('#feed-badge');
+    f.hidden = kinds.size === 0;
+    f.textContent = [kinds.has('replay') ? 'replay of recorded data' : null, kinds.has('simulated') ? 'simulated symbols' : null]
+      .filter(Boolean).join(' · ');
+    f.title = 'Not live market data: quotes whose source is replay are recorded prices with their dates moved onto the present; simulated ones are a random walk.';
   }
 
   function applyQuotes(list, flash) {
     for (const q of list) {
       quotes.set(q.symbol, q);
       renderRow(q, flash);
-      if (q.symbol === selected && intraday && flash) {
-        try { intraday.line.update({ time: epoch(q.ts), value: q.price }); } catch (e) { /* an older quote */ }
+      if (q.now) skewMs = Date.parse(q.now) - Date.now();
+      if (q.symbol === selected && intraday && flash && q.ts) {
+        try { intraday.line.update({ time: epoch(q.ts) + intraday.offset, value: q.price }); $('#intraday-empty').hidden = true; } catch (e) { /* an older quote */ }
       }
     }
     renderHeader();
+    renderFeed();
   }
 
   async function loadSymbols() {
@@ -133,17 +203,32 @@
       getJSON(`/api/daily?symbol=${encodeURIComponent(symbol)}`),
     ]);
     if (symbol !== selected) return;
-    intraday.line.setData(id.points.map((p) => ({ time: p.t, value: p.p })));
+    // lightweight-charts shows times as UTC: shifted by the quote's UTC
+    // offset, its axis reads in the zone the header names.
+    const q = quotes.get(symbol);
+    intraday.offset = q && q.utc_offset != null ? q.utc_offset : 0;
+    $('#intraday-zone').textContent = q && q.ts ? `Intraday, times in ${M.zoneAbbrev(q)}` : 'Intraday';
+    intraday.line.setData(id.points.map((p) => ({ time: p.t + intraday.offset, value: p.p })));
     intraday.chart.timeScale().fitContent();
+    $('#intraday-chart').dataset.points = id.points.length;
+    const ie = $('#intraday-empty');
+    ie.hidden = id.points.length > 0;
+    ie.textContent = `No quotes for ${symbol}: ${dy.bars.length ? 'daily bars only.' : 'nothing stored yet.'}`;
     drawDaily(dy);
     document.body.dataset.charts = symbol;   // for tests: charts drawn
   }
 
   function drawDaily(dy) {
     const bars = dy.bars;
-    daily.candles.setData(bars.filter((b) => b.open != null && b.high != null && b.low != null)
-      .map((b) => ({ time: b.date, open: b.open, high: b.high, low: b.low, close: b.close })));
-    daily.volume.setData(bars.map((b) => ({ time: b.date, value: b.volume || 0,
+    const full = (b) => b.open != null && b.high != null && b.low != null;
+    daily.candles.setData(bars.filter(full).map((b) => ({ time: b.date, open: b.open, high: b.high, low: b.low, close: b.close })));
+    daily.closes.setData(bars.filter((b) => !full(b)).map((b) => ({ time: b.date, value: b.close })));
+    const de = $('#daily-empty'), dc = $('#daily-chart');
+    de.hidden = bars.length > 0;
+    de.textContent = `No daily bars for ${dy.symbol}.`;
+    dc.dataset.bars = bars.length;
+    dc.dataset.closeOnly = bars.filter((b) => !full(b)).length;
+    daily.volume.setData(bars.filter((b) => b.volume != null).map((b) => ({ time: b.date, value: b.volume,
       color: b.close >= (b.open ?? b.close) ? 'rgba(38,166,154,0.45)' : 'rgba(239,83,80,0.45)' })));
     for (const k of ['sma5', 'sma10', 'sma20'])
       daily.sma[k].setData(bars.filter((b) => b[k] != null).map((b) => ({ time: b.date, value: b[k] })));
@@ -199,7 +284,16 @@
 
   function report(err) { console.warn(String(err)); }
 
-  function tick() { $('#clock').textContent = new Date().toISOString().slice(11, 19) + ' UTC'; }
+  // Every second: the clock, and the data ages and market states (a quote
+  // grows old without any event).
+  function tick() {
+    $('#clock').textContent = new Date(serverNow()).toISOString().slice(11, 19) + ' UTC';
+    for (const tr of document.querySelectorAll('#symbols tbody tr')) {
+      const q = quotes.get(tr.dataset.symbol);
+      if (q) renderState(tr.querySelector('.mstate'), tr.querySelector('.age'), q);
+    }
+    renderHeader();
+  }
 
   intraday = makeIntraday();
   daily = makeDaily();

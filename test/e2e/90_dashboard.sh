@@ -71,7 +71,11 @@ http() { curl -s -o "$E2E_DIR/body" -w '%{http_code} %{content_type}' "$BASE$1";
 header() { curl -s -D - -o /dev/null "$BASE$1" | tr -d '\r' | awk -v h="$2" 'tolower($1) == tolower(h) ":" { sub(/^[^:]*: /, ""); print }'; }
 check_eq "/api/symbols: 200 JSON" "200 application/json; charset=utf-8" "$(http /api/symbols)"
 check_eq "/api/symbols: latest quote, day change" "AAPL 192.25 4.25 188|MSFT 415.5 -5.5 421|NVDA 140.9 1.4 139.5" \
-	"$(python3 -c 'import json,sys; print("|".join("%s %s %s %s" % (q["symbol"], q["price"], round(q["change"], 4), q["prev_close"]) for q in json.load(open(sys.argv[1]))))' "$E2E_DIR/body")"
+	"$(python3 -c 'import json,sys; print("|".join("%s %s %s %s" % (q["symbol"], q["price"], round(q["change"], 4), q["prev_close"]) for q in json.load(open(sys.argv[1])) if q["ts"]))' "$E2E_DIR/body")"
+check_eq "/api/symbols: a symbol with daily bars only is listed, its last close" "IBM True 224 $(date -u -d "@$((now - 86400))" +%F)" \
+	"$(python3 -c 'import json,sys; print(" ".join("%s %s %s %s" % (q["symbol"], q["daily_only"], q["price"], q["bar_date"]) for q in json.load(open(sys.argv[1])) if not q["ts"]))' "$E2E_DIR/body")"
+check_eq "/api/symbols: source, session, the zone checked (the market's: the quotes carry none)" "None None America/New_York market" \
+	"$(python3 -c 'import json,sys; q=json.load(open(sys.argv[1]))[0]; print(q["source"], q["session"], q["tz"], q["tz_from"])' "$E2E_DIR/body")"
 check_eq "/api/symbols: sparkline of 10 minutes" "10" \
 	"$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))[0]["spark"]))' "$E2E_DIR/body")"
 check_eq "/api/symbols: Cache-Control no-store" "no-store" "$(header /api/symbols Cache-Control)"
@@ -133,7 +137,7 @@ res() { sed -n "s/^$1=//p" "$E2E_DIR/browser.out"; }
 check_eq "browser: no exception" "" "$(res exception)"
 check_eq "browser: no console errors or warnings" "none" "$(res console_errors)"
 check_eq "browser: the symbol list shows the stored quotes (price, %, colour, sparkline)" \
-	"AAPL:192.25:+2.26%:up:1 MSFT:416.75:-1.01%:down:1 NVDA:140.90:+1.00%:up:1" "$(res rows)"
+	"AAPL:192.25:+2.26%:up:1 IBM:224.00:—:flat:0 MSFT:416.75:-1.01%:down:1 NVDA:140.90:+1.00%:up:1" "$(res rows)"
 check_eq "browser: a quote published to Kafka shows within 2 s ($(res live_ms) ms)" "yes" "$(res live_within_2s)"
 check_eq "browser: the selected symbol" "AAPL" "$(res selected)"
 check_eq "browser: intraday chart drawn" "yes" "$(res intraday_drawn)"

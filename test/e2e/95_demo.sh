@@ -7,7 +7,10 @@
 # quotes' prev_close is that bar's close; symbols without a recorded session
 # get no quotes, the simulated ones say so; the L30D job works on the moved
 # bars; an example alert's e-mail reaches the local SMTP server; the
-# dashboard serves the latest price; re-running is harmless; stop leaves
+# dashboard serves the latest price, and its page in headless Chromium has
+# every panel filled (symbols with a replay badge, intraday, daily, L30D,
+# alerts) and no absurd day change (screenshot copied to
+# /tmp/stockpipe-demo-dashboard.png); re-running is harmless; stop leaves
 # nothing running.
 . "$(dirname "$0")/common.sh"
 
@@ -135,6 +138,47 @@ latest=$(dq "SELECT price FROM stockpipe.live_stock WHERE symbol = 'AAPL' ORDER 
 check "the dashboard serves the latest AAPL price ($latest)" wait_for 20 "dashboard" bash -c \
 	"curl -sf 'http://127.0.0.1:$STOCKPIPE_DASH_PORT/api/symbols' | grep -q '\"symbol\" : \"AAPL\"'"
 check "the dashboard page loads" bash -c "curl -sf 'http://127.0.0.1:$STOCKPIPE_DASH_PORT/' | grep -qi '<html'"
+
+# The page as a newcomer sees it, in headless Chromium driven by
+# playwright-core (as 90_dashboard.sh): every panel filled, each condition
+# within a deadline (dashboard/test/demo_page.mjs).
+DASH_DIR=$SP_ROOT/dashboard
+SHOT=$E2E_DIR/demo-dashboard.png
+[ -d "$DASH_DIR/node_modules/playwright-core" ] || make -C "$DASH_DIR" -s check-deps >/dev/null
+DEMO_DAILY_ONLY=MSFT node "$DASH_DIR/test/demo_page.mjs" "http://127.0.0.1:$STOCKPIPE_DASH_PORT/" "$SHOT" \
+	>"$E2E_DIR/page.out" 2>&1
+sed 's/^/# /' "$E2E_DIR/page.out"
+page() { sed -n "s/^$1=//p" "$E2E_DIR/page.out"; }
+check_eq "page: no exception" "" "$(page exception)"
+check_eq "page: no console errors" "none" "$(page console_errors)"
+check_eq "page: AAPL and MSFT (daily bars only) listed" "yes" "$(page symbols_listed)"
+check_eq "page: every symbol with quotes or daily bars listed" "AAPL,MSFT,NVDA,SIM01,SIM02,SIM03,WSU.DE" "$(page symbols)"
+check_eq "page: MSFT's row: daily bars only, closed" "yes:closed" "$(page daily_only_row | cut -d: -f1,2)"
+check "page: the header says it is a replay ($(page feed_badge))" bash -c "[[ '$(page feed_badge)' == *'replay of recorded data'* ]]"
+check_eq "page: AAPL's row has the replay badge" "replay" "$(page aapl_badge)"
+# each row: SYMBOL:STATE:AGE (the age may say "daily_bars_only")
+states_ok() {
+	local r
+	for r in $(page states); do
+		[[ $r =~ ^[A-Z0-9.]+:(open|pre|post|live|closed|ahead_of_clock):.+$ ]] || { echo "bad: $r"; return 1; }
+	done
+	[ -n "$(page states)" ]
+}
+check "page: every row shows a market state and a data age ($(page states))" states_ok
+check_eq "page: no day change beyond ±30 % ($(page pcts))" "none" "$(page pct_absurd)"
+check "page: day changes shown (on $(page pct_shown) rows)" test "$(page pct_shown)" -ge 4
+check "page: AAPL's intraday chart has more than one point ($(page aapl_intraday_points))" \
+	test "$(page aapl_intraday_points)" -gt 1 -a "$(page aapl_intraday_drawn)" = yes
+check "page: AAPL's daily chart draws its bars, close-only ones too ($(page aapl_daily_bars): bars:close-only)" \
+	test "$(page aapl_daily_bars | cut -d: -f1)" -ge 1 -a "$(page aapl_daily_drawn)" = yes -a "$(page aapl_daily_empty_note)" = hidden
+check_eq "page: MSFT's daily chart: its 252 bars drawn" "252 yes" "$(page msft_daily_bars) $(page msft_daily_drawn)"
+check_eq "page: MSFT's intraday chart says why it is empty" "No quotes for MSFT: daily bars only." "$(page msft_intraday_says)"
+check_eq "page: the L30D panel is filled (MSFT: 30 days used)" "30" "$(page msft_l30d_days)"
+check "page: ... and for AAPL ($(page aapl_l30d_days) days)" test "$(page aapl_l30d_days)" != none
+check_eq "page: the alerts panel shows the demo's alerts ($(page alert_rows))" "yes" "$(page alerts)"
+check "page: screenshot saved" test -s "$SHOT"
+cp "$SHOT" /tmp/stockpipe-demo-dashboard.png 2>/dev/null
+echo "# screenshot: $SHOT (copied to /tmp/stockpipe-demo-dashboard.png)"
 
 demo status >"$E2E_DIR/status.out" 2>&1
 check "status shows lag, jobs and the outbox" bash -c \
