@@ -86,7 +86,17 @@ INSERT INTO market_holiday (day, name, builtin) VALUES
 	('2027-07-05', 'Independence Day (observed)', true),
 	('2027-09-06', 'Labor Day', true),
 	('2027-11-25', 'Thanksgiving Day', true),
-	('2027-12-24', 'Christmas Day (observed)', true);
+	('2027-12-24', 'Christmas Day (observed)', true),
+	-- 2028 by NYSE rule 7.2 (New Year's Day falls on a Saturday: no closure)
+	('2028-01-17', 'Martin Luther King, Jr. Day', true),
+	('2028-02-21', 'Washington''s Birthday', true),
+	('2028-04-14', 'Good Friday', true),
+	('2028-05-29', 'Memorial Day', true),
+	('2028-06-19', 'Juneteenth National Independence Day', true),
+	('2028-07-04', 'Independence Day', true),
+	('2028-09-04', 'Labor Day', true),
+	('2028-11-23', 'Thanksgiving Day', true),
+	('2028-12-25', 'Christmas Day', true);
 
 --
 -- next run, skipping market holidays when asked.

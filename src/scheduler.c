@@ -60,6 +60,9 @@
 #define SP_TICK_MS 1000
 /* How often old history is purged. */
 #define SP_PURGE_INTERVAL_MS (3600 * 1000)
+/* How often the end of the holiday calendar is looked at, and how far ahead. */
+#define SP_CALENDAR_CHECK_MS (24 * 3600 * 1000)
+#define SP_CALENDAR_WARN_DAYS 365
 /* The built-in job refreshed when new daily bars were stored. */
 #define SP_L30D_JOB "l30d_refresh"
 
@@ -86,6 +89,7 @@ static uint64 bars_handled = 0; /* bars_version a refresh was queued for */
 static TimestampTz bars_changed_at = 0;
 
 static TimestampTz last_purge_at = 0;
+static TimestampTz last_calendar_check_at = 0;
 
 
 static Datum
@@ -738,6 +742,40 @@ purge_history(TimestampTz now)
 						n, sp_job_history_retention_s)));
 }
 
+/*
+ * Once a day (and at start): say when stockpipe.market_holiday, which
+ * skip_holidays relies on, ends within SP_CALENDAR_WARN_DAYS days.  A
+ * calendar that simply ran out would let such jobs run on holidays without
+ * a word; a year's notice leaves time to add the exchange's next holidays.
+ */
+static void
+check_holiday_calendar(TimestampTz now)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+	SPITupleTable *rows;
+
+	if (last_calendar_check_at != 0 &&
+		!TimestampDifferenceExceeds(last_calendar_check_at, now, SP_CALENDAR_CHECK_MS))
+		return;
+	last_calendar_check_at = now;
+	values[0] = Int32GetDatum(SP_CALENDAR_WARN_DAYS);
+	sp_sql("SELECT pg_catalog.max(h.day)::text,"
+		   " COALESCE(pg_catalog.max(h.day) < stockpipe.market_date() + $1, true),"
+		   " (SELECT pg_catalog.count(*) FROM stockpipe.job j WHERE j.skip_holidays AND j.enabled)"
+		   " FROM stockpipe.market_holiday h",
+		   1, types, values, SPI_OK_SELECT, &rows);
+	if (!sp_col_bool(rows, 0, 2))
+		return;
+	ereport(WARNING,
+			(errmsg("stockpipe scheduler: the market holiday calendar ends on %s, less than %d days from now",
+					sp_col_isnull(rows, 0, 1) ? "(empty)" : sp_col_text(rows, 0, 1),
+					SP_CALENDAR_WARN_DAYS),
+			 errdetail("%s enabled job(s) with skip_holidays rely on stockpipe.market_holiday; after its last day they run on holidays too.",
+					   sp_col_text(rows, 0, 3)),
+			 errhint("Add the exchange's published holidays: INSERT INTO stockpipe.market_holiday (day, name) VALUES (...).  This is said once a day.")));
+}
+
 /* The next time something is due: a job, or a queued run (0: none). */
 static TimestampTz
 next_due_time(void)
@@ -802,6 +840,7 @@ scheduler_tick(MemoryContext tick_cxt)
 	queue_due_jobs();
 	l30d = queue_l30d_event(now);
 	purge_history(now);
+	check_holiday_calendar(now);
 	sp_tx_end();
 
 	sp_tx_begin("stockpipe scheduler: starting runs");

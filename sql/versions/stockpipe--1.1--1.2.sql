@@ -7,6 +7,8 @@
 --   * message_fields(): the message fields and the columns they fill, as
 --     the workers know them (contract/fields.h), for the regression test
 --     that compares them with the tables;
+--   * market_holiday gains NYSE's 2028 holidays (the scheduler now warns
+--     once a day when the calendar ends within a year);
 --   * schedules follow cron(8) across DST changes (src/schedule.c): jobs
 --     with "*" in the minute or hour field run by the wall clock; the
 --     comment of schedule_next() and job_check()'s message say so;
@@ -710,3 +712,15 @@ BEGIN
 	RETURN NEW;
 END;
 $$;
+
+INSERT INTO market_holiday (day, name, builtin) VALUES
+	('2028-01-17', 'Martin Luther King, Jr. Day', true),
+	('2028-02-21', 'Washington''s Birthday', true),
+	('2028-04-14', 'Good Friday', true),
+	('2028-05-29', 'Memorial Day', true),
+	('2028-06-19', 'Juneteenth National Independence Day', true),
+	('2028-07-04', 'Independence Day', true),
+	('2028-09-04', 'Labor Day', true),
+	('2028-11-23', 'Thanksgiving Day', true),
+	('2028-12-25', 'Christmas Day', true)
+ON CONFLICT (day) DO NOTHING;
