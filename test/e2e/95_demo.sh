@@ -174,7 +174,7 @@ check "page: AAPL's daily chart draws its bars, close-only ones too ($(page aapl
 check_eq "page: MSFT's daily chart: its 252 bars drawn" "252 yes" "$(page msft_daily_bars) $(page msft_daily_drawn)"
 check_eq "page: MSFT's intraday chart says why it is empty" "No quotes for MSFT: daily bars only." "$(page msft_intraday_says)"
 check_eq "page: the L30D panel is filled (MSFT: 30 days used)" "30" "$(page msft_l30d_days)"
-check "page: ... and for AAPL ($(page aapl_l30d_days) days)" test "$(page aapl_l30d_days)" != none
+check "page: ... and for AAPL (days used: $(page aapl_l30d_days))" test "$(page aapl_l30d_days)" != none
 check_eq "page: the alerts panel shows the demo's alerts ($(page alert_rows))" "yes" "$(page alerts)"
 check "page: screenshot saved" test -s "$SHOT"
 cp "$SHOT" /tmp/stockpipe-demo-dashboard.png 2>/dev/null
