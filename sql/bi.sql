@@ -136,12 +136,15 @@ CREATE VIEW stockpipe_bi.fact_latest_quote AS
 				THEN 100 * (q.price - coalesce(q.prev_close, h.close)) / coalesce(q.prev_close, h.close)
 		   END AS day_change_pct,
 		   q.currency,
-		   q.source
+		   q.source,
+		   q.exchange_tz,
+		   q.session
 	  FROM stockpipe.bi_symbols s
 	 CROSS JOIN (SELECT coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
 								 'America/New_York') AS tz) z
 	 CROSS JOIN LATERAL (
-		SELECT l.ts, l.price, l.volume, l.open, l.high, l.low, l.prev_close, l.currency, l.source
+		SELECT l.ts, l.price, l.volume, l.open, l.high, l.low, l.prev_close, l.currency, l.source,
+			   l.exchange_tz, l.session
 		  FROM stockpipe.live_stock l
 		 WHERE l.symbol = s.symbol
 		 ORDER BY l.ts DESC

@@ -3,7 +3,8 @@
 -- result equals a fresh CREATE EXTENSION of 1.2, from 1.0 and from 1.1.
 --
 --   * live_stock.exchange_tz and live_stock.session: two optional fields of
---     the quote message, so that readers know each symbol's market;
+--     the quote message, so that readers know each symbol's market (also at
+--     the end of stockpipe_bi.fact_latest_quote);
 --   * message_fields(): the message fields and the columns they fill, as
 --     the workers know them (contract/fields.h), for the regression test
 --     that compares them with the tables;
@@ -724,3 +725,48 @@ INSERT INTO market_holiday (day, name, builtin) VALUES
 	('2028-11-23', 'Thanksgiving Day', true),
 	('2028-12-25', 'Christmas Day', true)
 ON CONFLICT (day) DO NOTHING;
+
+--
+-- Reporting views
+--
+CREATE OR REPLACE VIEW stockpipe_bi.fact_latest_quote AS
+	SELECT s.symbol,
+		   q.ts,
+		   (q.ts AT TIME ZONE z.tz) AS ts_market,
+		   (q.ts AT TIME ZONE z.tz)::date AS day,
+		   q.price,
+		   q.volume,
+		   q.open,
+		   q.high,
+		   q.low,
+		   coalesce(q.prev_close, h.close) AS prev_close,
+		   q.price - coalesce(q.prev_close, h.close) AS day_change,
+		   CASE WHEN coalesce(q.prev_close, h.close) > 0
+				THEN 100 * (q.price - coalesce(q.prev_close, h.close)) / coalesce(q.prev_close, h.close)
+		   END AS day_change_pct,
+		   q.currency,
+		   q.source,
+		   q.exchange_tz,
+		   q.session
+	  FROM stockpipe.bi_symbols s
+	 CROSS JOIN (SELECT coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
+								 'America/New_York') AS tz) z
+	 CROSS JOIN LATERAL (
+		SELECT l.ts, l.price, l.volume, l.open, l.high, l.low, l.prev_close, l.currency, l.source,
+			   l.exchange_tz, l.session
+		  FROM stockpipe.live_stock l
+		 WHERE l.symbol = s.symbol
+		 ORDER BY l.ts DESC
+		 LIMIT 1
+	 ) q
+	  LEFT JOIN LATERAL (
+		SELECT hs.close
+		  FROM stockpipe.historical_stock_data hs
+		 WHERE q.prev_close IS NULL
+		   AND hs.symbol = s.symbol
+		   AND hs.trade_date < (q.ts AT TIME ZONE z.tz)::date
+		 ORDER BY hs.trade_date DESC
+		 LIMIT 1
+	  ) h ON true;
+COMMENT ON VIEW stockpipe_bi.fact_latest_quote IS
+	'Latest quote of every symbol with daily bars or a quote in the last 7 days; day_change and day_change_pct (percent) against the previous close';
