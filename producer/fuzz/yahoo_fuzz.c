@@ -2,10 +2,10 @@
  * yahoo_fuzz.c -- libFuzzer harness for the Yahoo chart decoders
  * (producer/src/yahoo.c).  Built and run by fuzz/run.sh.
  *
- * Every input goes to both live-quote decoders -- yahoo_decode_quote(),
+ * Every input goes to both live-quote decoders -- yahoo_decode_live(),
  * whose fast path (jscan) must either decline or give exactly the answer
- * of yahoo_decode_quote_full(), the cJSON reference -- and to the daily-bar
- * decoder.  Besides agreement it checks what the messages built from the
+ * of yahoo_decode_live_full(), the cJSON reference, trading periods
+ * included -- and to the daily-bar decoder.  Besides agreement it checks what the messages built from the
  * results rely on: prices finite and > 0, volumes >= 0 when present, times
  * in range, dates in years 1900..9999, bars sorted by date and one per
  * date, every price at the tick -- at most meta.priceHint decimals
@@ -180,16 +180,52 @@ check_quote_invariants(const sp_quote *q)
 	require(sp_encode_quote(q, msg, sizeof(msg), msg_err) > 0, "quote encodes as a message");
 }
 
+/* A name for logs: terminated, printable ASCII or empty. */
+static int
+log_name_ok(const char *s, size_t size)
+{
+	if (!terminated(s, size))
+		return 0;
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Periods as yahoo.h promises: sane when known, zero when not. */
+static void
+check_periods(const struct yahoo_periods *p)
+{
+	require((p->known & ~7u) == 0, "periods: known bits pre, regular, post only");
+	for (int i = 0; i < YAHOO_NPERIODS; i++)
+	{
+		if (p->known & (1u << i))
+			require(p->start[i] >= TIME_MIN && p->end[i] <= TIME_MAX && p->start[i] < p->end[i] &&
+					p->end[i] - p->start[i] <= 86400, "periods: a known period is 1 s..24 h in range");
+		else
+			require(p->start[i] == 0 && p->end[i] == 0, "periods: an unknown period is zero");
+	}
+	require(p->gmtoffset >= -64800 && p->gmtoffset <= 64800, "periods: offset within 18 h");
+	require(log_name_ok(p->timezone, sizeof(p->timezone)) &&
+			log_name_ok(p->exchange, sizeof(p->exchange)), "periods: names printable, terminated");
+}
+
 static void
 check_quote(const char *body, size_t len)
 {
 	sp_quote	a;
 	sp_quote	b;
+	struct yahoo_periods pa;
+	struct yahoo_periods pb;
 	char		ea[300];
 	char		eb[300];
-	enum yahoo_status sa = yahoo_decode_quote(body, len, SYMBOL, &a, ea, sizeof(ea));
-	enum yahoo_status sb = yahoo_decode_quote_full(body, len, SYMBOL, &b, eb, sizeof(eb));
+	enum yahoo_status sa;
+	enum yahoo_status sb;
 
+	memset(&pa, 0, sizeof(pa));
+	memset(&pb, 0, sizeof(pb));
+	sa = yahoo_decode_live(body, len, SYMBOL, &a, &pa, ea, sizeof(ea));
+	sb = yahoo_decode_live_full(body, len, SYMBOL, &b, &pb, eb, sizeof(eb));
 	require(sa == sb, "quote accept/reject: fast = reference");
 	if (sa != YAHOO_OK)
 	{
@@ -198,6 +234,8 @@ check_quote(const char *body, size_t len)
 	}
 	check_same_quote(&a, &b);
 	check_quote_invariants(&a);
+	require(memcmp(&pa, &pb, sizeof(pa)) == 0, "periods: fast = reference");
+	check_periods(&pa);
 }
 
 static void

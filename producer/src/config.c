@@ -16,6 +16,7 @@
 
 #include "civil.h"
 #include "market.h"
+#include "session.h"
 
 extern char **environ;
 
@@ -38,9 +39,17 @@ config_usage(FILE *out)
 			"  --yahoo-url URL          Yahoo base URL (env STOCKPIPE_YAHOO_URL;\n"
 			"                           default " DEFAULT_YAHOO_URL ")\n"
 			"  --interval DUR           live polling period (default 1s)\n"
-			"  --daily-at HH:MM         daily bars fetch time, market time (default 16:45)\n"
+			"  --schedule yahoo|fixed   yahoo: each symbol in its own exchange's trading\n"
+			"                           periods, as Yahoo gives them; fixed: every symbol\n"
+			"                           in --market-hours (default yahoo)\n"
+			"  --sessions LIST          periods polled every --interval: pre, regular, post\n"
+			"                           (default regular)\n"
+			"  --idle-interval DUR      outside them, poll every DUR (default 5m)\n"
+			"  --daily-at HH:MM         daily bars fetch time, market time (default 16:45;\n"
+			"                           yahoo schedule: 45 min after each symbol's close)\n"
 			"  --no-daily               never fetch daily bars\n"
-			"  --market-hours HH:MM-HH:MM  live polling window (default 09:00-16:30)\n"
+			"  --market-hours HH:MM-HH:MM  live polling window (default 09:00-16:30; yahoo\n"
+			"                           schedule: for symbols whose periods are unknown)\n"
 			"  --timezone TZ            market time zone (default America/New_York)\n"
 			"  --always                 ignore market hours and holidays\n"
 			"  --once                   one cycle (daily bars + one live poll), then exit\n"
@@ -127,6 +136,9 @@ config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->source = CONFIG_SOURCE_YAHOO;
 	cfg->interval_ms = 1000;
+	cfg->schedule = CONFIG_SCHEDULE_YAHOO;
+	cfg->sessions = SESSION_DEFAULT;
+	cfg->idle_interval_ms = 300000;
 	cfg->daily_min = 16 * 60 + 45;
 	cfg->open_min = 9 * 60;
 	cfg->close_min = 16 * 60 + 30;
@@ -154,7 +166,8 @@ enum
 	OPT_ONCE, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_USER_AGENT, OPT_BACKOFF_MAX,
 	OPT_SPEED, OPT_RATE, OPT_COUNT, OPT_SEED, OPT_BROKERS, OPT_LIVE_TOPIC,
 	OPT_DAILY_TOPIC, OPT_FLUSH_TIMEOUT, OPT_STATS_INTERVAL, OPT_LOG_LEVEL,
-	OPT_HELP, OPT_VERSION, OPT_MAX_RESPONSE_BYTES, OPT_KAFKA_CONFIG, OPT_REPLAY_SHIFT
+	OPT_HELP, OPT_VERSION, OPT_MAX_RESPONSE_BYTES, OPT_KAFKA_CONFIG, OPT_REPLAY_SHIFT,
+	OPT_SCHEDULE, OPT_SESSIONS, OPT_IDLE_INTERVAL
 };
 
 static const struct option long_options[] = {
@@ -163,6 +176,9 @@ static const struct option long_options[] = {
 	{"symbols-file", required_argument, NULL, OPT_SYMBOLS_FILE},
 	{"yahoo-url", required_argument, NULL, OPT_YAHOO_URL},
 	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"schedule", required_argument, NULL, OPT_SCHEDULE},
+	{"sessions", required_argument, NULL, OPT_SESSIONS},
+	{"idle-interval", required_argument, NULL, OPT_IDLE_INTERVAL},
 	{"daily-at", required_argument, NULL, OPT_DAILY_AT},
 	{"no-daily", no_argument, NULL, OPT_NO_DAILY},
 	{"market-hours", required_argument, NULL, OPT_MARKET_HOURS},
@@ -218,6 +234,7 @@ static const struct value_flag
 	const char *expected;		/* for a number: what the error says it must be */
 }			value_flags[] = {
 	{OPT_INTERVAL, "interval", VALUE_DURATION, 10, 86400000, FIELD(interval_ms), NULL},
+	{OPT_IDLE_INTERVAL, "idle-interval", VALUE_DURATION, 10, 86400000, FIELD(idle_interval_ms), NULL},
 	{OPT_CONNECT_TIMEOUT, "connect-timeout", VALUE_DURATION, 1, 600000, FIELD(connect_timeout_ms), NULL},
 	{OPT_TIMEOUT, "timeout", VALUE_DURATION, 1, 600000, FIELD(timeout_ms), NULL},
 	{OPT_BACKOFF_MAX, "backoff-max", VALUE_DURATION, 1000, 86400000, FIELD(backoff_max_ms), NULL},
@@ -409,6 +426,19 @@ config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen
 				break;
 			case OPT_ALWAYS:
 				cfg->always = 1;
+				break;
+			case OPT_SCHEDULE:
+				if (strcmp(optarg, "yahoo") == 0)
+					cfg->schedule = CONFIG_SCHEDULE_YAHOO;
+				else if (strcmp(optarg, "fixed") == 0)
+					cfg->schedule = CONFIG_SCHEDULE_FIXED;
+				else
+					FAIL("--schedule: expected yahoo or fixed, not \"%s\"", optarg);
+				break;
+			case OPT_SESSIONS:
+				if (session_parse(optarg, &cfg->sessions) != 0)
+					FAIL("--sessions: expected pre, regular and/or post, comma-separated, not \"%s\"",
+						 optarg);
 				break;
 			case OPT_ONCE:
 				cfg->once = 1;

@@ -25,6 +25,13 @@ enum config_source
 	CONFIG_SOURCE_SIM
 };
 
+/* --schedule: when each symbol is polled (docs/producer.md, "Schedule"). */
+enum config_schedule
+{
+	CONFIG_SCHEDULE_YAHOO,		/* its exchange's periods, from Yahoo (session.h) */
+	CONFIG_SCHEDULE_FIXED		/* --market-hours in --timezone for every symbol */
+};
+
 enum config_result
 {
 	CONFIG_OK,
@@ -46,6 +53,9 @@ struct config
 	int			close_min;
 	const char *timezone;
 	int			always;
+	enum config_schedule schedule;	/* --schedule */
+	unsigned	sessions;		/* --sessions: SESSION_* bits */
+	int64_t		idle_interval_ms;	/* --idle-interval */
 	int			once;
 	const char *yahoo_url;
 	int64_t		connect_timeout_ms;

@@ -6,7 +6,10 @@
  * set once, at start-up, before any thread exists), so DST transitions are
  * handled the way the system's tzdata says.  Early closes (the day after
  * Thanksgiving, Christmas Eve) are ordinary trading days here: polling then
- * only produces no new quotes.
+ * only produces no new quotes.  This is the fixed schedule and the
+ * fallback: by default each symbol follows its own exchange's periods as
+ * Yahoo gives them (session.c), which know every exchange, holiday and
+ * early close.
  */
 #include "market.h"
 
@@ -15,11 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "civil.h"
+
 /*
  * NYSE full-day closures, from the exchange's published holiday calendars
  * for 2025, 2026 and 2027 (including the 2025-01-09 National Day of
  * Mourning for President Carter).  Outside these years only weekends close
- * the market: update the table every year.
+ * the market: update the table every year (the producer warns from a year
+ * before its end: market_calendar_days_left()).
  */
 static const int nyse_holidays[] = {
 	20250101, 20250109, 20250120, 20250217, 20250418, 20250526, 20250619,
@@ -207,4 +213,45 @@ market_format_local(time_t t, char *buf, size_t size)
 
 	localtime_r(&t, &tm);
 	return strftime(buf, size, "%Y-%m-%d %H:%M %Z", &tm) == 0 ? -1 : 0;
+}
+
+int
+market_calendar_last_year(void)
+{
+	return nyse_holidays[sizeof(nyse_holidays) / sizeof(nyse_holidays[0]) - 1] / 10000;
+}
+
+int
+market_calendar_days_left(time_t t)
+{
+	struct tm	tm;
+
+	localtime_r(&t, &tm);
+	return (int) (sp_days_from_civil(market_calendar_last_year(), 12, 31) -
+				  sp_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday));
+}
+
+/*
+ * The warning to log at T, into BUF: while the table ends within a year
+ * (365 days or fewer) or has ended.  Returns 1 if there is one, else 0.
+ */
+int
+market_calendar_warning(time_t t, char *buf, size_t size)
+{
+	int			left = market_calendar_days_left(t);
+	int			year = market_calendar_last_year();
+
+	if (left > 365)
+		return 0;
+	if (left >= 0)
+		snprintf(buf, size, "market calendar: the built-in NYSE holidays (producer/src/market.c) "
+				 "end on %d-12-31, in %d day(s): add the next year's; they are the fallback for "
+				 "symbols whose trading periods Yahoo has not given, and the schedule of "
+				 "--schedule fixed", year, left);
+	else
+		snprintf(buf, size, "market calendar: the built-in NYSE holidays (producer/src/market.c) "
+				 "ended on %d-12-31, %d day(s) ago: where they are used (symbols whose trading "
+				 "periods Yahoo has not given, --schedule fixed) only weekends close the market; "
+				 "add the missing years", year, -left);
+	return 1;
 }

@@ -1,7 +1,16 @@
 /*
  * source_yahoo.c -- the Yahoo Finance source: live quotes polled every
- * --interval during market hours, and daily bars at start-up and after the
- * close of every trading day.
+ * --interval while each symbol's own exchange is in session, and daily
+ * bars at start-up and after the close of every session.
+ *
+ * When: by default (--schedule yahoo) each symbol follows the trading
+ * periods that Yahoo's last response for it gave (session.c): polled every
+ * --interval inside the --sessions periods, every --idle-interval outside
+ * them (to learn the next session), its daily bars 45 minutes after its
+ * regular session ends.  A symbol whose periods are unknown (no response
+ * yet, or none with periods) follows the built-in window and calendar
+ * (market.c: --market-hours, --timezone, --daily-at, NYSE holidays),
+ * which --schedule fixed applies to every symbol.
  *
  * One cycle fetches every symbol concurrently (http.c), decodes (yahoo.c),
  * publishes what changed and classifies failures:
@@ -27,6 +36,7 @@
 #include "http.h"
 #include "log.h"
 #include "market.h"
+#include "session.h"
 #include "yahoo.h"
 
 #define URL_MAX 1024
@@ -43,6 +53,14 @@ struct ysym
 	double		last_price;
 	int			state;			/* last logged error state, 0 = fine */
 	int			daily_pending;
+	struct yahoo_periods periods;	/* from its latest decoded live response */
+	int64_t		last_poll_ms;	/* real time of its latest live request, 0 = never */
+	int64_t		daily_done_ms;	/* real time of its latest daily fetch, 0 = never */
+	int64_t		daily_due_ms;	/* cached daily_due(), valid unless daily_stale */
+	int			daily_stale;
+	int			daily_in_round;	/* in the daily round in progress */
+	int			due;			/* in the live cycle being built */
+	int			plan;			/* PLAN_*: where it stands, for the logs */
 	char		live_url[URL_MAX];
 	char		daily_url[URL_MAX];
 };
@@ -61,6 +79,19 @@ struct poller
 	char		first_failure[320];	/* for the back-off log line */
 	int			cycle_failures;
 	int			cycle_successes;
+};
+
+/* Where a symbol stands: its plan, logged when it changes. */
+enum
+{
+	PLAN_NONE = 0,				/* not decided yet */
+	PLAN_FIRST,					/* --schedule yahoo, never polled: at once, to learn its periods */
+	PLAN_SESSION,				/* in its own periods: every --interval */
+	PLAN_IDLE,					/* outside them: every --idle-interval */
+	PLAN_FALLBACK_OPEN,			/* periods unknown, built-in window open */
+	PLAN_FALLBACK_CLOSED,		/* periods unknown, built-in window closed */
+	PLAN_ALWAYS,				/* --always */
+	PLAN_COUNT
 };
 
 /* Per-symbol error states, logged only when they change. */
@@ -186,10 +217,14 @@ handle_live(struct poller *p, struct ysym *s, struct http_request *r)
 	const char *body = check_response(p, s, r);
 	sp_quote	q;
 	char		err[300];
+	struct yahoo_periods before = s->periods;
 
 	if (body == NULL ||
-		!decoded(p, s, yahoo_decode_quote(body, r->len, s->symbol, &q, err, sizeof(err)), err))
+		!decoded(p, s, yahoo_decode_live(body, r->len, s->symbol, &q, &s->periods, err, sizeof(err)),
+				 err))
 		return;
+	if (memcmp(&before, &s->periods, sizeof(before)) != 0)
+		s->daily_stale = 1;		/* its daily time follows its periods */
 	if (s->have_last && s->last_ts_us == q.ts_us && s->last_price == q.price)
 	{
 		p->rt->stats.unchanged++;
@@ -259,7 +294,7 @@ run_cycle(struct poller *p, int daily)
 	{
 		struct ysym *s = &p->syms[i];
 
-		if (!s->active || (daily && !s->daily_pending))
+		if (!s->active || (daily ? !s->daily_pending : !s->due))
 			continue;
 		p->reqs[n].url = daily ? s->daily_url : s->live_url;
 		p->req_sym[n++] = i;
@@ -323,6 +358,7 @@ poller_init(struct poller *p, struct runtime *rt)
 
 		s->symbol = cfg->symbols.items[i];
 		s->active = 1;
+		s->daily_stale = 1;
 		if (yahoo_chart_url(cfg->yahoo_url, s->symbol, "1d", "1m", s->live_url, URL_MAX) < 0 ||
 			yahoo_chart_url(cfg->yahoo_url, s->symbol, "3mo", "1d", s->daily_url, URL_MAX) < 0)
 		{
@@ -367,13 +403,97 @@ announce_next(const char *what, time_t when)
 	log_info("%s %s", what, local);
 }
 
-/* Starts a daily fetch for every active symbol, or retries the failed ones. */
+/*
+ * Once at start and once a day: a warning while the built-in holiday
+ * calendar ends within a year or has ended (market_calendar_warning()).
+ */
 static void
-daily_round(struct poller *p, int retry)
+check_calendar(int64_t real, int64_t *warned_day)
 {
-	for (size_t i = 0; i < p->nsyms && !retry; i++)
-		p->syms[i].daily_pending = p->syms[i].active;
+	int64_t		day = real / 86400000;
+	char		msg[400];
+
+	if (day == *warned_day)
+		return;
+	*warned_day = day;
+	if (market_calendar_warning((time_t) (real / 1000), msg, sizeof(msg)))
+		log_warn("%s", msg);
+}
+
+/*
+ * When S's daily bars are next due (real ms), NEVER if not: at start-up;
+ * then, by its own periods, SESSION_DAILY_AFTER_S after its latest regular
+ * session ended, once; else at --daily-at of the next built-in trading day.
+ * Cached in S until its periods or its latest fetch change.
+ */
+static int64_t
+daily_due(const struct config *cfg, const struct market *mkt, struct ysym *s)
+{
+	int64_t		at;
+	time_t		t;
+
+	if (cfg->no_daily || !s->active)
+		return NEVER;
+	if (!s->daily_stale)
+		return s->daily_due_ms;
+	s->daily_stale = 0;
+	if (s->daily_done_ms == 0)
+		s->daily_due_ms = 0;
+	else if (cfg->schedule == CONFIG_SCHEDULE_YAHOO && (at = session_daily_at(&s->periods)) >= 0)
+		s->daily_due_ms = at * 1000 > s->daily_done_ms ? at * 1000 : NEVER;
+	else
+	{
+		t = market_next_daily(mkt, (time_t) (s->daily_done_ms / 1000));
+		s->daily_due_ms = t == (time_t) -1 ? NEVER : (int64_t) t * 1000;
+	}
+	return s->daily_due_ms;
+}
+
+/* The earliest daily fetch due, failed ones at RETRY_AT; *WHO = its symbol. */
+static int64_t
+daily_next(struct poller *p, const struct market *mkt, int64_t retry_at, const char **who)
+{
+	int64_t		next = NEVER;
+
+	*who = NULL;
+	for (size_t i = 0; i < p->nsyms; i++)
+	{
+		struct ysym *s = &p->syms[i];
+		int64_t		at = s->daily_pending ? retry_at : daily_due(p->rt->cfg, mkt, s);
+
+		if (at < next)
+		{
+			next = at;
+			*who = s->symbol;
+		}
+	}
+	return next;
+}
+
+/* Fetches the daily bars of every symbol due at REAL, and retries the failed ones. */
+static void
+daily_round(struct poller *p, const struct market *mkt, int64_t real)
+{
+	for (size_t i = 0; i < p->nsyms; i++)
+	{
+		struct ysym *s = &p->syms[i];
+
+		if (!s->daily_pending && daily_due(p->rt->cfg, mkt, s) <= real)
+			s->daily_pending = 1;
+		s->daily_in_round = s->daily_pending;
+	}
 	run_cycle(p, 1);
+	for (size_t i = 0; i < p->nsyms; i++)
+	{
+		struct ysym *s = &p->syms[i];
+
+		if (s->daily_in_round && !s->daily_pending)
+		{
+			s->daily_done_ms = real;
+			s->daily_stale = 1;
+		}
+		s->daily_in_round = 0;
+	}
 }
 
 static size_t
@@ -387,9 +507,155 @@ daily_left(const struct poller *p)
 }
 
 /*
- * The scheduler: decides, each time it wakes up, whether daily bars or a
- * live cycle are due, then sleeps until the earliest next deadline (next
- * cycle, end of back-off, next open, next daily fetch, or a stop signal).
+ * S's plan at REAL (PLAN_*); for a plan that is not polled every
+ * --interval, *NEXT_MS = its next poll (real ms, NEVER for none).  The
+ * built-in window's next opening (NEXT_OPEN) is computed by the caller,
+ * once for all symbols.
+ */
+static int
+live_plan(const struct config *cfg, const struct market *mkt, const struct ysym *s, int64_t real,
+		  time_t next_open, int64_t *next_ms)
+{
+	struct session_plan plan;
+	int64_t		a;
+	int64_t		b;
+
+	*next_ms = NEVER;
+	if (cfg->always)
+		return PLAN_ALWAYS;
+	if (cfg->schedule == CONFIG_SCHEDULE_YAHOO && s->last_poll_ms == 0)
+	{
+		*next_ms = 0;
+		return PLAN_FIRST;
+	}
+	if (cfg->schedule == CONFIG_SCHEDULE_YAHOO &&
+		session_window(&s->periods, cfg->sessions, &a, &b) == 0)
+	{
+		session_plan(&s->periods, cfg->sessions, real, s->last_poll_ms, cfg->idle_interval_ms,
+					 &plan);
+		*next_ms = plan.next_ms;
+		return plan.active ? PLAN_SESSION : PLAN_IDLE;
+	}
+	if (market_is_open(mkt, (time_t) (real / 1000)))
+		return PLAN_FALLBACK_OPEN;
+	if (next_open != (time_t) -1)
+		*next_ms = (int64_t) next_open * 1000;
+	if (cfg->schedule == CONFIG_SCHEDULE_YAHOO)	/* poll now and then to learn its periods */
+		*next_ms = min64(*next_ms, s->last_poll_ms + cfg->idle_interval_ms);
+	return PLAN_FALLBACK_CLOSED;
+}
+
+/* S's new plan PLAN, at debug level (the summary line says it at info). */
+static void
+log_plan(const struct config *cfg, struct ysym *s, int plan)
+{
+	char		what[200];
+	int			period = (s->periods.known & SESSION_REGULAR) ? YAHOO_REGULAR :
+		(s->periods.known & SESSION_PRE) ? YAHOO_PRE : YAHOO_POST;
+
+	if (plan == s->plan)
+		return;
+	s->plan = plan;
+	session_describe(&s->periods, period, what, sizeof(what));
+	if (plan == PLAN_SESSION)
+		log_debug("%s: in session (%s): polled every %lld ms", s->symbol, what,
+				  (long long) cfg->interval_ms);
+	else if (plan == PLAN_IDLE)
+		log_debug("%s: outside its trading periods (latest: %s): polled every %lld ms until the "
+				  "next", s->symbol, what, (long long) cfg->idle_interval_ms);
+	else if (plan == PLAN_FALLBACK_OPEN || plan == PLAN_FALLBACK_CLOSED)
+		log_debug("%s: %s; built-in market hours, %s", s->symbol,
+				  cfg->schedule == CONFIG_SCHEDULE_FIXED ? "--schedule fixed" :
+				  "trading periods unknown", plan == PLAN_FALLBACK_OPEN ? "open" : "closed");
+}
+
+/* Appends " (A, B, C, ...)": the first three symbols whose plan is PLAN. */
+static void
+plan_names(const struct poller *p, int plan, char *buf, size_t size)
+{
+	size_t		n = strlen(buf);
+	int			k = 0;
+
+	for (size_t i = 0; i < p->nsyms && n + 1 < size; i++)
+	{
+		const struct ysym *s = &p->syms[i];
+		int			w;
+
+		if (!s->active || s->plan != plan)
+			continue;
+		w = k < 3 ? snprintf(buf + n, size - n, "%s%s", k ? ", " : " (", s->symbol) :
+			snprintf(buf + n, size - n, ", ...");
+		if (w < 0 || (size_t) w >= size - n)
+			break;
+		n += (size_t) w;
+		if (++k > 3)
+			break;
+	}
+	if (k > 0 && n + 1 < size)
+		snprintf(buf + n, size - n, ")");
+}
+
+/* One info line whenever the number of symbols in each plan changes. */
+static void
+log_summary(const struct poller *p, size_t counts[PLAN_COUNT], size_t logged[PLAN_COUNT])
+{
+	const struct config *cfg = p->rt->cfg;
+	char		line[512];
+
+	if (cfg->always || counts[PLAN_FIRST] > 0 ||
+		memcmp(counts, logged, sizeof(size_t) * PLAN_COUNT) == 0)
+		return;					/* (not before every symbol was polled once) */
+	memcpy(logged, counts, sizeof(size_t) * PLAN_COUNT);
+	if (cfg->schedule == CONFIG_SCHEDULE_FIXED)
+		return;					/* "market closed" says it, as before */
+	snprintf(line, sizeof(line), "schedule: %zu symbol(s) in session", counts[PLAN_SESSION]);
+	plan_names(p, PLAN_SESSION, line, sizeof(line));
+	snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 "; %zu outside their trading periods, polled every %lld ms",
+			 counts[PLAN_IDLE], (long long) cfg->idle_interval_ms);
+	plan_names(p, PLAN_IDLE, line, sizeof(line));
+	if (counts[PLAN_FALLBACK_OPEN] + counts[PLAN_FALLBACK_CLOSED] > 0)
+	{
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+				 "; %zu with unknown periods on the built-in market hours (%s)",
+				 counts[PLAN_FALLBACK_OPEN] + counts[PLAN_FALLBACK_CLOSED],
+				 counts[PLAN_FALLBACK_OPEN] ? "open" : "closed");
+		plan_names(p, counts[PLAN_FALLBACK_OPEN] ? PLAN_FALLBACK_OPEN : PLAN_FALLBACK_CLOSED,
+				   line, sizeof(line));
+	}
+	log_info("%s", line);
+}
+
+/* The first line: where from, and when. */
+static void
+log_start(const struct poller *p, const struct config *cfg)
+{
+	char		sessions[32];
+	char		hours[32];
+
+	session_format(cfg->sessions, sessions, sizeof(sessions));
+	snprintf(hours, sizeof(hours), "%02d:%02d-%02d:%02d", cfg->open_min / 60, cfg->open_min % 60,
+			 cfg->close_min / 60, cfg->close_min % 60);
+	if (cfg->always)
+		log_info("yahoo: %zu symbol(s) from %s, every %lld ms, ignoring market hours", p->nsyms,
+				 cfg->yahoo_url, (long long) cfg->interval_ms);
+	else if (cfg->schedule == CONFIG_SCHEDULE_FIXED)
+		log_info("yahoo: %zu symbol(s) from %s, every %lld ms in market hours %s %s "
+				 "(--schedule fixed; built-in NYSE calendar)", p->nsyms, cfg->yahoo_url,
+				 (long long) cfg->interval_ms, hours, cfg->timezone);
+	else
+		log_info("yahoo: %zu symbol(s) from %s, every %lld ms in each one's own trading periods "
+				 "(%s), every %lld ms outside them; where those are unknown, market hours %s %s",
+				 p->nsyms, cfg->yahoo_url, (long long) cfg->interval_ms, sessions,
+				 (long long) cfg->idle_interval_ms, hours, cfg->timezone);
+}
+
+/*
+ * The scheduler: decides, each time it wakes up, whether daily bars are
+ * due and which symbols a live cycle polls (those in session on the
+ * shared --interval tick, the others when their next poll is due), then
+ * sleeps until the earliest deadline (next tick, next idle poll, session
+ * start, end of back-off, next daily fetch, or a stop signal).
  */
 int
 source_yahoo_run(struct runtime *rt)
@@ -397,30 +663,43 @@ source_yahoo_run(struct runtime *rt)
 	const struct config *cfg = rt->cfg;
 	struct market mkt = {cfg->open_min, cfg->close_min, cfg->daily_min};
 	struct poller p;
-	int64_t		next_daily_real = cfg->no_daily ? NEVER : runtime_real_ms();
+	int			fixed = cfg->schedule == CONFIG_SCHEDULE_FIXED && !cfg->always;
+	int64_t		next_live = runtime_mono_ms();	/* the tick of the symbols in session */
+	int64_t		daily_retry_at = 0;
 	int			daily_retry = 0;
-	int64_t		next_live = runtime_mono_ms();
+	int64_t		announced_daily = -1;
+	int64_t		warned_day = -1;
+	size_t		logged[PLAN_COUNT];
 	int			closed_logged = 0;
 	int			closed_once = 0;
 	int			status = 0;
 
+	memset(logged, 0, sizeof(logged));
 	if (poller_init(&p, rt) != 0)
 	{
 		poller_free(&p);
 		return 1;
 	}
-	log_info("yahoo: %zu symbol(s) from %s, every %lld ms%s", p.nsyms, cfg->yahoo_url,
-			 (long long) cfg->interval_ms, cfg->always ? ", ignoring market hours" : "");
+	log_start(&p, cfg);
 	while (!*rt->stop)
 	{
 		int64_t		real = runtime_real_ms();
 		int64_t		mono = runtime_mono_ms();
+		int64_t		wake_real = NEVER;	/* earliest idle poll or session start */
 		int64_t		sleep_ms;
-		int			open;
+		int64_t		next_daily;
+		const char *daily_who;
+		time_t		next_open = (time_t) -2;	/* computed when needed */
+		size_t		counts[PLAN_COUNT] = {0};
+		size_t		ndue = 0;
+		int			any_session = 0;
+		int			session_due = 0;
 
-		if (real >= next_daily_real && !backoff_waiting(&p.backoff, mono))
+		check_calendar(real, &warned_day);
+		next_daily = daily_next(&p, &mkt, daily_retry_at, &daily_who);
+		if (real >= next_daily && !backoff_waiting(&p.backoff, mono))
 		{
-			daily_round(&p, daily_retry);
+			daily_round(&p, &mkt, real);
 			if (*rt->stop)
 				break;
 			real = runtime_real_ms();
@@ -428,65 +707,114 @@ source_yahoo_run(struct runtime *rt)
 			if (daily_left(&p) > 0 && !cfg->once && daily_retry < DAILY_RETRIES)
 			{
 				daily_retry++;
-				next_daily_real = real + (backoff_waiting(&p.backoff, mono) ?
-										  p.backoff.until_ms - mono : 0);
-				if (next_daily_real < real + DAILY_RETRY_MIN_MS)
-					next_daily_real = real + DAILY_RETRY_MIN_MS;
+				daily_retry_at = real + (backoff_waiting(&p.backoff, mono) ?
+										 p.backoff.until_ms - mono : 0);
+				if (daily_retry_at < real + DAILY_RETRY_MIN_MS)
+					daily_retry_at = real + DAILY_RETRY_MIN_MS;
 			}
 			else
 			{
 				if (daily_left(&p) > 0)
 					log_warn("daily bars: %zu symbol(s) could not be fetched; next try at the "
 							 "next scheduled time", daily_left(&p));
+				for (size_t i = 0; i < p.nsyms; i++)
+					if (p.syms[i].daily_pending)
+					{
+						p.syms[i].daily_pending = 0;
+						p.syms[i].daily_done_ms = real;
+						p.syms[i].daily_stale = 1;
+					}
 				daily_retry = 0;
-				next_daily_real = (int64_t) market_next_daily(&mkt, (time_t) (real / 1000)) * 1000;
-				if (!cfg->once)
-					announce_next("daily bars: next fetch at", (time_t) (next_daily_real / 1000));
+				daily_retry_at = 0;
 			}
+			next_daily = daily_next(&p, &mkt, daily_retry_at, &daily_who);
 		}
 		if (p.nactive == 0)
 			break;
-		open = cfg->always || market_is_open(&mkt, (time_t) (real / 1000));
-		if (open)
-		{
-			closed_logged = 0;
-			if (mono >= next_live && !backoff_waiting(&p.backoff, mono))
-			{
-				if (run_cycle(&p, 0) != 0)
-					break;
-				next_live += cfg->interval_ms;
-				mono = runtime_mono_ms();
-				if (next_live < mono)
-					next_live = mono;	/* late: go on, do not burst to catch up */
-				if (cfg->once)
-					break;
-				if (p.nactive == 0)
-					break;
-			}
-			sleep_ms = next_live - mono;
-			if (backoff_waiting(&p.backoff, mono))
-				sleep_ms = p.backoff.until_ms - mono;
-		}
-		else
-		{
-			time_t		next_open = market_next_open(&mkt, (time_t) (real / 1000));
 
+		/* who is due: in session on the tick, the others at their own time */
+		for (size_t i = 0; i < p.nsyms; i++)
+		{
+			struct ysym *s = &p.syms[i];
+			int64_t		next_ms;
+			int			plan;
+
+			s->due = 0;
+			if (!s->active)
+				continue;
+			if (next_open == (time_t) -2 && !cfg->always)
+				next_open = market_is_open(&mkt, (time_t) (real / 1000)) ? (time_t) -1 :
+					market_next_open(&mkt, (time_t) (real / 1000));
+			plan = live_plan(cfg, &mkt, s, real, next_open, &next_ms);
+			log_plan(cfg, s, plan);
+			counts[plan]++;
+			if (plan == PLAN_SESSION || plan == PLAN_FALLBACK_OPEN || plan == PLAN_ALWAYS)
+			{
+				any_session = 1;
+				s->due = mono >= next_live;
+				session_due |= s->due;
+			}
+			else if (real >= next_ms)
+				s->due = 1;
+			else
+				wake_real = min64(wake_real, next_ms);
+			ndue += s->due ? 1 : 0;
+		}
+		log_summary(&p, counts, logged);
+		if (!any_session)
+			next_live = mono;	/* a session that starts is polled at once */
+		if (!cfg->once && next_daily != NEVER && daily_retry_at == 0 && next_daily != announced_daily &&
+			counts[PLAN_FIRST] == 0)
+		{
+			char		what[96];
+
+			snprintf(what, sizeof(what), "daily bars: next fetch (%s%s) at", daily_who,
+					 cfg->schedule == CONFIG_SCHEDULE_YAHOO && p.nsyms > 1 ? " first" : "");
+			announce_next(what, (time_t) (next_daily / 1000));
+			announced_daily = next_daily;
+		}
+
+		/* --schedule fixed, market closed: say so, as ever */
+		if (fixed && !any_session)
+		{
 			if (cfg->once)
 			{
 				announce_next("market closed; --once polls only in market hours (or with --always); "
-						 "next open", next_open);
+							  "next open", next_open);
 				closed_once = 1;
 				break;
 			}
 			if (!closed_logged)
-			{
 				announce_next("market closed; live polling sleeps until", next_open);
-				closed_logged = 1;
-			}
-			sleep_ms = (int64_t) next_open * 1000 - real;
-			next_live = mono;
+			closed_logged = 1;
 		}
-		sleep_ms = min64(sleep_ms, next_daily_real - real);
+		else
+			closed_logged = 0;
+
+		if (ndue > 0 && !backoff_waiting(&p.backoff, mono))
+		{
+			for (size_t i = 0; i < p.nsyms; i++)
+				if (p.syms[i].due)
+					p.syms[i].last_poll_ms = real;
+			if (run_cycle(&p, 0) != 0)
+				break;
+			if (session_due)
+			{
+				next_live += cfg->interval_ms;
+				mono = runtime_mono_ms();
+				if (next_live < mono)
+					next_live = mono;	/* late: go on, do not burst to catch up */
+			}
+			if (cfg->once || p.nactive == 0)
+				break;
+			continue;			/* new periods may change the plans */
+		}
+		sleep_ms = any_session ? next_live - mono : 3600000;
+		if (ndue > 0)			/* due, but backing off */
+			sleep_ms = p.backoff.until_ms - mono;
+		sleep_ms = min64(sleep_ms, wake_real - real);
+		sleep_ms = min64(sleep_ms, next_daily > real || !backoff_waiting(&p.backoff, mono) ?
+						 next_daily - real : p.backoff.until_ms - mono);
 		if (sleep_ms < 1)
 			sleep_ms = 1;
 		runtime_wait(rt, sleep_ms);

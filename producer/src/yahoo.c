@@ -504,6 +504,65 @@ quote_from_meta(sp_quote *q, const cJSON *meta, const char *symbol, int64_t s, i
 	message_set_source(q, "yahoo");
 }
 
+/* STR into BUF if it is printable ASCII that fits (it goes to logs), else "". */
+static void
+log_name(char *buf, size_t size, const char *str)
+{
+	size_t		n = str ? strlen(str) : 0;
+
+	buf[0] = '\0';
+	if (n == 0 || n >= size)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (str[i] < 0x20 || str[i] > 0x7e)
+			return;
+	memcpy(buf, str, n + 1);
+}
+
+/*
+ * meta.currentTradingPeriod into *P (see yahoo.h).  A period whose times
+ * are out of range, reversed or more than a day apart is left out, like
+ * any value out of range: the scheduler falls back on its own calendar
+ * rather than trust it.
+ */
+static void
+meta_periods(const cJSON *meta, struct yahoo_periods *p)
+{
+	static const char *const names[YAHOO_NPERIODS] = {"pre", "regular", "post"};
+	const cJSON *ctp = cJSON_GetObjectItemCaseSensitive(meta, "currentTradingPeriod");
+	const char *tz = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta,
+																		   "exchangeTimezoneName"));
+	const char *ex = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta,
+																		   "fullExchangeName"));
+
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < YAHOO_NPERIODS; i++)
+	{
+		const cJSON *per = cJSON_GetObjectItemCaseSensitive(ctp, names[i]);
+		int64_t		start;
+		int64_t		end;
+
+		if (!cJSON_IsObject(per) || epoch_seconds(num(per, "start"), &start) != 0 ||
+			epoch_seconds(num(per, "end"), &end) != 0 || !(end > start && end - start <= SECS_PER_DAY))
+			continue;
+		p->known |= 1u << i;
+		p->start[i] = start;
+		p->end[i] = end;
+		if (i == YAHOO_REGULAR || p->gmtoffset == 0)
+		{
+			double		off = num(per, "gmtoffset");
+
+			if (fabs(off) <= GMTOFFSET_MAX)
+				p->gmtoffset = (int32_t) off;
+		}
+	}
+	log_name(p->timezone, sizeof(p->timezone), tz);
+	log_name(p->exchange, sizeof(p->exchange), ex);
+	if (p->exchange[0] == '\0')
+		log_name(p->exchange, sizeof(p->exchange),
+				 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "exchangeName")));
+}
+
 /* Index of the last bar with a price and a time in range, or -1. */
 static int
 last_usable_bar(const struct chart *c)
@@ -609,6 +668,13 @@ enum yahoo_status
 yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
 						sp_quote *q, char *err, size_t errlen)
 {
+	return yahoo_decode_live_full(body, len, symbol, q, NULL, err, errlen);
+}
+
+enum yahoo_status
+yahoo_decode_live_full(const char *body, size_t len, const char *symbol,
+					   sp_quote *q, struct yahoo_periods *periods, char *err, size_t errlen)
+{
 	struct chart c;
 	enum yahoo_status st;
 	double		price;
@@ -625,6 +691,8 @@ yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
 	quote_from_meta(q, c.meta, symbol, s, c.hint);
 	q->price = price;
 	fill_from_day(q, &c, local_day(s, c.gmtoffset));
+	if (periods)
+		meta_periods(c.meta, periods);
 	chart_close(&c);
 	return YAHOO_OK;
 }
@@ -696,7 +764,8 @@ first_open_of_day(const struct jscan_result *spans, int64_t day, int64_t off, in
  * (the fuzz harness, producer/fuzz/, checks exactly that).
  */
 static int
-decode_quote_fast(const char *body, size_t len, const char *symbol, sp_quote *q)
+decode_quote_fast(const char *body, size_t len, const char *symbol, sp_quote *q,
+				  struct yahoo_periods *periods)
 {
 	struct jscan_result spans;
 	cJSON	   *meta;
@@ -715,6 +784,8 @@ decode_quote_fast(const char *body, size_t len, const char *symbol, sp_quote *q)
 	{
 		quote_from_meta(q, meta, symbol, s, hint);
 		q->price = opt_price(num(meta, "regularMarketPrice"), hint);
+		if (periods)
+			meta_periods(meta, periods);
 		rc = 0;
 	}
 	cJSON_Delete(meta);
@@ -728,9 +799,16 @@ enum yahoo_status
 yahoo_decode_quote(const char *body, size_t len, const char *symbol,
 				   sp_quote *q, char *err, size_t errlen)
 {
-	if (decode_quote_fast(body, len, symbol, q) == 0)
+	return yahoo_decode_live(body, len, symbol, q, NULL, err, errlen);
+}
+
+enum yahoo_status
+yahoo_decode_live(const char *body, size_t len, const char *symbol,
+				  sp_quote *q, struct yahoo_periods *periods, char *err, size_t errlen)
+{
+	if (decode_quote_fast(body, len, symbol, q, periods) == 0)
 		return YAHOO_OK;
-	return yahoo_decode_quote_full(body, len, symbol, q, err, errlen);
+	return yahoo_decode_live_full(body, len, symbol, q, periods, err, errlen);
 }
 
 /* A bar worth emitting: its element index and its time on the exchange's clock. */

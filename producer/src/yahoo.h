@@ -21,6 +21,32 @@ enum yahoo_status
 const char *yahoo_status_name(enum yahoo_status st);
 
 /*
+ * An instrument's trading periods of the current day (or, between
+ * sessions, of the latest one), as its exchange keeps them: Yahoo's
+ * meta.currentTradingPeriod {pre, regular, post}, each {start, end} in
+ * seconds since the epoch.  A period is known (bit 1 << YAHOO_PRE... in
+ * KNOWN) when both times lie in 1900..9999 and it lasts 1 s to 24 h.
+ * The names are for logs: printable ASCII, "" when absent or odd.
+ */
+enum yahoo_period
+{
+	YAHOO_PRE = 0,
+	YAHOO_REGULAR,
+	YAHOO_POST,
+	YAHOO_NPERIODS
+};
+
+struct yahoo_periods
+{
+	unsigned	known;			/* 1 << YAHOO_PRE, ...: the periods given */
+	int64_t		start[YAHOO_NPERIODS];	/* [start, end), seconds since the epoch */
+	int64_t		end[YAHOO_NPERIODS];
+	int32_t		gmtoffset;		/* the exchange's UTC offset then, seconds */
+	char		timezone[SP_TZ_MAX + 1];	/* meta.exchangeTimezoneName, e.g. Europe/Berlin */
+	char		exchange[40];	/* meta.fullExchangeName, else exchangeName */
+};
+
+/*
  * The live quote.  yahoo_decode_quote() takes a fast path when it can, and
  * gives exactly what the reference decoder yahoo_decode_quote_full() gives
  * (the status, every field, the error text).  On failure ERR says why.
@@ -29,6 +55,18 @@ enum yahoo_status yahoo_decode_quote(const char *body, size_t len, const char *s
 									 sp_quote *q, char *err, size_t errlen);
 enum yahoo_status yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
 										  sp_quote *q, char *err, size_t errlen);
+/*
+ * The same, and on YAHOO_OK the instrument's trading periods into
+ * *PERIODS (known = 0 when the response has none): what the poller
+ * schedules a symbol by.  The fast path and the reference agree on them
+ * too.
+ */
+enum yahoo_status yahoo_decode_live(const char *body, size_t len, const char *symbol,
+									sp_quote *q, struct yahoo_periods *periods,
+									char *err, size_t errlen);
+enum yahoo_status yahoo_decode_live_full(const char *body, size_t len, const char *symbol,
+										 sp_quote *q, struct yahoo_periods *periods,
+										 char *err, size_t errlen);
 /*
  * Daily bars, sorted by date, one per date, in a malloc'd array the caller
  * frees (NULL on failure).  On YAHOO_OK, ERR is "" or a note on the bars

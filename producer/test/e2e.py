@@ -429,8 +429,8 @@ def test_market_closed():
     hours = "13:00-14:00" if now.hour < 11 or now.hour > 15 else "02:00-03:00"
     # the window excludes "now" in New York whatever DST says (EST/EDT differ by 1 h)
     name = "closed"
-    bg = Background(producer_args(name, "--symbols", "AAPL", "--no-daily", "--market-hours", hours),
-                    name)
+    bg = Background(producer_args(name, "--symbols", "AAPL", "--no-daily", "--schedule", "fixed",
+                                  "--market-hours", hours), name)
     ok = wait_until(lambda: "market closed; live polling sleeps until" in bg.text(), 10)
     check(ok, "market closed: says so in the log and when it reopens", bg.text()[-500:])
     n = server_stats(A.yahoo)["requests"]
@@ -439,9 +439,84 @@ def test_market_closed():
     check(n == 0 and rc == 0 and time.monotonic() - t0 < 3,
           "market closed: no polling; SIGTERM wakes the sleep, exit 0", (n, rc))
     rc, out, err = run(producer_args("closed2", "--symbols", "AAPL", "--no-daily", "--once",
-                                     "--market-hours", hours))
+                                     "--schedule", "fixed", "--market-hours", hours))
     check(rc == 0 and "market closed" in err and server_stats(A.yahoo)["requests"] == 0,
           "market closed: --once does nothing, exit 0", err[-500:])
+
+
+def test_sessions():
+    """Each symbol polled by its own exchange's trading periods (Yahoo's
+    currentTradingPeriod), the fake server's periods set relative to now:
+    passes at any hour of any day."""
+    reset(A.yahoo)
+    control(A.yahoo, "/_periods", {"symbol": "AAPL", "regular": [-3600, 3600]})    # in session
+    control(A.yahoo, "/_periods", {"symbol": "MSFT", "pre": [-9000, -7200],
+                                   "regular": [-7200, -3600]})                      # ended 1 h ago
+    control(A.yahoo, "/_periods", {"symbol": "WSU.DE", "regular": [4, 3600]})      # opens in 4 s
+    control(A.yahoo, "/_periods", {"symbol": "NVDA", "none": True})                # none given
+    now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=-5)
+    hours = "13:00-14:00" if now.hour < 11 or now.hour > 15 else "02:00-03:00"  # closed now
+    name = "sessions"
+    t0 = time.monotonic()
+    bg = Background(producer_args(name, "--symbols", "AAPL,MSFT,WSU.DE,NVDA", "--no-daily",
+                                  "--interval", "100ms", "--idle-interval", "1s",
+                                  "--market-hours", hours, "--log-level", "debug"), name)
+    by = lambda: server_stats(A.yahoo)["by_symbol"]
+    wait_until(lambda: time.monotonic() - t0 > 3.5, 5)
+    before = by()
+    wait_until(lambda: time.monotonic() - t0 > 8.5, 6)
+    after = by()
+    rc = bg.stop()
+    log = bg.text()
+    n = {s: after.get(s + ":1m", 0) for s in ("AAPL", "MSFT", "WSU.DE", "NVDA")}
+    check(n["AAPL"] >= 40, "sessions: a symbol in its regular session is polled every --interval "
+          "(%d requests in ~8.5 s at 100 ms)" % n["AAPL"], (n, log[-1500:]))
+    check(2 <= n["MSFT"] <= 12, "sessions: a symbol whose session ended is polled every "
+          "--idle-interval only (%d requests in ~8.5 s at 1 s; %d at 100 ms)" % (n["MSFT"], n["AAPL"]),
+          (n, log[-1500:]))
+    w0 = before.get("WSU.DE:1m", 0)
+    check(w0 <= 6 and n["WSU.DE"] - w0 >= 20,
+          "sessions: a symbol whose session starts later is polled every --interval from then on "
+          "(%d requests before, %d after)" % (w0, n["WSU.DE"] - w0), (before, after, log[-1500:]))
+    check(2 <= n["NVDA"] <= 12, "sessions: a symbol without periods follows the built-in hours "
+          "(closed now), polled every --idle-interval to learn them (%d)" % n["NVDA"], n)
+    check(re.search(r"schedule: 1 symbol\(s\) in session \(AAPL\); 3 outside their trading periods|"
+                    r"schedule: 1 symbol\(s\) in session \(AAPL\); 2 outside their trading periods,"
+                    r" polled every 1000 ms \(MSFT, WSU\.DE\); 1 with unknown periods on the built-in"
+                    r" market hours \(closed\) \(NVDA\)", log) is not None
+          and "schedule: 2 symbol(s) in session (AAPL, WSU.DE); 1 outside their trading periods, "
+          "polled every 1000 ms (MSFT)" in log,
+          "sessions: the log says which symbols are in session, and when that changes", log[-2000:])
+    check("WSU.DE: in session (regular " in log and "MSFT: outside its trading periods (latest: "
+          "regular " in log and "NVDA: trading periods unknown; built-in market hours, closed" in log,
+          "sessions: each symbol's change logged at debug level, with its periods", log[-2000:])
+    check(rc == 0, "sessions: clean exit")
+
+    # daily bars 45 min after each symbol's own close: AAPL's falls 3 s from now
+    reset(A.yahoo)
+    control(A.yahoo, "/_periods", {"symbol": "AAPL", "regular": [-2697 - 23400, -2697]})
+    control(A.yahoo, "/_periods", {"symbol": "MSFT", "regular": [-3600, 3600]})
+    name = "sessions_daily"
+    bg = Background(producer_args(name, "--symbols", "AAPL,MSFT", "--interval", "200ms",
+                                  "--idle-interval", "1s"), name)
+    ok = wait_until(lambda: server_stats(A.yahoo)["by_symbol"].get("AAPL:1d", 0) >= 2, 15)
+    wait_until(lambda: False, 1)
+    st = server_stats(A.yahoo)["by_symbol"]
+    rc = bg.stop()
+    log = bg.text()
+    check(ok and st.get("AAPL:1d") == 2 and st.get("MSFT:1d") == 1 and rc == 0,
+          "sessions: daily bars at start-up, then 45 min after the symbol's own close (AAPL: "
+          "%s fetches), not before it (MSFT, in session: %s)" % (st.get("AAPL:1d"), st.get("MSFT:1d")),
+          (st, log[-1500:]))
+    check(len([v for k, v in kcat("t_%s_daily" % name) if k == "AAPL"]) == 2 * len(expected_bars("AAPL")),
+          "sessions: both AAPL daily fetches published")
+
+    # --once with the yahoo schedule: every symbol polled once, whatever its session
+    reset(A.yahoo)
+    control(A.yahoo, "/_periods", {"symbol": "MSFT", "regular": [-7200, -3600]})
+    rc, out, err = run(producer_args("sessions_once", "--symbols", "AAPL,MSFT", "--once", "--no-daily"))
+    check(rc == 0 and sorted(k for k, _ in kcat("t_sessions_once_live")) == ["AAPL", "MSFT"],
+          "sessions: --once polls every symbol once, in session or not", err[-800:])
 
 
 def test_broker_outage():
@@ -884,7 +959,7 @@ def main():
     A = ap.parse_args()
     tests = [test_cli, test_once_live_and_daily, test_dedupe_and_change, test_concurrency,
              test_backoff_429, test_5xx, test_slow_truncated_garbage, test_unknown_symbols,
-             test_market_closed, test_broker_outage, test_sigint, test_sim, test_replay,
+             test_market_closed, test_sessions, test_broker_outage, test_sigint, test_sim, test_replay,
              test_replay_shift,
              test_response_cap, test_kafka_secrets, test_valgrind]
     for t in tests:

@@ -15,6 +15,10 @@ lets a test inject faults through a small control API:
         times -1 = forever
   POST /_clear                                         remove every fault
   POST /_bump   {"symbol":"AAPL"}                      next quotes: new price and time
+  POST /_periods {"symbol":"AAPL","regular":[A,B],"pre":[A,B],"post":[A,B]}
+        the symbol's meta.currentTradingPeriod from now on (live and daily responses):
+        each given period from now+A to now+B seconds, "now" being this request's time;
+        {"symbol":"AAPL","none":true} removes currentTradingPeriod.  /_clear drops them
   GET  /_stats                                         counters (requests, connections,
                                                        max in flight, headers seen)
   POST /_reset                                         zero the counters
@@ -76,6 +80,7 @@ class State:
         self.huge_cache = {}  # fixture name -> (plain, gzipped)
         self.faults = {}      # symbol or "*" -> dict(kind, times, ms)
         self.bumps = {}       # symbol -> count
+        self.periods = {}     # symbol -> currentTradingPeriod to serve, or None for none
         self.reset()
 
     def reset(self):
@@ -130,13 +135,27 @@ class State:
         return None
 
 
-def bumped(body, n):
-    """The same response with a quote that moved n times."""
+def rewritten(body, n, periods):
+    """The same response with a quote that moved n times (n > 0) and, unless
+    PERIODS is False, the given currentTradingPeriod (None: without one)."""
     doc = json.loads(body)
     meta = doc["chart"]["result"][0]["meta"]
-    meta["regularMarketPrice"] = round(meta["regularMarketPrice"] + 0.01 * n, 4)
-    meta["regularMarketTime"] = meta["regularMarketTime"] + 60 * n
+    if n:
+        meta["regularMarketPrice"] = round(meta["regularMarketPrice"] + 0.01 * n, 4)
+        meta["regularMarketTime"] = meta["regularMarketTime"] + 60 * n
+    if periods is None:
+        meta.pop("currentTradingPeriod", None)
+    elif periods is not False:
+        meta["currentTradingPeriod"] = periods
     return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def trading_periods(req, gmtoffset):
+    """currentTradingPeriod from a /_periods request: offsets from now, in seconds."""
+    now = int(time.time())
+    return {k: {"timezone": "EST", "start": now + int(req[k][0]), "end": now + int(req[k][1]),
+                "gmtoffset": gmtoffset}
+            for k in ("pre", "regular", "post") if k in req}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -206,6 +225,9 @@ class Handler(BaseHTTPRequestHandler):
                     "ms": int(req.get("ms", 0))}
             elif path == "/_clear":
                 st.faults.clear()
+                st.periods.clear()
+            elif path == "/_periods":
+                st.periods[req["symbol"]] = None if req.get("none") else trading_periods(req, -18000)
             elif path == "/_bump":
                 sym = req["symbol"]
                 st.bumps[sym] = st.bumps.get(sym, 0) + 1
@@ -288,9 +310,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = st.read(name)
         with st.lock:
-            n = st.bumps.get(symbol, 0)
-        if n and interval != "1d":
-            body = bumped(body, n)
+            n = st.bumps.get(symbol, 0) if interval != "1d" else 0
+            periods = st.periods.get(symbol, False)
+        if n or periods is not False:
+            body = rewritten(body, n, periods)
         if kind == "truncate":
             body = body[: len(body) // 2]
         self.send(200, body)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "session.h"
 #include "tap.h"
 
 /* config_parse() of "stockpipe-producer" and ARGS (NULL-terminated). */
@@ -268,6 +269,43 @@ test_max_response_bytes(void)
 	config_free(&cfg);
 }
 
+/* --schedule, --sessions, --idle-interval (issue 12: every exchange's own hours). */
+static void
+test_schedule_flags(void)
+{
+	struct config cfg;
+	char		err[512];
+	enum config_result r;
+
+	r = PARSE("--symbols", "AAPL");
+	CHECK(r == CONFIG_OK && cfg.schedule == CONFIG_SCHEDULE_YAHOO && cfg.sessions == SESSION_REGULAR &&
+		  cfg.idle_interval_ms == 300000,
+		  "defaults: each symbol's own regular session, idle polls every 5 min");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--schedule", "fixed", "--sessions", "pre,regular,post",
+			  "--idle-interval", "90s");
+	CHECK(r == CONFIG_OK && cfg.schedule == CONFIG_SCHEDULE_FIXED &&
+		  cfg.sessions == (SESSION_PRE | SESSION_REGULAR | SESSION_POST) &&
+		  cfg.idle_interval_ms == 90000, "--schedule fixed --sessions pre,regular,post --idle-interval 90s");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--schedule", "yahoo", "--sessions", "post");
+	CHECK(r == CONFIG_OK && cfg.schedule == CONFIG_SCHEDULE_YAHOO && cfg.sessions == SESSION_POST,
+		  "--schedule yahoo --sessions post");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--schedule", "nyse");
+	bad("bad: --schedule nyse", r, err, "--schedule: expected yahoo or fixed, not \"nyse\"");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--sessions", "regular,extended");
+	bad("bad: --sessions with an unknown period", r, err, "--sessions: expected pre, regular");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--sessions", "");
+	bad("bad: --sessions empty", r, err, "--sessions");
+	config_free(&cfg);
+	r = PARSE("--symbols", "AAPL", "--idle-interval", "5ms");
+	bad("bad: --idle-interval below 10ms", r, err, "--idle-interval: invalid duration");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -416,5 +454,6 @@ main(void)
 	CHECK(config_parse_duration_ms("5 s", &ms) != 0, "duration: space refused");
 	CHECK(config_parse_duration_ms("", &ms) != 0, "duration: empty refused");
 	CHECK(config_parse_duration_ms("1d", &ms) != 0, "duration: unknown unit refused");
+	test_schedule_flags();
 	return tap_summary();
 }

@@ -1,10 +1,12 @@
 /*
- * market_test.c -- market hours, NYSE holidays 2025-2027 and DST.
+ * market_test.c -- market hours, NYSE holidays 2025-2027 and DST, and the
+ * holiday table's end.
  *
  * The holiday table is checked day by day against the exchange's rules
  * (computed here independently: nth weekdays, Easter, the weekend
  * observance rules) plus the one-off closure of 2025-01-09.
  */
+#include <string.h>
 #include <time.h>
 
 #include "market.h"
@@ -256,6 +258,38 @@ test_parse(void)
 	CHECK(market_parse_hours("09:00", &a, &b) != 0, "hours: missing close refused");
 }
 
+/* The holiday table's end, and the warning a year before it (source_yahoo.c). */
+static void
+test_calendar_end(void)
+{
+	check_int(market_calendar_last_year(), 2027, "calendar: the table ends with 2027");
+	check_int(market_calendar_days_left(utc(2026, 12, 30, 17, 0)), 366,
+			  "calendar: 2026-12-30 (New York) is 366 days before its end: no warning yet");
+	check_int(market_calendar_days_left(utc(2026, 12, 31, 17, 0)), 365,
+			  "calendar: 2026-12-31 is 365 days before: the warning starts");
+	check_int(market_calendar_days_left(utc(2027, 1, 1, 3, 0)), 365,
+			  "calendar: 2027-01-01 03:00Z is still 2026-12-31 in New York");
+	check_int(market_calendar_days_left(utc(2027, 12, 31, 17, 0)), 0, "calendar: its last day");
+	check_int(market_calendar_days_left(utc(2028, 1, 3, 17, 0)), -3,
+			  "calendar: 2028-01-03, three days past its end");
+	{
+		char		msg[400];
+
+		CHECK(!market_calendar_warning(utc(2026, 12, 30, 17, 0), msg, sizeof(msg)),
+			  "calendar warning: none 366 days before the end");
+		CHECK(market_calendar_warning(utc(2026, 12, 31, 17, 0), msg, sizeof(msg)) &&
+			  strstr(msg, "end on 2027-12-31, in 365 day(s): add the next year's") != NULL,
+			  "calendar warning: from 365 days before, with the date and the days left");
+		CHECK(market_calendar_warning(utc(2028, 3, 1, 17, 0), msg, sizeof(msg)) &&
+			  strstr(msg, "ended on 2027-12-31, 61 day(s) ago") != NULL &&
+			  strstr(msg, "only weekends close the market") != NULL,
+			  "calendar warning: once past, how long ago and what it means");
+	}
+	CHECK(market_is_trading_day(2028, 1, 17) && market_is_trading_day(2028, 11, 23),
+		  "calendar: past its end, holidays are unknown (MLK Day, Thanksgiving 2028 look like "
+		  "trading days): hence the warning, and Yahoo's periods first");
+}
+
 int
 main(void)
 {
@@ -268,5 +302,6 @@ main(void)
 	test_hours();
 	test_other_zone();
 	test_parse();
+	test_calendar_end();
 	return tap_summary();
 }

@@ -12,6 +12,7 @@
 
 #include "message.h"
 #include "fixtures.h"
+#include "session.h"
 #include "tap.h"
 #include "yahoo.h"
 
@@ -1276,6 +1277,121 @@ test_live_equals_daily(const char *dir)
 	free(body);
 }
 
+/* ------------------------------------------------------------------ */
+/* Trading periods (issue 12): meta.currentTradingPeriod per symbol.   */
+
+/* Decodes BODY with both decoders; checks they agree on the periods too. */
+static enum yahoo_status
+live_both(const char *body, size_t len, const char *name, struct yahoo_periods *p)
+{
+	sp_quote	q1;
+	sp_quote	q2;
+	struct yahoo_periods fast;
+	char		err[256];
+	enum yahoo_status sf;
+	enum yahoo_status sr;
+
+	memset(&fast, 0x55, sizeof(fast));
+	memset(p, 0x55, sizeof(*p));
+	sf = yahoo_decode_live(body, len, "T", &q1, &fast, err, sizeof(err));
+	sr = yahoo_decode_live_full(body, len, "T", &q2, p, err, sizeof(err));
+	check(sf == sr && (sr != YAHOO_OK || (same_quote(&q1, &q2) &&
+										  memcmp(&fast, p, sizeof(fast)) == 0)),
+		  "%s: fast decoder = reference decoder, periods included", name);
+	return sr;
+}
+
+static void
+test_periods(const char *dir)
+{
+	size_t		len;
+	char	   *body = read_file(dir, "chart_AAPL_1d_1m.json", &len);
+	struct yahoo_periods p;
+	char		meta[1024];
+	char		j[4096];
+	int			disagreements = 0;
+	int			tried = 0;
+
+	check_int(live_both(body, len, "periods, AAPL 1m", &p), YAHOO_OK, "periods, AAPL 1m: decodes");
+	check_int(p.known, SESSION_ALL, "periods, AAPL 1m: pre, regular and post known");
+	CHECK(p.start[YAHOO_PRE] == 1728028800 && p.end[YAHOO_PRE] == 1728048600 &&
+		  p.start[YAHOO_REGULAR] == 1728048600 && p.end[YAHOO_REGULAR] == 1728072000 &&
+		  p.start[YAHOO_POST] == 1728072000 && p.end[YAHOO_POST] == 1728086400,
+		  "periods, AAPL 1m: Friday 2024-10-04 04:00-09:30-16:00-20:00 EDT");
+	check_int(p.gmtoffset, -14400, "periods, AAPL 1m: UTC-4");
+	check_str(p.timezone, "America/New_York", "periods, AAPL 1m: exchangeTimezoneName");
+	check_str(p.exchange, "NasdaqGS", "periods, AAPL 1m: fullExchangeName");
+	/* damaged copies: the fast path and the reference agree on the periods as well */
+	for (size_t at = 0; at < len; at += 97)
+	{
+		char		saved = body[at];
+		static const char repl[] = {'x', '"', ',', '}', '1', '-'};
+
+		for (size_t r = 0; r < sizeof(repl); r++)
+		{
+			sp_quote	q1;
+			sp_quote	q2;
+			struct yahoo_periods a;
+			struct yahoo_periods b;
+			char		err[256];
+			enum yahoo_status sa;
+			enum yahoo_status sb;
+
+			body[at] = repl[r];
+			memset(&a, 0, sizeof(a));
+			memset(&b, 0, sizeof(b));
+			sa = yahoo_decode_live(body, len, "X", &q1, &a, err, sizeof(err));
+			sb = yahoo_decode_live_full(body, len, "X", &q2, &b, err, sizeof(err));
+			tried++;
+			if (sa != sb || (sa == YAHOO_OK && memcmp(&a, &b, sizeof(a)) != 0))
+				disagreements++;
+		}
+		body[at] = saved;
+	}
+	check(disagreements == 0, "periods: fast = reference on %d damaged bodies", tried);
+	free(body);
+
+	body = read_file(dir, "chart_WSU.DE_daily_2023-08-04_to_2023-08-09.json", &len);
+	live_both(body, len, "periods, WSU.DE", &p);
+	CHECK(p.known == SESSION_ALL && p.start[YAHOO_REGULAR] == 1740038400 &&
+		  p.end[YAHOO_REGULAR] == 1740069000 && p.gmtoffset == 3600 &&
+		  strcmp(p.timezone, "Europe/Berlin") == 0 && strcmp(p.exchange, "XETRA") == 0,
+		  "periods, WSU.DE: XETRA 09:00-17:30 CET, Europe/Berlin");
+	free(body);
+
+	/* hand-made: the reference path too (meta without high/low) */
+#define PERIODS_META(ctp, extra) \
+	snprintf(meta, sizeof(meta), "{\"regularMarketPrice\":5,\"regularMarketTime\":1727985601," \
+			 "\"currentTradingPeriod\":%s%s}", ctp, extra)
+#define PERIODS_CHART() snprintf(j, sizeof(j), "%s", chart_json(meta, "[]", "{}"))
+
+	PERIODS_META("null", "");
+	PERIODS_CHART();
+	check_int(live_both(j, strlen(j), "periods: none", &p), YAHOO_OK, "periods: none, quote decodes");
+	CHECK(p.known == 0 && p.timezone[0] == '\0' && p.exchange[0] == '\0',
+		  "periods: none known, names empty");
+	PERIODS_META("{\"regular\":{\"start\":200,\"end\":100},\"pre\":{\"start\":1e999,\"end\":100},"
+				 "\"post\":{\"start\":0,\"end\":86401}}", "");
+	PERIODS_CHART();
+	live_both(j, strlen(j), "periods: reversed, infinite, longer than a day", &p);
+	check_int(p.known, 0, "periods: reversed, infinite and longer than a day are not periods");
+	PERIODS_META("{\"regular\":{\"start\":100,\"end\":86500,\"gmtoffset\":1e9},"
+				 "\"pre\":{\"start\":50,\"end\":100,\"gmtoffset\":-18000}}",
+				 ",\"exchangeName\":\"NMS\",\"exchangeTimezoneName\":\"Evil\\nZone\"");
+	PERIODS_CHART();
+	live_both(j, strlen(j), "periods: pre and a 24 h regular", &p);
+	CHECK(p.known == (SESSION_PRE | SESSION_REGULAR) && p.end[YAHOO_REGULAR] == 86500 &&
+		  p.gmtoffset == -18000, "periods: a day long is a period; an offset of 1e9 s is not used");
+	check_str(p.timezone, "", "periods: a name with a control character is left out (logs)");
+	check_str(p.exchange, "NMS", "periods: exchangeName when there is no fullExchangeName");
+	PERIODS_META("{\"regular\":{\"start\":\"100\",\"end\":200}}", "");
+	PERIODS_CHART();
+	live_both(j, strlen(j), "periods: a time as a string", &p);
+	check_int(p.known, 0, "periods: a time as a string is not a time");
+#undef PERIODS_META
+#undef PERIODS_CHART
+}
+
 int
 main(void)
 {
@@ -1298,5 +1414,6 @@ main(void)
 	test_price_hint();
 	test_fixtures_at_tick(dir);
 	test_live_equals_daily(dir);
+	test_periods(dir);
 	return tap_summary();
 }
