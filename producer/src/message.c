@@ -40,6 +40,32 @@ message_set_currency(sp_quote *q, const char *currency)
 	q->present |= SP_HAS_CURRENCY;
 }
 
+/* The exchange's time zone, if the consumers would take it. */
+void
+message_set_exchange_tz(sp_quote *q, const char *tz)
+{
+	size_t		n = tz ? strlen(tz) : 0;
+
+	if (n == 0 || n > SP_TZ_MAX)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (tz[i] < '!' || tz[i] > '~')
+			return;
+	strcpy(q->exchange_tz, tz);
+	q->present |= SP_HAS_EXCHANGE_TZ;
+}
+
+/* "pre", "regular" or "post"; anything else (NULL too) is left out. */
+void
+message_set_session(sp_quote *q, const char *session)
+{
+	if (session == NULL || (strcmp(session, "pre") != 0 && strcmp(session, "regular") != 0 &&
+							strcmp(session, "post") != 0))
+		return;
+	strcpy(q->session, session);
+	q->present |= SP_HAS_SESSION;
+}
+
 void
 message_set_source(sp_quote *q, const char *source)
 {

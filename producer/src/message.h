@@ -21,6 +21,8 @@ void		message_set_amount(double *field, unsigned *present, unsigned bit, double 
 void		message_set_volume(int64_t *field, unsigned *present, int64_t v);
 void		message_set_currency(sp_quote *q, const char *currency);
 void		message_set_source(sp_quote *q, const char *source);
+void		message_set_exchange_tz(sp_quote *q, const char *tz);
+void		message_set_session(sp_quote *q, const char *session);
 
 /* A date (days since 1970-01-01) as YYYY-MM-DD: 10, or -1 if not years 0001..9999. */
 int			message_format_date(int32_t days, char *buf, size_t size);

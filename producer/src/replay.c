@@ -247,6 +247,8 @@ load_chart(struct replay *r, const cJSON *root, const char *text, size_t len,
 	double		first_prev_close;
 	double		last_close = NAN;
 	double		off = opt_num(meta, "gmtoffset");
+	/* the exchange's tick, as the live poller rounds (yahoo.h) */
+	int			hint = yahoo_price_hint(opt_num(meta, "priceHint"));
 	long		day = LONG_MIN;
 	long		first_day = LONG_MIN;
 	double		open = NAN, high = NAN, low = NAN;
@@ -273,6 +275,7 @@ load_chart(struct replay *r, const cJSON *root, const char *text, size_t len,
 	prev_close = opt_num(meta, "chartPreviousClose");
 	if (!(prev_close > 0 && isfinite(prev_close)))
 		prev_close = opt_num(meta, "previousClose");
+	prev_close = yahoo_round_price(prev_close, hint);
 	first_prev_close = prev_close;
 	cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "currency"));
 	for (int i = 0; i < n; i++)
@@ -303,21 +306,21 @@ load_chart(struct replay *r, const cJSON *root, const char *text, size_t len,
 			volume = 0;
 		}
 		if (isnan(open) && cJSON_IsNumber(o))
-			open = o->valuedouble;
-		if (cJSON_IsNumber(h) && (isnan(high) || h->valuedouble > high))
-			high = h->valuedouble;
-		if (cJSON_IsNumber(l) && (isnan(low) || l->valuedouble < low))
-			low = l->valuedouble;
+			open = yahoo_round_price(o->valuedouble, hint);
+		if (cJSON_IsNumber(h) && (isnan(high) || yahoo_round_price(h->valuedouble, hint) > high))
+			high = yahoo_round_price(h->valuedouble, hint);
+		if (cJSON_IsNumber(l) && (isnan(low) || yahoo_round_price(l->valuedouble, hint) < low))
+			low = yahoo_round_price(l->valuedouble, hint);
 		if (cJSON_IsNumber(v) && v->valuedouble > 0)
 			volume += (int64_t) llround(v->valuedouble);
-		last_close = c->valuedouble;
+		last_close = yahoo_round_price(c->valuedouble, hint);
 
 		memset(&ev, 0, sizeof(ev));
 		ev.topic = PUBLISHER_LIVE;
 		strcpy(ev.quote.symbol, symbol);
 		ev.quote.ts_us = (int64_t) llround(t->valuedouble) * 1000000;
 		ev.recorded_us = ev.quote.ts_us;
-		ev.quote.price = c->valuedouble;
+		ev.quote.price = last_close;
 		message_set_volume(&ev.quote.volume, &ev.quote.present, volume);
 		message_set_amount(&ev.quote.open, &ev.quote.present, SP_HAS_OPEN, open);
 		message_set_amount(&ev.quote.high, &ev.quote.present, SP_HAS_HIGH, high);

@@ -174,3 +174,14 @@ session_describe(const struct yahoo_periods *p, int i, char *buf, size_t size)
 					p->exchange[0] ? p->exchange : "exchange unknown",
 					p->timezone[0] ? ", " : "", p->timezone);
 }
+
+const char *
+session_name_at(const struct yahoo_periods *p, int64_t t)
+{
+	static const char *const names[YAHOO_NPERIODS] = {"pre", "regular", "post"};
+
+	for (int i = 0; i < YAHOO_NPERIODS; i++)
+		if ((p->known & (1u << i)) && t >= p->start[i] && t < p->end[i])
+			return names[i];
+	return NULL;
+}

@@ -72,4 +72,10 @@ int64_t		session_daily_at(const struct yahoo_periods *p);
  */
 int			session_describe(const struct yahoo_periods *p, int i, char *buf, size_t size);
 
+/*
+ * The contract's name of the period that T (seconds since the epoch) falls
+ * in, "pre", "regular" or "post", or NULL when no known period holds it.
+ */
+const char *session_name_at(const struct yahoo_periods *p, int64_t t);
+
 #endif

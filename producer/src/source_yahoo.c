@@ -36,6 +36,7 @@
 #include "http.h"
 #include "log.h"
 #include "market.h"
+#include "message.h"
 #include "session.h"
 #include "yahoo.h"
 
@@ -225,6 +226,9 @@ handle_live(struct poller *p, struct ysym *s, struct http_request *r)
 		return;
 	if (memcmp(&before, &s->periods, sizeof(before)) != 0)
 		s->daily_stale = 1;		/* its daily time follows its periods */
+	/* readers learn each symbol's market from its quotes */
+	message_set_exchange_tz(&q, s->periods.timezone);
+	message_set_session(&q, session_name_at(&s->periods, q.ts_us / 1000000));
 	if (s->have_last && s->last_ts_us == q.ts_us && s->last_price == q.price)
 	{
 		p->rt->stats.unchanged++;

@@ -235,14 +235,18 @@ yahoo_round_price(double v, int hint)
  * stocks, 4 for currencies and penny stocks).  An integer 0..8, else
  * absent or nonsense: the default, 2, as for most instruments.
  */
-static int
-meta_price_hint(const cJSON *meta)
+int
+yahoo_price_hint(double h)
 {
-	double		h = num(meta, "priceHint");
-
 	if (h >= 0 && h <= YAHOO_PRICE_HINT_MAX && h == floor(h))
 		return (int) h;
 	return YAHOO_PRICE_HINT_DEFAULT;
+}
+
+static int
+meta_price_hint(const cJSON *meta)
+{
+	return yahoo_price_hint(num(meta, "priceHint"));
 }
 
 /*

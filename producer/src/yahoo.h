@@ -96,6 +96,9 @@ enum yahoo_status yahoo_decode_bars(const char *body, size_t len, const char *sy
  */
 double		yahoo_round_price(double v, int hint);
 
+/* The decimals meta.priceHint H (NAN when absent) gives, by the rule above. */
+int			yahoo_price_hint(double h);
+
 int			yahoo_chart_url(const char *base, const char *symbol, const char *range,
 							const char *interval, char *buf, size_t size);
 

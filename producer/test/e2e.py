@@ -191,6 +191,13 @@ def expected_quote(symbol):
         if (t + off) // 86400 == day and o is not None:
             q["open"] = at_tick(o, h)
             break
+    # the exchange's time zone, and the trading period the quote's time is in
+    if m.get("exchangeTimezoneName"):
+        q["exchange_tz"] = m["exchangeTimezoneName"]
+    t = m["regularMarketTime"]
+    for name, per in (m.get("currentTradingPeriod") or {}).items():
+        if name in ("pre", "regular", "post") and per.get("start", 0) <= t < per.get("end", 0):
+            q["session"] = name
     return q
 
 
@@ -600,9 +607,10 @@ def test_replay():
                                      "--speed", "0"))
     live = kcat("t_replaychart_live")
     r = fixture("chart_AAPL_1d_1m.json")["chart"]["result"][0]
-    closes = [c for c in r["indicators"]["quote"][0]["close"] if c is not None]
+    h = price_hint(r["meta"])
+    closes = [at_tick(c, h) for c in r["indicators"]["quote"][0]["close"] if c is not None]
     check(rc == 0 and [v["price"] for _, v in live] == closes,
-          "replay chart: one quote per non-null minute, prices = closes (%d)" % len(live))
+          "replay chart: one quote per non-null minute, prices = closes at the tick (%d)" % len(live))
     rc, out, err = run(producer_args("replaybad", "--source", "replay:/nonexistent"))
     check(rc == 1 and "cannot read" in err, "replay: unreadable file -> exit 1")
 

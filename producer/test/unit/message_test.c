@@ -150,9 +150,37 @@ test_messages(void)
 			  "bar: the DESIGN.md example");
 }
 
+/* The exchange's time zone and the session: only what consumers take. */
+static void
+test_market_fields(void)
+{
+	sp_quote	q;
+	char		buf[SP_MESSAGE_MAX];
+	char		err[SP_ERR_MAX];
+
+	memset(&q, 0, sizeof(q));
+	strcpy(q.symbol, "WSU.DE");
+	q.ts_us = INT64_C(1764230400000000);
+	q.price = 14.5;
+	message_set_exchange_tz(&q, "Europe/Berlin");
+	message_set_session(&q, "pre");
+	check_str(sp_encode_quote(&q, buf, sizeof(buf), err) > 0 ? buf : err,
+			  "{\"symbol\":\"WSU.DE\",\"ts\":\"2025-11-27T08:00:00Z\",\"price\":14.5,"
+			  "\"exchange_tz\":\"Europe/Berlin\",\"session\":\"pre\"}",
+			  "quote with the exchange's time zone and the session");
+	memset(&q, 0, sizeof(q));
+	message_set_exchange_tz(&q, "");
+	message_set_exchange_tz(&q, "Europe/ Berlin");
+	message_set_exchange_tz(&q, NULL);
+	message_set_session(&q, "lunch");
+	message_set_session(&q, NULL);
+	CHECK(q.present == 0, "an empty or spaced zone and an unknown session are left out");
+}
+
 int
 main(void)
 {
+	test_market_fields();
 	test_numbers();
 	test_dates();
 	test_optional_fields();

@@ -137,15 +137,15 @@ test_chart(void)
 	q = &r.events[0].quote;
 	check_int(q->ts_us, 1727875800000000LL, "chart: first minute's time");
 	check_str(q->source, "replay", "chart: source replay");
-	check_num(q->open, 225.88999938964844, "chart: day open");
+	check_num(q->open, 225.89, "chart: day open, at the tick (priceHint 2)");
 	/* chartPreviousClose (the 2024-10-01 close), not previousClose (2024-10-02's own) */
 	check_num(q->prev_close, 226.21, "chart: prev close = meta.chartPreviousClose");
 	check_int((long long) r.npriors, 1, "chart: one prior (the close before its first day)");
 	check_num(r.priors[0].close, 226.21, "chart: prior close");
 	check_int(r.priors[0].day, 19998, "chart: prior's day = the first day, 2024-10-02");
 	q = &r.events[389].quote;
-	check_num(q->price, 225.6699981689453, "chart: last minute's close");
-	check_num(q->prev_close, 226.80999755859375, "chart: next day's prev close = last close");
+	check_num(q->price, 225.67, "chart: last minute's close, at the tick");
+	check_num(q->prev_close, 226.81, "chart: next day's prev close = last close, at the tick");
 	CHECK(q->present & SP_HAS_VOLUME, "chart: a volume");
 	check_int(q->volume, 0, "chart: next day's volume restarts");
 	replay_free(&r);

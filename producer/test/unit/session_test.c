@@ -308,11 +308,28 @@ test_week(void)
 		  "week, --sessions pre,regular,post: Monday every second 04:00-20:05");
 }
 
+/* The quote's session field: the period its time falls in, or none. */
+static void
+test_name_at(void)
+{
+	struct yahoo_periods p = periods(1000, 2000, 3000, 4000);
+
+	CHECK(session_name_at(&p, 999) == NULL, "name_at: before pre, none");
+	check_str(session_name_at(&p, 1000), "pre", "name_at: pre's first second");
+	check_str(session_name_at(&p, 1999), "pre", "name_at: pre's last second");
+	check_str(session_name_at(&p, 2000), "regular", "name_at: the open is regular");
+	check_str(session_name_at(&p, 3000), "post", "name_at: the close starts post");
+	CHECK(session_name_at(&p, 4000) == NULL, "name_at: after post, none");
+	p.known = SESSION_REGULAR;
+	CHECK(session_name_at(&p, 1500) == NULL, "name_at: an unknown period names nothing");
+}
+
 int
 main(void)
 {
 	const char *dir = fixtures_dir();
 
+	test_name_at();
 	test_parse();
 	test_fixtures(dir);
 	test_week();
