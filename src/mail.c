@@ -251,28 +251,18 @@ is_list_separator(char c)
 }
 
 bool
-sp_mail_domain_allowed(const char *addr, const char *list)
+sp_name_in_list(const char *name, const char *list, bool *any_entry)
 {
-	const char *at;
-	const char *domain;
-	size_t		dlen;
-	const char *p;
-	bool		any_entry = false;
+	size_t		nlen = strlen(name);
+	const char *p = list ? list : "";
 
-	if (addr == NULL)
-		return false;
-	at = strrchr(addr, '@');
-	if (at == NULL)
-		return false;
-	domain = at + 1;
-	dlen = strlen(domain);
+	if (any_entry != NULL)
+		*any_entry = false;
 	/* "example.com." is the same name as "example.com" */
-	if (dlen > 0 && domain[dlen - 1] == '.')
-		dlen--;
-	if (dlen == 0)
+	if (nlen > 0 && name[nlen - 1] == '.')
+		nlen--;
+	if (nlen == 0)
 		return false;
-
-	p = list ? list : "";
 	while (*p)
 	{
 		const char *entry;
@@ -294,20 +284,33 @@ sp_mail_domain_allowed(const char *addr, const char *list)
 			elen--;
 		if (elen == 0)
 			continue;
-		any_entry = true;
+		if (any_entry != NULL)
+			*any_entry = true;
 
 		/*
-		 * The domain itself, or a subdomain: the entry must start right
-		 * after a dot, so that "example.com" does not allow
-		 * "badexample.com".
+		 * The name itself, or a subdomain: the entry must start right after
+		 * a dot, so that "example.com" does not allow "badexample.com".
 		 */
-		if (dlen == elen && ascii_caseless_equal(domain, entry, elen))
+		if (nlen == elen && ascii_caseless_equal(name, entry, elen))
 			return true;
-		if (dlen > elen && domain[dlen - elen - 1] == '.' &&
-			ascii_caseless_equal(domain + dlen - elen, entry, elen))
+		if (nlen > elen && name[nlen - elen - 1] == '.' &&
+			ascii_caseless_equal(name + nlen - elen, entry, elen))
 			return true;
 	}
-	return !any_entry;
+	return false;
+}
+
+bool
+sp_mail_domain_allowed(const char *addr, const char *list)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	bool		any_entry;
+	bool		listed;
+
+	if (at == NULL || at[1] == '\0' || strcmp(at + 1, ".") == 0)
+		return false;
+	listed = sp_name_in_list(at + 1, list, &any_entry);
+	return listed || !any_entry;
 }
 
 /* Only bytes 0x20-0x7E: no CR, LF, other control characters or non-ASCII. */

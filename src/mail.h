@@ -77,6 +77,14 @@ extern const char *sp_mail_address_problem(const char *addr);
 extern bool sp_mail_domain_allowed(const char *addr, const char *list);
 
 /*
+ * The list rule both allow-lists share (mail_allowed_domains,
+ * webhook_allowed_hosts): whether NAME (a host or domain, one trailing dot
+ * ignored) is an entry of LIST or a subdomain of one.  *ANY_ENTRY (if not
+ * NULL) says whether LIST names anything at all.
+ */
+extern bool sp_name_in_list(const char *name, const char *list, bool *any_entry);
+
+/*
  * Whether host can follow "stockpipe." in a Message-ID: 1-253 letters,
  * digits, hyphens and inner single dots.
  */

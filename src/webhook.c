@@ -13,6 +13,8 @@
  */
 #include "webhook.h"
 
+#include "mail.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -304,81 +306,24 @@ sp_webhook_host_private(const char *host)
 	return false;
 }
 
-static bool
-is_list_separator(char c)
-{
-	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 bool
 sp_webhook_host_listed(const char *host, const char *list)
 {
-	size_t		hlen;
-	const char *p;
-
-	if (host == NULL || list == NULL)
-		return false;
-	hlen = strlen(host);
-	if (hlen > 0 && host[hlen - 1] == '.')
-		hlen--;
-	if (hlen == 0)
-		return false;
-	p = list;
-	while (*p)
-	{
-		const char *entry;
-		size_t		elen;
-
-		while (is_list_separator(*p))
-			p++;
-		entry = p;
-		while (*p && !is_list_separator(*p))
-			p++;
-		elen = (size_t) (p - entry);
-		while (elen > 0 && entry[0] == '.')
-		{
-			entry++;
-			elen--;
-		}
-		while (elen > 0 && entry[elen - 1] == '.')
-			elen--;
-		if (elen == 0)
-			continue;
-		/* the host itself, or a subdomain: the entry starts after a dot */
-		if (hlen == elen && caseless_equal(host, entry, elen))
-			return true;
-		if (hlen > elen && host[hlen - elen - 1] == '.' &&
-			caseless_equal(host + hlen - elen, entry, elen))
-			return true;
-	}
-	return false;
-}
-
-/* Whether list names no host at all. */
-static bool
-list_empty(const char *list)
-{
-	if (list == NULL)
-		return true;
-	for (; *list; list++)
-		if (!is_list_separator(*list) && *list != '.')
-			return false;
-	return true;
+	return host != NULL && list != NULL && sp_name_in_list(host, list, NULL);
 }
 
 const char *
 sp_webhook_host_problem(const char *url, const char *list, char *why, size_t size)
 {
 	char		host[SP_WEBHOOK_HOST_MAX + 1];
+	bool		any_entry;
 
 	if (!sp_webhook_url_host(url, host, sizeof(host)))
 		snprintf(why, size, "The URL is not valid.");
-	else if (!list_empty(list))
-	{
-		if (sp_webhook_host_listed(host, list))
-			return NULL;
+	else if (sp_name_in_list(host, list, &any_entry))
+		return NULL;
+	else if (any_entry)
 		snprintf(why, size, "Its host \"%s\" is not in stockpipe.webhook_allowed_hosts.", host);
-	}
 	else if (sp_webhook_host_private(host))
 		snprintf(why, size, "Its host \"%s\" is a loopback or private address, which only an entry "
 				 "in stockpipe.webhook_allowed_hosts allows.", host);
