@@ -23,7 +23,8 @@
 /*
  * NYSE full-day closures, from the exchange's published holiday calendars
  * for 2025, 2026 and 2027 (including the 2025-01-09 National Day of
- * Mourning for President Carter).  Outside these years only weekends close
+ * Mourning for President Carter) and, for 2028, by its rule 7.2 (New
+ * Year's Day 2028 is a Saturday: no closure).  Outside these years only weekends close
  * the market: update the table every year (the producer warns from a year
  * before its end: market_calendar_days_left()).
  */
@@ -34,6 +35,8 @@ static const int nyse_holidays[] = {
 	20260907, 20261126, 20261225,
 	20270101, 20270118, 20270215, 20270326, 20270531, 20270618, 20270705,
 	20270906, 20271125, 20271224,
+	20280117, 20280221, 20280414, 20280529, 20280619, 20280704, 20280904,
+	20281123, 20281225,
 };
 
 /*

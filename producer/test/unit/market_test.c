@@ -1,5 +1,5 @@
 /*
- * market_test.c -- market hours, NYSE holidays 2025-2027 and DST, and the
+ * market_test.c -- market hours, NYSE holidays 2025-2028 and DST, and the
  * holiday table's end.
  *
  * The holiday table is checked day by day against the exchange's rules
@@ -119,7 +119,7 @@ test_holidays(void)
 	int			count = 0;
 	char		detail[64] = "";
 
-	for (time_t t = utc(2025, 1, 1, 12, 0); t < utc(2028, 1, 1, 0, 0); t += 86400)
+	for (time_t t = utc(2025, 1, 1, 12, 0); t < utc(2029, 1, 1, 0, 0); t += 86400)
 	{
 		struct tm	tm;
 		int			y, m, d;
@@ -135,9 +135,9 @@ test_holidays(void)
 				snprintf(detail, sizeof(detail), "first mismatch %04d-%02d-%02d", y, m, d);
 		}
 	}
-	if (!check(mismatches == 0, "holidays: table equals the NYSE rules for 2025-2027"))
+	if (!check(mismatches == 0, "holidays: table equals the NYSE rules for 2025-2028"))
 		diag("%s", detail);
-	check_int(count, 31, "holidays: 31 closures in 2025-2027");
+	check_int(count, 40, "holidays: 40 closures in 2025-2028");
 	CHECK(market_is_holiday(2026, 11, 26), "holidays: Thanksgiving 2026");
 	CHECK(!market_is_holiday(2026, 11, 27), "holidays: day after Thanksgiving trades (early close)");
 	CHECK(market_is_holiday(2026, 7, 3), "holidays: July 4th 2026 (Sat) observed Fri 3rd");
@@ -262,31 +262,31 @@ test_parse(void)
 static void
 test_calendar_end(void)
 {
-	check_int(market_calendar_last_year(), 2027, "calendar: the table ends with 2027");
-	check_int(market_calendar_days_left(utc(2026, 12, 30, 17, 0)), 366,
-			  "calendar: 2026-12-30 (New York) is 366 days before its end: no warning yet");
-	check_int(market_calendar_days_left(utc(2026, 12, 31, 17, 0)), 365,
-			  "calendar: 2026-12-31 is 365 days before: the warning starts");
-	check_int(market_calendar_days_left(utc(2027, 1, 1, 3, 0)), 365,
-			  "calendar: 2027-01-01 03:00Z is still 2026-12-31 in New York");
-	check_int(market_calendar_days_left(utc(2027, 12, 31, 17, 0)), 0, "calendar: its last day");
-	check_int(market_calendar_days_left(utc(2028, 1, 3, 17, 0)), -3,
-			  "calendar: 2028-01-03, three days past its end");
+	check_int(market_calendar_last_year(), 2028, "calendar: the table ends with 2028");
+	check_int(market_calendar_days_left(utc(2027, 12, 30, 17, 0)), 367,
+			  "calendar: 2027-12-30 (New York) is 367 days before its end (2028 is a leap year)");
+	check_int(market_calendar_days_left(utc(2028, 1, 1, 17, 0)), 365,
+			  "calendar: 2028-01-01 is 365 days before: the warning starts");
+	check_int(market_calendar_days_left(utc(2028, 1, 2, 3, 0)), 365,
+			  "calendar: 2028-01-02 03:00Z is still 2028-01-01 in New York");
+	check_int(market_calendar_days_left(utc(2028, 12, 31, 17, 0)), 0, "calendar: its last day");
+	check_int(market_calendar_days_left(utc(2029, 1, 3, 17, 0)), -3,
+			  "calendar: 2029-01-03, three days past its end");
 	{
 		char		msg[400];
 
-		CHECK(!market_calendar_warning(utc(2026, 12, 30, 17, 0), msg, sizeof(msg)),
+		CHECK(!market_calendar_warning(utc(2027, 12, 31, 17, 0), msg, sizeof(msg)),
 			  "calendar warning: none 366 days before the end");
-		CHECK(market_calendar_warning(utc(2026, 12, 31, 17, 0), msg, sizeof(msg)) &&
-			  strstr(msg, "end on 2027-12-31, in 365 day(s): add the next year's") != NULL,
+		CHECK(market_calendar_warning(utc(2028, 1, 1, 17, 0), msg, sizeof(msg)) &&
+			  strstr(msg, "end on 2028-12-31, in 365 day(s): add the next year's") != NULL,
 			  "calendar warning: from 365 days before, with the date and the days left");
-		CHECK(market_calendar_warning(utc(2028, 3, 1, 17, 0), msg, sizeof(msg)) &&
-			  strstr(msg, "ended on 2027-12-31, 61 day(s) ago") != NULL &&
+		CHECK(market_calendar_warning(utc(2029, 3, 2, 17, 0), msg, sizeof(msg)) &&
+			  strstr(msg, "ended on 2028-12-31, 61 day(s) ago") != NULL &&
 			  strstr(msg, "only weekends close the market") != NULL,
 			  "calendar warning: once past, how long ago and what it means");
 	}
-	CHECK(market_is_trading_day(2028, 1, 17) && market_is_trading_day(2028, 11, 23),
-		  "calendar: past its end, holidays are unknown (MLK Day, Thanksgiving 2028 look like "
+	CHECK(market_is_trading_day(2029, 1, 15) && market_is_trading_day(2029, 11, 22),
+		  "calendar: past its end, holidays are unknown (MLK Day, Thanksgiving 2029 look like "
 		  "trading days): hence the warning, and Yahoo's periods first");
 }
 

@@ -297,7 +297,7 @@ test_week(void)
 				fixed += (d <= 4 && d != 3) ? 27000 : 0;
 			printf("# one symbol, one week (Thanksgiving 2026): %ld polls by its own periods "
 				   "(regular), %ld by the fixed 09:00-16:30 window (%ld more if its calendar "
-				   "missed the holiday, as it would in 2028); 0 polls every second after Friday's "
+				   "missed the holiday, as it would past its last year); 0 polls every second after Friday's "
 				   "13:00 early close, where the fixed window made %d\n",
 				   w.polls, fixed, 27000L, 3 * 3600 + 1800 - SESSION_GRACE_S);
 			CHECK(w.polls < fixed, "week: fewer polls than the fixed window");
