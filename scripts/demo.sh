@@ -87,7 +87,7 @@ psql_demo() { psql -X -q -h "$DIR" -p "$PG_PORT" -U postgres -d stockpipe "$@"; 
 # of the extension's market holidays, 09:30 to 16:00.
 market_open() {
 	psql_demo -At -c "SELECT extract(isodow FROM l) < 6 AND l::time >= '09:30' AND l::time < '16:00'
-		AND NOT EXISTS (SELECT FROM stockpipe.market_holiday h WHERE h.day = l::date)
+		AND NOT EXISTS (SELECT FROM stockpipe.market_holiday h WHERE h.calendar = 'XNYS' AND h.day = l::date)
 		FROM (SELECT now() AT TIME ZONE 'America/New_York' AS l) n"
 }
 

@@ -44,17 +44,61 @@ COMMENT ON FUNCTION schedule_check(text) IS
 	'The schedule in normalised form, or the error a bad schedule gets';
 
 --
--- NYSE full-day closures; editable (add special closures, extend years).
--- Rows the script inserts have builtin = true; pg_dump keeps the others.
+-- Exchange calendars: a job with skip_holidays skips the full-day closures
+-- of its own calendar (job.calendar; XNYS unless said otherwise), so a job
+-- about Frankfurt symbols follows Frankfurt's holidays.  A job's next run
+-- must be known in advance, which Yahoo's trading periods (today's only)
+-- cannot tell: hence published tables, editable (add calendars, special
+-- closures, next years).  Rows the script inserts have builtin = true;
+-- pg_dump keeps the others.  Codes are ISO 10383 market identifiers.
 --
-CREATE TABLE market_holiday (
-	day			date PRIMARY KEY,
+CREATE TABLE market_calendar (
+	calendar	text PRIMARY KEY
+		CONSTRAINT market_calendar_code_check CHECK (calendar ~ '^[A-Z0-9]{2,10}$'),
 	name		text NOT NULL,
+	timezone	text NOT NULL,
 	builtin		boolean NOT NULL DEFAULT false
 );
-COMMENT ON TABLE market_holiday IS
-	'Days the market is closed; jobs with skip_holidays do not run on them (local date of the job''s time zone)';
+COMMENT ON TABLE market_calendar IS
+	'Exchange calendars (ISO 10383 codes) whose closures jobs with skip_holidays skip; the time zone dates the warning that a calendar runs out';
 
+-- A calendar's time zone must be one PostgreSQL knows: the scheduler dates
+-- the calendar's end with it.
+CREATE FUNCTION market_calendar_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_timezone_names z WHERE z.name = NEW.timezone) THEN
+		RAISE EXCEPTION 'time zone "%" of calendar "%" is not known', NEW.timezone, NEW.calendar
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use a name from pg_timezone_names, such as ''America/New_York''.';
+	END IF;
+	RETURN NEW;
+END;
+$$;
+REVOKE ALL ON FUNCTION market_calendar_check() FROM PUBLIC;
+
+CREATE TRIGGER market_calendar_check BEFORE INSERT OR UPDATE ON market_calendar
+	FOR EACH ROW EXECUTE FUNCTION market_calendar_check();
+
+INSERT INTO market_calendar (calendar, name, timezone, builtin) VALUES
+	('XNYS', 'New York Stock Exchange', 'America/New_York', true),
+	('XETR', 'Xetra (Deutsche Börse, Frankfurt)', 'Europe/Berlin', true);
+
+CREATE TABLE market_holiday (
+	day			date NOT NULL,
+	name		text NOT NULL,
+	builtin		boolean NOT NULL DEFAULT false,
+	calendar	text NOT NULL DEFAULT 'XNYS' REFERENCES market_calendar ON UPDATE CASCADE,
+	PRIMARY KEY (calendar, day)
+);
+COMMENT ON TABLE market_holiday IS
+	'Days an exchange is closed; jobs with skip_holidays of that calendar do not run on them (local date of the job''s time zone)';
+
+-- NYSE full-day closures: the exchange's published calendars for 2025-2027,
+-- 2028 by its rule 7.2.
 INSERT INTO market_holiday (day, name, builtin) VALUES
 	('2025-01-01', 'New Year''s Day', true),
 	('2025-01-09', 'National Day of Mourning for President Jimmy Carter', true),
@@ -98,17 +142,49 @@ INSERT INTO market_holiday (day, name, builtin) VALUES
 	('2028-11-23', 'Thanksgiving Day', true),
 	('2028-12-25', 'Christmas Day', true);
 
+-- Xetra non-trading days (weekdays only): Deutsche Börse's published
+-- calendars for 2025-2027, 2028 by the same rule (New Year's Day, Good
+-- Friday, Easter Monday, 1 May, 24-26 and 31 December).
+INSERT INTO market_holiday (calendar, day, name, builtin) VALUES
+	('XETR', '2025-01-01', 'New Year''s Day', true),
+	('XETR', '2025-04-18', 'Good Friday', true),
+	('XETR', '2025-04-21', 'Easter Monday', true),
+	('XETR', '2025-05-01', 'Labour Day', true),
+	('XETR', '2025-12-24', 'Christmas Eve', true),
+	('XETR', '2025-12-25', 'Christmas Day', true),
+	('XETR', '2025-12-26', 'Boxing Day', true),
+	('XETR', '2025-12-31', 'New Year''s Eve', true),
+	('XETR', '2026-01-01', 'New Year''s Day', true),
+	('XETR', '2026-04-03', 'Good Friday', true),
+	('XETR', '2026-04-06', 'Easter Monday', true),
+	('XETR', '2026-05-01', 'Labour Day', true),
+	('XETR', '2026-12-24', 'Christmas Eve', true),
+	('XETR', '2026-12-25', 'Christmas Day', true),
+	('XETR', '2026-12-31', 'New Year''s Eve', true),
+	('XETR', '2027-01-01', 'New Year''s Day', true),
+	('XETR', '2027-03-26', 'Good Friday', true),
+	('XETR', '2027-03-29', 'Easter Monday', true),
+	('XETR', '2027-12-24', 'Christmas Eve', true),
+	('XETR', '2027-12-31', 'New Year''s Eve', true),
+	('XETR', '2028-04-14', 'Good Friday', true),
+	('XETR', '2028-04-17', 'Easter Monday', true),
+	('XETR', '2028-05-01', 'Labour Day', true),
+	('XETR', '2028-12-25', 'Christmas Day', true),
+	('XETR', '2028-12-26', 'Boxing Day', true);
+
 --
 -- next run, skipping market holidays when asked.
 --
--- A run whose LOCAL date (in the job's time zone) is a market holiday is
+-- A run whose LOCAL date (in the job's time zone) is a holiday of the
+-- calendar (default XNYS; an unknown calendar has no holidays) is
 -- skipped together with every other run of that local day: the search goes
 -- on from the next local midnight, so an every-5-seconds job costs one step
 -- per holiday, not 17,280.  At most 1,000 holidays in a row are skipped
 -- (then NULL), so a schedule that only ever falls on holidays ends.
 --
 CREATE FUNCTION job_next_run(schedule text, after timestamptz,
-							 timezone text DEFAULT 'UTC', skip_holidays boolean DEFAULT false)
+							 timezone text DEFAULT 'UTC', skip_holidays boolean DEFAULT false,
+							 calendar text DEFAULT 'XNYS')
 RETURNS timestamptz
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -126,7 +202,8 @@ BEGIN
 			RETURN NULL;
 		END IF;
 		d := (t AT TIME ZONE $3)::date;
-		IF NOT EXISTS (SELECT FROM stockpipe.market_holiday h WHERE h.day = d) THEN
+		IF NOT EXISTS (SELECT FROM stockpipe.market_holiday h
+						WHERE h.calendar = COALESCE($5, 'XNYS') AND h.day = d) THEN
 			RETURN t;
 		END IF;
 		t := stockpipe.schedule_next($1,
@@ -135,26 +212,26 @@ BEGIN
 	RETURN NULL;
 END;
 $$;
-COMMENT ON FUNCTION job_next_run(text, timestamptz, text, boolean) IS
-	'schedule_next(), skipping runs whose local date is in market_holiday when skip_holidays';
+COMMENT ON FUNCTION job_next_run(text, timestamptz, text, boolean, text) IS
+	'schedule_next(), skipping runs whose local date is a market_holiday of the calendar when skip_holidays';
 
 -- The scheduler's next run of a job: job_next_run(), or NULL with a WARNING
 -- when that fails for this job's row, so that one bad row can never stop
 -- the scheduler (the job then has no next run, and the scheduler says so).
 CREATE FUNCTION next_run_or_null(jobid bigint, schedule text, after timestamptz,
-								 timezone text, skip_holidays boolean)
+								 timezone text, skip_holidays boolean, calendar text)
 RETURNS timestamptz
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	RETURN stockpipe.job_next_run($2, $3, $4, $5);
+	RETURN stockpipe.job_next_run($2, $3, $4, $5, $6);
 EXCEPTION WHEN OTHERS THEN
 	RAISE WARNING 'stockpipe scheduler: no next run for job %: %', $1, SQLERRM;
 	RETURN NULL;
 END;
 $$;
-REVOKE ALL ON FUNCTION next_run_or_null(bigint, text, timestamptz, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION next_run_or_null(bigint, text, timestamptz, text, boolean, text) FROM PUBLIC;
 
 --
 -- Jobs and their runs.
@@ -177,12 +254,15 @@ CREATE TABLE job (
 	next_run_at		timestamptz,
 	builtin			boolean NOT NULL DEFAULT false,
 	created_at		timestamptz NOT NULL DEFAULT now(),
+	calendar		text NOT NULL DEFAULT 'XNYS' REFERENCES market_calendar ON UPDATE CASCADE,
 	CONSTRAINT job_owner_name_key UNIQUE (owner, name)
 );
 COMMENT ON TABLE job IS
 	'Scheduled jobs; each runs as its owner in its own background worker';
 COMMENT ON COLUMN job.next_run_at IS
 	'Next scheduled time; NULL while disabled';
+COMMENT ON COLUMN job.calendar IS
+	'The exchange calendar (market_calendar) whose holidays skip_holidays skips';
 -- The scheduler's tick: enabled jobs that are due.
 CREATE INDEX job_next_run_at_idx ON job (next_run_at) WHERE enabled;
 
@@ -275,12 +355,21 @@ BEGIN
 				  HINT = 'The timeout becomes the run''s statement_timeout; give an interval such as ''10 minutes''.';
 	END IF;
 
+	IF NEW.calendar IS NULL
+	   OR NOT EXISTS (SELECT FROM stockpipe.market_calendar c WHERE c.calendar = NEW.calendar) THEN
+		RAISE EXCEPTION 'calendar "%" of job "%" does not exist', NEW.calendar, NEW.name
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'SELECT calendar, name FROM stockpipe.market_calendar lists the calendars (XNYS: New York, XETR: Frankfurt).';
+	END IF;
+
 	IF TG_OP = 'INSERT' OR NEW.schedule IS DISTINCT FROM OLD.schedule
 	   OR NEW.timezone IS DISTINCT FROM OLD.timezone
 	   OR NEW.skip_holidays IS DISTINCT FROM OLD.skip_holidays
+	   OR NEW.calendar IS DISTINCT FROM OLD.calendar
 	   OR NEW.enabled IS DISTINCT FROM OLD.enabled THEN
 		-- raises the errors of a bad schedule or time zone
-		first := stockpipe.job_next_run(NEW.schedule, now(), NEW.timezone, NEW.skip_holidays);
+		first := stockpipe.job_next_run(NEW.schedule, now(), NEW.timezone, NEW.skip_holidays,
+										NEW.calendar);
 		IF first IS NULL THEN
 			RAISE EXCEPTION 'schedule "%" of job "%" never runs', NEW.schedule, NEW.name
 				USING ERRCODE = 'invalid_parameter_value',
@@ -322,6 +411,7 @@ SELECT pg_catalog.pg_extension_config_dump('job', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('job_jobid_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('job_run', '');
 SELECT pg_catalog.pg_extension_config_dump('job_run_runid_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('market_calendar', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('market_holiday', 'WHERE NOT builtin');
 
 --
@@ -361,7 +451,7 @@ REVOKE ALL ON FUNCTION acting_as(name) FROM PUBLIC;
 CREATE FUNCTION _schedule(caller name, name text, schedule text, command text,
 						  timezone text, enabled boolean, catch_up boolean,
 						  skip_holidays boolean, retries integer,
-						  retry_delay interval, timeout interval)
+						  retry_delay interval, timeout interval, calendar text)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -377,8 +467,8 @@ BEGIN
 				  HINT = 'Drop jobs you no longer need with stockpipe.unschedule().';
 	END IF;
 	INSERT INTO stockpipe.job AS j (name, schedule, command, timezone, owner, enabled, catch_up,
-									skip_holidays, max_retries, retry_delay, timeout)
-	VALUES ($2, $3, $4, $5, who, $6, $7, $8, $9, $10, $11)
+									skip_holidays, max_retries, retry_delay, timeout, calendar)
+	VALUES ($2, $3, $4, $5, who, $6, $7, $8, $9, $10, $11, $12)
 	ON CONFLICT ON CONSTRAINT job_owner_name_key DO UPDATE SET
 		schedule = EXCLUDED.schedule,
 		command = EXCLUDED.command,
@@ -388,7 +478,8 @@ BEGIN
 		skip_holidays = EXCLUDED.skip_holidays,
 		max_retries = EXCLUDED.max_retries,
 		retry_delay = EXCLUDED.retry_delay,
-		timeout = EXCLUDED.timeout
+		timeout = EXCLUDED.timeout,
+		calendar = EXCLUDED.calendar
 	RETURNING j.jobid INTO id;
 	RETURN id;
 END;
@@ -401,14 +492,15 @@ CREATE FUNCTION schedule(name text, schedule text, command text,
 						 skip_holidays boolean DEFAULT false,
 						 retries integer DEFAULT 0,
 						 retry_delay interval DEFAULT '1 minute',
-						 timeout interval DEFAULT '1 hour')
+						 timeout interval DEFAULT '1 hour',
+						 calendar text DEFAULT 'XNYS')
 RETURNS bigint
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT stockpipe._schedule(current_user, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+SELECT stockpipe._schedule(current_user, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 $$;
-COMMENT ON FUNCTION schedule(text, text, text, text, boolean, boolean, boolean, integer, interval, interval) IS
+COMMENT ON FUNCTION schedule(text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text) IS
 	'Create a job of the current role, or replace the one of that name; returns its jobid';
 
 -- The error for a job name the caller has no job of.
@@ -459,7 +551,7 @@ COMMENT ON FUNCTION unschedule(text, boolean) IS
 CREATE FUNCTION _alter_job(caller name, name text, schedule text, command text,
 						   timezone text, enabled boolean, catch_up boolean,
 						   skip_holidays boolean, retries integer,
-						   retry_delay interval, timeout interval)
+						   retry_delay interval, timeout interval, calendar text)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -477,7 +569,8 @@ BEGIN
 		skip_holidays = coalesce($8, j.skip_holidays),
 		max_retries = coalesce($9, j.max_retries),
 		retry_delay = coalesce($10, j.retry_delay),
-		timeout = coalesce($11, j.timeout)
+		timeout = coalesce($11, j.timeout),
+		calendar = coalesce($12, j.calendar)
 	 WHERE j.owner = who AND j.name = $2
 	RETURNING j.jobid INTO id;
 	IF id IS NULL THEN
@@ -496,14 +589,15 @@ CREATE FUNCTION alter_job(name text,
 						  skip_holidays boolean DEFAULT NULL,
 						  retries integer DEFAULT NULL,
 						  retry_delay interval DEFAULT NULL,
-						  timeout interval DEFAULT NULL)
+						  timeout interval DEFAULT NULL,
+						  calendar text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT stockpipe._alter_job(current_user, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+SELECT stockpipe._alter_job(current_user, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 $$;
-COMMENT ON FUNCTION alter_job(text, text, text, text, boolean, boolean, boolean, integer, interval, interval) IS
+COMMENT ON FUNCTION alter_job(text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text) IS
 	'Change settings of the current role''s job; NULL arguments leave settings unchanged; returns its jobid';
 
 -- Run a job now, asynchronously: the scheduler starts the run.  A job has
@@ -653,26 +747,26 @@ END;
 $$;
 
 GRANT USAGE ON SCHEMA stockpipe TO stockpipe_user;
-GRANT SELECT ON market_holiday TO stockpipe_user;
+GRANT SELECT ON market_calendar, market_holiday TO stockpipe_user;
 -- Read within row-level security; written only through the functions.
 GRANT SELECT ON job, job_run TO stockpipe_user;
 
-REVOKE ALL ON FUNCTION schedule(text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+REVOKE ALL ON FUNCTION schedule(text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text),
 	unschedule(text, boolean),
-	alter_job(text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	alter_job(text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text),
 	run_job(text),
-	_schedule(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	_schedule(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text),
 	_unschedule(name, text, boolean),
-	_alter_job(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	_alter_job(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text),
 	_run_job(name, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION schedule(text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+GRANT EXECUTE ON FUNCTION schedule(text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text),
 	unschedule(text, boolean),
-	alter_job(text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	alter_job(text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text),
 	run_job(text),
-	_schedule(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	_schedule(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text),
 	_unschedule(name, text, boolean),
-	_alter_job(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval),
+	_alter_job(name, text, text, text, text, boolean, boolean, boolean, integer, interval, interval, text),
 	_run_job(name, text), job_not_found(text, name),
 	schedule_next(text, timestamptz, text), schedule_check(text),
-	job_next_run(text, timestamptz, text, boolean)
+	job_next_run(text, timestamptz, text, boolean, text)
 	TO stockpipe_user;

@@ -313,7 +313,7 @@ queue_due_jobs(void)
 			" FROM due d"
 			" RETURNING runid, jobid)"
 			" UPDATE stockpipe.job j SET next_run_at = stockpipe.next_run_or_null(j.jobid, j.schedule,"
-			" CASE WHEN d.missed THEN pg_catalog.now() ELSE d.due_at END, j.timezone, j.skip_holidays)"
+			" CASE WHEN d.missed THEN pg_catalog.now() ELSE d.due_at END, j.timezone, j.skip_holidays, j.calendar)"
 			" FROM due d, queued q"
 			" WHERE j.jobid = d.jobid AND q.jobid = d.jobid"
 			" RETURNING j.name, d.missed, d.catch_up, d.due_at, j.next_run_at, q.runid",
@@ -743,10 +743,12 @@ purge_history(TimestampTz now)
 }
 
 /*
- * Once a day (and at start): say when stockpipe.market_holiday, which
- * skip_holidays relies on, ends within SP_CALENDAR_WARN_DAYS days.  A
- * calendar that simply ran out would let such jobs run on holidays without
- * a word; a year's notice leaves time to add the exchange's next holidays.
+ * Once a day (and at start): say which exchange calendars, that enabled
+ * jobs with skip_holidays rely on, end within SP_CALENDAR_WARN_DAYS days
+ * (in each calendar's own time zone).  A calendar that simply ran out would
+ * let such jobs run on holidays without a word; a year's notice leaves time
+ * to add the exchange's next holidays.  Calendars no enabled job uses are
+ * not mentioned: nothing depends on them.
  */
 static void
 check_holiday_calendar(TimestampTz now)
@@ -754,26 +756,38 @@ check_holiday_calendar(TimestampTz now)
 	Oid			types[1] = {INT4OID};
 	Datum		values[1];
 	SPITupleTable *rows;
+	uint64		n;
+	uint64		i;
 
 	if (last_calendar_check_at != 0 &&
 		!TimestampDifferenceExceeds(last_calendar_check_at, now, SP_CALENDAR_CHECK_MS))
 		return;
 	last_calendar_check_at = now;
 	values[0] = Int32GetDatum(SP_CALENDAR_WARN_DAYS);
-	sp_sql("SELECT pg_catalog.max(h.day)::text,"
-		   " COALESCE(pg_catalog.max(h.day) < stockpipe.market_date() + $1, true),"
-		   " (SELECT pg_catalog.count(*) FROM stockpipe.job j WHERE j.skip_holidays AND j.enabled)"
-		   " FROM stockpipe.market_holiday h",
-		   1, types, values, SPI_OK_SELECT, &rows);
-	if (!sp_col_bool(rows, 0, 2))
-		return;
-	ereport(WARNING,
-			(errmsg("stockpipe scheduler: the market holiday calendar ends on %s, less than %d days from now",
-					sp_col_isnull(rows, 0, 1) ? "(empty)" : sp_col_text(rows, 0, 1),
-					SP_CALENDAR_WARN_DAYS),
-			 errdetail("%s enabled job(s) with skip_holidays rely on stockpipe.market_holiday; after its last day they run on holidays too.",
-					   sp_col_text(rows, 0, 3)),
-			 errhint("Add the exchange's published holidays: INSERT INTO stockpipe.market_holiday (day, name) VALUES (...).  This is said once a day.")));
+	n = sp_sql("SELECT c.calendar, c.name, u.last_day::text, u.jobs"
+			   " FROM stockpipe.market_calendar c, LATERAL (SELECT"
+			   "  (SELECT pg_catalog.max(h.day) FROM stockpipe.market_holiday h"
+			   "   WHERE h.calendar = c.calendar) AS last_day,"
+			   "  (SELECT pg_catalog.count(*) FROM stockpipe.job j"
+			   "   WHERE j.calendar = c.calendar AND j.skip_holidays AND j.enabled) AS jobs) u"
+			   " WHERE u.jobs > 0"
+			   " AND COALESCE(u.last_day < (pg_catalog.now() AT TIME ZONE c.timezone)::date + $1, true)"
+			   " ORDER BY c.calendar",
+			   1, types, values, SPI_OK_SELECT, &rows);
+	for (i = 0; i < n; i++)
+	{
+		char	   *calendar = sp_col_text(rows, i, 1);
+
+		ereport(WARNING,
+				(errmsg("stockpipe scheduler: the market holiday calendar %s ends on %s, less than %d days from now",
+						calendar,
+						sp_col_isnull(rows, i, 3) ? "(empty)" : sp_col_text(rows, i, 3),
+						SP_CALENDAR_WARN_DAYS),
+				 errdetail("%s enabled job(s) with skip_holidays rely on calendar %s (%s) in stockpipe.market_holiday; after its last day they run on its holidays too.",
+						   sp_col_text(rows, i, 4), calendar, sp_col_text(rows, i, 2)),
+				 errhint("Add the exchange's published holidays: INSERT INTO stockpipe.market_holiday (calendar, day, name) VALUES ('%s', ...).  This is said once a day.",
+						 calendar)));
+	}
 }
 
 /* The next time something is due: a job, or a queued run (0: none). */

@@ -773,7 +773,7 @@ t_eq "between two events of a rule, a stored quote re-armed it (no double firing
 #    while the server was down more than 60 s (skipped, or one catch-up run
 #    with catch_up), and no run left 'running' by a crash.
 JOBS="('alert_check', 'upkeep', 'l30d_refresh', 'sleeper')"
-RUNS_SQL="SELECT j.name, j.jobid, j.schedule, j.timezone, j.skip_holidays, j.catch_up, j.created_at, j.next_run_at,
+RUNS_SQL="SELECT j.name, j.jobid, j.schedule, j.timezone, j.skip_holidays, j.calendar, j.catch_up, j.created_at, j.next_run_at,
                  r.runid, r.trigger, r.scheduled_at, r.status, r.message, r.finished_at,
                  (r.trigger = 'catch-up' OR coalesce(r.message, '') LIKE 'missed:%') AS missed,
                  lead(r.scheduled_at) OVER w AS next_at,
@@ -790,20 +790,20 @@ t_eq "each job ran at each scheduled time since its creation, in order, up to it
 	"$(q "WITH r AS ($RUNS_SQL)
 	      SELECT string_agg(problem, '; ') FROM (
 	        SELECT format('%s: first run at %s, due %s', name, scheduled_at,
-	                      stockpipe.job_next_run(schedule, created_at, timezone, skip_holidays)) AS problem
-	          FROM r WHERE n = 1 AND scheduled_at <> stockpipe.job_next_run(schedule, created_at, timezone, skip_holidays)
+	                      stockpipe.job_next_run(schedule, created_at, timezone, skip_holidays, calendar)) AS problem
+	          FROM r WHERE n = 1 AND scheduled_at <> stockpipe.job_next_run(schedule, created_at, timezone, skip_holidays, calendar)
 	        UNION ALL
 	        SELECT format('%s: after %s came %s, due %s', name, scheduled_at, next_at,
-	                      stockpipe.job_next_run(schedule, scheduled_at, timezone, skip_holidays))
+	                      stockpipe.job_next_run(schedule, scheduled_at, timezone, skip_holidays, calendar))
 	          FROM r WHERE next_at IS NOT NULL AND NOT missed
-	           AND next_at <> stockpipe.job_next_run(schedule, scheduled_at, timezone, skip_holidays)
+	           AND next_at <> stockpipe.job_next_run(schedule, scheduled_at, timezone, skip_holidays, calendar)
 	        UNION ALL
 	        SELECT format('%s: after the missed %s came %s', name, scheduled_at, next_at)
 	          FROM r WHERE next_at IS NOT NULL AND missed AND next_at < scheduled_at + interval '60 seconds'
 	        UNION ALL
 	        SELECT format('%s: last run at %s, next_run_at %s', name, scheduled_at, next_run_at)
 	          FROM r WHERE n = total AND NOT missed
-	           AND next_run_at IS DISTINCT FROM stockpipe.job_next_run(schedule, scheduled_at, timezone, skip_holidays)
+	           AND next_run_at IS DISTINCT FROM stockpipe.job_next_run(schedule, scheduled_at, timezone, skip_holidays, calendar)
 	        UNION ALL
 	        SELECT format('%s: no run, though due at %s', j.name, j.next_run_at)
 	          FROM stockpipe.job j

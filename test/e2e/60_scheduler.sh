@@ -223,19 +223,33 @@ wait_for 30 "waiting run succeeded" query_is "SELECT status FROM stockpipe.job_r
 check_eq "no free worker slot: the run starts once slots are free" "succeeded" \
 	"$(q "SELECT status FROM stockpipe.job_run WHERE runid = $runid")"
 
-# --- A holiday calendar that ends within a year is said, once a day.
+# --- A holiday calendar that ends within a year is said, once a day, for
+# each calendar enabled skip_holidays jobs use (and only those).
 # (Relative to the market's date, so the test holds on any date.)
 q "DELETE FROM stockpipe.market_holiday WHERE day > stockpipe.market_date() + 100" >/dev/null
 as_jobber "SELECT stockpipe.schedule('holiday_aware', '0 12 * * 1-5', 'SELECT 1', skip_holidays => true)" >/dev/null
-warned_before=$(grep -c "the market holiday calendar ends on" "$E2E_DIR/postgres.log")
+as_jobber "SELECT stockpipe.schedule('frankfurt_aware', '0 12 * * 1-5', 'SELECT 1', timezone => 'Europe/Berlin', skip_holidays => true, calendar => 'XETR')" >/dev/null
+warned_before=$(grep -c "the market holiday calendar XETR ends on" "$E2E_DIR/postgres.log")
 sp_pg_stop fast
 sp_pg_start || { cat "$E2E_DIR/postgres.log" >&2; exit 1; }
-wait_for 30 "calendar warning" bash -c "[ \$(grep -c 'the market holiday calendar ends on' '$E2E_DIR/postgres.log') -gt $warned_before ]"
-check_eq "a holiday calendar ending within a year is warned about, with its last day" \
-	"$(q "SELECT max(day) FROM stockpipe.market_holiday")" \
-	"$(grep -o 'the market holiday calendar ends on [0-9-]*' "$E2E_DIR/postgres.log" | tail -1 | awk '{print $NF}')"
+wait_for 30 "calendar warning" bash -c "[ \$(grep -c 'the market holiday calendar XETR ends on' '$E2E_DIR/postgres.log') -gt $warned_before ]"
+for cal in XNYS XETR; do
+	check_eq "a holiday calendar ending within a year is warned about, with its last day ($cal)" \
+		"$(q "SELECT max(day) FROM stockpipe.market_holiday WHERE calendar = '$cal'")" \
+		"$(grep -o "the market holiday calendar $cal ends on [0-9-]*" "$E2E_DIR/postgres.log" | tail -1 | awk '{print $NF}')"
+done
 check "the warning says which jobs rely on it and how to extend it" \
-	grep -q "job(s) with skip_holidays rely on stockpipe.market_holiday" "$E2E_DIR/postgres.log"
+	grep -q "job(s) with skip_holidays rely on calendar XETR (Xetra (Deutsche Börse, Frankfurt)) in stockpipe.market_holiday" "$E2E_DIR/postgres.log"
+# A calendar no enabled job uses is not mentioned: after the XETR job is
+# disabled, the next start warns about XNYS only.
+as_jobber "SELECT stockpipe.alter_job('frankfurt_aware', enabled => false)" >/dev/null
+xnys_before=$(grep -c "the market holiday calendar XNYS ends on" "$E2E_DIR/postgres.log")
+xetr_before=$(grep -c "the market holiday calendar XETR ends on" "$E2E_DIR/postgres.log")
+sp_pg_stop fast
+sp_pg_start || { cat "$E2E_DIR/postgres.log" >&2; exit 1; }
+wait_for 30 "calendar warning (XNYS)" bash -c "[ \$(grep -c 'the market holiday calendar XNYS ends on' '$E2E_DIR/postgres.log') -gt $xnys_before ]"
+check_eq "a calendar no enabled job relies on is not warned about" "$xetr_before" \
+	"$(grep -c "the market holiday calendar XETR ends on" "$E2E_DIR/postgres.log")"
 
 check "no server crash, no scheduler ERROR in the log" \
 	bash -c "! grep -E 'terminated by signal|stockpipe scheduler.*ERROR|ERROR:.*stockpipe scheduler' '$E2E_DIR/postgres.log'"

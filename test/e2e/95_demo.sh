@@ -31,7 +31,7 @@ trap 'stop_demo; e2e_exit' EXIT
 # The session a recorded one is replayed as, computed here from the
 # extension's holiday table: today's once it has begun (09:30 New York),
 # else the latest trading day.  And the trading day before a date.
-TRADING="extract(isodow FROM d) < 6 AND NOT EXISTS (SELECT FROM stockpipe.market_holiday h WHERE h.day = d::date)"
+TRADING="extract(isodow FROM d) < 6 AND NOT EXISTS (SELECT FROM stockpipe.market_holiday h WHERE h.calendar = 'XNYS' AND h.day = d::date)"
 session_day() {
 	dq "SELECT max(d)::date FROM (SELECT now() AT TIME ZONE 'America/New_York' AS l) n,
 		generate_series(n.l::date - 10, n.l::date, interval '1 day') g(d)
@@ -102,7 +102,7 @@ check_eq "... the close recorded before the session, 226.21" "226.21" \
 	"$(dq "SELECT round(close::numeric, 2) FROM stockpipe.historical_stock_data WHERE symbol = 'AAPL' AND trade_date = '$P'")"
 check_eq "no bar lands on a weekend or a holiday" 0 \
 	"$(dq "SELECT count(*) FROM stockpipe.historical_stock_data WHERE NOT (extract(isodow FROM trade_date) < 6
-		AND NOT EXISTS (SELECT FROM stockpipe.market_holiday h WHERE h.day = trade_date))")"
+		AND NOT EXISTS (SELECT FROM stockpipe.market_holiday h WHERE h.calendar = 'XNYS' AND h.day = trade_date))")"
 msft_as_recorded() {
 	dq "SELECT close, volume FROM stockpipe.historical_stock_data WHERE symbol = 'MSFT' ORDER BY trade_date" |
 		/usr/bin/python3 -c '

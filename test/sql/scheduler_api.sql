@@ -84,10 +84,15 @@ SELECT stockpipe.schedule_next('10 seconds', '2026-11-27 19:30:01+00', 'Asia/Kol
 	   stockpipe.schedule_next('0 9 * * *', '2026-11-27 00:00+00', 'Asia/Kolkata'),
 	   stockpipe.schedule_next('0 9 * * *', '2026-11-27 00:00+00', 'Europe/London');
 
--- Market holidays: NYSE full-day closures of 2025-2027.
-SELECT extract(year FROM day) AS year, count(*) FROM stockpipe.market_holiday GROUP BY 1 ORDER BY 1;
+-- Market holidays: NYSE full-day closures of 2025-2028 and Xetra's.
+SELECT calendar, name, timezone, builtin FROM stockpipe.market_calendar ORDER BY calendar;
+SELECT calendar, extract(year FROM day) AS year, count(*) FROM stockpipe.market_holiday
+ GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT day, to_char(day, 'Dy') AS dow, name FROM stockpipe.market_holiday
- WHERE day BETWEEN '2026-01-01' AND '2026-12-31' OR day = '2025-01-09' ORDER BY day;
+ WHERE calendar = 'XNYS' AND (day BETWEEN '2026-01-01' AND '2026-12-31' OR day = '2025-01-09')
+ ORDER BY day;
+SELECT day, to_char(day, 'Dy') AS dow, name FROM stockpipe.market_holiday
+ WHERE calendar = 'XETR' AND day BETWEEN '2027-01-01' AND '2027-12-31' ORDER BY day;
 -- Every holiday is a weekday.
 SELECT count(*) FROM stockpipe.market_holiday WHERE extract(isodow FROM day) > 5;
 -- The L30D refresh (17:00 New York, weekdays) skips Thanksgiving 2026-11-26
@@ -109,6 +114,18 @@ SELECT stockpipe.job_next_run('0 20 * * *', '2026-11-25 12:00+00', 'America/New_
 INSERT INTO stockpipe.market_holiday (day, name) VALUES ('2026-11-30', 'test closure');
 SELECT stockpipe.job_next_run('0 17 * * 1-5', '2026-11-27 23:00+00', 'America/New_York', true);
 DELETE FROM stockpipe.market_holiday WHERE day = '2026-11-30';
+-- Each job skips its own exchange's holidays: at 17:30 Frankfurt on
+-- weekdays, Easter Monday 2027 (2027-03-29) is a Xetra holiday, not an
+-- NYSE one; Thanksgiving 2026 is the other way round.  Good Friday closes both.
+SELECT stockpipe.job_next_run('30 17 * * 1-5', '2027-03-25 17:00+00', 'Europe/Berlin', true, 'XETR') AS xetra,
+	   stockpipe.job_next_run('30 17 * * 1-5', '2027-03-25 17:00+00', 'Europe/Berlin', true, 'XNYS') AS nyse,
+	   stockpipe.job_next_run('30 17 * * 1-5', '2026-11-25 17:00+00', 'Europe/Berlin', true, 'XETR') AS xetra_thanksgiving;
+-- A calendar nobody filled has no holidays; NULL means XNYS.
+SELECT stockpipe.job_next_run('0 17 * * 1-5', '2026-11-25 23:00+00', 'America/New_York', true, 'NONE') AS unknown,
+	   stockpipe.job_next_run('0 17 * * 1-5', '2026-11-25 23:00+00', 'America/New_York', true, NULL) AS null_is_xnys;
+-- A calendar's time zone must exist; its code is checked too.
+INSERT INTO stockpipe.market_calendar (calendar, name, timezone) VALUES ('XLON', 'London', 'Europe/Londn');
+INSERT INTO stockpipe.market_calendar (calendar, name, timezone) VALUES ('x lon', 'London', 'Europe/London');
 
 -- Errors: SQLSTATE, message, detail and hint.
 \set VERBOSITY sqlstate
@@ -160,6 +177,16 @@ SELECT stockpipe.alter_job('vacuum_runs', enabled => true, schedule => '*/10 * *
 SELECT schedule, timezone, max_retries, enabled, skip_holidays,
 	   next_run_at = stockpipe.job_next_run(schedule, now(), timezone, skip_holidays) AS next_ok
   FROM stockpipe.job WHERE name = 'vacuum_runs';
+-- A job of another exchange: its calendar's holidays are skipped, and
+-- changing the calendar recomputes the next run.
+SELECT stockpipe.schedule('frankfurt_close', '45 17 * * 1-5', 'SELECT 1', timezone => 'Europe/Berlin',
+						  skip_holidays => true, calendar => 'XETR') IS NOT NULL AS created;
+SELECT calendar, next_run_at = stockpipe.job_next_run(schedule, now(), timezone, skip_holidays, 'XETR') AS next_ok
+  FROM stockpipe.job WHERE name = 'frankfurt_close';
+SELECT stockpipe.alter_job('frankfurt_close', calendar => 'XNYS') IS NOT NULL AS altered;
+SELECT calendar, next_run_at = stockpipe.job_next_run(schedule, now(), timezone, skip_holidays, 'XNYS') AS next_ok
+  FROM stockpipe.job WHERE name = 'frankfurt_close';
+SELECT stockpipe.unschedule('frankfurt_close');
 -- run_job queues a manual run for the scheduler.
 SELECT stockpipe.run_job('vacuum_runs') AS runid;
 SELECT r.runid, j.name, r.trigger, r.status, r.attempt, r.scheduled_at <= now() AS due
@@ -183,6 +210,8 @@ SELECT stockpipe.schedule('bad', '@daily', 'SELECT ' || repeat('1', 65536));
 SELECT stockpipe.schedule('', '@daily', 'SELECT 1');
 SELECT stockpipe.schedule('bad', '@daily', ' ');
 SELECT stockpipe.alter_job('vacuum_runs', schedule => 'sometimes');
+SELECT stockpipe.schedule('bad', '@daily', 'SELECT 1', calendar => 'XLON');
+SELECT stockpipe.alter_job('vacuum_runs', calendar => 'xnys');
 SELECT count(*) FROM stockpipe.job WHERE name = 'bad';
 -- Plain SQL on the table gets the same checks (a superuser's; users cannot
 -- write it at all), and the table's constraints hold even without the trigger.
@@ -201,6 +230,12 @@ SELECT stockpipe.run_job('no_such_job');
 SELECT stockpipe.unschedule('no_such_job');
 \set VERBOSITY default
 SELECT stockpipe.unschedule('no_such_job', if_exists => true);
+-- Users read the calendars but cannot change them: a user who could delete
+-- a holiday or move a calendar's zone would move other users' jobs.
+SELECT count(*) > 0 AS can_read FROM stockpipe.market_calendar, stockpipe.market_holiday;
+INSERT INTO stockpipe.market_calendar (calendar, name, timezone) VALUES ('XEVL', 'evil', 'UTC');
+UPDATE stockpipe.market_calendar SET timezone = 'Asia/Tokyo' WHERE calendar = 'XNYS';
+DELETE FROM stockpipe.market_holiday WHERE calendar = 'XNYS';
 RESET ROLE;
 -- unschedule removes the job and its history.
 SELECT stockpipe.unschedule('vacuum_runs');
@@ -247,7 +282,7 @@ UPDATE stockpipe.job SET owner = 'regress_sched_alice' WHERE name = 'report';
 RESET ROLE;
 SET SESSION AUTHORIZATION regress_sched_bob;
 SELECT stockpipe._schedule('regress_sched_alice', 'spoof', '@daily', 'SELECT 1', 'UTC',
-						   true, false, false, 0, '1 minute', '1 hour');
+						   true, false, false, 0, '1 minute', '1 hour', 'XNYS');
 SELECT stockpipe._run_job('regress_sched_alice', 'report');
 RESET SESSION AUTHORIZATION;
 SET ROLE regress_sched_bob;
@@ -277,7 +312,7 @@ SELECT c.relname, x.cond
   FROM pg_extension e,
 	   unnest(e.extconfig, e.extcondition) AS x(oid, cond)
   JOIN pg_class c ON c.oid = x.oid
- WHERE e.extname = 'stockpipe' AND c.relname IN ('job', 'job_run', 'market_holiday')
+ WHERE e.extname = 'stockpipe' AND c.relname IN ('job', 'job_run', 'market_calendar', 'market_holiday')
  ORDER BY 1;
 
 DROP EXTENSION stockpipe;

@@ -60,8 +60,9 @@ SELECT symbol, trade_date, close FROM stockpipe.historical_stock_data;
 SELECT kafka_offset, error, payload_bytes FROM stockpipe.dead_letter;
 SET ROLE regress_upgrade_alice;
 SELECT ruleid = :alice_rule AS same_rule, symbol, condition, threshold, cooldown, state FROM stockpipe.my_alerts;
-SELECT name, schedule, retry_delay FROM stockpipe.job WHERE name = 'report';
+SELECT name, schedule, retry_delay, calendar FROM stockpipe.job WHERE name = 'report';
 SELECT stockpipe.alter_job('report', retry_delay => '5 minutes') > 0 AS altered;
+SELECT stockpipe.alter_job('report', skip_holidays => true, calendar => 'XETR') > 0 AS on_xetra;
 INSERT INTO stockpipe.job_run (jobid, trigger, scheduled_at, status)
 SELECT jobid, 'manual', now(), 'scheduled' FROM stockpipe.job WHERE name = 'report';
 RESET ROLE;

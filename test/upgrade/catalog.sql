@@ -79,12 +79,15 @@ SELECT string_agg(line, E'\n' ORDER BY line) AS :"catvar" FROM (
 	SELECT format('role: %s login=%s', r.rolname, r.rolcanlogin)
 	  FROM pg_roles r WHERE r.rolname IN ('stockpipe_user', 'stockpipe_reader')
 	UNION ALL
-	SELECT format('builtin job: %s %s %s %s holidays=%s catch_up=%s retries=%s delay=%s timeout=%s',
-				  j.name, j.schedule, j.command, j.timezone, j.skip_holidays, j.catch_up,
+	SELECT format('builtin job: %s %s %s %s holidays=%s calendar=%s catch_up=%s retries=%s delay=%s timeout=%s',
+				  j.name, j.schedule, j.command, j.timezone, j.skip_holidays, j.calendar, j.catch_up,
 				  j.max_retries, j.retry_delay, j.timeout)
 	  FROM stockpipe.job j WHERE j.builtin
 	UNION ALL
-	SELECT format('builtin holiday: %s %s', h.day, h.name)
+	SELECT format('builtin calendar: %s %s %s', c.calendar, c.name, c.timezone)
+	  FROM stockpipe.market_calendar c WHERE c.builtin
+	UNION ALL
+	SELECT format('builtin holiday: %s %s %s', h.calendar, h.day, h.name)
 	  FROM stockpipe.market_holiday h WHERE h.builtin
 ) facts
 \gset
