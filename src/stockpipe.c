@@ -43,6 +43,26 @@ register_worker(const char *function, const char *name, const char *type,
 	RegisterBackgroundWorker(&worker);
 }
 
+/*
+ * On a hot standby, once consistent: one LOG line saying the workers wait
+ * for promotion (standby.c); then it exits for good (never restarted).
+ */
+static void
+register_standby_notice(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "stockpipe", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "stockpipe_standby_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "stockpipe standby notice", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "stockpipe standby notice", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
 void
 _PG_init(void)
 {
@@ -71,4 +91,5 @@ _PG_init(void)
 	/* the mailer sends the e-mails of stockpipe.alert_event (mailer.c) */
 	register_worker("stockpipe_mailer_main", "stockpipe mailer",
 					"stockpipe mailer", SP_WORKER_MAILER, 0);
+	register_standby_notice();
 }

@@ -144,7 +144,8 @@ dash_api_daily(struct MHD_Connection *conn)
 }
 
 /*
- * /healthz: whether the database is up, the session settings as
+ * /healthz: whether the database is up, how changes are learnt
+ * (notifications, or polling on a standby), the session settings as
  * PostgreSQL reports them, and counters that show the limits at work.
  */
 enum MHD_Result
@@ -155,10 +156,11 @@ dash_api_healthz(struct MHD_Connection *conn)
 
 	dash_db_get_status(&st);
 	snprintf(body, sizeof body,
-			 "{\"database\":\"%s\",\"jit\":\"%s\",\"statement_timeout\":\"%s\","
+			 "{\"database\":\"%s\",\"updates\":\"%s\",\"jit\":\"%s\",\"statement_timeout\":\"%s\","
 			 "\"notifications\":%lu,\"refreshes\":%lu,\"quote_events\":%lu,"
 			 "\"request_timeouts\":%lu}",
-			 st.up ? "up" : "down", st.jit, st.statement_timeout,
+			 st.up ? "up" : "down", st.standby ? "polling (standby)" : "notifications",
+			 st.jit, st.statement_timeout,
 			 st.notifications, st.refreshes, st.quote_events, dash_guard_closed());
 	return dash_reply_json(conn, st.up ? 200 : 503, body);
 }

@@ -7,6 +7,12 @@
  * API handlers borrow it under db_lock for one PQexecParams each.  Nothing
  * touches the PGconn without db_lock.
  *
+ * On a hot standby there are no notifications (LISTEN is refused during
+ * recovery, and NOTIFY is not replicated): the thread then polls, running
+ * DASH_Q_CHANGES every DASH_STANDBY_POLL_MS, which pushes the same events,
+ * so the page works the same against a read replica.  The mode is taken at
+ * each connect (a standby promoted later keeps polling until the next).
+ *
  * A notification is only a wake-up.  Any role that can connect may NOTIFY
  * stockpipe_live with any payload, so the payload is never read: on a
  * wake-up the thread runs DASH_Q_CHANGES, which answers which symbols'
@@ -50,6 +56,10 @@ static char session_statement_timeout[32];
 static unsigned long n_notifications;
 static unsigned long n_refreshes;
 static unsigned long n_quote_events;
+static bool polling;			/* connected to a standby: no LISTEN */
+
+/* How often a standby is asked for changes (it cannot notify). */
+#define DASH_STANDBY_POLL_MS 1000
 
 static dash_log_limit refresh_log = DASH_LOG_LIMIT_INIT;
 
@@ -152,6 +162,7 @@ dash_db_get_status(dash_db_status *st)
 	st->notifications = n_notifications;
 	st->refreshes = n_refreshes;
 	st->quote_events = n_quote_events;
+	st->standby = polling;
 	pthread_mutex_unlock(&db_lock);
 }
 
@@ -183,7 +194,7 @@ exec_ok(PGconn *c, const char *sql, ExecStatusType want, const char *what)
 
 /*
  * Settings that keep the dashboard's queries cheap and harmless, then
- * LISTEN.  They are SET on the session rather than passed in libpq's
+ * LISTEN, unless the server is a standby (*standby: then the caller polls).  They are SET on the session rather than passed in libpq's
  * "options", which a --dsn with its own options= would replace:
  *  - jit = off: with many partitions a query's plan is large, and JIT
  *    compiling it costs far more than the millisecond the query takes;
@@ -194,16 +205,27 @@ exec_ok(PGconn *c, const char *sql, ExecStatusType want, const char *what)
  * The values are read back for /healthz.
  */
 static bool
-session_setup(PGconn *c, char *jit, size_t jit_cap, char *st, size_t st_cap)
+session_setup(PGconn *c, char *jit, size_t jit_cap, char *st, size_t st_cap, bool *standby)
 {
 	char		sql[256];
 	PGresult   *res;
 
 	snprintf(sql, sizeof sql,
 			 "SET jit = off; SET statement_timeout = %u; "
-			 "SET default_transaction_read_only = on; LISTEN stockpipe_live",
+			 "SET default_transaction_read_only = on",
 			 opt.statement_timeout_ms);
 	if (!exec_ok(c, sql, PGRES_COMMAND_OK, "session set-up failed: "))
+		return false;
+	res = PQexec(c, "SELECT pg_catalog.pg_is_in_recovery()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		dash_log_pq("session set-up failed: ", PQerrorMessage(c));
+		PQclear(res);
+		return false;
+	}
+	*standby = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!*standby && !exec_ok(c, "LISTEN stockpipe_live", PGRES_COMMAND_OK, "session set-up failed: "))
 		return false;
 	/*
 	 * The time zones PostgreSQL knows, once per session: reading
@@ -226,7 +248,7 @@ session_setup(PGconn *c, char *jit, size_t jit_cap, char *st, size_t st_cap)
 }
 
 static PGconn *
-db_connect(char *jit, size_t jit_cap, char *st, size_t st_cap)
+db_connect(char *jit, size_t jit_cap, char *st, size_t st_cap, bool *standby)
 {
 	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
 	const char *vals[] = {"5", "stockpipe-dash", opt.dsn, NULL};
@@ -241,7 +263,7 @@ db_connect(char *jit, size_t jit_cap, char *st, size_t st_cap)
 		return NULL;
 	}
 	PQsetNoticeProcessor(c, notice_processor, NULL);
-	if (!session_setup(c, jit, jit_cap, st, st_cap))
+	if (!session_setup(c, jit, jit_cap, st, st_cap, standby))
 	{
 		PQfinish(c);
 		return NULL;
@@ -353,7 +375,8 @@ reconnect(void)
 {
 	char		jit[sizeof session_jit];
 	char		st[sizeof session_statement_timeout];
-	PGconn	   *c = db_connect(jit, sizeof jit, st, sizeof st);
+	bool		standby = false;
+	PGconn	   *c = db_connect(jit, sizeof jit, st, sizeof st, &standby);
 
 	pthread_mutex_lock(&db_lock);
 	if (db)
@@ -365,12 +388,17 @@ reconnect(void)
 	{
 		memcpy(session_jit, jit, sizeof jit);
 		memcpy(session_statement_timeout, st, sizeof st);
+		polling = standby;
 		refresh_locked();
 	}
 	pthread_mutex_unlock(&db_lock);
 	if (!c)
 		return false;
-	dash_log("connected to PostgreSQL, listening on stockpipe_live");
+	if (standby)
+		dash_log("connected to PostgreSQL, a standby in recovery: no notifications there; "
+				 "asking for changes every %d ms", DASH_STANDBY_POLL_MS);
+	else
+		dash_log("connected to PostgreSQL, listening on stockpipe_live");
 	dash_ring_push("reset", "{}");
 	return true;
 }
@@ -383,6 +411,7 @@ dash_db_run(void)
 	bool		was_up = false;
 	bool		pending = false;	/* notified, not refreshed yet */
 	int64_t		next_refresh = 0;	/* no refresh before (monotonic ms) */
+	int64_t		next_poll = 0;	/* a standby's next poll (monotonic ms) */
 
 	while (!stopping)
 	{
@@ -408,7 +437,14 @@ dash_db_run(void)
 		{
 			int64_t		left = next_refresh - dash_clock_ms();
 
-			wait_input(!pending ? 1000 : left > 0 ? (int) left : 0);
+			int64_t		poll_in = next_poll - dash_clock_ms();
+
+			if (pending)
+				wait_input(left > 0 ? (int) left : 0);
+			else if (polling)
+				wait_input(poll_in > 0 ? (int) poll_in : 0);
+			else
+				wait_input(1000);
 		}
 		if (stopping)
 			break;
@@ -416,6 +452,12 @@ dash_db_run(void)
 		pthread_mutex_lock(&db_lock);
 		if (PQconsumeInput(db) && drain_notifies_locked() > 0)
 			pending = true;
+		/* a standby cannot notify: ask every DASH_STANDBY_POLL_MS */
+		if (polling && dash_clock_ms() >= next_poll)
+		{
+			pending = true;
+			next_poll = dash_clock_ms() + DASH_STANDBY_POLL_MS;
+		}
 		if (pending && dash_clock_ms() >= next_refresh && PQstatus(db) == CONNECTION_OK)
 		{
 			bool		first = known == NULL;

@@ -33,6 +33,7 @@ typedef struct dash_db_status
 	unsigned long refreshes;	/* DASH_Q_CHANGES runs, each connect's first
 								 * included */
 	unsigned long quote_events; /* "quotes" events pushed */
+	bool		standby;		/* a hot standby: changes are polled for */
 } dash_db_status;
 
 bool		dash_db_init(const dash_db_options *o);
