@@ -688,7 +688,7 @@ main(int argc, char **argv)
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(S.lfd, (struct sockaddr *) &addr, sizeof(addr)) != 0)
 		die("bind");
-	if (listen(S.lfd, 1024) != 0)
+	if (listen(S.lfd, 4096) != 0)	/* 2,000 symbols connect at once */
 		die("listen");
 	if (getsockname(S.lfd, (struct sockaddr *) &addr, &alen) != 0)
 		die("getsockname");

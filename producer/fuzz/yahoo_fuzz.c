@@ -3,9 +3,11 @@
  * (producer/src/yahoo.c).  Built and run by fuzz/run.sh.
  *
  * Every input goes to both live-quote decoders -- yahoo_decode_live(),
- * whose fast path (jscan) must either decline or give exactly the answer
- * of yahoo_decode_live_full(), the cJSON reference, trading periods
- * included -- and to the daily-bar decoder.  Besides agreement it checks what the messages built from the
+ * whose fast path (jscan, meta read from the text without a tree) must
+ * either decline or give exactly the answer of yahoo_decode_live_full(),
+ * the cJSON reference, trading periods included; the fast path alone
+ * (yahoo_decode_live_fast) is checked the same way -- and to the
+ * daily-bar decoder.  Besides agreement it checks what the messages built from the
  * results rely on: prices finite and > 0, volumes >= 0 when present, times
  * in range, dates in years 1900..9999, bars sorted by date and one per
  * date, every price at the tick -- at most meta.priceHint decimals
@@ -224,8 +226,15 @@ check_quote(const char *body, size_t len)
 
 	memset(&pa, 0, sizeof(pa));
 	memset(&pb, 0, sizeof(pb));
-	sa = yahoo_decode_live(body, len, SYMBOL, &a, &pa, ea, sizeof(ea));
 	sb = yahoo_decode_live_full(body, len, SYMBOL, &b, &pb, eb, sizeof(eb));
+	if (yahoo_decode_live_fast(body, len, SYMBOL, &a, &pa) == 0)
+	{
+		require(sb == YAHOO_OK, "fast path alone accepts only what the reference accepts");
+		check_same_quote(&a, &b);
+		require(memcmp(&pa, &pb, sizeof(pa)) == 0, "periods: fast path alone = reference");
+	}
+	memset(&pa, 0, sizeof(pa));
+	sa = yahoo_decode_live(body, len, SYMBOL, &a, &pa, ea, sizeof(ea));
 	require(sa == sb, "quote accept/reject: fast = reference");
 	if (sa != YAHOO_OK)
 	{

@@ -437,3 +437,57 @@ jscan_next_element(const char **p, const char *end, struct jscan_span *elem)
 	*p = s.p;
 	return 1;
 }
+
+/*
+ * One pass over the members of an object already validated by
+ * jscan_chart(): the live decoder reads meta's twenty-odd values this way
+ * instead of parsing meta into a cJSON tree (allocations, a node per
+ * value, every number converted).  The first member of a name wins, as
+ * in cJSON.
+ */
+int
+jscan_members(const struct jscan_span *obj, const char *const *keys, int nkeys,
+			  struct jscan_span *values)
+{
+	struct jscan_result ignored;
+	struct scanner s = {obj->b, obj->e, 0, &ignored};
+	int			escapes = 0;
+	int			more;
+
+	for (int i = 0; i < nkeys; i++)
+		values[i].b = values[i].e = NULL;
+	if (obj->b == NULL || s.p >= s.end || *s.p != '{')
+		return -1;
+	more = scan_open(&s, '}');
+	while (more > 0)
+	{
+		const char *kb;
+		const char *ke;
+		const char *vb;
+		int			escaped;
+		int			k;
+
+		skip_ws(&s);
+		if (s.p >= s.end || *s.p != '"' || scan_string(&s, &kb, &ke, &escaped) != 0)
+			return -1;
+		skip_ws(&s);
+		if (s.p >= s.end || *s.p != ':')
+			return -1;
+		s.p++;
+		skip_ws(&s);
+		vb = s.p;
+		if (scan_value(&s, N_OTHER) != 0)
+			return -1;
+		escapes |= escaped;
+		for (k = 0; k < nkeys && !escaped; k++)
+			if (strlen(keys[k]) == (size_t) (ke - kb) && memcmp(keys[k], kb, (size_t) (ke - kb)) == 0)
+				break;
+		if (!escaped && k < nkeys && values[k].b == NULL)
+		{
+			values[k].b = vb;
+			values[k].e = s.p;
+		}
+		more = scan_next(&s, '}');
+	}
+	return more < 0 ? -1 : escapes;
+}

@@ -2,7 +2,8 @@
  * jscan.h -- a validating JSON scanner that converts nothing: it checks
  * the syntax of a whole chart response and records where a few values are,
  * so the live decoder can skip the thousands of bar numbers it does not
- * need.  Pure.
+ * need, and then reads the members of a few objects (meta) without
+ * building a tree.  Pure.
  */
 #ifndef STOCKPIPE_JSCAN_H
 #define STOCKPIPE_JSCAN_H
@@ -27,5 +28,16 @@ struct jscan_result
 
 int			jscan_chart(const char *text, size_t len, struct jscan_result *out);
 int			jscan_next_element(const char **p, const char *end, struct jscan_span *elem);
+
+/*
+ * The values of the members named KEYS[0..NKEYS-1] of the object OBJ (a
+ * span that jscan_chart() validated) into VALUES[i]: the FIRST member of
+ * each name, as cJSON_GetObjectItemCaseSensitive() finds it; .b = NULL
+ * for a name not there.  Returns 0; 1 if a member name has escapes (cJSON
+ * compares unescaped names, so the spans may not be the members cJSON
+ * would find); -1 if OBJ is not an object.
+ */
+int			jscan_members(const struct jscan_span *obj, const char *const *keys, int nkeys,
+						  struct jscan_span *values);
 
 #endif

@@ -12,6 +12,10 @@
  * (market.c: --market-hours, --timezone, --daily-at, NYSE holidays),
  * which --schedule fixed applies to every symbol.
  *
+ * Live requests ask for range=1d&interval=1d: meta (price, time, volume,
+ * high, low, previous close, trading periods) and the day's single bar
+ * (its open).
+ *
  * One cycle fetches every symbol concurrently (http.c), decodes (yahoo.c),
  * publishes what changed and classifies failures:
  *   - 429, 5xx, 401/403 and transport errors: the upstream is unhealthy or
@@ -363,7 +367,12 @@ poller_init(struct poller *p, struct runtime *rt)
 		s->symbol = cfg->symbols.items[i];
 		s->active = 1;
 		s->daily_stale = 1;
-		if (yahoo_chart_url(cfg->yahoo_url, s->symbol, "1d", "1m", s->live_url, URL_MAX) < 0 ||
+		/*
+		 * live: the day as one daily bar (~1.5 KB; a day of minutes is
+		 * ~36 KB, whose inflating and scanning limited the cycle): meta has
+		 * everything but the day's open, and the bar has that
+		 */
+		if (yahoo_chart_url(cfg->yahoo_url, s->symbol, "1d", "1d", s->live_url, URL_MAX) < 0 ||
 			yahoo_chart_url(cfg->yahoo_url, s->symbol, "3mo", "1d", s->daily_url, URL_MAX) < 0)
 		{
 			log_error("--yahoo-url is too long");

@@ -75,6 +75,51 @@ yahoo_status_name(enum yahoo_status st)
 #define SECS_PER_DAY	INT64_C(86400)
 
 /*
+ * What the decoders read from meta, gathered in one place so that the two
+ * ways of reading it -- from a cJSON tree (the reference decoder, and the
+ * bars) or straight from the text (the live fast path, meta_from_text())
+ * -- feed the same code with the same values.  A number is NAN when it
+ * is absent or not a number (cJSON's valuedouble otherwise: the text
+ * converted by strtod()); a string NULL when absent or not a string.
+ */
+enum meta_num
+{
+	M_PRICE, M_TIME, M_GMTOFFSET, M_HINT, M_VOLUME, M_OPEN, M_HIGH, M_LOW,
+	M_PREV_CLOSE, M_CHART_PREV_CLOSE, M_NNUM
+};
+enum meta_str
+{
+	M_CURRENCY, M_TZ, M_FULL_EXCHANGE, M_EXCHANGE, M_NSTR
+};
+static const char *const meta_num_keys[M_NNUM] = {
+	"regularMarketPrice", "regularMarketTime", "gmtoffset", "priceHint",
+	"regularMarketVolume", "regularMarketOpen", "regularMarketDayHigh",
+	"regularMarketDayLow", "previousClose", "chartPreviousClose"
+};
+static const char *const meta_str_keys[M_NSTR] = {
+	"currency", "exchangeTimezoneName", "fullExchangeName", "exchangeName"
+};
+static const char *const period_names[YAHOO_NPERIODS] = {"pre", "regular", "post"};
+enum
+{
+	P_START, P_END, P_GMTOFFSET, P_NNUM
+};
+static const char *const period_keys[P_NNUM] = {"start", "end", "gmtoffset"};
+
+/* Longest meta string the fast path copies; a longer one sends it to cJSON. */
+#define META_STR_MAX 128
+
+struct meta_values
+{
+	int			is_object;		/* meta is an object (else nothing below is set) */
+	double		num[M_NNUM];
+	const char *str[M_NSTR];
+	int			period_object[YAHOO_NPERIODS];	/* currentTradingPeriod.pre... is an object */
+	double		period[YAHOO_NPERIODS][P_NNUM];
+	char		copy[M_NSTR][META_STR_MAX];	/* meta_from_text()'s strings */
+};
+
+/*
  * One chart result.  The numeric arrays are copied into plain double
  * vectors (NAN for null or missing) once: cJSON arrays are linked lists,
  * and indexing them element by element would make decoding a 390-minute
@@ -86,7 +131,7 @@ yahoo_status_name(enum yahoo_status st)
 struct chart
 {
 	cJSON	   *root;
-	cJSON	   *meta;
+	struct meta_values meta;	/* read from the tree, valid until chart_close() */
 	double	   *ts;
 	double	   *open;
 	double	   *high;
@@ -106,6 +151,28 @@ num(const cJSON *obj, const char *key)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* *MV from META, a node of a cJSON tree (the strings point into it). */
+static void
+meta_from_cjson(struct meta_values *mv, const cJSON *meta)
+{
+	const cJSON *ctp = cJSON_GetObjectItemCaseSensitive(meta, "currentTradingPeriod");
+
+	memset(mv, 0, sizeof(*mv));
+	mv->is_object = cJSON_IsObject(meta);
+	for (int i = 0; i < M_NNUM; i++)
+		mv->num[i] = num(meta, meta_num_keys[i]);
+	for (int i = 0; i < M_NSTR; i++)
+		mv->str[i] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, meta_str_keys[i]));
+	for (int i = 0; i < YAHOO_NPERIODS; i++)
+	{
+		const cJSON *per = cJSON_GetObjectItemCaseSensitive(ctp, period_names[i]);
+
+		mv->period_object[i] = cJSON_IsObject(per);
+		for (int k = 0; k < P_NNUM; k++)
+			mv->period[i][k] = num(per, period_keys[k]);
+	}
 }
 
 /* DESIGN.md: prices are finite and > 0. */
@@ -244,9 +311,9 @@ yahoo_price_hint(double h)
 }
 
 static int
-meta_price_hint(const cJSON *meta)
+meta_price_hint(const struct meta_values *mv)
 {
-	return yahoo_price_hint(num(meta, "priceHint"));
+	return yahoo_price_hint(mv->num[M_HINT]);
 }
 
 /*
@@ -308,9 +375,9 @@ local_day(int64_t s, int64_t gmtoffset)
  * out of range (every date would be wrong, so the response is refused).
  */
 static int
-meta_gmtoffset(const cJSON *meta, int64_t *off, char *err, size_t errlen)
+meta_gmtoffset(const struct meta_values *mv, int64_t *off, char *err, size_t errlen)
 {
-	double		v = num(meta, "gmtoffset");
+	double		v = mv->num[M_GMTOFFSET];
 
 	*off = 0;
 	if (isnan(v))
@@ -330,9 +397,9 @@ meta_gmtoffset(const cJSON *meta, int64_t *off, char *err, size_t errlen)
  * is out of range: a response that dates its own quote wrongly is refused.
  */
 static int
-meta_time(const cJSON *meta, int64_t *s, char *err, size_t errlen)
+meta_time(const struct meta_values *mv, int64_t *s, char *err, size_t errlen)
 {
-	double		t = num(meta, "regularMarketTime");
+	double		t = mv->num[M_TIME];
 
 	if (isnan(t))
 		return 0;
@@ -461,15 +528,15 @@ chart_open(const char *body, size_t len, struct chart *c, char *err, size_t errl
 	}
 	result = cJSON_GetObjectItemCaseSensitive(chart, "result");
 	r0 = cJSON_IsArray(result) ? cJSON_GetArrayItem(result, 0) : NULL;
-	c->meta = r0 ? cJSON_GetObjectItemCaseSensitive(r0, "meta") : NULL;
-	if (!cJSON_IsObject(c->meta))
+	meta_from_cjson(&c->meta, r0 ? cJSON_GetObjectItemCaseSensitive(r0, "meta") : NULL);
+	if (!c->meta.is_object)
 	{
 		snprintf(err, errlen, "response has no chart.result[0].meta");
 		goto no_data;
 	}
-	if (meta_gmtoffset(c->meta, &c->gmtoffset, err, errlen) != 0)
+	if (meta_gmtoffset(&c->meta, &c->gmtoffset, err, errlen) != 0)
 		goto no_data;
-	c->hint = meta_price_hint(c->meta);
+	c->hint = meta_price_hint(&c->meta);
 	if (chart_vectors(c, r0) != 0)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -487,24 +554,21 @@ no_data:
  * HINT decimals; not the price.
  */
 static void
-quote_from_meta(sp_quote *q, const cJSON *meta, const char *symbol, int64_t s, int hint)
+quote_from_meta(sp_quote *q, const struct meta_values *mv, const char *symbol, int64_t s, int hint)
 {
-	double		prev_close = opt_price(num(meta, "previousClose"), hint);
+	double		prev_close = opt_price(mv->num[M_PREV_CLOSE], hint);
 
 	memset(q, 0, sizeof(*q));
 	snprintf(q->symbol, sizeof(q->symbol), "%s", symbol);
 	q->ts_us = s * 1000000;		/* |s| < 2^38: no overflow */
-	message_set_volume(&q->volume, &q->present, opt_volume(num(meta, "regularMarketVolume")));
-	message_set_amount(&q->open, &q->present, SP_HAS_OPEN,
-					   opt_price(num(meta, "regularMarketOpen"), hint));
-	message_set_amount(&q->high, &q->present, SP_HAS_HIGH,
-					   opt_price(num(meta, "regularMarketDayHigh"), hint));
-	message_set_amount(&q->low, &q->present, SP_HAS_LOW,
-					   opt_price(num(meta, "regularMarketDayLow"), hint));
+	message_set_volume(&q->volume, &q->present, opt_volume(mv->num[M_VOLUME]));
+	message_set_amount(&q->open, &q->present, SP_HAS_OPEN, opt_price(mv->num[M_OPEN], hint));
+	message_set_amount(&q->high, &q->present, SP_HAS_HIGH, opt_price(mv->num[M_HIGH], hint));
+	message_set_amount(&q->low, &q->present, SP_HAS_LOW, opt_price(mv->num[M_LOW], hint));
 	if (isnan(prev_close))
-		prev_close = opt_price(num(meta, "chartPreviousClose"), hint);
+		prev_close = opt_price(mv->num[M_CHART_PREV_CLOSE], hint);
 	message_set_amount(&q->prev_close, &q->present, SP_HAS_PREV_CLOSE, prev_close);
-	message_set_currency(q, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "currency")));
+	message_set_currency(q, mv->str[M_CURRENCY]);
 	message_set_source(q, "yahoo");
 }
 
@@ -530,41 +594,33 @@ log_name(char *buf, size_t size, const char *str)
  * rather than trust it.
  */
 static void
-meta_periods(const cJSON *meta, struct yahoo_periods *p)
+meta_periods(const struct meta_values *mv, struct yahoo_periods *p)
 {
-	static const char *const names[YAHOO_NPERIODS] = {"pre", "regular", "post"};
-	const cJSON *ctp = cJSON_GetObjectItemCaseSensitive(meta, "currentTradingPeriod");
-	const char *tz = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta,
-																		   "exchangeTimezoneName"));
-	const char *ex = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta,
-																		   "fullExchangeName"));
-
 	memset(p, 0, sizeof(*p));
 	for (int i = 0; i < YAHOO_NPERIODS; i++)
 	{
-		const cJSON *per = cJSON_GetObjectItemCaseSensitive(ctp, names[i]);
 		int64_t		start;
 		int64_t		end;
 
-		if (!cJSON_IsObject(per) || epoch_seconds(num(per, "start"), &start) != 0 ||
-			epoch_seconds(num(per, "end"), &end) != 0 || !(end > start && end - start <= SECS_PER_DAY))
+		if (!mv->period_object[i] || epoch_seconds(mv->period[i][P_START], &start) != 0 ||
+			epoch_seconds(mv->period[i][P_END], &end) != 0 ||
+			!(end > start && end - start <= SECS_PER_DAY))
 			continue;
 		p->known |= 1u << i;
 		p->start[i] = start;
 		p->end[i] = end;
 		if (i == YAHOO_REGULAR || p->gmtoffset == 0)
 		{
-			double		off = num(per, "gmtoffset");
+			double		off = mv->period[i][P_GMTOFFSET];
 
 			if (fabs(off) <= GMTOFFSET_MAX)
 				p->gmtoffset = (int32_t) off;
 		}
 	}
-	log_name(p->timezone, sizeof(p->timezone), tz);
-	log_name(p->exchange, sizeof(p->exchange), ex);
+	log_name(p->timezone, sizeof(p->timezone), mv->str[M_TZ]);
+	log_name(p->exchange, sizeof(p->exchange), mv->str[M_FULL_EXCHANGE]);
 	if (p->exchange[0] == '\0')
-		log_name(p->exchange, sizeof(p->exchange),
-				 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "exchangeName")));
+		log_name(p->exchange, sizeof(p->exchange), mv->str[M_EXCHANGE]);
 }
 
 /* Index of the last bar with a price and a time in range, or -1. */
@@ -633,12 +689,12 @@ static int
 quote_price_time(const struct chart *c, double *price, int64_t *s, char *err, size_t errlen)
 {
 	int			last = last_usable_bar(c);
-	int			have_time = meta_time(c->meta, s, err, errlen);
+	int			have_time = meta_time(&c->meta, s, err, errlen);
 	double		raw;
 
 	if (have_time < 0)
 		return -1;
-	raw = num(c->meta, "regularMarketPrice");
+	raw = c->meta.num[M_PRICE];
 	if (!isnan(raw) && !price_ok(raw))
 	{
 		snprintf(err, errlen, "meta.regularMarketPrice %g is not a price (finite, > 0)", raw);
@@ -692,11 +748,11 @@ yahoo_decode_live_full(const char *body, size_t len, const char *symbol,
 		chart_close(&c);
 		return YAHOO_NO_DATA;
 	}
-	quote_from_meta(q, c.meta, symbol, s, c.hint);
+	quote_from_meta(q, &c.meta, symbol, s, c.hint);
 	q->price = price;
 	fill_from_day(q, &c, local_day(s, c.gmtoffset));
 	if (periods)
-		meta_periods(c.meta, periods);
+		meta_periods(&c.meta, periods);
 	chart_close(&c);
 	return YAHOO_OK;
 }
@@ -708,21 +764,102 @@ is_number_start(char c)
 }
 
 /*
- * Whether META alone gives everything the reference decoder would take
+ * Whether meta alone gives everything the reference decoder would take
  * from it (price, time, volume, high, low -- prices still prices at HINT
  * decimals --, a valid offset), so that the bars matter only for the
  * open.  Sets *S and *OFF.
  */
 static int
-meta_is_complete(const cJSON *meta, int hint, int64_t *s, int64_t *off)
+meta_is_complete(const struct meta_values *mv, int hint, int64_t *s, int64_t *off)
 {
-	return cJSON_IsObject(meta) &&
-		!isnan(opt_price(num(meta, "regularMarketPrice"), hint)) &&
-		meta_time(meta, s, NULL, 0) == 1 &&
-		meta_gmtoffset(meta, off, NULL, 0) == 0 &&
-		volume_ok(num(meta, "regularMarketVolume")) &&
-		!isnan(opt_price(num(meta, "regularMarketDayHigh"), hint)) &&
-		!isnan(opt_price(num(meta, "regularMarketDayLow"), hint));
+	return mv->is_object &&
+		!isnan(opt_price(mv->num[M_PRICE], hint)) &&
+		meta_time(mv, s, NULL, 0) == 1 &&
+		meta_gmtoffset(mv, off, NULL, 0) == 0 &&
+		volume_ok(mv->num[M_VOLUME]) &&
+		!isnan(opt_price(mv->num[M_HIGH], hint)) &&
+		!isnan(opt_price(mv->num[M_LOW], hint));
+}
+
+/* A scanned value as cJSON's num() sees it: the number, else NAN. */
+static double
+span_num(const struct jscan_span *v)
+{
+	return (v->b != NULL && is_number_start(*v->b)) ? strtod(v->b, NULL) : NAN;
+}
+
+/*
+ * A scanned value as cJSON_GetStringValue() sees it, copied into BUF
+ * (META_STR_MAX): *OUT = the string, or NULL if it is not one.  Returns
+ * -1 when the copy could differ from cJSON's string (escapes, which
+ * cJSON decodes, or too long for BUF): the caller leaves the response to
+ * cJSON.  The scanner refused control characters, so there is no NUL in
+ * the bytes.
+ */
+static int
+span_str(const struct jscan_span *v, char *buf, const char **out)
+{
+	size_t		n;
+
+	*out = NULL;
+	if (v->b == NULL || *v->b != '"')
+		return 0;
+	n = (size_t) (v->e - v->b) - 2;
+	if (n >= META_STR_MAX || memchr(v->b + 1, '\\', n) != NULL)
+		return -1;
+	memcpy(buf, v->b + 1, n);
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/*
+ * *MV from META, the span of chart.result[0].meta in a body jscan_chart()
+ * validated, without a tree: one pass over meta's members, one over
+ * currentTradingPeriod's and one over each period's.  The numbers are the
+ * text cJSON gives to strtod(), so they are the same doubles.  Returns 0,
+ * or -1 when the values might differ from what meta_from_cjson() reads
+ * (escaped names or strings, over-long strings): cJSON decides then.
+ */
+static int
+meta_from_text(struct meta_values *mv, const struct jscan_span *meta)
+{
+	const char *keys[M_NNUM + M_NSTR + 1];
+	struct jscan_span v[M_NNUM + M_NSTR + 1];
+	struct jscan_span per[YAHOO_NPERIODS];
+	struct jscan_span pv[P_NNUM];
+	int			rc;
+
+	memset(mv, 0, sizeof(*mv));
+	memcpy(keys, meta_num_keys, sizeof(meta_num_keys));
+	memcpy(keys + M_NNUM, meta_str_keys, sizeof(meta_str_keys));
+	keys[M_NNUM + M_NSTR] = "currentTradingPeriod";
+	rc = jscan_members(meta, keys, M_NNUM + M_NSTR + 1, v);
+	if (rc != 0)
+		return rc > 0 ? -1 : 0; /* not an object: is_object stays 0 */
+	mv->is_object = 1;
+	for (int i = 0; i < M_NNUM; i++)
+		mv->num[i] = span_num(&v[i]);
+	for (int i = 0; i < M_NSTR; i++)
+		if (span_str(&v[M_NNUM + i], mv->copy[i], &mv->str[i]) != 0)
+			return -1;
+	for (int i = 0; i < YAHOO_NPERIODS; i++)
+		for (int k = 0; k < P_NNUM; k++)
+			mv->period[i][k] = NAN;
+	rc = jscan_members(&v[M_NNUM + M_NSTR], period_names, YAHOO_NPERIODS, per);
+	if (rc > 0)
+		return -1;
+	for (int i = 0; rc == 0 && i < YAHOO_NPERIODS; i++)
+	{
+		int			prc = jscan_members(&per[i], period_keys, P_NNUM, pv);
+
+		if (prc > 0)
+			return -1;
+		mv->period_object[i] = prc == 0;
+		for (int k = 0; prc == 0 && k < P_NNUM; k++)
+			mv->period[i][k] = span_num(&pv[k]);
+	}
+	return 0;
 }
 
 /*
@@ -760,43 +897,39 @@ first_open_of_day(const struct jscan_result *spans, int64_t day, int64_t off, in
 /*
  * The fast path for the common case: a well-formed response whose meta has
  * price, time, volume, high and low.  It checks the syntax of the whole
- * body (jscan), parses only meta, and reads timestamps and opens just far
- * enough to find the first open of the quote's day -- the same answer as
- * the reference decoder, without converting ~2,400 numbers.  Returns 0, or
- * -1 to let the reference decoder handle the response; it must never
- * accept a response the reference decoder refuses or decodes differently
- * (the fuzz harness, producer/fuzz/, checks exactly that).
+ * body (jscan), reads meta's values from the text without building a tree
+ * (meta_from_text), and reads timestamps and opens just far enough to find
+ * the first open of the quote's day -- the same answer as the reference
+ * decoder, with no allocation and without converting the bars' numbers.
+ * Returns 0, or -1 to let the reference decoder handle the response; it
+ * must never accept a response the reference decoder refuses or decodes
+ * differently (the fuzz harness, producer/fuzz/, checks exactly that).
  */
-static int
-decode_quote_fast(const char *body, size_t len, const char *symbol, sp_quote *q,
-				  struct yahoo_periods *periods)
+int
+yahoo_decode_live_fast(const char *body, size_t len, const char *symbol, sp_quote *q,
+					   struct yahoo_periods *periods)
 {
 	struct jscan_result spans;
-	cJSON	   *meta;
+	struct meta_values mv;
 	int64_t		s = 0;
 	int64_t		off = 0;
-	int			hint = YAHOO_PRICE_HINT_DEFAULT;
-	int			rc = -1;
+	int			hint;
 
 	if (jscan_chart(body, len, &spans) != 0 || spans.uncertain || spans.meta.b == NULL ||
-		(spans.error.b && strncmp(spans.error.b, "null", 4) != 0))
+		(spans.error.b && strncmp(spans.error.b, "null", 4) != 0) ||
+		meta_from_text(&mv, &spans.meta) != 0)
 		return -1;
-	meta = cJSON_ParseWithLength(spans.meta.b, (size_t) (spans.meta.e - spans.meta.b));
-	if (cJSON_IsObject(meta))
-		hint = meta_price_hint(meta);
-	if (meta_is_complete(meta, hint, &s, &off))
-	{
-		quote_from_meta(q, meta, symbol, s, hint);
-		q->price = opt_price(num(meta, "regularMarketPrice"), hint);
-		if (periods)
-			meta_periods(meta, periods);
-		rc = 0;
-	}
-	cJSON_Delete(meta);
-	if (rc == 0 && !(q->present & SP_HAS_OPEN))
+	hint = meta_price_hint(&mv);
+	if (!meta_is_complete(&mv, hint, &s, &off))
+		return -1;
+	quote_from_meta(q, &mv, symbol, s, hint);
+	q->price = opt_price(mv.num[M_PRICE], hint);
+	if (periods)
+		meta_periods(&mv, periods);
+	if (!(q->present & SP_HAS_OPEN))
 		message_set_amount(&q->open, &q->present, SP_HAS_OPEN,
 						   first_open_of_day(&spans, local_day(s, off), off, hint));
-	return rc;
+	return 0;
 }
 
 enum yahoo_status
@@ -810,7 +943,7 @@ enum yahoo_status
 yahoo_decode_live(const char *body, size_t len, const char *symbol,
 				  sp_quote *q, struct yahoo_periods *periods, char *err, size_t errlen)
 {
-	if (decode_quote_fast(body, len, symbol, q, periods) == 0)
+	if (yahoo_decode_live_fast(body, len, symbol, q, periods) == 0)
 		return YAHOO_OK;
 	return yahoo_decode_live_full(body, len, symbol, q, periods, err, errlen);
 }

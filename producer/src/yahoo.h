@@ -68,6 +68,15 @@ enum yahoo_status yahoo_decode_live_full(const char *body, size_t len, const cha
 										 sp_quote *q, struct yahoo_periods *periods,
 										 char *err, size_t errlen);
 /*
+ * The fast path alone (what yahoo_decode_live() tries first): 0 with *Q
+ * and *PERIODS (if not NULL) filled, exactly as the reference would fill
+ * them, or -1 when it leaves the body to the reference.  No allocation,
+ * no tree.  For the tests and the fuzz harness, which check that it is
+ * taken where it should be and never disagrees.
+ */
+int			yahoo_decode_live_fast(const char *body, size_t len, const char *symbol,
+								   sp_quote *q, struct yahoo_periods *periods);
+/*
  * Daily bars, sorted by date, one per date, in a malloc'd array the caller
  * frees (NULL on failure).  On YAHOO_OK, ERR is "" or a note on the bars
  * that were refused (a time out of range); on failure it says why.

@@ -5,13 +5,17 @@ Serves the recorded responses in the fixtures directory by symbol and
 interval, on 127.0.0.1, HTTP/1.1 with keep-alive (and gzip when asked), and
 lets a test inject faults through a small control API:
 
-  GET  /v8/finance/chart/SYMBOL?range=R&interval=I   the fixture
+  GET  /v8/finance/chart/SYMBOL?range=1d&interval=1d  live: the live fixture's day (see day_chart)
+  GET  /v8/finance/chart/SYMBOL?range=1d&interval=1m  live, the older request: the live fixture
+  GET  /v8/finance/chart/SYMBOL?range=R&interval=1d   daily (R longer than 1d): the daily fixture
   POST /_fault  {"symbol":"AAPL"|"*","kind":K,"times":N,"ms":M}
         K = 429 | 500 | slow | truncate | garbage | notfound
             | huge          a 16 MB valid chart (the fixture plus a padding array),
                             Content-Length declared, never compressed
             | huge_chunked  the same, chunked: no Content-Length to check up front
-            | gzip_bomb     the same, gzip-compressed (~16 KB on the wire);
+            | gzip_bomb     the same, gzip-compressed (~16 KB on the wire)
+            | recorded      a live request gets the recorded fixture as it is, not its
+                            day (AAPL: the 36 KB day of minutes, ~8 KB gzipped);
         times -1 = forever
   POST /_clear                                         remove every fault
   POST /_bump   {"symbol":"AAPL"}                      next quotes: new price and time
@@ -20,7 +24,8 @@ lets a test inject faults through a small control API:
         each given period from now+A to now+B seconds, "now" being this request's time;
         {"symbol":"AAPL","none":true} removes currentTradingPeriod.  /_clear drops them
   GET  /_stats                                         counters (requests, connections,
-                                                       max in flight, headers seen)
+                                                       max in flight, headers seen; by_symbol:
+                                                       "SYMBOL:live" and "SYMBOL:daily" requests)
   POST /_reset                                         zero the counters
 
 Test tool only (stdlib): not a model of Yahoo beyond what the fixtures show.
@@ -36,14 +41,14 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-LIVE = {  # interval=1m
+LIVE = {  # range=1d (interval=1m as recorded; interval=1d: derived by day_chart)
     "AAPL": "chart_AAPL_1d_1m.json",
     "WKND": "chart_AAPL_1m_weekend_no_bars.json",
     "MSFT": "chart_MSFT_daily_2021-02-01_to_2022-01-31.json",
     "NVDA": "chart_NVDA_daily_2021-02-01_to_2022-01-31.json",
     "WSU.DE": "chart_WSU.DE_daily_2023-08-04_to_2023-08-09.json",
 }
-DAILY = {  # interval=1d
+DAILY = {  # interval=1d, range longer than 1d
     "AAPL": "chart_AAPL_daily_2020-08-31_to_2020-11-06.json",
     "MSFT": "chart_MSFT_daily_2021-02-01_to_2022-01-31.json",
     "NVDA": "chart_NVDA_daily_2021-02-01_to_2022-01-31.json",
@@ -78,6 +83,7 @@ class State:
         self.cache = {}
         self.gz_cache = {}
         self.huge_cache = {}  # fixture name -> (plain, gzipped)
+        self.day_cache = {}   # fixture name -> day_chart() of it
         self.faults = {}      # symbol or "*" -> dict(kind, times, ms)
         self.bumps = {}       # symbol -> count
         self.periods = {}     # symbol -> currentTradingPeriod to serve, or None for none
@@ -99,6 +105,16 @@ class State:
                 with open(os.path.join(self.fixtures, name), "rb") as f:
                     self.cache[name] = f.read()
             return self.cache[name]
+
+    def day(self, name):
+        """day_chart() of the fixture NAME, built once."""
+        with self.lock:
+            got = self.day_cache.get(name)
+        if got is None:
+            got = day_chart(self.read(name))
+            with self.lock:
+                self.day_cache[name] = got
+        return got
 
     def compressed(self, body):
         """gzip, cached: compressing per request would make this server the bottleneck."""
@@ -147,6 +163,45 @@ def rewritten(body, n, periods):
         meta.pop("currentTradingPeriod", None)
     elif periods is not False:
         meta["currentTradingPeriod"] = periods
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def day_chart(body):
+    """The response to range=1d&interval=1d derived from a recorded chart BODY (the
+    live fixtures are 1-minute or daily charts; Yahoo's answer to that request was
+    never recorded): the same meta (dataGranularity and range saying 1d), and one
+    bar for the latest exchange-local day that has bars (no events) -- its first time, first
+    open, highest high, lowest low, last close (also adjclose) and summed volume
+    (null where that day has none), as a daily bar is made of its minutes.  A chart
+    without bars stays without.  The producer's quote from it equals the one from
+    BODY: meta gives price, time, volume, high and low, the day's first open is
+    the same number (the unit tests and e2e check both)."""
+    doc = json.loads(body)
+    r = doc["chart"]["result"][0]
+    r["meta"]["dataGranularity"] = "1d"
+    r["meta"]["range"] = "1d"
+    r.pop("events", None)           # dividends and splits of other days
+    times = r.get("timestamp") or []
+    quote = ((r.get("indicators") or {}).get("quote") or [{}])[0]
+    if not times:
+        return json.dumps(doc, separators=(",", ":")).encode()
+    off = r["meta"].get("gmtoffset") or 0
+    last = (times[-1] + off) // 86400
+    idx = [i for i, t in enumerate(times) if (t + off) // 86400 == last]
+
+    def col(k):
+        vals = quote.get(k) or []
+        return [vals[i] for i in idx if i < len(vals) and vals[i] is not None]
+    opens = [v for v in col("open") if v > 0]
+    close = col("close")
+    volumes = col("volume")
+    bar = {"open": opens[0] if opens else None,
+           "high": max(col("high"), default=None), "low": min(col("low"), default=None),
+           "close": close[-1] if close else None,
+           "volume": sum(volumes) if volumes else None}
+    r["timestamp"] = [times[idx[0]]]
+    r["indicators"] = {"quote": [{k: [v] for k, v in bar.items()}],
+                       "adjclose": [{"adjclose": [bar["close"]]}]}
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
@@ -257,6 +312,8 @@ class Handler(BaseHTTPRequestHandler):
         symbol = urllib.parse.unquote(m.group(1))
         query = urllib.parse.parse_qs(url.query)
         interval = (query.get("interval") or ["1m"])[0]
+        rng = (query.get("range") or ["1d"])[0]
+        what = "daily" if interval == "1d" and rng != "1d" else "live"
         with st.lock:
             if not self.counted:          # connections that carried chart requests
                 st.connections += 1
@@ -264,19 +321,19 @@ class Handler(BaseHTTPRequestHandler):
             st.requests += 1
             st.inflight += 1
             st.max_inflight = max(st.max_inflight, st.inflight)
-            key = symbol + ":" + interval
+            key = symbol + ":" + what
             st.by_symbol[key] = st.by_symbol.get(key, 0) + 1
             st.user_agents.add(self.headers.get("User-Agent") or "")
             st.accept_encodings.add(self.headers.get("Accept-Encoding") or "")
         try:
             if st.latency:
                 time.sleep(st.latency)
-            self.answer(st, symbol, interval)
+            self.answer(st, symbol, what, interval)
         finally:
             with st.lock:
                 st.inflight -= 1
 
-    def answer(self, st, symbol, interval):
+    def answer(self, st, symbol, what, interval):
         fault = st.take_fault(symbol)
         kind = fault["kind"] if fault else None
         if kind == "slow":
@@ -299,7 +356,7 @@ class Handler(BaseHTTPRequestHandler):
             status, name = ERRORS[symbol]
             self.send(status, st.read(name))
             return
-        table = DAILY if interval == "1d" else LIVE
+        table = DAILY if what == "daily" else LIVE
         name = table.get(symbol) or (table.get(st.default_symbol) if st.default_symbol else None)
         if name is None:
             status, name = NOT_FOUND
@@ -309,8 +366,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_huge(kind, name)
             return
         body = st.read(name)
+        if what == "live" and interval == "1d" and kind != "recorded":
+            body = st.day(name)
         with st.lock:
-            n = st.bumps.get(symbol, 0) if interval != "1d" else 0
+            n = st.bumps.get(symbol, 0) if what == "live" else 0
             periods = st.periods.get(symbol, False)
         if n or periods is not False:
             body = rewritten(body, n, periods)

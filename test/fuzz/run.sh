@@ -11,6 +11,12 @@
 #                               rule (against libcurl's URL parser), hosts
 #   dashboard  dashboard/src/validate.c   stockpipe-dash's request and
 #                               option checks (symbols, times, Host list)
+#   yahoo      producer/src/yahoo.c, jscan.c   the producer's chart decoders:
+#                               the fast live path (no tree) against the cJSON
+#                               reference, the daily bars.  Its harness, seeds,
+#                               regressions and dictionary live in
+#                               producer/fuzz/ (producer/fuzz/run.sh runs it
+#                               alone)
 #
 # The harnesses link only those pure C files (no PostgreSQL headers), built
 # with clang -fsanitize=fuzzer,address,undefined -g -O1.  TAP-like lines go
@@ -48,7 +54,7 @@ fi
 failed=0
 
 # harness name: sources and libraries of each, beyond test/fuzz/NAME_fuzz.c
-harnesses="contract schedule mail webhook dashboard"
+harnesses="contract schedule mail webhook dashboard yahoo"
 srcs_contract="../../contract/contract.c ../../contract/encode.c ../../contract/civil.c"
 libs_contract="-lcjson -ljansson -lm"
 srcs_schedule="../../src/schedule.c ../../contract/civil.c"
@@ -59,6 +65,12 @@ srcs_webhook="../../src/webhook.c ../../src/mail.c"
 libs_webhook="-lcjson -lcurl"
 srcs_dashboard="-I../../dashboard/src ../../dashboard/src/validate.c ../../contract/contract.c ../../contract/civil.c"
 libs_dashboard="-lcjson -lm"
+srcs_yahoo="-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I../../producer/src ../../producer/src/yahoo.c ../../producer/src/jscan.c \
+../../producer/src/message.c ../../contract/contract.c ../../contract/encode.c ../../contract/civil.c"
+libs_yahoo="-lcjson -lm"
+# where a harness's source, seeds and regression inputs are, when not here
+# (test/fuzz/NAME_fuzz.c, corpus/NAME/, regressions/NAME/)
+dir_yahoo=../../producer/fuzz
 # per-harness fuzzer flags: value profiles help the parsers past comparisons;
 # mail inputs need room for lines over 998 octets
 flags_contract="-dict=contract.dict -use_value_profile=1"
@@ -66,6 +78,7 @@ flags_schedule="-dict=schedule.dict -use_value_profile=1"
 flags_mail="-max_len=16384 -use_value_profile=1"
 flags_webhook="-max_len=8192 -use_value_profile=1"
 flags_dashboard="-max_len=512 -use_value_profile=1"
+flags_yahoo="-dict=../../producer/fuzz/yahoo.dict"
 
 fail() {
 	echo "not ok - $*"
@@ -76,15 +89,21 @@ mkdir -p "$out/bin" "$out/artifacts" "$out/logs"
 for name in $harnesses; do
 	srcs_var=srcs_$name
 	libs_var=libs_$name
+	dir_var=dir_$name
+	if [ -n "${!dir_var:-}" ]; then
+		harness=${!dir_var}/${name}_fuzz.c seeds=${!dir_var}/corpus regress=${!dir_var}/regressions
+	else
+		harness=${name}_fuzz.c seeds=corpus/$name regress=regressions/$name
+	fi
 	# shellcheck disable=SC2086 # the lists are meant to split
-	if ! $CC $CFLAGS -I../../src -I../../contract -o "$out/bin/${name}_fuzz" "${name}_fuzz.c" \
+	if ! $CC $CFLAGS -I../../src -I../../contract -o "$out/bin/${name}_fuzz" "$harness" \
 			${!srcs_var} ${!libs_var} >&2; then
 		fail "fuzz $name builds with $CC -fsanitize=fuzzer,address,undefined"
 		continue
 	fi
 
 	# every regression input, once
-	for input in regressions/"$name"/*; do
+	for input in "$regress"/*; do
 		[ -f "$input" ] || continue
 		log="$out/logs/$name-regression-$(basename "$input").log"
 		if "$out/bin/${name}_fuzz" -artifact_prefix="$out/artifacts/$name-" \
@@ -99,7 +118,7 @@ for name in $harnesses; do
 	# then fuzz from the seeds and the regressions (copied: libFuzzer adds
 	# what it finds to its first folder; git keeps no empty folder)
 	mkdir -p "$out/corpus/$name"
-	cp corpus/"$name"/* regressions/"$name"/* "$out/corpus/$name/" 2>/dev/null
+	cp "$seeds"/* "$regress"/* "$out/corpus/$name/" 2>/dev/null
 	flags_var=flags_$name
 	log="$out/logs/$name.log"
 	echo "test/fuzz/run.sh: fuzzing $name for ${secs}s" >&2

@@ -236,9 +236,12 @@ test_url(void)
 {
 	char		url[256];
 
+	yahoo_chart_url("https://query2.finance.yahoo.com", "AAPL", "1d", "1d", url, sizeof(url));
+	check_str(url, "https://query2.finance.yahoo.com/v8/finance/chart/AAPL?range=1d&interval=1d",
+			  "url: live (the day as one bar)");
 	yahoo_chart_url("https://query2.finance.yahoo.com", "AAPL", "1d", "1m", url, sizeof(url));
 	check_str(url, "https://query2.finance.yahoo.com/v8/finance/chart/AAPL?range=1d&interval=1m",
-			  "url: live");
+			  "url: a day of minutes");
 	yahoo_chart_url("http://127.0.0.1:8080/", "^GSPC", "3mo", "1d", url, sizeof(url));
 	check_str(url, "http://127.0.0.1:8080/v8/finance/chart/%5EGSPC?range=3mo&interval=1d",
 			  "url: trailing slash, ^ encoded");
@@ -1392,6 +1395,245 @@ test_periods(const char *dir)
 #undef PERIODS_CHART
 }
 
+/*
+ * The answer to the live request (range=1d&interval=1d) made from a
+ * recorded chart, as producer/test/fake_yahoo.py's day_chart() makes it
+ * (written again here, so that the two can be compared end to end): meta
+ * with dataGranularity and range "1d", no events, and one bar for the
+ * latest exchange-local day with bars -- first time, first open > 0,
+ * highest high, lowest low, last close (and adjclose), summed volume.  A
+ * chart without bars is left without.  Returns a malloc'd body.
+ */
+static char *
+day_chart(const char *body, size_t len)
+{
+	cJSON	   *root = cJSON_ParseWithLength(body, len);
+	cJSON	   *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "chart"),
+															"result"), 0);
+	cJSON	   *meta = cJSON_GetObjectItem(r0, "meta");
+	cJSON	   *ts = cJSON_GetObjectItem(r0, "timestamp");
+	cJSON	   *quote = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r0, "indicators"),
+															   "quote"), 0);
+	int			n = cJSON_GetArraySize(ts);
+	char	   *out;
+
+	cJSON_ReplaceItemInObject(meta, "dataGranularity", cJSON_CreateString("1d"));
+	cJSON_ReplaceItemInObject(meta, "range", cJSON_CreateString("1d"));
+	cJSON_DeleteItemFromObject(r0, "events");
+	if (n > 0)
+	{
+		double		off = cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "gmtoffset"));
+		double		last = floor((cJSON_GetArrayItem(ts, n - 1)->valuedouble + (isnan(off) ? 0 : off)) / 86400);
+		double		first_t = NAN, open = NAN, high = NAN, low = NAN, close = NAN, volume = NAN;
+		cJSON	   *bar = cJSON_CreateObject();
+		cJSON	   *ind = cJSON_CreateObject();
+		cJSON	   *adj = cJSON_CreateObject();
+
+		for (int i = 0; i < n; i++)
+		{
+			double		t = cJSON_GetArrayItem(ts, i)->valuedouble;
+			const cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItem(quote, "open"), i);
+			const cJSON *h = cJSON_GetArrayItem(cJSON_GetObjectItem(quote, "high"), i);
+			const cJSON *l = cJSON_GetArrayItem(cJSON_GetObjectItem(quote, "low"), i);
+			const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(quote, "close"), i);
+			const cJSON *v = cJSON_GetArrayItem(cJSON_GetObjectItem(quote, "volume"), i);
+
+			if (floor((t + (isnan(off) ? 0 : off)) / 86400) != last)
+				continue;
+			if (isnan(first_t))
+				first_t = t;
+			if (isnan(open) && cJSON_IsNumber(o) && o->valuedouble > 0)
+				open = o->valuedouble;
+			if (cJSON_IsNumber(h) && (isnan(high) || h->valuedouble > high))
+				high = h->valuedouble;
+			if (cJSON_IsNumber(l) && (isnan(low) || l->valuedouble < low))
+				low = l->valuedouble;
+			if (cJSON_IsNumber(c))
+				close = c->valuedouble;
+			if (cJSON_IsNumber(v))
+				volume = (isnan(volume) ? 0 : volume) + v->valuedouble;
+		}
+#define BAR_VALUE(obj, key, x) \
+		cJSON_AddItemToObject(obj, key, cJSON_CreateArray()), \
+		cJSON_AddItemToArray(cJSON_GetObjectItem(obj, key), \
+							 isnan(x) ? cJSON_CreateNull() : cJSON_CreateNumber(x))
+		BAR_VALUE(bar, "open", open);
+		BAR_VALUE(bar, "high", high);
+		BAR_VALUE(bar, "low", low);
+		BAR_VALUE(bar, "close", close);
+		BAR_VALUE(bar, "volume", volume);
+		BAR_VALUE(adj, "adjclose", close);
+#undef BAR_VALUE
+		cJSON_ReplaceItemInObject(r0, "timestamp", cJSON_CreateArray());
+		cJSON_AddItemToArray(cJSON_GetObjectItem(r0, "timestamp"), cJSON_CreateNumber(first_t));
+		cJSON_AddItemToObject(ind, "quote", cJSON_CreateArray());
+		cJSON_AddItemToArray(cJSON_GetObjectItem(ind, "quote"), bar);
+		cJSON_AddItemToObject(ind, "adjclose", cJSON_CreateArray());
+		cJSON_AddItemToArray(cJSON_GetObjectItem(ind, "adjclose"), adj);
+		cJSON_ReplaceItemInObject(r0, "indicators", ind);
+	}
+	out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return out;
+}
+
+/* Every field of the quote and of the trading periods the same. */
+static int
+same_live(const sp_quote *a, const struct yahoo_periods *pa, const sp_quote *b,
+		  const struct yahoo_periods *pb)
+{
+	return same_quote(a, b) && memcmp(pa, pb, sizeof(*pa)) == 0;
+}
+
+/*
+ * Issue 13: the live request asks for the day as one bar (range=1d&
+ * interval=1d, ~1.5 KB) instead of a day of minutes (~36 KB).  For every
+ * live fixture, the quote and trading periods from its day response equal
+ * those from the recorded response (what was published before); the fast
+ * path alone takes the day response (no tree, no fallback) and agrees
+ * with the reference decoder, also on truncated and damaged copies.
+ */
+static void
+test_day_request(const char *dir)
+{
+	static const char *files[] = {
+		"chart_AAPL_1d_1m.json", "chart_AAPL_1m_weekend_no_bars.json",
+		"chart_MSFT_daily_2021-02-01_to_2022-01-31.json",
+		"chart_NVDA_daily_2021-02-01_to_2022-01-31.json",
+		"chart_WSU.DE_daily_2023-08-04_to_2023-08-09.json",
+		"chart_AAPL_daily_2020-08-31_to_2020-11-06.json"
+	};
+	char		err[256];
+	int			tried = 0;
+	int			disagreements = 0;
+	int			fast_taken = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+	{
+		size_t		len;
+		char	   *body = read_file(dir, files[i], &len);
+		char	   *day = day_chart(body, len);
+		size_t		dlen = strlen(day);
+		sp_quote	q_rec, q_day, q_fast, q_ref;
+		struct yahoo_periods p_rec, p_day, p_fast, p_ref;
+		enum yahoo_status s_rec, s_day;
+
+		memset(&p_rec, 0, sizeof(p_rec));
+		memset(&p_day, 0x55, sizeof(p_day));
+		s_rec = yahoo_decode_live(body, len, "X", &q_rec, &p_rec, err, sizeof(err));
+		s_day = yahoo_decode_live(day, dlen, "X", &q_day, &p_day, err, sizeof(err));
+		check(s_rec == YAHOO_OK && s_day == YAHOO_OK && same_live(&q_rec, &p_rec, &q_day, &p_day),
+			  "day request: %s: the quote from its day (%zu bytes) = the quote from the "
+			  "recorded response (%zu bytes), periods included", files[i], dlen, len);
+		CHECK(dlen < 2048 || len < 2048, "day request: the day response is under 2 KB");
+		memset(&p_fast, 0, sizeof(p_fast));
+		check(yahoo_decode_live_fast(day, dlen, "X", &q_fast, &p_fast) == 0 &&
+			  yahoo_decode_live_full(day, dlen, "X", &q_ref, &p_ref, err, sizeof(err)) == YAHOO_OK &&
+			  same_live(&q_fast, &p_fast, &q_ref, &p_ref),
+			  "day request: %s: the fast path alone takes its day and agrees with the reference",
+			  files[i]);
+		/* truncated and damaged day responses */
+		for (size_t cut = 0; cut < dlen; cut++)
+		{
+			int			f = yahoo_decode_live_fast(day, cut, "X", &q_fast, &p_fast);
+			enum yahoo_status sr = yahoo_decode_live_full(day, cut, "X", &q_ref, &p_ref, err,
+														   sizeof(err));
+
+			tried++;
+			if (f == 0 && (sr != YAHOO_OK || !same_live(&q_fast, &p_fast, &q_ref, &p_ref)))
+				disagreements++;
+		}
+		for (size_t at = 0; at < dlen; at += 7)
+		{
+			static const char repl[] = {'x', '"', ',', ']', '}', '-', '.', '\\', ' ', '0', 'e'};
+			char		saved = day[at];
+
+			for (size_t r = 0; r < sizeof(repl); r++)
+			{
+				int			f;
+				enum yahoo_status sr;
+
+				day[at] = repl[r];
+				f = yahoo_decode_live_fast(day, dlen, "X", &q_fast, &p_fast);
+				sr = yahoo_decode_live_full(day, dlen, "X", &q_ref, &p_ref, err, sizeof(err));
+				tried++;
+				fast_taken += f == 0;
+				if (f == 0 && (sr != YAHOO_OK || !same_live(&q_fast, &p_fast, &q_ref, &p_ref)))
+					disagreements++;
+			}
+			day[at] = saved;
+		}
+		free(day);
+		free(body);
+	}
+	if (!check(disagreements == 0, "day request: the fast path never disagrees with the reference "
+			   "on %d truncated/damaged day responses (%d damaged ones taken fast)", tried, fast_taken))
+		diag("%d disagreed", disagreements);
+}
+
+/*
+ * meta read from the text (no tree) where cJSON might read it differently:
+ * escaped names and strings, duplicates, odd types, long strings.  The
+ * fast path may decline (then the reference decides) but never differ.
+ */
+static void
+test_meta_from_text(void)
+{
+	static const struct
+	{
+		const char *extra;		/* members added at the end of a complete meta */
+		const char *name;
+		int			fast;		/* 1: the fast path must take it */
+	}			cases[] = {
+		{"", "plain meta", 1},
+		{",\"currency\":\"EUR\"", "duplicate currency (cJSON: the first)", 1},
+		{",\"regularMarketPrice\":1", "duplicate price (cJSON: the first)", 1},
+		{",\"regularMarketOpen\":\"225\"", "open as a string: no open from meta", 1},
+		{",\"regularMarketOpen\":225.004", "open from meta, rounded", 1},
+		{",\"regularMarketOpen\":null", "open null", 1},
+		{",\"exchangeTimezoneName\":\"America\\/New_York\"", "escaped string", 0},
+		{",\"exchangeTimezon\\u0065Name\":\"Zone/X\"", "escaped name", 0},
+		{",\"fullExchangeName\":\"" "Lorem ipsum dolor sit amet, consectetur adipiscing elit, "
+			"sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad"
+			"\"", "over-long exchange name", 0},
+		{",\"fullExchangeName\":\"A name longer than forty characters, for the logs\"",
+		 "exchange name too long for the logs", 1},
+		{",\"exchangeName\":\"NMS\",\"fullExchangeName\":7", "fullExchangeName a number", 1},
+		{",\"currentTradingPeriod\":[{\"start\":1,\"end\":2}]", "periods an array", 1},
+		{",\"currentTradingPeriod\":{\"regular\":{\"start\":1727962200,\"end\":1727985600,"
+			"\"start\":0,\"gmtoffset\":-14400},\"regular\":{}}", "duplicate period and start", 1},
+		{",\"currentTradingPeriod\":{\"pre\":\"x\",\"post\":{\"start\":1727985600,"
+			"\"end\":1728000000},\"regular\":{\"st\\u0061rt\":1,\"end\":2}}", "escaped period key", 0},
+		{",\"currentTradingPeriod\":{\"pre\":{\"start\":1e999,\"end\":1}}", "period time infinite", 1},
+		{",\"priceHint\":4,\"regularMarketDayLow\":223.32449", "priceHint 4", 1},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char		meta[2048];
+		char		body[4096];
+		sp_quote	qf, qr;
+		struct yahoo_periods pf, pr;
+		char		err[256];
+		int			f;
+		enum yahoo_status sr;
+
+		snprintf(meta, sizeof(meta),
+				 "{\"currency\":\"USD\",\"gmtoffset\":-14400,\"regularMarketTime\":1727985601,"
+				 "\"regularMarketPrice\":225.67,\"regularMarketVolume\":33638504,"
+				 "\"regularMarketDayHigh\":226.8,\"regularMarketDayLow\":223.324,"
+				 "\"previousClose\":226.78%s}", cases[i].extra);
+		snprintf(body, sizeof(body), "%s", chart_json(meta, "[1727962200]",
+													   "{\"open\":[225.1],\"close\":[225.6]}"));
+		memset(&pf, 0, sizeof(pf));
+		f = yahoo_decode_live_fast(body, strlen(body), "T", &qf, &pf);
+		sr = yahoo_decode_live_full(body, strlen(body), "T", &qr, &pr, err, sizeof(err));
+		check(sr == YAHOO_OK && (f != 0 || same_live(&qf, &pf, &qr, &pr)) && (f == 0) >= cases[i].fast,
+			  "meta from the text: %s: %s, same as cJSON", cases[i].name,
+			  f == 0 ? "fast path" : "left to the reference");
+	}
+}
+
 int
 main(void)
 {
@@ -1415,5 +1657,7 @@ main(void)
 	test_fixtures_at_tick(dir);
 	test_live_equals_daily(dir);
 	test_periods(dir);
+	test_day_request(dir);
+	test_meta_from_text();
 	return tap_summary();
 }
