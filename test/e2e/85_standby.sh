@@ -10,24 +10,13 @@
 #  - after `pg_ctl promote`: every worker starts by itself within seconds;
 #    quotes published then are stored once each (by content), the dashboard
 #    still connected shows them.
-# (The crash failover with a lagging standby is a separate test.)
+# (The crash failover with a lagging standby: 86_failover.sh.)
 . "$(dirname "$0")/common.sh"
 
 DASH_DIR=$SP_ROOT/dashboard
 [ -x "$DASH_DIR/stockpipe-dash" ] || make -C "$SP_ROOT" -s dashboard >/dev/null || exit 1
 
 e2e_start "stockpipe.consumer_workers = 2"
-PRIMARY_PORT=$PGPORT
-SB=$E2E_DIR/standby
-SB_PORT=$(sp_free_port)
-sb_ctl() { as_pg "$SP_PGBIN/pg_ctl" -D "$SB/pgdata" -l "$E2E_DIR/standby.log" -w -t 60 "$@" >/dev/null; }
-standby_cleanup() {
-	[ -f "$SB/pgdata/postmaster.pid" ] && sb_ctl -m immediate stop 2>/dev/null
-	e2e_exit
-}
-trap standby_cleanup EXIT
-qs() { PGPORT=$SB_PORT q "$1"; }   # a query on the standby
-
 # A read-only login for the dashboard (replicated to the standby with the
 # rest; pg_ident.conf is copied by the base backup).
 sp_psql <<'SQL'
@@ -42,20 +31,14 @@ for i in $(seq 20 -1 1); do quote AAPL $((now - i)) "190.$i"; quote MSFT $((now 
 wait_for 30 "40 quotes stored on the primary" query_is "SELECT count(*) FROM stockpipe.live_stock" 40
 
 # --- the standby
-echo "local   replication  all  peer map=stockpipe" | as_pg tee -a "$E2E_DIR/pgdata/pg_hba.conf" >/dev/null
-q "SELECT pg_reload_conf()" >/dev/null
-as_pg mkdir -m 700 "$SB"
-as_pg "$SP_PGBIN/pg_basebackup" -D "$SB/pgdata" -h "$E2E_DIR" -p "$PRIMARY_PORT" -U postgres -R -X stream \
-	>"$E2E_DIR/basebackup.log" 2>&1 || { cat "$E2E_DIR/basebackup.log" >&2; exit 1; }
-echo "port = $SB_PORT" | as_pg tee -a "$SB/pgdata/postgresql.conf" >/dev/null
-sb_ctl start || { cat "$E2E_DIR/standby.log" >&2; exit 1; }
+e2e_standby_start || exit 1
 check_eq "the standby is in recovery" t "$(qs "SELECT pg_is_in_recovery()")"
 
 # quotes stored on the primary after the base backup reach the standby
 for i in $(seq 5); do quote NVDA $((now + i)) "140.$i"; done | produce stock_live
 wait_for 30 "45 quotes on the primary" query_is "SELECT count(*) FROM stockpipe.live_stock" 45
-check "the standby replays the quotes the primary stores (45)" \
-	wait_for 30 "45 quotes on the standby" bash -c "[ \"\$(PGPORT=$SB_PORT psql -X -At -c 'SELECT count(*) FROM stockpipe.live_stock' 2>/dev/null)\" = 45 ]"
+sb_rows_are() { [ "$(qs "SELECT count(*) FROM stockpipe.live_stock")" = "$1" ]; }
+check "the standby replays the quotes the primary stores (45)" wait_for 30 "45 quotes on the standby" sb_rows_are 45
 check "one LOG line on the standby says the workers start at promotion" \
 	wait_for 10 "standby notice" grep -q "stockpipe: this server is a standby in recovery; its workers" "$E2E_DIR/standby.log"
 check_eq "... said once" 1 "$(grep -c "this server is a standby in recovery" "$E2E_DIR/standby.log")"
@@ -100,8 +83,7 @@ check "every worker starts by itself after promotion (2 live consumers, the dail
 	wait_for 20 "workers on the promoted server" all_workers
 sp_log "workers up $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s after pg_ctl promote"
 for i in $(seq 10); do quote META $((now + i)) "600.$i"; done | produce stock_live
-check "quotes published after the promotion are stored on the new primary (56)" \
-	wait_for 60 "56 quotes" bash -c "[ \"\$(PGPORT=$SB_PORT psql -X -At -c 'SELECT count(*) FROM stockpipe.live_stock' 2>/dev/null)\" = 56 ]"
+check "quotes published after the promotion are stored on the new primary (56)" wait_for 60 "56 quotes" sb_rows_are 56
 check_eq "... each once, nothing before them stored again (by content)" \
 	"AAPL 21 META 10 MSFT 20 NVDA 5" \
 	"$(qs "SELECT string_agg(symbol || ' ' || n, ' ' ORDER BY symbol) FROM (SELECT symbol, count(*) n FROM stockpipe.live_stock GROUP BY symbol HAVING count(*) = count(DISTINCT ts)) s")"
