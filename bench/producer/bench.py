@@ -39,6 +39,7 @@ FAST = os.path.join(HERE, "fast_yahoo")
 FAST_FIXTURES = {"AAPL": "chart_AAPL_1d_1m.json",              # as fake_yahoo.py's LIVE table
                  "WKND": "chart_AAPL_1m_weekend_no_bars.json"}
 sys.path.insert(0, os.path.dirname(FAKE))
+sys.dont_write_bytecode = True     # no __pycache__ in producer/test/
 from fake_yahoo import day_chart   # noqa: E402  the live answer, as the tests' server makes it
 BROKER = os.environ.get("STOCKPIPE_BROKER", os.path.join(ROOT, "bin", "stockpipe-broker"))
 FIXTURES = os.environ.get("STOCKPIPE_FIXTURES",
