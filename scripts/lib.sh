@@ -161,6 +161,17 @@ sp_cleanup() {
 	return 0
 }
 
+# sp_bench_exit: the EXIT trap of the benchmarks: stop everything, remove
+# the work folder $DIR unless KEEP=1 (then say where it is), keep the
+# script's exit status.
+sp_bench_exit() {
+	local rc=$?
+	sp_cleanup
+	if [ -n "${DIR:-}" ] && [ "${KEEP:-0}" != 1 ]; then rm -rf "$DIR"; fi
+	[ -n "${DIR:-}" ] && [ "${KEEP:-0}" = 1 ] && sp_log "kept $DIR"
+	exit $rc
+}
+
 # TAP-style results, counted by scripts/test.sh.
 SP_TEST_FAILED=0
 ok() { echo "ok - $*"; }

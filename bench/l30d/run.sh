@@ -74,14 +74,7 @@ done
 date -u -d "$END" +%F >/dev/null 2>&1 || { echo "run.sh: --end needs a date, not '$END'" >&2; exit 2; }
 END=$(date -u -d "$END" +%F)
 
-cleanup() {
-	local rc=$?
-	sp_cleanup
-	if [ -n "${DIR:-}" ] && [ "$KEEP" != 1 ]; then rm -rf "$DIR"; fi
-	[ -n "${DIR:-}" ] && [ "$KEEP" = 1 ] && sp_log "kept $DIR"
-	exit $rc
-}
-trap cleanup EXIT
+trap sp_bench_exit EXIT
 trap 'exit 130' INT TERM
 
 # --- prerequisites --------------------------------------------------------------
