@@ -28,8 +28,11 @@
 #include "contract.h"
 #include "civil.h"
 
+#include <float.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -683,28 +686,20 @@ check_json(const char *buf, size_t len, json_fault *f)
 }
 
 /*
- * Parse a payload into a cJSON object, or say why it is not one.  Shared by
- * both decoders so that every topic rejects the same malformed bytes with
- * the same words.  The caller owns the result.
+ * Check a payload against everything a decoder demands before it reads a
+ * field: valid UTF-8, JSON by RFC 8259, no \u0000.  False with err filled.
+ * Shared by both decoders so that every topic rejects the same malformed
+ * bytes with the same words.
  */
-static cJSON *
-parse_object(const char *buf, size_t len, char *err)
+static bool
+check_payload(const char *buf, size_t len, char *err)
 {
 	json_fault	fault;
-	const char *end = NULL;
-	size_t		skip;
-	cJSON	   *root;
 
 	if (!sp_valid_utf8(buf, len))
-	{
-		payload_error(err, "is not valid UTF-8");
-		return NULL;
-	}
+		return payload_error(err, "is not valid UTF-8");
 	if (!check_json(buf, len, &fault))
-	{
-		json_error(err, &fault);
-		return NULL;
-	}
+		return json_error(err, &fault);
 
 	/*
 	 * cJSON decodes \u0000 into a NUL that silently cuts a C string short
@@ -712,10 +707,20 @@ parse_object(const char *buf, size_t len, char *err)
 	 * hold a NUL anyway.
 	 */
 	if (fault.has_nul)
-	{
-		payload_error(err, "contains \\u0000, which text columns cannot store");
-		return NULL;
-	}
+		return payload_error(err, "contains \\u0000, which text columns cannot store");
+	return true;
+}
+
+/*
+ * Parse a payload that check_payload() passed into a cJSON object, or say
+ * why it is not one.  The caller owns the result.
+ */
+static cJSON *
+parse_object(const char *buf, size_t len, char *err)
+{
+	const char *end = NULL;
+	size_t		skip;
+	cJSON	   *root;
 
 	/*
 	 * The text is valid JSON within cJSON's nesting limit, so cJSON can only
@@ -744,50 +749,343 @@ parse_object(const char *buf, size_t len, char *err)
 
 
 /*
- * Field level.  Each get_* helper reads one field of the message, checks it
- * and stores it; optional ones also set their SP_HAS_* bit.  They all return
+ * Members.  The fields of a message are read from one json_value per field:
+ * how often its member occurs and the first occurrence's value.  Two
+ * readers fill them, with the same result:
+ *
+ * - read_tree(), from cJSON's tree: any valid JSON object;
+ * - read_flat(), the fast path, straight from the text without building a
+ *   tree: an object whose members are all scalars, with no escape in a
+ *   member name or string and no string or number longer than the fixed
+ *   buffers here.  That is every message the producer writes.  Anything
+ *   else it leaves to read_tree(), so the answers cannot differ on the
+ *   shapes it does not handle; on the ones it does, the differential test
+ *   (test/unit contract_test, test/fuzz contract_fuzz) compares both.
+ */
+
+typedef enum json_type
+{
+	JV_ABSENT,
+	JV_NULL,
+	JV_STRING,
+	JV_NUMBER,
+	JV_OTHER					/* true, false, an array or an object */
+} json_type;
+
+typedef struct json_value
+{
+	json_type	type;			/* of the first occurrence */
+	int			count;			/* occurrences of the member */
+	const char *string;			/* JV_STRING, NUL-terminated */
+	double		number;			/* JV_NUMBER, as cJSON reads it (strtod) */
+} json_value;
+
+/* The most fields of a message, and the read_flat() limits. */
+#define MAX_FIELDS		16
+#define FLAT_STRING_MAX	255		/* longest string value read flat */
+#define FLAT_NUMBER_MAX	40		/* longest number read flat; cJSON reads 63 */
+#define FLAT_STORE		1024	/* the flat strings of one message */
+
+_Static_assert(SP_QUOTE_NFIELDS <= MAX_FIELDS && SP_BAR_NFIELDS <= MAX_FIELDS,
+			   "raise MAX_FIELDS");
+
+/*
+ * Record one member named name against the field list: the slot to fill,
+ * or NULL for a member that is no field or one seen before.  *next is
+ * where to look first: members usually come in list order (the encoder's).
+ */
+static json_value *
+member_slot(const char *name, size_t name_len, const sp_field *fields, int n,
+			json_value *vals, int *next)
+{
+	int			k;
+
+	for (k = 0; k < n; k++)
+	{
+		int			i = (*next + k) % n;
+
+		if (fields[i].key[0] == name[0] &&
+			strncmp(fields[i].key, name, name_len) == 0 &&
+			fields[i].key[name_len] == '\0')
+		{
+			*next = i + 1;
+			vals[i].count++;
+			return vals[i].count == 1 ? &vals[i] : NULL;
+		}
+	}
+	return NULL;
+}
+
+static void
+read_tree(const cJSON *root, const sp_field *fields, int n, json_value *vals)
+{
+	const cJSON *m;
+	int			next = 0;
+
+	cJSON_ArrayForEach(m, root)
+	{
+		json_value *v;
+
+		/* cJSON compares names with strcmp: one with \u0000 ends there */
+		if (m->string == NULL ||
+			(v = member_slot(m->string, strlen(m->string), fields, n, vals, &next)) == NULL)
+			continue;
+		if (cJSON_IsNull(m))
+			v->type = JV_NULL;
+		else if (cJSON_IsString(m))
+		{
+			v->type = JV_STRING;
+			v->string = m->valuestring;
+		}
+		else if (cJSON_IsNumber(m))
+		{
+			v->type = JV_NUMBER;
+			v->number = m->valuedouble;
+		}
+		else
+			v->type = JV_OTHER;
+	}
+}
+
+/*
+ * The number s[0..len) of JSON syntax as strtod() reads it (cJSON's way),
+ * exactly.  Most prices and times are a few digits with a small decimal
+ * exponent: an integer m < 2^53 scaled by 10^e, |e| <= 22, where m and
+ * 10^e are both exact doubles and one IEEE multiplication or division
+ * rounds correctly, as strtod() does (Clinger's fast path).  Others go to
+ * strtod() with cJSON's own treatment of '.' (the locale's decimal point).
+ */
+static double
+flat_number(const char *s, size_t len)
+{
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+		1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+	1e21, 1e22};
+	const char *p = s;
+	const char *end = s + len;
+	bool		neg = false;
+	uint64_t	m = 0;
+	int			digits = 0;
+	int			exp10 = 0;
+	char		copy[FLAT_NUMBER_MAX + 1];
+	const char *point;
+	size_t		i;
+
+	if (p < end && *p == '-')
+	{
+		neg = true;
+		p++;
+	}
+	for (; p < end && is_digit((unsigned char) *p); p++)
+	{
+		if (m == 0 && *p == '0')
+			continue;
+		if (++digits > 19)
+			goto slow;
+		m = m * 10 + (uint64_t) (*p - '0');
+	}
+	if (p < end && *p == '.')
+	{
+		for (p++; p < end && is_digit((unsigned char) *p); p++)
+		{
+			exp10--;
+			if (m == 0 && *p == '0')
+				continue;
+			if (++digits > 19)
+				goto slow;
+			m = m * 10 + (uint64_t) (*p - '0');
+		}
+	}
+	if (p < end)
+	{
+		/* an exponent: e/E, a sign, digits (check_json() saw them) */
+		bool		eneg;
+		int			e = 0;
+
+		p++;
+		eneg = (*p == '-');
+		if (*p == '-' || *p == '+')
+			p++;
+		for (; p < end; p++)
+		{
+			if (e > 10000)
+				goto slow;
+			e = e * 10 + (*p - '0');
+		}
+		exp10 += eneg ? -e : e;
+	}
+	if (m == 0)
+		return neg ? -0.0 : 0.0;
+	/* FLT_EVAL_METHOD 0: each operation rounds to double (not x87) */
+	if (FLT_EVAL_METHOD == 0 && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22)
+	{
+		double		d = (double) m;
+
+		d = exp10 < 0 ? d / pow10[-exp10] : d * pow10[exp10];
+		return neg ? -d : d;
+	}
+
+slow:
+	point = localeconv()->decimal_point;
+	for (i = 0; i < len; i++)
+		copy[i] = (s[i] == '.' && point != NULL && point[0] != '\0') ? point[0] : s[i];
+	copy[len] = '\0';
+	return strtod(copy, NULL);
+}
+
+static size_t
+skip_space(const unsigned char *s, size_t len, size_t i)
+{
+	while (i < len && is_json_space(s[i]))
+		i++;
+	return i;
+}
+
+/*
+ * The end of the string whose opening quote is at s[i]: the index of its
+ * closing quote, or 0 if it holds an escape or is longer than max (the
+ * text is valid JSON: it has a closing quote).
+ */
+static size_t
+flat_string_end(const unsigned char *s, size_t len, size_t i, size_t max)
+{
+	size_t		k;
+
+	for (k = i + 1; k < len && k - i - 1 <= max; k++)
+	{
+		if (s[k] == '"')
+			return k;
+		if (s[k] == '\\')
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * The fast path of the members (see above), for a payload check_payload()
+ * passed.  False when the payload is not of the flat shape: the caller
+ * then reads the tree.  The strings are copied into store.
+ */
+static bool
+read_flat(const char *buf, size_t len, const sp_field *fields, int n,
+		  json_value *vals, char *store)
+{
+	const unsigned char *s = (const unsigned char *) buf;
+	size_t		used = 0;
+	int			next = 0;
+	size_t		i = skip_space(s, len, bom_length(buf, len));
+
+	if (i >= len || s[i] != '{')
+		return false;
+	i = skip_space(s, len, i + 1);
+	if (s[i] == '}')
+		return true;
+	for (;;)
+	{
+		size_t		name = i + 1;
+		size_t		name_end = flat_string_end(s, len, i, FLAT_STRING_MAX);
+		size_t		v0;
+		json_value *v;
+		json_value	ignored;
+
+		if (name_end == 0)
+			return false;
+		i = skip_space(s, len, name_end + 1) + 1;	/* past ':' */
+		i = skip_space(s, len, i);
+		v = member_slot(buf + name, name_end - name, fields, n, vals, &next);
+		if (v == NULL)
+			v = &ignored;
+		v0 = i;
+		switch (s[i])
+		{
+			case '"':
+				{
+					size_t		end = flat_string_end(s, len, i, FLAT_STRING_MAX);
+					size_t		vlen;
+
+					if (end == 0)
+						return false;
+					vlen = end - i - 1;
+					if (v != &ignored)
+					{
+						if (used + vlen + 1 > FLAT_STORE)
+							return false;
+						memcpy(store + used, buf + i + 1, vlen);
+						store[used + vlen] = '\0';
+						v->type = JV_STRING;
+						v->string = store + used;
+						used += vlen + 1;
+					}
+					i = end + 1;
+					break;
+				}
+			case '{':
+			case '[':
+				return false;
+			case 't':
+			case 'f':
+				v->type = JV_OTHER;
+				i += s[i] == 't' ? 4 : 5;
+				break;
+			case 'n':
+				v->type = JV_NULL;
+				i += 4;
+				break;
+			default:
+				while (i < len && (is_digit(s[i]) || s[i] == '-' || s[i] == '+' ||
+								   s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
+					i++;
+				if (i - v0 > FLAT_NUMBER_MAX)
+					return false;
+				if (v != &ignored)
+				{
+					v->type = JV_NUMBER;
+					v->number = flat_number(buf + v0, i - v0);
+				}
+				break;
+		}
+		i = skip_space(s, len, i);
+		if (s[i] != ',')
+			return true;		/* '}', then only white space */
+		i = skip_space(s, len, i + 1);
+	}
+}
+
+
+/*
+ * Field level.  Each field of the message is checked and stored from its
+ * json_value; optional ones also set their SP_HAS_* bit.  They all return
  * false with err filled on a bad field.
  */
 
 /*
- * Look up a member by exact name.  cJSON keeps repeated keys and its own
- * lookups return the first one, where other JSON parsers keep the last: a
- * message that repeats a field we read means different things to different
+ * A member by exact name.  cJSON keeps repeated keys and its own lookups
+ * return the first one, where other JSON parsers keep the last: a message
+ * that repeats a field we read means different things to different
  * readers, so it is refused.  A null counts as absent; for a required field
- * that is an error of its own.  *item is NULL when there is no value.
+ * that is an error of its own.  *present is false when there is no value.
  */
 static bool
-get_member(const cJSON *obj, const char *name, bool required,
-		   const cJSON **item, char *err)
+member_value(const json_value *v, const char *name, bool required,
+			 bool *present, char *err)
 {
-	const cJSON *found = NULL;
-	const cJSON *m;
-
-	*item = NULL;
-	cJSON_ArrayForEach(m, obj)
-	{
-		if (m->string != NULL && strcmp(m->string, name) == 0)
-		{
-			if (found != NULL)
-				return field_error(err, name, "appears more than once");
-			found = m;
-		}
-	}
-
-	if (found == NULL || cJSON_IsNull(found))
+	*present = false;
+	if (v->count > 1)
+		return field_error(err, name, "appears more than once");
+	if (v->type == JV_ABSENT || v->type == JV_NULL)
 	{
 		if (required && err != NULL)
 			snprintf(err, SP_ERR_MAX, "required field \"%s\" is %s",
-					 name, found == NULL ? "missing" : "null");
+					 name, v->type == JV_ABSENT ? "missing" : "null");
 		return !required;
 	}
-	*item = found;
+	*present = true;
 	return true;
 }
 
 /* The JSON type a field's value must have. */
 static bool
-has_json_type(const cJSON *item, sp_field_kind kind)
+has_json_type(const json_value *v, sp_field_kind kind)
 {
 	switch (kind)
 	{
@@ -795,13 +1093,13 @@ has_json_type(const cJSON *item, sp_field_kind kind)
 		case SP_FIELD_TEXT:
 		case SP_FIELD_SESSION:
 		case SP_FIELD_DATE:
-			return cJSON_IsString(item);
+			return v->type == JV_STRING;
 		case SP_FIELD_PRICE:
 		case SP_FIELD_AMOUNT:
 		case SP_FIELD_VOLUME:
-			return cJSON_IsNumber(item);
+			return v->type == JV_NUMBER;
 		case SP_FIELD_TS:
-			return cJSON_IsString(item) || cJSON_IsNumber(item);
+			return v->type == JV_STRING || v->type == JV_NUMBER;
 	}
 	return false;
 }
@@ -811,11 +1109,11 @@ has_json_type(const cJSON *item, sp_field_kind kind)
  * complaint, or NULL when *out holds the time.
  */
 static const char *
-ts_value(const cJSON *item, int64_t *out)
+ts_value(const json_value *v, int64_t *out)
 {
-	ts_result	r = cJSON_IsString(item) ?
-		parse_rfc3339(item->valuestring, out) :
-		epoch_seconds_to_us(item->valuedouble, out);
+	ts_result	r = v->type == JV_STRING ?
+		parse_rfc3339(v->string, out) :
+		epoch_seconds_to_us(v->number, out);
 
 	if (r == TS_BAD)
 		return "is not an RFC 3339 timestamp with offset or a number of epoch seconds";
@@ -848,10 +1146,10 @@ volume_value(double v, int64_t *out)
  * A-Z 0-9 . - ^ =.
  */
 static bool
-field_value(const cJSON *item, const sp_field *f, void *out, char *err)
+field_value(const json_value *item, const sp_field *f, void *out, char *err)
 {
-	double		v = item->valuedouble;
-	const char *s = item->valuestring;
+	double		v = item->number;
+	const char *s = item->string;
 	const char *complaint = NULL;
 	char		what[64];
 
@@ -925,14 +1223,14 @@ wrong_type(sp_field_kind kind)
  * must be there, an optional one sets its presence bit when it is.
  */
 static bool
-get_field(const cJSON *obj, const sp_field *f, char *msg, unsigned *present,
+get_field(const json_value *item, const sp_field *f, char *msg, unsigned *present,
 		  char *err)
 {
-	const cJSON *item;
+	bool		there;
 
-	if (!get_member(obj, f->key, f->bit == 0, &item, err))
+	if (!member_value(item, f->key, f->bit == 0, &there, err))
 		return false;
-	if (item == NULL)
+	if (!there)
 		return true;
 	if (!has_json_type(item, f->kind))
 		return field_error(err, f->key, wrong_type(f->kind));
@@ -942,17 +1240,35 @@ get_field(const cJSON *obj, const sp_field *f, char *msg, unsigned *present,
 	return true;
 }
 
-/* A whole message: every field in list order; the first bad one is named. */
+/*
+ * A whole message: every field in list order; the first bad one is named.
+ * flat: whether read_flat() may read it (always, but in the differential
+ * tests).
+ */
 static bool
 decode_fields(const char *buf, size_t len, const sp_field *fields, int n,
-			  char *msg, unsigned *present, char *err)
+			  char *msg, unsigned *present, char *err, bool flat)
 {
-	cJSON	   *root = parse_object(buf, len, err);
-	bool		ok = root != NULL;
+	json_value	vals[MAX_FIELDS];
+	char		store[FLAT_STORE];
+	cJSON	   *root = NULL;
+	bool		ok;
 	int			i;
 
+	if (!check_payload(buf, len, err))
+		return false;
+	memset(vals, 0, sizeof(vals));
+	if (!flat || !read_flat(buf, len, fields, n, vals, store))
+	{
+		memset(vals, 0, sizeof(vals));
+		root = parse_object(buf, len, err);
+		if (root == NULL)
+			return false;
+		read_tree(root, fields, n, vals);
+	}
+	ok = true;
 	for (i = 0; ok && i < n; i++)
-		ok = get_field(root, &fields[i], msg, present, err);
+		ok = get_field(&vals[i], &fields[i], msg, present, err);
 	cJSON_Delete(root);
 	return ok;
 }
@@ -998,7 +1314,7 @@ sp_decode_quote(const char *buf, size_t len, sp_quote *out, char *err)
 {
 	memset(out, 0, sizeof(*out));
 	return decode_fields(buf, len, sp_quote_fields, SP_QUOTE_NFIELDS,
-						 (char *) out, &out->present, err);
+						 (char *) out, &out->present, err, true);
 }
 
 bool
@@ -1006,7 +1322,23 @@ sp_decode_bar(const char *buf, size_t len, sp_bar *out, char *err)
 {
 	memset(out, 0, sizeof(*out));
 	return decode_fields(buf, len, sp_bar_fields, SP_BAR_NFIELDS,
-						 (char *) out, &out->present, err);
+						 (char *) out, &out->present, err, true);
+}
+
+bool
+sp_decode_quote_tree(const char *buf, size_t len, sp_quote *out, char *err)
+{
+	memset(out, 0, sizeof(*out));
+	return decode_fields(buf, len, sp_quote_fields, SP_QUOTE_NFIELDS,
+						 (char *) out, &out->present, err, false);
+}
+
+bool
+sp_decode_bar_tree(const char *buf, size_t len, sp_bar *out, char *err)
+{
+	memset(out, 0, sizeof(*out));
+	return decode_fields(buf, len, sp_bar_fields, SP_BAR_NFIELDS,
+						 (char *) out, &out->present, err, false);
 }
 
 /* A market symbol: 1..SP_SYMBOL_MAX characters of A-Z 0-9 . - ^ = */

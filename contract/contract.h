@@ -81,6 +81,16 @@ extern bool sp_decode_quote(const char *buf, size_t len, sp_quote *out,
 extern bool sp_decode_bar(const char *buf, size_t len, sp_bar *out, char *err);
 
 /*
+ * The same decoders reading every payload through cJSON's tree, never the
+ * fast path for flat objects: for the differential tests, which check that
+ * both give the same answer to every payload.
+ */
+extern bool sp_decode_quote_tree(const char *buf, size_t len, sp_quote *out,
+								 char *err);
+extern bool sp_decode_bar_tree(const char *buf, size_t len, sp_bar *out,
+							   char *err);
+
+/*
  * Write a quote or a bar as its Kafka message into buf (size bytes, NUL
  * terminated).  Returns the message's length, or -1 with the reason in err
  * when the consumers would not store it exactly as given: the encoder

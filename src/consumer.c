@@ -13,9 +13,20 @@
  * arrives; at high rates batches grow and commits are amortised.
  *
  * librdkafka callbacks run on this thread (from inside a poll) but only
- * record what happened; PostgreSQL is called from the loop alone.  Partition
- * assignment is deferred the same way: the rebalance callback saves the
- * list, and the loop reads the stored offsets and then assigns.
+ * record what happened; PostgreSQL is called from the loop alone.
+ *
+ * Partitions are taken in one of two ways.  By default a worker takes them
+ * itself: worker i of N reads the partitions p with p mod N = i (the daily
+ * worker all of them), learns their count from the topic's metadata, checks
+ * it again every SP_PARTITION_CHECK_MS and assigns them at the offsets
+ * stockpipe.kafka_offsets holds -- no group join, so the first batch comes
+ * within milliseconds of the start instead of after a rebalance of several
+ * seconds.  With stockpipe.consumer_group_subscribe the workers subscribe to
+ * stockpipe.consumer_group instead and the group coordinator shares the
+ * partitions; the rebalance callback saves the list and the loop reads the
+ * stored offsets and then assigns.  Either way the offsets table, locked in
+ * each batch's transaction (writer.c), is what fences two workers that read
+ * the same partition for a while: the later one skips what the other stored.
  *
  * There is no PG_TRY here: an ERROR ends the worker, the postmaster starts
  * it again, and the stored offsets make the restart lose and repeat nothing.
@@ -47,6 +58,24 @@
 #define SP_RETRY_MS 5000
 /* Bounded wait for leaving the group at shutdown. */
 #define SP_CLOSE_WAIT_MS 2000
+/*
+ * fetch.wait.max.ms unless stockpipe.kafka_options sets it: how long a
+ * broker may hold a fetch that finds no new message.  A real Kafka broker
+ * answers as soon as a message arrives, whatever this is, so for it the
+ * value only sets how often an idle worker asks (1000 / value times a
+ * second).  stockpipe-broker (librdkafka's mock) answers only when the
+ * wait has expired, so there a quote waits up to this long before the
+ * worker sees it: 2 ms keeps the p99 of produce-to-visible latency of
+ * quotes within 10 ms at 1,000 quotes/s (bench/ingest).  Bars are not
+ * latency-sensitive: the daily worker asks ten times a second.
+ */
+#define SP_LIVE_FETCH_WAIT_MS 2
+#define SP_DAILY_FETCH_WAIT_MS 100
+/* Direct assignment: how often the partition count is checked again ... */
+#define SP_PARTITION_CHECK_MS 10000
+/* ... how soon after a failed check, and how long one metadata request may take. */
+#define SP_PARTITION_RETRY_MS 200
+#define SP_METADATA_WAIT_MS 500
 
 static SpWorkerArgs my_args;
 static const char *my_topic;
@@ -56,6 +85,8 @@ static rd_kafka_t *rk = NULL;
 static rd_kafka_queue_t *rkqu = NULL;
 static int	wake_pipe[2] = {-1, -1};
 static char *client_settings = NULL;	/* what rk was built from */
+static bool subscribed = false; /* rk joined the group (else: direct) */
+static TimestampTz partitions_check_at = 0; /* direct: next metadata check */
 
 /* Set by the rebalance callback, acted upon by the loop. */
 static rd_kafka_topic_partition_list_t *pending_assign = NULL;
@@ -78,6 +109,13 @@ static TimestampTz other_watermarks_at = 0;
 #define SP_OTHER_WATERMARKS_MS 2000
 #define SP_WATERMARK_QUERY_MS 200
 #define SP_QUIET_MS 30000
+/*
+ * The queries take a broker round trip per partition, tens of milliseconds
+ * in all, during which no quote is stored: a live worker only makes them
+ * after SP_LIVE_QUIET_MS without a message.
+ */
+#define SP_LIVE_QUIET_MS 1000
+static TimestampTz last_batch_at = 0;
 
 /* The batch being collected, and the time its messages are judged against. */
 static TimestampTz batch_now = 0;
@@ -87,6 +125,13 @@ static rd_kafka_message_t **batch_rkm = NULL;
 static int	batch_capacity = 0;
 
 static void note_kafka_problem(const char *fmt,...) pg_attribute_printf(1, 2);
+
+/* How many workers read my topic: consumer_workers live ones, one daily. */
+static int
+workers_of_my_kind(void)
+{
+	return my_args.kind == SP_WORKER_LIVE ? Max(sp_consumer_workers, 1) : 1;
+}
 
 static void
 note_kafka_problem(const char *fmt,...)
@@ -187,8 +232,8 @@ current_client_settings(void)
 	char	   *file = sp_kafka_options_file_fingerprint();
 	char	   *settings;
 
-	settings = psprintf("%s|%s|%s|%s|%s", sp_kafka_brokers, sp_kafka_options,
-						sp_consumer_group, my_topic, file);
+	settings = psprintf("%s|%s|%s|%s|%s|%d", sp_kafka_brokers, sp_kafka_options,
+						sp_consumer_group, my_topic, file, (int) sp_consumer_group_subscribe);
 	pfree(file);
 	return settings;
 }
@@ -266,13 +311,15 @@ destroy_client(void)
 	rk = NULL;
 	assignment_changed = true;
 	nassigned = 0;
+	partitions_check_at = 0;
 	sp_partitions_set(my_topic, NULL, 0);
 }
 
 
 /*
- * Build the consumer and subscribe.  Returns false (and records why) when
- * the settings are unusable; the loop retries later, after a reload.
+ * Build the consumer and, in group mode, subscribe.  Returns false (and
+ * records why) when the settings are unusable; the loop retries later,
+ * after a reload.
  */
 static bool
 create_client(void)
@@ -282,7 +329,10 @@ create_client(void)
 	rd_kafka_topic_partition_list_t *topics;
 	rd_kafka_resp_err_t err;
 
-	conf = sp_kafka_consumer_conf(my_client_id, errbuf, sizeof(errbuf));
+	conf = sp_kafka_consumer_conf(my_client_id,
+								  my_args.kind == SP_WORKER_LIVE ?
+								  SP_LIVE_FETCH_WAIT_MS : SP_DAILY_FETCH_WAIT_MS,
+								  errbuf, sizeof(errbuf));
 	if (conf == NULL)
 	{
 		note_kafka_problem("cannot configure the Kafka client: %s", errbuf);
@@ -305,25 +355,157 @@ create_client(void)
 	rkqu = rd_kafka_queue_get_consumer(rk);
 	rd_kafka_queue_io_event_enable(rkqu, wake_pipe[1], "w", 1);
 
-	topics = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(topics, my_topic, RD_KAFKA_PARTITION_UA);
-	err = rd_kafka_subscribe(rk, topics);
-	rd_kafka_topic_partition_list_destroy(topics);
-	if (err)
+	subscribed = sp_consumer_group_subscribe;
+	partitions_check_at = 0;
+	if (subscribed)
 	{
-		note_kafka_problem("cannot subscribe to topic \"%s\": %s", my_topic,
-						   rd_kafka_err2str(err));
-		destroy_client();
-		return false;
+		topics = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_topic_partition_list_add(topics, my_topic, RD_KAFKA_PARTITION_UA);
+		err = rd_kafka_subscribe(rk, topics);
+		rd_kafka_topic_partition_list_destroy(topics);
+		if (err)
+		{
+			note_kafka_problem("cannot subscribe to topic \"%s\": %s", my_topic,
+							   rd_kafka_err2str(err));
+			destroy_client();
+			return false;
+		}
 	}
 	if (client_settings)
 		pfree(client_settings);
 	client_settings = MemoryContextStrdup(TopMemoryContext, current_client_settings());
-	ereport(LOG,
-			(errmsg("stockpipe %s consumer %d: consuming topic \"%s\" from %s in group \"%s\"",
-					my_topic, my_args.index, my_topic, sp_kafka_brokers,
-					sp_consumer_group)));
+	if (subscribed)
+		ereport(LOG,
+				(errmsg("stockpipe %s consumer %d: consuming topic \"%s\" from %s in group \"%s\"",
+						my_topic, my_args.index, my_topic, sp_kafka_brokers,
+						sp_consumer_group)));
+	else
+		ereport(LOG,
+				(errmsg("stockpipe %s consumer %d: consuming topic \"%s\" from %s, partitions p mod %d = %d",
+						my_topic, my_args.index, my_topic, sp_kafka_brokers,
+						workers_of_my_kind(), my_args.index)));
 	return true;
+}
+
+/* Publish the assigned partitions and keep them for the watermark refresh. */
+static void
+remember_assignment(const int32 *ids, int n)
+{
+	sp_partitions_set(my_topic, ids, n);
+	if (assigned)
+		pfree(assigned);
+	assigned = MemoryContextAlloc(TopMemoryContext, sizeof(int32) * Max(n, 1));
+	memcpy(assigned, ids, sizeof(int32) * n);
+	nassigned = n;
+	watermarks_at = 0;
+	ereport(LOG,
+			(errmsg("stockpipe %s consumer %d: assigned %d partition(s) of \"%s\"",
+					my_topic, my_args.index, n, my_topic)));
+}
+
+/*
+ * Direct assignment: the partitions p of the topic with p mod N = i, N the
+ * workers of this kind and i this one's index, in increasing order into
+ * ids; returns how many, or -1 (with the problem noted) when the topic's
+ * metadata could not be read.
+ */
+static int
+my_partitions(int32 *ids)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, my_topic, NULL);
+	const rd_kafka_metadata_t *md = NULL;
+	rd_kafka_resp_err_t err;
+	int			nworkers = workers_of_my_kind();
+	int			count = -1;
+	int			n = 0;
+	int			p;
+
+	if (rkt == NULL)
+	{
+		note_kafka_problem("cannot look up topic \"%s\": %s", my_topic,
+						   rd_kafka_err2str(rd_kafka_last_error()));
+		return -1;
+	}
+	err = rd_kafka_metadata(rk, 0, rkt, &md, SP_METADATA_WAIT_MS);
+	if (err)
+		note_kafka_problem("cannot read the metadata of topic \"%s\": %s", my_topic,
+						   rd_kafka_err2str(err));
+	else if (md->topic_cnt != 1 || md->topics[0].err)
+		note_kafka_problem("cannot read the metadata of topic \"%s\": %s", my_topic,
+						   rd_kafka_err2str(md->topic_cnt == 1 ? md->topics[0].err :
+											RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+	else
+		count = md->topics[0].partition_cnt;
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+
+	/* partition ids are 0..count-1 */
+	for (p = my_args.index; p < count && p < SP_MAX_PARTITIONS; p += nworkers)
+		ids[n++] = p;
+	return count < 0 ? -1 : n;
+}
+
+/*
+ * Direct assignment: take this worker's partitions when they change (at
+ * the start, after a reconnect, when partitions were added), at the offsets
+ * stored in kafka_offsets.  Called between batches, when everything read so
+ * far is stored, so the stored offsets are where each partition stands.
+ */
+static void
+check_my_partitions(void)
+{
+	int32	   *ids;
+	int64	   *offsets;
+	int			n;
+	int			i;
+	rd_kafka_topic_partition_list_t *list;
+	rd_kafka_resp_err_t err;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (subscribed || now < partitions_check_at)
+		return;
+	/* a periodic check waits while the brokers are troubled (see below) */
+	if (nassigned > 0 && kafka_problem_at != 0 &&
+		!TimestampDifferenceExceeds(kafka_problem_at, now, SP_QUIET_MS))
+	{
+		partitions_check_at = TimestampTzPlusMilliseconds(now, SP_PARTITION_CHECK_MS);
+		return;
+	}
+	ids = palloc(sizeof(int32) * SP_MAX_PARTITIONS);
+	n = my_partitions(ids);
+	if (n < 0)
+	{
+		partitions_check_at = TimestampTzPlusMilliseconds(now, nassigned > 0 ?
+														  SP_PARTITION_CHECK_MS : SP_PARTITION_RETRY_MS);
+		pfree(ids);
+		return;
+	}
+	partitions_check_at = TimestampTzPlusMilliseconds(now, SP_PARTITION_CHECK_MS);
+	if (n == nassigned && (n == 0 || memcmp(ids, assigned, sizeof(int32) * n) == 0) &&
+		assigned != NULL)
+	{
+		pfree(ids);
+		return;
+	}
+
+	offsets = palloc(sizeof(int64) * Max(n, 1));
+	if (n > 0)
+		sp_load_offsets(my_topic, ids, offsets, n);
+	list = rd_kafka_topic_partition_list_new(Max(n, 1));
+	for (i = 0; i < n; i++)
+		rd_kafka_topic_partition_list_add(list, my_topic, ids[i])->offset = offsets[i];
+	err = rd_kafka_assign(rk, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	if (err)
+	{
+		note_kafka_problem("cannot assign partitions: %s", rd_kafka_err2str(err));
+		partitions_check_at = TimestampTzPlusMilliseconds(now, SP_PARTITION_RETRY_MS);
+	}
+	else
+		remember_assignment(ids, n);
+	pfree(ids);
+	pfree(offsets);
 }
 
 /* Assign the partitions the group gave us, at the offsets we stored. */
@@ -359,16 +541,7 @@ apply_pending_assignment(void)
 	else if (err)
 		note_kafka_problem("cannot assign partitions: %s", rd_kafka_err2str(err));
 
-	sp_partitions_set(my_topic, ids, list->cnt);
-	if (assigned)
-		pfree(assigned);
-	assigned = MemoryContextAlloc(TopMemoryContext, sizeof(int32) * Max(list->cnt, 1));
-	memcpy(assigned, ids, sizeof(int32) * list->cnt);
-	nassigned = list->cnt;
-	watermarks_at = 0;
-	ereport(LOG,
-			(errmsg("stockpipe %s consumer %d: assigned %d partition(s) of \"%s\"",
-					my_topic, my_args.index, list->cnt, my_topic)));
+	remember_assignment(ids, list->cnt);
 	rd_kafka_topic_partition_list_destroy(list);
 	pfree(ids);
 	pfree(offsets);
@@ -482,11 +655,15 @@ refresh_watermarks(void)
  * most every SP_OTHER_WATERMARKS_MS, each broker request bounded by
  * SP_WATERMARK_QUERY_MS.
  *
- * librdkafka's watermark query can block far past its timeout when no
- * broker is reachable (found by the chaos test: minutes, during which
- * SIGTERM went unanswered).  So it is only tried while the client has
- * reported no problem for SP_QUIET_MS and a metadata request just
- * succeeded, and only for partitions that have a leader.
+ * librdkafka's per-partition watermark query can block far past its
+ * timeout when no broker is reachable (found by the chaos test: minutes,
+ * during which SIGTERM went unanswered), so one offsets-for-times request
+ * with the latest offset asks for all partitions, and only while the client
+ * has reported no problem for SP_QUIET_MS and a metadata request just
+ * succeeded, and only for partitions that have a leader.  The queries are
+ * synchronous (librdkafka 2.0 has no asynchronous ListOffsets), so a live
+ * worker makes them only when quotes have paused (SP_LIVE_QUIET_MS): under
+ * a steady flow the daily worker's lag comes from the daily worker alone.
  */
 static void
 refresh_other_watermarks(void)
@@ -498,6 +675,8 @@ refresh_other_watermarks(void)
 	int			i;
 
 	if (rk == NULL || (my_args.kind == SP_WORKER_LIVE && my_args.index != 0) ||
+		(my_args.kind == SP_WORKER_LIVE &&
+		 !TimestampDifferenceExceeds(last_batch_at, now, SP_LIVE_QUIET_MS)) ||
 		!TimestampDifferenceExceeds(other_watermarks_at, now, SP_OTHER_WATERMARKS_MS) ||
 		kafka_problem_pending ||
 		(kafka_problem_at != 0 && !TimestampDifferenceExceeds(kafka_problem_at, now, SP_QUIET_MS)))
@@ -510,20 +689,31 @@ refresh_other_watermarks(void)
 	if (rd_kafka_metadata(rk, 0, rkt, &md, SP_WATERMARK_QUERY_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
 		md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
+		rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+
 		for (i = 0; i < md->topics[0].partition_cnt && i < SP_MAX_PARTITIONS; i++)
 		{
-			int32		partition = md->topics[0].partitions[i].id;
-			int64		low;
-			int64		high;
-
-			CHECK_FOR_INTERRUPTS();
-			if (md->topics[0].partitions[i].leader < 0 || kafka_problem_pending)
+			if (md->topics[0].partitions[i].leader < 0)
 				continue;
-			if (rd_kafka_query_watermark_offsets(rk, topic, partition, &low, &high,
-												 SP_WATERMARK_QUERY_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-				high >= 0)
-				sp_partition_set_watermark(topic, partition, high);
+			/* offset -1 (RD_KAFKA_OFFSET_END) as a time asks for the high watermark */
+			rd_kafka_topic_partition_list_add(list, topic,
+											  md->topics[0].partitions[i].id)->offset = RD_KAFKA_OFFSET_END;
 		}
+
+		/*
+		 * One ListOffsets request per leader for all partitions, bounded by
+		 * its timeout (rd_kafka_query_watermark_offsets, one partition at a
+		 * time, was not when the broker went down meanwhile).
+		 */
+		if (list->cnt > 0 && !kafka_problem_pending &&
+			rd_kafka_offsets_for_times(rk, list, SP_WATERMARK_QUERY_MS) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		{
+			for (i = 0; i < list->cnt; i++)
+				if (list->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR && list->elems[i].offset >= 0)
+					sp_partition_set_watermark(topic, list->elems[i].partition,
+											   list->elems[i].offset);
+		}
+		rd_kafka_topic_partition_list_destroy(list);
 	}
 	if (md)
 		rd_kafka_metadata_destroy(md);
@@ -549,6 +739,7 @@ store_batch(int n)
 	if (my_args.kind == SP_WORKER_DAILY && result.stored > 0)
 		sp_notify_bars_stored();
 	sp_worker_count_batch(result.stored + result.dead);
+	last_batch_at = GetCurrentTimestamp();
 	if (result.skipped > 0)
 		ereport(LOG,
 				(errmsg("stockpipe %s consumer %d: skipped %lld message(s) already stored",
@@ -688,6 +879,7 @@ stockpipe_consumer_main(Datum arg)
 		drain_wake_pipe();
 		if (pending_assign)
 			apply_pending_assignment();
+		check_my_partitions();
 		assignment_changed = false;
 
 		n = collect_batch();

@@ -25,6 +25,7 @@ char	   *sp_consumer_group = NULL;
 char	   *sp_live_topic = NULL;
 char	   *sp_daily_topic = NULL;
 int			sp_consumer_workers = 1;
+bool		sp_consumer_group_subscribe = false;
 int			sp_batch_size = 10000;
 int			sp_batch_max_wait_ms = 50;
 int			sp_max_message_bytes = 65536;
@@ -272,12 +273,24 @@ define_ingest_gucs(void)
 
 	DefineCustomIntVariable("stockpipe.consumer_workers",
 							gettext_noop("Number of workers consuming the live topic."),
-							gettext_noop("They share the topic's partitions through the consumer group."),
+							gettext_noop("Worker i of N takes the partitions p with p mod N = i, "
+										 "or the consumer group shares them (stockpipe.consumer_group_subscribe)."),
 							&sp_consumer_workers,
 							1, 0, SP_MAX_CONSUMER_WORKERS,
 							PGC_POSTMASTER,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("stockpipe.consumer_group_subscribe",
+							 gettext_noop("Whether the consumer workers join stockpipe.consumer_group and let "
+										  "Kafka's group coordinator share the partitions."),
+							 gettext_noop("Off: each worker takes its partitions itself (p mod N), with no "
+										  "group join or rebalance pause; stockpipe.kafka_offsets fences them either way."),
+							 &sp_consumer_group_subscribe,
+							 false,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("stockpipe.batch_size",
 							gettext_noop("Most messages written in one transaction."),

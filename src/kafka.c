@@ -341,7 +341,8 @@ sp_kafka_options_file_fingerprint(void)
 }
 
 rd_kafka_conf_t *
-sp_kafka_consumer_conf(const char *client_id, char *errbuf, size_t errlen)
+sp_kafka_consumer_conf(const char *client_id, int fetch_wait_ms,
+					   char *errbuf, size_t errlen)
 {
 	/* Defaults a user may override through stockpipe.kafka_options(_file). */
 	static const char *const defaults[][2] = {
@@ -351,12 +352,6 @@ sp_kafka_consumer_conf(const char *client_id, char *errbuf, size_t errlen)
 		{"heartbeat.interval.ms", "500"},
 		{"topic.metadata.refresh.interval.ms", "10000"},
 		{"reconnect.backoff.max.ms", "2000"},
-		/*
-		 * A real broker answers a fetch as soon as data arrives; the mock
-		 * broker of development and tests answers only when this expires, so
-		 * keep it short: quotes are latency-sensitive.
-		 */
-		{"fetch.wait.max.ms", "10"},
 		{"log.connection.close", "false"},
 	};
 
@@ -372,11 +367,15 @@ sp_kafka_consumer_conf(const char *client_id, char *errbuf, size_t errlen)
 		{"log.queue", "true"},
 	};
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char		fetch_wait[16];
 	int			i;
 
 	for (i = 0; i < (int) lengthof(defaults); i++)
 		if (!set_one(conf, defaults[i][0], defaults[i][1], errbuf, errlen))
 			goto fail;
+	snprintf(fetch_wait, sizeof(fetch_wait), "%d", fetch_wait_ms);
+	if (!set_one(conf, "fetch.wait.max.ms", fetch_wait, errbuf, errlen))
+		goto fail;
 	if (!set_one(conf, "client.id", client_id, errbuf, errlen) ||
 		!set_one(conf, "bootstrap.servers", sp_kafka_brokers, errbuf, errlen) ||
 		!set_one(conf, "group.id", sp_consumer_group, errbuf, errlen))

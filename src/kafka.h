@@ -42,11 +42,12 @@ extern bool sp_kafka_apply_options_file(rd_kafka_conf_t *conf, const char *path,
 extern char *sp_kafka_options_file_fingerprint(void);
 
 /*
- * A consumer configuration from the current settings: our defaults, then
- * stockpipe.kafka_options, then stockpipe.kafka_options_file, then what
- * exactly-once ingestion depends on.
+ * A consumer configuration from the current settings: our defaults (with
+ * fetch.wait.max.ms = fetch_wait_ms), then stockpipe.kafka_options, then
+ * stockpipe.kafka_options_file, then what exactly-once ingestion depends on.
  */
 extern rd_kafka_conf_t *sp_kafka_consumer_conf(const char *client_id,
+											   int fetch_wait_ms,
 											   char *errbuf, size_t errlen);
 
 #endif							/* STOCKPIPE_KAFKA_H */

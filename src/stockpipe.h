@@ -47,6 +47,7 @@ extern char *sp_consumer_group;
 extern char *sp_live_topic;
 extern char *sp_daily_topic;
 extern int	sp_consumer_workers;
+extern bool sp_consumer_group_subscribe;
 extern int	sp_batch_size;
 extern int	sp_batch_max_wait_ms;
 extern int	sp_max_message_bytes;

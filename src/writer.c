@@ -452,12 +452,13 @@ notify_symbols(const SpBatch *batch, const int *rows, int n)
 	StringInfoData buf;
 	int			i;
 
+	/* the decoder zero-fills the symbol's array: compared as bytes */
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = SP_SYMBOL_MAX + 1;
 	ctl.entrysize = SP_SYMBOL_MAX + 1;
 	ctl.hcxt = CurrentMemoryContext;
 	seen = hash_create("stockpipe symbols", Max(n, 16), &ctl,
-					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	initStringInfo(&buf);
 	for (i = 0; i < n; i++)
 	{

@@ -49,6 +49,7 @@ usage(FILE *out)
 	fprintf(out,
 			"Usage: %s --brokers HOST:PORT --conninfo CONNINFO [--rate N] [--duration S]\n"
 			"       [--warmup S] [--drain S] [--topic NAME] [--prefix P] [--linger-ms N]\n"
+			"       [--dump FILE]\n"
 			"\n"
 			"Publishes quotes at a steady rate, each with its own symbol (PREFIX +\n"
 			"counter), LISTENs on stockpipe_live and prints produce->visible latency\n"
@@ -62,7 +63,9 @@ usage(FILE *out)
 			"  --drain       seconds to wait for late notifications (default 5)\n"
 			"  --topic       live topic (default stock_live)\n"
 			"  --prefix      symbol prefix, A-Z (default L)\n"
-			"  --linger-ms   producer linger.ms (default 0)\n",
+			"  --linger-ms   producer linger.ms (default 0)\n"
+			"  --dump        write \"send_ms latency_ms\" per measured quote to FILE\n"
+			"                (send time from the first send; -1: never notified)\n",
 			progname);
 }
 
@@ -252,6 +255,7 @@ main(int argc, char **argv)
 		{"topic", required_argument, NULL, 't'},
 		{"prefix", required_argument, NULL, 'p'},
 		{"linger-ms", required_argument, NULL, 'l'},
+		{"dump", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -264,6 +268,8 @@ main(int argc, char **argv)
 	double		warmup = 2;
 	double		drain = 5;
 	int			linger_ms = 0;
+	const char *dump_path = NULL;
+	FILE	   *dump = NULL;
 	char		errstr[512];
 	char		linger[16];
 	rd_kafka_conf_t *conf;
@@ -313,6 +319,9 @@ main(int argc, char **argv)
 				break;
 			case 'l':
 				linger_ms = (int) parse_number(optarg, "--linger-ms", 0, 1000);
+				break;
+			case 'o':
+				dump_path = optarg;
 				break;
 			case 'h':
 				usage(stdout);
@@ -441,12 +450,17 @@ main(int argc, char **argv)
 	}
 	rd_kafka_flush(rk, 5000);
 
+	if (dump_path != NULL && (dump = fopen(dump_path, "w")) == NULL)
+		die("cannot write %s: %s", dump_path, strerror(errno));
 	for (i = 0; i < run.total; i++)
 	{
 		double		ms;
 
 		if (run.sent[i] == 0)
 			continue;
+		if (dump != NULL && i >= nwarm)
+			fprintf(dump, "%.3f %.3f\n", (double) (run.sent[i] - t0) / 1e6,
+					run.seen[i] ? (double) (run.seen[i] - run.sent[i]) / 1e6 : -1.0);
 		if (run.seen[i] == 0)
 		{
 			if (i >= nwarm)
@@ -462,6 +476,8 @@ main(int argc, char **argv)
 		}
 		lat[nlat++] = ms;
 	}
+	if (dump != NULL)
+		fclose(dump);
 	qsort(lat, nlat, sizeof(double), cmp_double);
 
 	{

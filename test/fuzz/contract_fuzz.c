@@ -17,7 +17,9 @@
  *	   refused by jansson too, and one accepted, or refused for a field, is
  *	   valid JSON by jansson, with the same symbol, price, texts and volume;
  *	 - an error text is one line of printable ASCII starting lower-case, and
- *	   both decoders give the same text for a payload-level fault.
+ *	   both decoders give the same text for a payload-level fault;
+ *	 - the decoders' fast path for flat objects (read without a tree) and
+ *	   their cJSON path (sp_decode_*_tree) give identical answers.
  *
  * A broken invariant aborts, which libFuzzer reports as a crash.
  *
@@ -392,6 +394,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_error_text(berr);
 	qv = classify(qok, qerr);
 	bv = classify(bok, berr);
+
+	/*
+	 * The fast path for flat objects and cJSON's tree give the same answer:
+	 * verdict, error text, every byte of the struct.
+	 */
+	{
+		sp_quote	q2;
+		sp_bar		b2;
+		char		err2[SP_ERR_MAX];
+
+		CHECK(sp_decode_quote_tree((const char *) data, size, &q2, err2) == qok);
+		CHECK(qok ? memcmp(&q, &q2, sizeof(q)) == 0 : strcmp(qerr, err2) == 0);
+		CHECK(sp_decode_bar_tree((const char *) data, size, &b2, err2) == bok);
+		CHECK(bok ? memcmp(&b, &b2, sizeof(b)) == 0 : strcmp(berr, err2) == 0);
+	}
 
 	/* A payload-level verdict does not depend on the topic. */
 	if (qv != V_ACCEPTED && qv != V_FIELD)

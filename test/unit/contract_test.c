@@ -15,8 +15,10 @@
  *
  *-------------------------------------------------------------------------
  */
+#define _POSIX_C_SOURCE 200809L
 #include "contract.h"
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -1234,6 +1236,234 @@ test_field_lists(void)
 			  "a full bar encodes every field, in list order");
 }
 
+/*
+ * The differential test of the decoders' two readers: sp_decode_quote and
+ * sp_decode_bar read flat objects without building a tree (read_flat),
+ * sp_decode_*_tree always through cJSON.  Every payload must get the same
+ * answer from both: the verdict, the error text and every byte of the
+ * decoded struct.  Payloads: every seed and regression input of the fuzz
+ * harness, numbers of every form in every numeric field, and random
+ * messages of the contract's shape (fixed seed, so a failure replays).
+ */
+static long diff_payloads = 0;
+static long diff_mismatches = 0;
+
+static void
+diff_one(const char *data, size_t len)
+{
+	char	   *buf = malloc(len ? len : 1);
+	sp_quote	q1,
+				q2;
+	sp_bar		b1,
+				b2;
+	char		e1[SP_ERR_MAX] = "",
+				e2[SP_ERR_MAX] = "";
+	bool		ok1,
+				ok2;
+	bool		same;
+
+	memcpy(buf, data, len);
+	diff_payloads++;
+	ok1 = sp_decode_quote(buf, len, &q1, e1);
+	ok2 = sp_decode_quote_tree(buf, len, &q2, e2);
+	same = ok1 == ok2 && (ok1 ? memcmp(&q1, &q2, sizeof(q1)) == 0 : strcmp(e1, e2) == 0);
+	strcpy(e1, "");
+	strcpy(e2, "");
+	ok1 = sp_decode_bar(buf, len, &b1, e1);
+	ok2 = sp_decode_bar_tree(buf, len, &b2, e2);
+	same = same && ok1 == ok2 &&
+		(ok1 ? memcmp(&b1, &b2, sizeof(b1)) == 0 : strcmp(e1, e2) == 0);
+	if (!same && diff_mismatches++ < 5)
+		printf("# the readers differ on: %.*s\n", (int) (len < 300 ? len : 300), data);
+	free(buf);
+}
+
+static void
+diff_folder(const char *path)
+{
+	DIR		   *dir = opendir(path);
+	struct dirent *de;
+	long		files = 0;
+	long		before = diff_mismatches;
+
+	while (dir != NULL && (de = readdir(dir)) != NULL)
+	{
+		char		file[1600];
+		FILE	   *f;
+		char	   *data;
+		long		n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+		f = fopen(file, "rb");
+		if (f == NULL)
+			continue;
+		data = malloc(1 << 20);
+		n = (long) fread(data, 1, 1 << 20, f);
+		fclose(f);
+		diff_one(data, (size_t) n);
+		free(data);
+		files++;
+	}
+	if (dir != NULL)
+		closedir(dir);
+	check(files > 0 && diff_mismatches == before,
+		  "both readers agree on the %ld inputs of %s", files, path);
+}
+
+static const char *const diff_numbers[] = {
+	"0", "-0", "0.0", "-0.0", "0e0", "0E+5", "-0e-5", "1", "-1", "189.23", "0.1",
+	"0.30000000000000004", "1.5e2", "1E2", "1e-2", "123456789012345678",
+	"1234567890123456789", "12345678901234567890", "9007199254740992",
+	"9007199254740993", "9007199254740993.0", "1e22", "1e23", "1e-22", "1e-23",
+	"4.9e-324", "5e-324", "2.2250738585072014e-308", "1.7976931348623157e308",
+	"1.7976931348623159e308", "1e309", "-1e309", "1e400", "1e-400",
+	"0.000000000000000000000000000001", "100000000000000000000000",
+	"1795807801", "1795807801.5", "1795807801.123456", "1795807801.1234567",
+	"-62135596800", "253402300799.9999995", "253402300800", "51234567",
+	"51234567.0", "51234567.5", "9223372036854775807", "9223372036854775808",
+	"1.00000000000000011102230246251565404236316680908203125",
+	"123456789012345678901234567890123456789", "1234567890123456789012345678901234567890",
+	"12345678901234567890123456789012345678901", "0.1e1", "10e-1", "2.5E-3",
+	"1e0000000000000000000000000000000000001", "7e-10", "3.14159265358979323846",
+};
+
+static const char *const diff_values[] = {
+	"\"AAPL\"", "\"BRK.B\"", "\"^GSPC\"", "\"aapl\"", "\"\"", "\"A\\u0041PL\"",
+	"\"2026-11-27T19:30:01Z\"", "\"2026-11-27T19:30:01.123456789+05:30\"",
+	"\"2026-11-27\"", "\"2026-02-30\"", "\"USD\"", "\"yahoo\"", "\"regular\"",
+	"\"pre\"", "\"America/New_York\"", "\"with \\\"quote\\\"\"", "\"tab\\tx\"",
+	"\"\\u00e9\"", "\"\xc3\xa9\"", "null", "true", "false", "[]", "[1]", "{}",
+	"{\"a\":1}", "\"ABCDEFGHIJKLMNOPQRSTU\"", "\"ABCDEFGHIJKLMNOPQRST\"",
+};
+
+static const char *const diff_keys[] = {
+	"symbol", "ts", "price", "volume", "open", "high", "low", "prev_close",
+	"currency", "source", "exchange_tz", "session", "date", "close",
+	"adj_close", "other", "sym\\u0062ol", "Symbol", "price ", "",
+};
+
+static unsigned long diff_rand_state = 12345;
+
+static unsigned
+diff_rand(unsigned n)
+{
+	diff_rand_state = diff_rand_state * 6364136223846793005UL + 1442695040888963407UL;
+	return (unsigned) ((diff_rand_state >> 33) % n);
+}
+
+/* A random number of JSON syntax, as a producer or a fuzzer might write. */
+static void
+diff_random_number(char *out, size_t size)
+{
+	size_t		n = 0;
+	int			i;
+	int			digits = 1 + diff_rand(diff_rand(4) == 0 ? 30 : 12);
+
+	if (diff_rand(5) == 0)
+		out[n++] = '-';
+	out[n++] = (char) ('1' + diff_rand(9));
+	for (i = 1; i < digits && n < size - 12; i++)
+		out[n++] = (char) ('0' + diff_rand(10));
+	if (diff_rand(2) == 0)
+	{
+		out[n++] = '.';
+		digits = 1 + diff_rand(diff_rand(4) == 0 ? 25 : 8);
+		for (i = 0; i < digits && n < size - 8; i++)
+			out[n++] = (char) ('0' + diff_rand(10));
+	}
+	if (diff_rand(6) == 0)
+		n += (size_t) snprintf(out + n, size - n, "e%s%u",
+							   diff_rand(2) ? "-" : (diff_rand(2) ? "+" : ""),
+							   diff_rand(diff_rand(3) == 0 ? 400 : 30));
+	out[n] = '\0';
+}
+
+static void
+test_differential(void)
+{
+	char		buf[2048];
+	size_t		i;
+	size_t		k;
+	long		before;
+	long		r;
+
+	diff_folder("../fuzz/corpus/contract");
+	diff_folder("../fuzz/regressions/contract");
+
+	before = diff_mismatches;
+	r = diff_payloads;
+	for (i = 0; i < sizeof(diff_numbers) / sizeof(diff_numbers[0]); i++)
+	{
+		const char *num = diff_numbers[i];
+
+		snprintf(buf, sizeof(buf), "{\"symbol\":\"AAPL\",\"ts\":\"2026-11-27T19:30:01Z\",\"price\":%s,"
+				 "\"volume\":%s,\"open\":%s,\"date\":\"2026-11-27\",\"close\":%s,\"adj_close\":%s}",
+				 num, num, num, num, num);
+		diff_one(buf, strlen(buf));
+		snprintf(buf, sizeof(buf), "{\"symbol\":\"AAPL\",\"ts\":%s,\"price\":1,\"date\":\"2026-11-27\",\"close\":1}", num);
+		diff_one(buf, strlen(buf));
+		snprintf(buf, sizeof(buf), " \t{ \"price\" : %s , \"symbol\" : \"X\" ,\"ts\":%s,\"close\":%s,\"date\":\"2026-11-27\" }\r\n", num, num, num);
+		diff_one(buf, strlen(buf));
+		snprintf(buf, sizeof(buf), "\xEF\xBB\xBF{\"symbol\":\"X\",\"ts\":1,\"price\":%s,\"price\":%s}", num, num);
+		diff_one(buf, strlen(buf));
+	}
+	for (i = 0; i < sizeof(diff_values) / sizeof(diff_values[0]); i++)
+		for (k = 0; k < sizeof(diff_keys) / sizeof(diff_keys[0]); k++)
+		{
+			snprintf(buf, sizeof(buf), "{\"symbol\":\"AAPL\",\"ts\":1795807801,\"price\":2,\"date\":\"2026-11-27\","
+					 "\"close\":2,\"%s\":%s}", diff_keys[k], diff_values[i]);
+			diff_one(buf, strlen(buf));
+			snprintf(buf, sizeof(buf), "{\"%s\":%s}", diff_keys[k], diff_values[i]);
+			diff_one(buf, strlen(buf));
+		}
+	check(diff_mismatches == before, "both readers agree on %ld payloads of numbers, values and names of every form",
+		  diff_payloads - r);
+
+	before = diff_mismatches;
+	r = diff_payloads;
+	for (i = 0; i < 200000; i++)
+	{
+		size_t		n = 0;
+		int			members = (int) diff_rand(14);
+		int			m;
+
+		buf[n++] = '{';
+		for (m = 0; m < members && n < sizeof(buf) - 200; m++)
+		{
+			const char *key = diff_keys[diff_rand(sizeof(diff_keys) / sizeof(diff_keys[0]) - 3)];
+			char		num[64];
+
+			if (m > 0)
+				buf[n++] = ',';
+			if (diff_rand(8) == 0)
+				buf[n++] = ' ';
+			n += (size_t) snprintf(buf + n, sizeof(buf) - n, "\"%s\":", key);
+			switch (diff_rand(4))
+			{
+				case 0:
+				case 1:
+					diff_random_number(num, sizeof(num));
+					n += (size_t) snprintf(buf + n, sizeof(buf) - n, "%s", num);
+					break;
+				case 2:
+					n += (size_t) snprintf(buf + n, sizeof(buf) - n, "%s",
+										   diff_values[diff_rand(sizeof(diff_values) / sizeof(diff_values[0]))]);
+					break;
+				default:
+					n += (size_t) snprintf(buf + n, sizeof(buf) - n, "\"%s\"",
+										   diff_rand(2) ? "2026-11-27T19:30:01.5-04:00" : "MSFT");
+					break;
+			}
+		}
+		buf[n++] = '}';
+		diff_one(buf, n);
+	}
+	check(diff_mismatches == before, "both readers agree on %ld random messages",
+		  diff_payloads - r);
+}
+
 int
 main(void)
 {
@@ -1247,6 +1477,7 @@ main(void)
 	test_rfc3339();
 	test_symbols_and_utf8();
 	test_encoder();
+	test_differential();
 
 	return tap_summary();
 }
