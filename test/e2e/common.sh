@@ -50,7 +50,7 @@ e2e_standby_start() {
 	echo "local   replication  all  peer map=stockpipe" | as_pg tee -a "$E2E_DIR/pgdata/pg_hba.conf" >/dev/null
 	q "SELECT pg_reload_conf()" >/dev/null
 	as_pg mkdir -m 700 "$SB"
-	as_pg "$SP_PGBIN/pg_basebackup" -D "$SB/pgdata" -h "$E2E_DIR" -p "$PGPORT" -U postgres -R -X stream \
+	as_pg "$SP_PGBIN/pg_basebackup" -D "$SB/pgdata" -h "$E2E_DIR" -p "$PGPORT" -U postgres -R -X stream -c fast \
 		>"$E2E_DIR/basebackup.log" 2>&1 || { cat "$E2E_DIR/basebackup.log" >&2; return 1; }
 	echo "port = $SB_PORT" | as_pg tee -a "$SB/pgdata/postgresql.conf" >/dev/null
 	trap 'e2e_standby_stop; e2e_exit' EXIT
