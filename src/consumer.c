@@ -39,6 +39,8 @@
 #include <unistd.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "fence.h"
 #include "kafka.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -73,11 +75,22 @@
 #define SP_DAILY_FETCH_WAIT_MS 100
 /* Direct assignment: how often the partition count is checked again ... */
 #define SP_PARTITION_CHECK_MS 10000
+
+/* The split-brain fence: how often the group's offsets are read, and for how long at most. */
+#define SP_FENCE_CHECK_MS 10000
+#define SP_FENCE_QUERY_MS 2000
 /* ... how soon after a failed check, and how long one metadata request may take. */
 #define SP_PARTITION_RETRY_MS 200
 #define SP_METADATA_WAIT_MS 500
 
 static SpWorkerArgs my_args;
+
+/* This server's fence tag (fence.h), and whether it has been superseded. */
+static char fence_tag[SP_FENCE_TAG_LEN];
+static uint64 my_sysid;
+static uint32 my_tli;
+static TimestampTz fence_check_at = 0;
+static uint32 fenced_by = 0;
 static const char *my_topic;
 static char my_client_id[64];
 
@@ -447,6 +460,94 @@ my_partitions(int32 *ids)
 }
 
 /*
+ * The split-brain fence.  Every SP_FENCE_CHECK_MS (and first thing, before
+ * a batch is stored) read the offsets committed to the consumer group for
+ * this worker's partitions: if one carries the tag of this same system on
+ * a later timeline, a standby of this server was promoted while it was
+ * away -- this is the stale primary of a split brain.  Then it stops for
+ * good: no more consuming here (the new primary's data and offsets are
+ * its own, in its own database; what this one would store is lost anyway
+ * when it is retired), and the mailer and the scheduler stop sending and
+ * starting runs (sp_fence_wait).  A failed read (no broker, no committed
+ * offsets yet) fences nothing.
+ */
+static void
+check_fence(void)
+{
+	rd_kafka_topic_partition_list_t *list = NULL;
+	rd_kafka_resp_err_t err;
+	TimestampTz now = GetCurrentTimestamp();
+	uint32		by = 0;
+	uint64		by_sysid = 0;
+	int			i;
+
+	if (fenced_by != 0)
+		return;
+	/* another worker of this server found it superseded */
+	if (sp_fenced() != 0)
+	{
+		fenced_by = sp_fenced();
+		ereport(LOG,
+				(errmsg("stockpipe %s consumer %d: stops consuming: this server has been superseded by timeline %u (see the warning above)",
+						my_topic, my_args.index, fenced_by)));
+		sp_worker_set_state(psprintf("fenced: superseded by timeline %u", fenced_by));
+		destroy_client();
+		return;
+	}
+	if (now < fence_check_at)
+		return;
+	fence_check_at = TimestampTzPlusMilliseconds(now, SP_FENCE_CHECK_MS);
+	if (subscribed)
+	{
+		if (rd_kafka_assignment(rk, &list) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			return;
+	}
+	else
+	{
+		list = rd_kafka_topic_partition_list_new(Max(nassigned, 1));
+		for (i = 0; i < nassigned; i++)
+			rd_kafka_topic_partition_list_add(list, my_topic, assigned[i]);
+	}
+	if (list->cnt == 0)
+	{
+		rd_kafka_topic_partition_list_destroy(list);
+		return;
+	}
+	err = rd_kafka_committed(rk, list, SP_FENCE_QUERY_MS);
+	for (i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; i++)
+	{
+		rd_kafka_topic_partition_t *tp = &list->elems[i];
+		uint64_t	sysid;
+		uint32_t	tli;
+
+		if (tp->err == RD_KAFKA_RESP_ERR_NO_ERROR && tp->metadata != NULL &&
+			sp_fence_parse(tp->metadata, tp->metadata_size, &sysid, &tli) &&
+			sp_fence_superseded(my_sysid, my_tli, sysid, tli) && tli > by)
+		{
+			by = tli;
+			by_sysid = sysid;
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(list);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	if (by == 0)
+	{
+		sp_fence_mark_checked();
+		return;
+	}
+	fenced_by = by;
+	sp_fence_set(by);
+	ereport(WARNING,
+			(errmsg("stockpipe %s consumer %d: this server has been superseded: timeline %u of the same system (%llu) commits to consumer group \"%s\"; this one is on timeline %u. It stops consuming; alert e-mails and job runs stop too",
+					my_topic, my_args.index, by, (unsigned long long) by_sysid, sp_consumer_group, my_tli),
+			 errdetail("A standby of this server was promoted while it was down: this is the stale side of a split brain, and its data ends where it went down."),
+			 errhint("Retire this server: make it a standby of the new primary (pg_rewind, standby.signal) or remove stockpipe from its shared_preload_libraries. After a deliberate restore from backup, give it a new stockpipe.consumer_group.")));
+	sp_worker_set_state(psprintf("fenced: superseded by timeline %u", by));
+	destroy_client();
+}
+
+/*
  * Direct assignment: take this worker's partitions when they change (at
  * the start, after a reconnect, when partitions were added), at the offsets
  * stored in kafka_offsets.  Called between batches, when everything read so
@@ -591,7 +692,11 @@ take_message(rd_kafka_message_t *rkm, int n)
 	return true;
 }
 
-/* Tell Kafka how far we got, for lag tools only; the table is the truth. */
+/*
+ * Tell Kafka how far we got, for lag tools, tagged with this server's
+ * system identifier and timeline for the split-brain fence; the table is
+ * the truth about offsets.
+ */
 static void
 commit_to_kafka(int n)
 {
@@ -604,7 +709,12 @@ commit_to_kafka(int n)
 
 		tp = rd_kafka_topic_partition_list_find(offsets, my_topic, batch_msgs[i].partition);
 		if (tp == NULL)
+		{
 			tp = rd_kafka_topic_partition_list_add(offsets, my_topic, batch_msgs[i].partition);
+			/* whose commit this is: the split-brain fence reads it */
+			tp->metadata = strdup(fence_tag);
+			tp->metadata_size = tp->metadata ? strlen(fence_tag) : 0;
+		}
 		if (batch_msgs[i].offset + 1 > tp->offset)
 			tp->offset = batch_msgs[i].offset + 1;
 	}
@@ -847,6 +957,10 @@ stockpipe_consumer_main(Datum arg)
 	 */
 
 	sp_wait_for_extension(MyBgworkerEntry->bgw_name);
+	/* workers start when recovery has ended: the timeline is final */
+	my_sysid = GetSystemIdentifier();
+	my_tli = GetWALInsertionTimeLine();
+	sp_fence_tag(fence_tag, sizeof(fence_tag), my_sysid, my_tli);
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "stockpipe consumer batch",
 									  ALLOCSET_DEFAULT_SIZES);
 	/* The topic GUC may have been reloaded while waiting. */
@@ -860,6 +974,14 @@ stockpipe_consumer_main(Datum arg)
 		{
 			reload_settings();
 			my_topic = my_args.kind == SP_WORKER_LIVE ? sp_live_topic : sp_daily_topic;
+		}
+
+		if (fenced_by != 0)
+		{
+			/* superseded (check_fence): nothing more to do until a restart */
+			pgstat_report_activity(STATE_IDLE, NULL);
+			wait_for_work(60000);
+			continue;
 		}
 
 		if (rk == NULL)
@@ -880,6 +1002,9 @@ stockpipe_consumer_main(Datum arg)
 		if (pending_assign)
 			apply_pending_assignment();
 		check_my_partitions();
+		check_fence();
+		if (fenced_by != 0)
+			continue;
 		assignment_changed = false;
 
 		n = collect_batch();

@@ -1387,6 +1387,8 @@ mail_round(void)
 void
 stockpipe_mailer_main(Datum arg)
 {
+	TimestampTz started_at;
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -1403,6 +1405,7 @@ stockpipe_mailer_main(Datum arg)
 	/* the settings may have been reloaded while waiting for the extension */
 	load_password_file();
 
+	started_at = GetCurrentTimestamp();
 	for (;;)
 	{
 		int			n = 0;
@@ -1421,6 +1424,15 @@ stockpipe_mailer_main(Datum arg)
 			pause_until = 0;
 		}
 		MemoryContextReset(round_cxt);
+
+		/* a superseded server sends nothing (split-brain fence) */
+		if (sp_fence_wait(MyBgworkerEntry->bgw_name, started_at))
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 1000L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			continue;
+		}
 
 		if (settings_usable() && GetCurrentTimestamp() >= pause_until)
 			n = mail_round();

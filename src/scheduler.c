@@ -906,6 +906,7 @@ void
 stockpipe_scheduler_main(Datum arg)
 {
 	MemoryContext tick_cxt;
+	TimestampTz started_at;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -925,12 +926,22 @@ stockpipe_scheduler_main(Datum arg)
 	tick_cxt = AllocSetContextCreate(TopMemoryContext, "stockpipe scheduler tick",
 									 ALLOCSET_DEFAULT_SIZES);
 
+	started_at = GetCurrentTimestamp();
 	for (;;)
 	{
 		TimestampTz next;
 		long		timeout = SP_TICK_MS;
 
 		(void) sp_worker_interrupts();
+
+		/* a superseded server starts no run (split-brain fence) */
+		if (sp_fence_wait(MyBgworkerEntry->bgw_name, started_at))
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 1000L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			continue;
+		}
 
 		MemoryContextReset(tick_cxt);
 		MemoryContextSwitchTo(tick_cxt);

@@ -53,6 +53,8 @@ sp_shmem_startup(void)
 		memset(sp_state, 0, sizeof(SpSharedState));
 		sp_state->lock = &(GetNamedLWLockTranche("stockpipe"))->lock;
 		pg_atomic_init_u64(&sp_state->bars_version, 0);
+		pg_atomic_init_u32(&sp_state->fenced_tli, 0);
+		pg_atomic_init_u32(&sp_state->fence_checked, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -392,4 +394,80 @@ stockpipe_partition_info(PG_FUNCTION_ARGS)
 	}
 	LWLockRelease(sp_state->lock);
 	return (Datum) 0;
+}
+
+/*
+ * The split-brain fence (fence.c, consumer.c).  A consumer that finds this
+ * server superseded by a promoted standby records the standby's timeline
+ * here; every worker that acts outside the database (the mailer, the
+ * scheduler's runs) asks before it acts.  Cleared only by a restart.
+ */
+void
+sp_fence_set(uint32 tli)
+{
+	check_state();
+	pg_atomic_write_u32(&sp_state->fenced_tli, tli);
+}
+
+/* Each consumer process, once: it has read the group's offsets. */
+void
+sp_fence_mark_checked(void)
+{
+	static bool marked = false;
+
+	check_state();
+	if (!marked)
+		pg_atomic_fetch_add_u32(&sp_state->fence_checked, 1);
+	marked = true;
+}
+
+uint32
+sp_fenced(void)
+{
+	check_state();
+	return pg_atomic_read_u32(&sp_state->fenced_tli);
+}
+
+/* How long a worker waits at start for the consumers' first look. */
+#define SP_FENCE_GRACE_MS 10000
+
+/*
+ * Whether the mailer or the scheduler must hold back now: this server is
+ * fenced, or not every consumer (consumer_workers live ones and the daily
+ * one: each reads the offsets of its own partitions) has yet looked at the
+ * group's offsets and the worker started less than SP_FENCE_GRACE_MS ago (an old primary coming
+ * back must not send one e-mail before it learns it was superseded; with
+ * Kafka unreachable, the look never comes, and e-mail must not wait for
+ * Kafka forever).  Says each change once in the log.
+ */
+bool
+sp_fence_wait(const char *worker_name, TimestampTz started_at)
+{
+	static int	said = 0;		/* 0 nothing, 1 waiting, 2 fenced */
+	uint32		tli;
+
+	check_state();
+	tli = pg_atomic_read_u32(&sp_state->fenced_tli);
+	if (tli != 0)
+	{
+		if (said != 2)
+		{
+			ereport(WARNING,
+					(errmsg("%s: this server has been superseded by timeline %u of the same system; it sends nothing and starts no job",
+							worker_name, tli),
+					 errhint("Retire this server (see the consumers' message above).")));
+			sp_worker_set_state(psprintf("fenced: superseded by timeline %u", tli));
+			said = 2;
+		}
+		return true;
+	}
+	if (pg_atomic_read_u32(&sp_state->fence_checked) < (uint32) sp_consumer_workers + 1 &&
+		!TimestampDifferenceExceeds(started_at, GetCurrentTimestamp(), SP_FENCE_GRACE_MS))
+	{
+		if (said == 0)
+			sp_worker_set_state("waiting for the consumers' first look at Kafka (split-brain fence)");
+		said = 1;
+		return true;
+	}
+	return false;
 }

@@ -109,6 +109,8 @@ typedef struct SpSharedState
 {
 	LWLock	   *lock;
 	pg_atomic_uint64 bars_version;	/* bumped after each stored batch of bars */
+	pg_atomic_uint32 fenced_tli;	/* superseded by this timeline; 0: not */
+	pg_atomic_uint32 fence_checked; /* consumers that have looked (each once) */
 	Latch	   *scheduler_latch;	/* set to wake the scheduler; NULL if none */
 	SpWorkerSlot workers[SP_MAX_WORKERS];
 	SpPartitionSlot partitions[SP_MAX_PARTITIONS];
@@ -125,6 +127,10 @@ extern void sp_partition_set_watermark(const char *topic, int32 partition,
 extern void sp_notify_bars_stored(void);
 extern uint64 sp_bars_version(void);
 extern void sp_set_scheduler_latch(Latch *latch);
+extern void sp_fence_set(uint32 tli);
+extern void sp_fence_mark_checked(void);
+extern uint32 sp_fenced(void);
+extern bool sp_fence_wait(const char *worker_name, TimestampTz started_at);
 
 /* common to all workers (worker.c) */
 extern void sp_wait_for_extension(const char *worker_name);
