@@ -37,7 +37,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c) $(wildcard contract/*.c)))
 # earlier versions and the upgrade scripts (sql/versions/) are installed as
 # they are, so that ALTER EXTENSION stockpipe UPDATE works from any release.
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTENSION).control)
-SQL_PARTS = sql/ingest.sql sql/l30d.sql sql/scheduler.sql sql/alerts.sql sql/bi.sql
+SQL_PARTS = sql/ingest.sql sql/l30d.sql sql/scheduler.sql sql/alerts.sql sql/bi.sql sql/finish.sql
 DATA_built = stockpipe--$(EXTVERSION).sql
 DATA = $(wildcard sql/versions/stockpipe--*.sql)
 PGFILEDESC = "stockpipe - real-time stock market pipeline inside PostgreSQL"

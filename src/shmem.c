@@ -16,6 +16,8 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -470,4 +472,32 @@ sp_fence_wait(const char *worker_name, TimestampTz started_at)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Set the latch of every stockpipe worker (wake.c: after the commit of
+ * CREATE or ALTER EXTENSION).  Nothing happens in a server that did not
+ * preload stockpipe.
+ */
+void
+sp_wake_workers(void)
+{
+	pid_t		pids[SP_MAX_WORKERS];
+	int			n = 0;
+	int			i;
+
+	if (sp_state == NULL)
+		return;
+	LWLockAcquire(sp_state->lock, LW_SHARED);
+	for (i = 0; i < SP_MAX_WORKERS; i++)
+		if (sp_state->workers[i].pid != 0)
+			pids[n++] = sp_state->workers[i].pid;
+	LWLockRelease(sp_state->lock);
+	for (i = 0; i < n; i++)
+	{
+		PGPROC	   *proc = BackendPidGetProc(pids[i]);
+
+		if (proc != NULL)
+			SetLatch(&proc->procLatch);
+	}
 }

@@ -127,6 +127,7 @@ extern void sp_partition_set_watermark(const char *topic, int32 partition,
 extern void sp_notify_bars_stored(void);
 extern uint64 sp_bars_version(void);
 extern void sp_set_scheduler_latch(Latch *latch);
+extern void sp_wake_workers(void);
 extern void sp_fence_set(uint32 tli);
 extern void sp_fence_mark_checked(void);
 extern uint32 sp_fenced(void);

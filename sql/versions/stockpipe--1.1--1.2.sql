@@ -1043,3 +1043,16 @@ CREATE OR REPLACE VIEW stockpipe_bi.fact_latest_quote AS
 	  ) h ON true;
 COMMENT ON VIEW stockpipe_bi.fact_latest_quote IS
 	'Latest quote of every symbol with daily bars or a quote in the last 7 days; day_change and day_change_pct (percent) against the previous close';
+
+--
+-- The workers are woken when the extension's scripts commit
+--
+CREATE FUNCTION wake_workers()
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'stockpipe_wake_workers';
+COMMENT ON FUNCTION wake_workers() IS
+	'Wake stockpipe''s workers when the calling transaction commits (the extension scripts call it last)';
+REVOKE ALL ON FUNCTION wake_workers() FROM PUBLIC;
+
+SELECT stockpipe.wake_workers();
