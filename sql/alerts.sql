@@ -1,5 +1,5 @@
 --
--- stockpipe--1.1.sql, part 4: price alerts (issue 4; docs/scheduler-design.md).
+-- The install script (stockpipe--VERSION.sql), part 4: price alerts (issue 4; docs/scheduler-design.md).
 -- Rules say when to e-mail whom; check_alerts(), run every 5 seconds by the
 -- built-in job alert_check, writes one alert_event row per firing; the
 -- mailer worker (src/mailer.c) sends those rows (the outbox) over SMTP.

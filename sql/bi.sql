@@ -1,5 +1,5 @@
 --
--- stockpipe--1.1.sql, part 5: reporting views for BI tools (issue 5, items
+-- The install script (stockpipe--VERSION.sql), part 5: reporting views for BI tools (issue 5, items
 -- 1-2; docs/powerbi.md).
 --
 -- Schema stockpipe_bi holds views shaped the way Power BI models like them:

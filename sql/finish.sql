@@ -1,7 +1,7 @@
---
--- The last part of the install script.  The workers poll once a second
--- for the extension; wake them when this transaction commits, so that
--- consuming starts within milliseconds of CREATE EXTENSION (src/wake.c).
+-- The install script (stockpipe--VERSION.sql), part 6, the last.  The
+-- workers poll once a second for the extension; wake them when this
+-- transaction commits, so that consuming starts within milliseconds of
+-- CREATE EXTENSION (src/wake.c).
 --
 CREATE FUNCTION wake_workers()
 RETURNS void

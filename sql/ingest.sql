@@ -1,4 +1,4 @@
--- stockpipe--1.1.sql, part 1: ingestion.  The extension script is made by
+-- The install script (stockpipe--VERSION.sql), part 1: ingestion.  The extension script is made by
 -- concatenating the parts in sql/ in the order SQL_PARTS of the Makefile gives.
 -- Every change here ships in an upgrade script too (sql/versions/).
 

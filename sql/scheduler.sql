@@ -1,5 +1,5 @@
 --
--- stockpipe--1.1.sql, part 3: the scheduler's tables and SQL API (issue 4;
+-- The install script (stockpipe--VERSION.sql), part 3: the scheduler's tables and SQL API (issue 4;
 -- docs/scheduler-design.md).  The scheduler worker (src/scheduler.c) and the
 -- job run workers (src/jobrun.c) act on these tables; users read them
 -- within row-level security and write them only through the functions
