@@ -471,6 +471,15 @@ my_partitions(int32 *ids)
  * starting runs (sp_fence_wait).  A failed read (no broker, no committed
  * offsets yet) fences nothing.
  */
+/* Stop for good: superseded by timeline "by" (check_fence). */
+static void
+stop_fenced(uint32 by)
+{
+	fenced_by = by;
+	sp_worker_set_state(psprintf("fenced: superseded by timeline %u", by));
+	destroy_client();
+}
+
 static void
 check_fence(void)
 {
@@ -486,16 +495,26 @@ check_fence(void)
 	/* another worker of this server found it superseded */
 	if (sp_fenced() != 0)
 	{
-		fenced_by = sp_fenced();
 		ereport(LOG,
 				(errmsg("stockpipe %s consumer %d: stops consuming: this server has been superseded by timeline %u (see the warning above)",
-						my_topic, my_args.index, fenced_by)));
-		sp_worker_set_state(psprintf("fenced: superseded by timeline %u", fenced_by));
-		destroy_client();
+						my_topic, my_args.index, sp_fenced())));
+		stop_fenced(sp_fenced());
 		return;
 	}
 	if (now < fence_check_at)
 		return;
+	/*
+	 * The read is synchronous, in the loop that stores batches: after the
+	 * first one, wait while the brokers are troubled (it would only time
+	 * out, holding ingestion up to SP_FENCE_QUERY_MS), as the partition
+	 * check does.
+	 */
+	if (fence_check_at != 0 && kafka_problem_at != 0 &&
+		!TimestampDifferenceExceeds(kafka_problem_at, now, SP_QUIET_MS))
+	{
+		fence_check_at = TimestampTzPlusMilliseconds(now, SP_FENCE_CHECK_MS);
+		return;
+	}
 	fence_check_at = TimestampTzPlusMilliseconds(now, SP_FENCE_CHECK_MS);
 	if (subscribed)
 	{
@@ -536,15 +555,13 @@ check_fence(void)
 		sp_fence_mark_checked();
 		return;
 	}
-	fenced_by = by;
 	sp_fence_set(by);
 	ereport(WARNING,
 			(errmsg("stockpipe %s consumer %d: this server has been superseded: timeline %u of the same system (%llu) commits to consumer group \"%s\"; this one is on timeline %u. It stops consuming; alert e-mails and job runs stop too",
 					my_topic, my_args.index, by, (unsigned long long) by_sysid, sp_consumer_group, my_tli),
 			 errdetail("A standby of this server was promoted while it was down: this is the stale side of a split brain, and its data ends where it went down."),
 			 errhint("Retire this server: make it a standby of the new primary (pg_rewind, standby.signal) or remove stockpipe from its shared_preload_libraries. After a deliberate restore from backup, give it a new stockpipe.consumer_group.")));
-	sp_worker_set_state(psprintf("fenced: superseded by timeline %u", by));
-	destroy_client();
+	stop_fenced(by);
 }
 
 /*

@@ -1426,13 +1426,8 @@ stockpipe_mailer_main(Datum arg)
 		MemoryContextReset(round_cxt);
 
 		/* a superseded server sends nothing (split-brain fence) */
-		if (sp_fence_wait(MyBgworkerEntry->bgw_name, started_at))
-		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 1000L, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
+		if (sp_fence_hold(MyBgworkerEntry->bgw_name, started_at))
 			continue;
-		}
 
 		if (settings_usable() && GetCurrentTimestamp() >= pause_until)
 			n = mail_round();

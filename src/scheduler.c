@@ -935,13 +935,8 @@ stockpipe_scheduler_main(Datum arg)
 		(void) sp_worker_interrupts();
 
 		/* a superseded server starts no run (split-brain fence) */
-		if (sp_fence_wait(MyBgworkerEntry->bgw_name, started_at))
-		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 1000L, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
+		if (sp_fence_hold(MyBgworkerEntry->bgw_name, started_at))
 			continue;
-		}
 
 		MemoryContextReset(tick_cxt);
 		MemoryContextSwitchTo(tick_cxt);

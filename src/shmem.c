@@ -16,11 +16,13 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 PG_FUNCTION_INFO_V1(stockpipe_worker_info);
 PG_FUNCTION_INFO_V1(stockpipe_partition_info);
@@ -430,6 +432,8 @@ sp_fenced(void)
 	return pg_atomic_read_u32(&sp_state->fenced_tli);
 }
 
+static bool fence_holds(const char *worker_name, TimestampTz started_at);
+
 /* How long a worker waits at start for the consumers' first look. */
 #define SP_FENCE_GRACE_MS 10000
 
@@ -437,13 +441,26 @@ sp_fenced(void)
  * Whether the mailer or the scheduler must hold back now: this server is
  * fenced, or not every consumer (consumer_workers live ones and the daily
  * one: each reads the offsets of its own partitions) has yet looked at the
- * group's offsets and the worker started less than SP_FENCE_GRACE_MS ago (an old primary coming
- * back must not send one e-mail before it learns it was superseded; with
- * Kafka unreachable, the look never comes, and e-mail must not wait for
- * Kafka forever).  Says each change once in the log.
+ * group's offsets and the worker started less than SP_FENCE_GRACE_MS ago
+ * (an old primary coming back must not send one e-mail before it learns it
+ * was superseded; with Kafka unreachable, the look never comes, and e-mail
+ * must not wait for Kafka forever).  Says each change once in the log.  When it must, it
+ * waits a second (or until the latch is set) before returning true: the
+ * caller then goes round its loop again.
  */
 bool
-sp_fence_wait(const char *worker_name, TimestampTz started_at)
+sp_fence_hold(const char *worker_name, TimestampTz started_at)
+{
+	if (!fence_holds(worker_name, started_at))
+		return false;
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 1000L, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	return true;
+}
+
+static bool
+fence_holds(const char *worker_name, TimestampTz started_at)
 {
 	static int	said = 0;		/* 0 nothing, 1 waiting, 2 fenced */
 	uint32		tli;

@@ -131,7 +131,7 @@ extern void sp_wake_workers(void);
 extern void sp_fence_set(uint32 tli);
 extern void sp_fence_mark_checked(void);
 extern uint32 sp_fenced(void);
-extern bool sp_fence_wait(const char *worker_name, TimestampTz started_at);
+extern bool sp_fence_hold(const char *worker_name, TimestampTz started_at);
 
 /* common to all workers (worker.c) */
 extern void sp_wait_for_extension(const char *worker_name);
