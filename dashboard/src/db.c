@@ -194,7 +194,8 @@ exec_ok(PGconn *c, const char *sql, ExecStatusType want, const char *what)
 
 /*
  * Settings that keep the dashboard's queries cheap and harmless, then
- * LISTEN, unless the server is a standby (*standby: then the caller polls).  They are SET on the session rather than passed in libpq's
+ * LISTEN, unless the server is a standby (*standby: then the caller
+ * polls).  They are SET on the session rather than passed in libpq's
  * "options", which a --dsn with its own options= would replace:
  *  - jit = off: with many partitions a query's plan is large, and JIT
  *    compiling it costs far more than the millisecond the query takes;
