@@ -33,9 +33,10 @@ MODULE_big = stockpipe
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c) $(wildcard contract/*.c)))
 
 # The version being built is the control file's default_version.  Its
-# script is made of one part per feature, in this order; the scripts of
-# earlier versions and the upgrade scripts (sql/versions/) are installed as
-# they are, so that ALTER EXTENSION stockpipe UPDATE works from any release.
+# script is made of one part per feature, in this order.  The first
+# release's script and the upgrade scripts (sql/versions/) are installed as
+# they are: ALTER EXTENSION stockpipe UPDATE works from any release, and
+# CREATE EXTENSION stockpipe VERSION 'OLD' installs 1.0 and updates to OLD.
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 SQL_PARTS = sql/ingest.sql sql/l30d.sql sql/scheduler.sql sql/alerts.sql sql/bi.sql sql/finish.sql
 DATA_built = stockpipe--$(EXTVERSION).sql

@@ -432,18 +432,13 @@ scan_string(const unsigned char *s, size_t len, size_t *pos, json_fault *f)
 		}
 		if (i + 1 >= len)
 			break;
+		if (sp_json_short_escape(s[i + 1]))
+		{
+			i += 2;
+			continue;
+		}
 		switch (s[i + 1])
 		{
-			case '"':
-			case '\\':
-			case '/':
-			case 'b':
-			case 'f':
-			case 'n':
-			case 'r':
-			case 't':
-				i += 2;
-				break;
 			case 'u':
 				if (!read_hex4(s, len, i + 2, &cp))
 					return json_bad(f, i, "invalid \\u escape in a string");
@@ -1339,6 +1334,17 @@ sp_decode_bar_tree(const char *buf, size_t len, sp_bar *out, char *err)
 	memset(out, 0, sizeof(*out));
 	return decode_fields(buf, len, sp_bar_fields, SP_BAR_NFIELDS,
 						 (char *) out, &out->present, err, false);
+}
+
+/*
+ * Whether c, after a backslash in a JSON string, makes a one-character
+ * escape (RFC 8259, section 7): \" \\ \/ \b \f \n \r \t.  NUL is not one
+ * (strchr() would find the terminator).
+ */
+bool
+sp_json_short_escape(unsigned char c)
+{
+	return c != '\0' && strchr("\"\\/bfnrt", c) != NULL;
 }
 
 /* A market symbol: 1..SP_SYMBOL_MAX characters of A-Z 0-9 . - ^ = */

@@ -108,6 +108,7 @@ extern bool sp_valid_currency(const char *s);
 extern bool sp_valid_utf8(const char *buf, size_t len);
 extern bool sp_parse_rfc3339(const char *s, int64_t *us);
 extern bool sp_parse_date(const char *s, int32_t *days);
+extern bool sp_json_short_escape(unsigned char c);
 
 /* The fields of each message and the columns they fill (one list). */
 #include "fields.h"

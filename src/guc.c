@@ -18,6 +18,9 @@
 #include "pgtime.h"
 #include "utils/guc.h"
 
+/* The ASCII letters and digits, for strspn(). */
+#define SP_ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
 char	   *sp_database = NULL;
 char	   *sp_kafka_brokers = NULL;
 char	   *sp_kafka_options = NULL;
@@ -52,6 +55,19 @@ int			sp_max_job_runs = 8;
 int			sp_max_job_runs_per_role = 2;
 
 /*
+ * A check hook's refusal: the message the user sees gets detail (and hint
+ * when there is one).  Returns false, for "return refuse(...)".
+ */
+static bool
+refuse(const char *detail, const char *hint)
+{
+	GUC_check_errdetail("%s", detail);
+	if (hint)
+		GUC_check_errhint("%s", hint);
+	return false;
+}
+
+/*
  * Reject option lists librdkafka would refuse now, at SET or reload time,
  * rather than leaving the workers to fail later with the same error.
  */
@@ -61,37 +77,23 @@ check_kafka_options(char **newval, void **extra, GucSource source)
 	char		errbuf[512];
 
 	if (!sp_kafka_check_options(*newval, errbuf, sizeof(errbuf)))
-	{
-		GUC_check_errdetail("%s", errbuf);
-		GUC_check_errhint("Use a list of librdkafka properties such as "
-						  "\"security.protocol=SASL_SSL; sasl.mechanisms=PLAIN\", "
-						  "separated by semicolons.");
-		return false;
-	}
+		return refuse(errbuf,
+					  "Use a list of librdkafka properties such as "
+					  "\"security.protocol=SASL_SSL; sasl.mechanisms=PLAIN\", "
+					  "separated by semicolons.");
 	return true;
 }
 
 static bool
 check_kafka_brokers(char **newval, void **extra, GucSource source)
 {
-	const char *p;
-
 	if (*newval == NULL || (*newval)[0] == '\0')
-	{
-		GUC_check_errdetail("The broker list is empty.");
-		GUC_check_errhint("Set it to host:port[,host:port...].");
-		return false;
-	}
-	for (p = *newval; *p; p++)
-	{
-		if (*p == ' ' || *p == ';' || *p == '\t')
-		{
-			GUC_check_errdetail("Broker list \"%s\" contains a space or a semicolon.",
-								*newval);
-			GUC_check_errhint("Separate brokers with commas: host:port[,host:port...].");
-			return false;
-		}
-	}
+		return refuse("The broker list is empty.",
+					  "Set it to host:port[,host:port...].");
+	if (strpbrk(*newval, " ;\t") != NULL)
+		return refuse(psprintf("Broker list \"%s\" contains a space or a semicolon.",
+							   *newval),
+					  "Separate brokers with commas: host:port[,host:port...].");
 	return true;
 }
 
@@ -99,25 +101,14 @@ check_kafka_brokers(char **newval, void **extra, GucSource source)
 static bool
 check_topic(char **newval, void **extra, GucSource source)
 {
-	const char *p;
 	size_t		len = *newval ? strlen(*newval) : 0;
 
 	if (len == 0 || len > 249 || len >= SP_TOPIC_LEN)
-	{
-		GUC_check_errdetail("A topic name must have 1 to %d characters.",
-							SP_TOPIC_LEN - 1);
-		return false;
-	}
-	for (p = *newval; *p; p++)
-	{
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			  (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
-		{
-			GUC_check_errdetail("Topic name \"%s\" contains a character other than "
-								"A-Z, a-z, 0-9, \".\", \"_\" and \"-\".", *newval);
-			return false;
-		}
-	}
+		return refuse(psprintf("A topic name must have 1 to %d characters.",
+							   SP_TOPIC_LEN - 1), NULL);
+	if (strspn(*newval, SP_ALNUM "._-") != len)
+		return refuse(psprintf("Topic name \"%s\" contains a character other than "
+							   "A-Z, a-z, 0-9, \".\", \"_\" and \"-\".", *newval), NULL);
 	return true;
 }
 
@@ -126,12 +117,9 @@ static bool
 check_timezone(char **newval, void **extra, GucSource source)
 {
 	if (*newval == NULL || pg_tzset(*newval) == NULL)
-	{
-		GUC_check_errdetail("\"%s\" is not a time zone PostgreSQL knows.",
-							*newval ? *newval : "");
-		GUC_check_errhint("Use an IANA name such as America/New_York (see pg_timezone_names).");
-		return false;
-	}
+		return refuse(psprintf("\"%s\" is not a time zone PostgreSQL knows.",
+							   *newval ? *newval : ""),
+					  "Use an IANA name such as America/New_York (see pg_timezone_names).");
 	return true;
 }
 
@@ -140,11 +128,9 @@ check_smtp_url(char **newval, void **extra, GucSource source)
 {
 	if (*newval && (*newval)[0] != '\0' &&
 		strncmp(*newval, "smtp://", 7) != 0 && strncmp(*newval, "smtps://", 8) != 0)
-	{
-		GUC_check_errdetail("\"%s\" is not an smtp:// or smtps:// URL.", *newval);
-		GUC_check_errhint("For example smtp://mail.example.com:587 (STARTTLS when offered) or smtps://mail.example.com:465.");
-		return false;
-	}
+		return refuse(psprintf("\"%s\" is not an smtp:// or smtps:// URL.", *newval),
+					  "For example smtp://mail.example.com:587 (STARTTLS when offered) "
+					  "or smtps://mail.example.com:465.");
 	return true;
 }
 
@@ -160,30 +146,18 @@ check_domain_list(char **newval, void **extra, GucSource source)
 
 	while (*p)
 	{
-		const char *start;
 		size_t		len;
 
-		while (*p == ' ' || *p == ',')
-			p++;
-		start = p;
-		while (*p && *p != ',' && *p != ' ')
-		{
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-				  (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
-			{
-				GUC_check_errdetail("Domain list \"%s\" contains the character \"%c\".",
-									*newval, *p);
-				GUC_check_errhint("List domain names separated by commas, e.g. \"example.com, example.org\".");
-				return false;
-			}
-			p++;
-		}
-		len = p - start;
+		p += strspn(p, " ,");
+		len = strcspn(p, " ,");
+		if (strspn(p, SP_ALNUM ".-") < len)
+			return refuse(psprintf("Domain list \"%s\" contains the character \"%c\".",
+								   *newval, p[strspn(p, SP_ALNUM ".-")]),
+						  "List domain names separated by commas, "
+						  "e.g. \"example.com, example.org\".");
 		if (len > 253)
-		{
-			GUC_check_errdetail("A domain name has at most 253 characters.");
-			return false;
-		}
+			return refuse("A domain name has at most 253 characters.", NULL);
+		p += len;
 	}
 	return true;
 }
@@ -193,12 +167,9 @@ static bool
 check_secret_file(char **newval, void **extra, GucSource source)
 {
 	if (*newval && (*newval)[0] != '\0' && (*newval)[0] != '/')
-	{
-		GUC_check_errdetail("\"%s\" is not an absolute path.", *newval);
-		GUC_check_errhint("Give the full path of a file the server's operating system user can read, "
-						  "e.g. /etc/postgresql/stockpipe/smtp_password.");
-		return false;
-	}
+		return refuse(psprintf("\"%s\" is not an absolute path.", *newval),
+					  "Give the full path of a file the server's operating system user "
+					  "can read, e.g. /etc/postgresql/stockpipe/smtp_password.");
 	return true;
 }
 

@@ -11,6 +11,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "ascii.h"
 #include "mail.h"
 
 #include <inttypes.h>
@@ -32,29 +33,6 @@ typedef struct mail_out
 	bool		overflow;
 } mail_out;
 
-/* strlen, but stops counting at max + 1 (strnlen is not C11). */
-static size_t
-bounded_len(const char *s, size_t max)
-{
-	size_t		n = 0;
-
-	while (n <= max && s[n] != '\0')
-		n++;
-	return n;
-}
-
-static bool
-is_alpha(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-static bool
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /*
  * RFC 5322 atext without its two quote characters: letters, digits and
  * !#$%&*+-/=?^_{|}~.  ' and ` are legal but are refused (with ") as quotes,
@@ -63,7 +41,7 @@ is_digit(unsigned char c)
 static bool
 is_atext(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) ||
+	return sp_ascii_alpha(c) || sp_ascii_digit(c) ||
 		(c != '\0' && strchr("!#$%&*+-/=?^_{|}~", c) != NULL);
 }
 
@@ -126,9 +104,9 @@ domain_valid(const char *s, size_t len)
 		{
 			unsigned char c = (unsigned char) s[i];
 
-			if (!is_alpha(c) && !is_digit(c) && c != '-')
+			if (!sp_ascii_alpha(c) && !sp_ascii_digit(c) && c != '-')
 				return false;
-			if (!is_digit(c))
+			if (!sp_ascii_digit(c))
 				last_numeric = false;
 		}
 		labels++;
@@ -201,7 +179,7 @@ sp_mail_address_problem(const char *addr)
 	for (size_t i = 0; i < sizeof(char_rules) / sizeof(char_rules[0]); i++)
 		if (*(const bool *) ((const char *) &c + char_rules[i].flag))
 			return char_rules[i].why;
-	len = bounded_len(addr, SP_MAIL_ADDRESS_MAX);
+	len = sp_bounded_len(addr, SP_MAIL_ADDRESS_MAX);
 	if (len > SP_MAIL_ADDRESS_MAX)
 		return "it is longer than 254 characters";
 	at = strchr(addr, '@');
@@ -335,14 +313,14 @@ sp_mail_host_valid(const char *s)
 
 	if (s == NULL)
 		return false;
-	len = bounded_len(s, SP_MAIL_DOMAIN_MAX);
+	len = sp_bounded_len(s, SP_MAIL_DOMAIN_MAX);
 	if (len == 0 || len > SP_MAIL_DOMAIN_MAX || s[0] == '.' || s[len - 1] == '.')
 		return false;
 	for (i = 0; i < len; i++)
 	{
 		unsigned char c = (unsigned char) s[i];
 
-		if (c == '.' ? s[i + 1] == '.' : !(is_alpha(c) || is_digit(c) || c == '-'))
+		if (c == '.' ? s[i + 1] == '.' : !(sp_ascii_alpha(c) || sp_ascii_digit(c) || c == '-'))
 			return false;
 	}
 	return true;

@@ -496,6 +496,49 @@ copy_value(SPITupleTable *rows, uint64 row, int col)
 }
 
 /*
+ * Begin the round's transaction and run claim_sql, a SELECT ... FOR UPDATE
+ * SKIP LOCKED of the due rows, into *rows; returns how many.  The session's
+ * TimeZone is the market's for this transaction, so that the times claim_sql
+ * formats for e-mails and webhooks are the market's.  The caller copies what
+ * it needs and ends the transaction (sp_tx_end).
+ */
+static int
+claim_due(const char *what, const char *claim_sql, SPITupleTable **rows)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+
+	sp_tx_begin(what);
+	args[0] = CStringGetTextDatum(sp_market_timezone);
+	sp_sql("SELECT pg_catalog.set_config('TimeZone', $1, true)",
+		   1, argtypes, args, SPI_OK_SELECT, NULL);
+	return (int) sp_sql(claim_sql, 0, NULL, NULL, SPI_OK_SELECT, rows);
+}
+
+/*
+ * Record what became of one e-mail or webhook delivery: sql[outcome] is the
+ * UPDATE for that outcome, with the row's id as $1, the error as $2 and the
+ * HTTP status as $3 (0: none).  SEND_INTERRUPTED records nothing: the row
+ * stays pending and is sent again.
+ */
+static void
+record_result(const char *what, const char *const sql[SEND_INTERRUPTED],
+			  int64 id, SendOutcome outcome, long http_status, const char *error)
+{
+	Oid			argtypes[3] = {INT8OID, TEXTOID, INT4OID};
+	Datum		args[3];
+
+	if (outcome >= SEND_INTERRUPTED)
+		return;
+	sp_tx_begin(what);
+	args[0] = Int64GetDatum(id);
+	args[1] = CStringGetTextDatum(error ? error : "");
+	args[2] = Int32GetDatum((int32) http_status);
+	sp_sql(sql[outcome], 3, argtypes, args, SPI_OK_UPDATE, NULL);
+	sp_tx_end();
+}
+
+/*
  * Take up to SP_MAIL_BATCH pending events that are due, formatted for the
  * message, into mails (allocated in round_cxt).  Returns how many.
  */
@@ -518,20 +561,11 @@ claim_events(PendingMail **mails)
 		" ORDER BY e.next_attempt_at, e.eventid"
 		" LIMIT " CppAsString2(SP_MAIL_BATCH)
 		" FOR UPDATE SKIP LOCKED";
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
 	SPITupleTable *rows;
 	uint64		i;
 	int			n;
 
-	sp_tx_begin("stockpipe mailer: taking pending alert e-mails");
-
-	/* times in the e-mails are in the market's time zone */
-	args[0] = CStringGetTextDatum(sp_market_timezone);
-	sp_sql("SELECT pg_catalog.set_config('TimeZone', $1, true)",
-		   1, argtypes, args, SPI_OK_SELECT, NULL);
-
-	n = (int) sp_sql(claim_sql, 0, NULL, NULL, SPI_OK_SELECT, &rows);
+	n = claim_due("stockpipe mailer: taking pending alert e-mails", claim_sql, &rows);
 	*mails = MemoryContextAllocZero(round_cxt, sizeof(PendingMail) * Max(n, 1));
 	for (i = 0; i < (uint64) n; i++)
 	{
@@ -558,43 +592,25 @@ claim_events(PendingMail **mails)
 static void
 record_outcome(int64 eventid, SendOutcome outcome, const char *error)
 {
-	static const char *const sent_sql =
+	static const char *const sql[SEND_INTERRUPTED] = {
+		[SEND_OK] =
 		"UPDATE stockpipe.alert_event"
 		"   SET status = 'sent', sent_at = now(), attempts = attempts + 1"
-		" WHERE eventid = $1";
-	static const char *const retry_sql =
+		" WHERE eventid = $1",
+		[SEND_RETRY] =
 		"UPDATE stockpipe.alert_event"
 		"   SET attempts = attempts + 1, last_error = $2,"
 		"       next_attempt_at = now() + least(interval '10 seconds' * power(2, least(attempts, 10)),"
 		"                                       interval '10 minutes')"
-		" WHERE eventid = $1 AND status = 'pending'";
-	static const char *const failed_sql =
+		" WHERE eventid = $1 AND status = 'pending'",
+		[SEND_REJECTED] =
 		"UPDATE stockpipe.alert_event"
 		"   SET status = 'failed', attempts = attempts + 1, last_error = $2"
-		" WHERE eventid = $1 AND status = 'pending'";
-	Oid			argtypes[2] = {INT8OID, TEXTOID};
-	Datum		args[2];
-	const char *sql;
+		" WHERE eventid = $1 AND status = 'pending'",
+	};
 
-	switch (outcome)
-	{
-		case SEND_OK:
-			sql = sent_sql;
-			break;
-		case SEND_RETRY:
-			sql = retry_sql;
-			break;
-		case SEND_REJECTED:
-			sql = failed_sql;
-			break;
-		default:
-			return;
-	}
-	sp_tx_begin("stockpipe mailer: recording an alert e-mail outcome");
-	args[0] = Int64GetDatum(eventid);
-	args[1] = CStringGetTextDatum(error ? error : "");
-	sp_sql(sql, outcome == SEND_OK ? 1 : 2, argtypes, args, SPI_OK_UPDATE, NULL);
-	sp_tx_end();
+	record_result("stockpipe mailer: recording an alert e-mail outcome", sql,
+				  eventid, outcome, 0, error);
 }
 
 /* Whether rc is libcurl's report of a failed TLS handshake or certificate check. */
@@ -1013,18 +1029,11 @@ claim_deliveries(PendingHook **hooks)
 		" ORDER BY d.next_attempt_at, d.deliveryid"
 		" LIMIT " CppAsString2(SP_HOOK_BATCH)
 		" FOR UPDATE OF d SKIP LOCKED";
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
 	SPITupleTable *rows;
 	uint64		i;
 	int			n;
 
-	sp_tx_begin("stockpipe mailer: taking pending alert webhooks");
-	args[0] = CStringGetTextDatum(sp_market_timezone);
-	sp_sql("SELECT pg_catalog.set_config('TimeZone', $1, true)",
-		   1, argtypes, args, SPI_OK_SELECT, NULL);
-
-	n = (int) sp_sql(claim_sql, 0, NULL, NULL, SPI_OK_SELECT, &rows);
+	n = claim_due("stockpipe mailer: taking pending alert webhooks", claim_sql, &rows);
 	*hooks = MemoryContextAllocZero(round_cxt, sizeof(PendingHook) * Max(n, 1));
 	for (i = 0; i < (uint64) n; i++)
 	{
@@ -1056,46 +1065,27 @@ claim_deliveries(PendingHook **hooks)
 static void
 record_hook_outcome(int64 deliveryid, SendOutcome outcome, long http_status, const char *error)
 {
-	static const char *const sent_sql =
+	static const char *const sql[SEND_INTERRUPTED] = {
+		[SEND_OK] =
 		"UPDATE stockpipe.alert_delivery"
 		"   SET status = 'sent', sent_at = now(), attempts = attempts + 1,"
 		"       http_status = nullif($3, 0)"
-		" WHERE deliveryid = $1 AND status = 'pending'";
-	static const char *const retry_sql =
+		" WHERE deliveryid = $1 AND status = 'pending'",
+		[SEND_RETRY] =
 		"UPDATE stockpipe.alert_delivery"
 		"   SET attempts = attempts + 1, last_error = $2, http_status = nullif($3, 0),"
 		"       next_attempt_at = now() + least(interval '10 seconds' * power(2, least(attempts, 10)),"
 		"                                       interval '10 minutes')"
-		" WHERE deliveryid = $1 AND status = 'pending'";
-	static const char *const failed_sql =
+		" WHERE deliveryid = $1 AND status = 'pending'",
+		[SEND_REJECTED] =
 		"UPDATE stockpipe.alert_delivery"
 		"   SET status = 'failed', attempts = attempts + 1, last_error = $2,"
 		"       http_status = nullif($3, 0)"
-		" WHERE deliveryid = $1 AND status = 'pending'";
-	Oid			argtypes[3] = {INT8OID, TEXTOID, INT4OID};
-	Datum		args[3];
-	const char *sql;
+		" WHERE deliveryid = $1 AND status = 'pending'",
+	};
 
-	switch (outcome)
-	{
-		case SEND_OK:
-			sql = sent_sql;
-			break;
-		case SEND_RETRY:
-			sql = retry_sql;
-			break;
-		case SEND_REJECTED:
-			sql = failed_sql;
-			break;
-		default:
-			return;
-	}
-	sp_tx_begin("stockpipe mailer: recording an alert webhook outcome");
-	args[0] = Int64GetDatum(deliveryid);
-	args[1] = CStringGetTextDatum(error ? error : "");
-	args[2] = Int32GetDatum((int32) http_status);
-	sp_sql(sql, 3, argtypes, args, SPI_OK_UPDATE, NULL);
-	sp_tx_end();
+	record_result("stockpipe mailer: recording an alert webhook outcome", sql,
+				  deliveryid, outcome, http_status, error);
 }
 
 /* Keep the first SP_HOOK_ANSWER_KEEP bytes of the answer; memory copies only. */

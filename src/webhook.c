@@ -13,6 +13,7 @@
  */
 #include "webhook.h"
 
+#include "ascii.h"
 #include "mail.h"
 
 #include <inttypes.h>
@@ -21,47 +22,12 @@
 
 #define SP_WEBHOOK_LABEL_MAX 63
 
-/* strlen, but stops counting at max + 1 (strnlen is not C11). */
-static size_t
-bounded_len(const char *s, size_t max)
-{
-	size_t		n = 0;
-
-	while (n <= max && s[n] != '\0')
-		n++;
-	return n;
-}
-
-static bool
-is_alpha(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-static bool
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-is_hex(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static unsigned char
-lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char) (c + ('a' - 'A')) : c;
-}
-
 /* Whether a and b (n bytes each) are equal, ASCII letters compared caselessly. */
 static bool
 caseless_equal(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char) a[i]) != lower((unsigned char) b[i]))
+		if (sp_ascii_lower((unsigned char) a[i]) != sp_ascii_lower((unsigned char) b[i]))
 			return false;
 	return true;
 }
@@ -103,7 +69,7 @@ parse_ipv4(const char *s, size_t len, unsigned char out[4])
 				return false;
 			start = ++i;
 		}
-		while (i < len && is_digit((unsigned char) s[i]) && i - start < 3)
+		while (i < len && sp_ascii_digit((unsigned char) s[i]) && i - start < 3)
 			value = value * 10 + (unsigned) (s[i++] - '0');
 		if (i == start || value > 255 || (s[start] == '0' && i - start > 1))
 			return false;
@@ -138,20 +104,20 @@ dns_name_valid(const char *s, size_t len)
 		{
 			unsigned char c = (unsigned char) s[end];
 
-			if (!is_alpha(c) && !is_digit(c) && c != '-')
+			if (!sp_ascii_alpha(c) && !sp_ascii_digit(c) && c != '-')
 				return false;
-			all_digits = all_digits && is_digit(c);
+			all_digits = all_digits && sp_ascii_digit(c);
 			end++;
 		}
 		if (end == start || end - start > SP_WEBHOOK_LABEL_MAX ||
 			s[start] == '-' || s[end - 1] == '-')
 			return false;
 		numeric = all_digits;
-		if (!numeric && end - start > 2 && s[start] == '0' && lower((unsigned char) s[start + 1]) == 'x')
+		if (!numeric && end - start > 2 && s[start] == '0' && sp_ascii_lower((unsigned char) s[start + 1]) == 'x')
 		{
 			numeric = true;
 			for (size_t i = start + 2; i < end; i++)
-				numeric = numeric && is_hex((unsigned char) s[i]);
+				numeric = numeric && sp_ascii_hex((unsigned char) s[i]);
 		}
 		labels++;
 		start = end + 1;
@@ -181,7 +147,7 @@ url_parse(const char *url, url_parts *p)
 
 	if (url == NULL)
 		return "it is missing";
-	len = bounded_len(url, SP_WEBHOOK_URL_MAX);
+	len = sp_bounded_len(url, SP_WEBHOOK_URL_MAX);
 	if (len > SP_WEBHOOK_URL_MAX)
 		return "it is longer than 2048 bytes";
 	for (size_t i = 0; i < len; i++)
@@ -245,7 +211,7 @@ url_parse(const char *url, url_parts *p)
 		long		value = 0;
 		const char *q;
 
-		for (q = port; q < auth_end && is_digit((unsigned char) *q) && q - port < 5; q++)
+		for (q = port; q < auth_end && sp_ascii_digit((unsigned char) *q) && q - port < 5; q++)
 			value = value * 10 + (*q - '0');
 		if (q == port || q != auth_end || value < 1 || value > 65535)
 			return "its port must be a number from 1 to 65535";
@@ -282,7 +248,7 @@ sp_webhook_url_host(const char *url, char *buf, size_t size)
 	if (url_parse(url, &p) != NULL || p.host_len + 1 > size)
 		return false;
 	for (size_t i = 0; i < p.host_len; i++)
-		buf[i] = (char) lower((unsigned char) p.host[i]);
+		buf[i] = (char) sp_ascii_lower((unsigned char) p.host[i]);
 	buf[p.host_len] = '\0';
 	return true;
 }
@@ -397,16 +363,16 @@ sp_webhook_json_number(const char *s)
 	if (*s == '0')
 		s++;
 	else if (*s >= '1' && *s <= '9')
-		while (is_digit((unsigned char) *s))
+		while (sp_ascii_digit((unsigned char) *s))
 			s++;
 	else
 		return false;
 	if (*s == '.')
 	{
 		s++;
-		if (!is_digit((unsigned char) *s))
+		if (!sp_ascii_digit((unsigned char) *s))
 			return false;
-		while (is_digit((unsigned char) *s))
+		while (sp_ascii_digit((unsigned char) *s))
 			s++;
 	}
 	if (*s == 'e' || *s == 'E')
@@ -414,9 +380,9 @@ sp_webhook_json_number(const char *s)
 		s++;
 		if (*s == '+' || *s == '-')
 			s++;
-		if (!is_digit((unsigned char) *s))
+		if (!sp_ascii_digit((unsigned char) *s))
 			return false;
-		while (is_digit((unsigned char) *s))
+		while (sp_ascii_digit((unsigned char) *s))
 			s++;
 	}
 	return *s == '\0';

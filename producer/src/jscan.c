@@ -13,6 +13,8 @@
  */
 #include "jscan.h"
 
+#include "contract.h"
+
 #include <string.h>
 
 #define JSCAN_MAX_DEPTH 64
@@ -96,23 +98,11 @@ scan_unicode_escape(struct scanner *s)
 static int
 scan_escape(struct scanner *s)
 {
-	switch (*s->p)
-	{
-		case '"':
-		case '\\':
-		case '/':
-		case 'b':
-		case 'f':
-		case 'n':
-		case 'r':
-		case 't':
-			return 0;
-		case 'u':
-			return scan_unicode_escape(s);
-		default:
-			/* including NUL, which strchr() once took for a valid escape */
-			return -1;
-	}
+	if (sp_json_short_escape((unsigned char) *s->p))
+		return 0;
+	if (*s->p == 'u')
+		return scan_unicode_escape(s);
+	return -1;
 }
 
 /*

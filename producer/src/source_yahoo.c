@@ -171,8 +171,8 @@ check_response(struct poller *p, struct ysym *s, struct http_request *r)
 		/* Yahoo's error body says why: {"chart":{"error":{code,description}}} */
 		sp_quote	q;
 
-		if (yahoo_decode_quote(r->body ? r->body : "", r->len, s->symbol, &q,
-							   detail, sizeof(detail)) != YAHOO_CHART_ERROR)
+		if (yahoo_decode_live(r->body ? r->body : "", r->len, s->symbol, &q, NULL,
+							  detail, sizeof(detail)) != YAHOO_CHART_ERROR)
 			snprintf(detail, sizeof(detail), "no chart.error in the body");
 		snprintf(what, sizeof(what), "HTTP %ld, %s", r->status, detail);
 		drop_symbol(p, s, what);

@@ -725,13 +725,6 @@ quote_price_time(const struct chart *c, double *price, int64_t *s, char *err, si
  * definition the fast path must agree with.
  */
 enum yahoo_status
-yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
-						sp_quote *q, char *err, size_t errlen)
-{
-	return yahoo_decode_live_full(body, len, symbol, q, NULL, err, errlen);
-}
-
-enum yahoo_status
 yahoo_decode_live_full(const char *body, size_t len, const char *symbol,
 					   sp_quote *q, struct yahoo_periods *periods, char *err, size_t errlen)
 {
@@ -930,13 +923,6 @@ yahoo_decode_live_fast(const char *body, size_t len, const char *symbol, sp_quot
 		message_set_amount(&q->open, &q->present, SP_HAS_OPEN,
 						   first_open_of_day(&spans, local_day(s, off), off, hint));
 	return 0;
-}
-
-enum yahoo_status
-yahoo_decode_quote(const char *body, size_t len, const char *symbol,
-				   sp_quote *q, char *err, size_t errlen)
-{
-	return yahoo_decode_live(body, len, symbol, q, NULL, err, errlen);
 }
 
 enum yahoo_status

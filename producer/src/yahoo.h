@@ -47,19 +47,12 @@ struct yahoo_periods
 };
 
 /*
- * The live quote.  yahoo_decode_quote() takes a fast path when it can, and
- * gives exactly what the reference decoder yahoo_decode_quote_full() gives
- * (the status, every field, the error text).  On failure ERR says why.
- */
-enum yahoo_status yahoo_decode_quote(const char *body, size_t len, const char *symbol,
-									 sp_quote *q, char *err, size_t errlen);
-enum yahoo_status yahoo_decode_quote_full(const char *body, size_t len, const char *symbol,
-										  sp_quote *q, char *err, size_t errlen);
-/*
- * The same, and on YAHOO_OK the instrument's trading periods into
- * *PERIODS (known = 0 when the response has none): what the poller
- * schedules a symbol by.  The fast path and the reference agree on them
- * too.
+ * The live quote, and on YAHOO_OK the instrument's trading periods into
+ * *PERIODS (known = 0 when the response has none; PERIODS may be NULL):
+ * what the poller schedules a symbol by.  yahoo_decode_live() takes a fast
+ * path when it can, and gives exactly what the reference decoder
+ * yahoo_decode_live_full() gives (the status, every field, the periods, the
+ * error text).  On failure ERR says why.
  */
 enum yahoo_status yahoo_decode_live(const char *body, size_t len, const char *symbol,
 									sp_quote *q, struct yahoo_periods *periods,

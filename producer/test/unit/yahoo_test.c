@@ -36,7 +36,7 @@ test_live_aapl(const char *dir)
 	char	   *body = read_file(dir, "chart_AAPL_1d_1m.json", &len);
 	sp_quote	q;
 	char		err[256];
-	enum yahoo_status st = yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err));
+	enum yahoo_status st = yahoo_decode_live(body, len, "AAPL", &q, NULL, err, sizeof(err));
 
 	check_int(st, YAHOO_OK, "1m AAPL: decodes");
 	check_str(q.symbol, "AAPL", "1m AAPL: symbol");
@@ -64,7 +64,7 @@ test_live_weekend(const char *dir)
 	size_t		n = 99;
 	char		err[256];
 
-	check_int(yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err)), YAHOO_OK,
+	check_int(yahoo_decode_live(body, len, "AAPL", &q, NULL, err, sizeof(err)), YAHOO_OK,
 			  "weekend (no timestamp key, quote [{}]): quote decodes");
 	check_num(q.price, 244.87, "weekend: price");
 	check_int(q.ts_us, 1739998801000000LL, "weekend: ts");
@@ -144,7 +144,7 @@ test_errors(const char *dir)
 	size_t		n;
 	char		err[256];
 
-	check_int(yahoo_decode_quote(body, len, "SI", &q, err, sizeof(err)), YAHOO_CHART_ERROR,
+	check_int(yahoo_decode_live(body, len, "SI", &q, NULL, err, sizeof(err)), YAHOO_CHART_ERROR,
 			  "404 body: chart error");
 	check_str(err, "Not Found: No data found, symbol may be delisted", "404 body: message");
 	check_int(yahoo_decode_bars(body, len, "SI", &b, &n, err, sizeof(err)), YAHOO_CHART_ERROR,
@@ -153,7 +153,7 @@ test_errors(const char *dir)
 	free(body);
 
 	body = read_file(dir, "chart_error_bad_request_BEKE.json", &len);
-	check_int(yahoo_decode_quote(body, len, "BEKE", &q, err, sizeof(err)), YAHOO_CHART_ERROR,
+	check_int(yahoo_decode_live(body, len, "BEKE", &q, NULL, err, sizeof(err)), YAHOO_CHART_ERROR,
 			  "400 body: chart error");
 	check_str(err, "Bad Request: Data doesn't exist for startDate = 1577836800, endDate = 1578009600",
 			  "400 body: message");
@@ -161,27 +161,27 @@ test_errors(const char *dir)
 
 	/* truncated: the real response cut in half */
 	body = read_file(dir, "chart_AAPL_1d_1m.json", &len);
-	check_int(yahoo_decode_quote(body, len / 2, "AAPL", &q, err, sizeof(err)), YAHOO_BAD_JSON,
+	check_int(yahoo_decode_live(body, len / 2, "AAPL", &q, NULL, err, sizeof(err)), YAHOO_BAD_JSON,
 			  "truncated JSON: bad JSON");
 	CHECK(strstr(err, "truncated") != NULL, "truncated JSON: says so");
 	check_int(yahoo_decode_bars(body, len - 3, "AAPL", &b, &n, err, sizeof(err)), YAHOO_BAD_JSON,
 			  "truncated JSON (3 bytes short): bad JSON for bars");
 	free(body);
 
-	check_int(yahoo_decode_quote("Too Many Requests", 17, "AAPL", &q, err, sizeof(err)),
+	check_int(yahoo_decode_live("Too Many Requests", 17, "AAPL", &q, NULL, err, sizeof(err)),
 			  YAHOO_BAD_JSON, "429 text body: bad JSON");
-	check_int(yahoo_decode_quote("", 0, "AAPL", &q, err, sizeof(err)), YAHOO_BAD_JSON,
+	check_int(yahoo_decode_live("", 0, "AAPL", &q, NULL, err, sizeof(err)), YAHOO_BAD_JSON,
 			  "empty body: bad JSON");
-	check_int(yahoo_decode_quote("<html>down</html>", 17, "AAPL", &q, err, sizeof(err)),
+	check_int(yahoo_decode_live("<html>down</html>", 17, "AAPL", &q, NULL, err, sizeof(err)),
 			  YAHOO_BAD_JSON, "HTML body: bad JSON");
-	check_int(yahoo_decode_quote("{\"foo\":1}", 9, "AAPL", &q, err, sizeof(err)), YAHOO_NO_DATA,
+	check_int(yahoo_decode_live("{\"foo\":1}", 9, "AAPL", &q, NULL, err, sizeof(err)), YAHOO_NO_DATA,
 			  "JSON without chart: no data");
-	check_int(yahoo_decode_quote("{\"chart\":{\"result\":[],\"error\":null}}", 36, "AAPL", &q,
+	check_int(yahoo_decode_live("{\"chart\":{\"result\":[],\"error\":null}}", 36, "AAPL", &q, NULL,
 								 err, sizeof(err)), YAHOO_NO_DATA, "empty result: no data");
 
 	/* the v7 quote endpoint's shape is not a chart */
 	body = read_file(dir, "quote_v7_AAPL.json", &len);
-	check_int(yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err)), YAHOO_NO_DATA,
+	check_int(yahoo_decode_live(body, len, "AAPL", &q, NULL, err, sizeof(err)), YAHOO_NO_DATA,
 			  "v7 quote body: not a chart, no data");
 	free(body);
 }
@@ -205,7 +205,7 @@ test_fallbacks(void)
 	size_t		n;
 	char		err[256];
 
-	check_int(yahoo_decode_quote(j, strlen(j), "TEST", &q, err, sizeof(err)), YAHOO_OK,
+	check_int(yahoo_decode_live(j, strlen(j), "TEST", &q, NULL, err, sizeof(err)), YAHOO_OK,
 			  "fallback: decodes without meta prices");
 	check_num(q.price, 11.25, "fallback: price = last non-null close");
 	check_int(q.ts_us, 1727962260000000LL, "fallback: ts = that bar's time");
@@ -227,7 +227,7 @@ test_fallbacks(void)
 
 	j = "{\"chart\":{\"result\":[{\"meta\":{\"currency\":\"USD\"},\"timestamp\":[1,2],"
 		"\"indicators\":{\"quote\":[{\"close\":[null,null]}]}}],\"error\":null}}";
-	check_int(yahoo_decode_quote(j, strlen(j), "TEST", &q, err, sizeof(err)), YAHOO_NO_DATA,
+	check_int(yahoo_decode_live(j, strlen(j), "TEST", &q, NULL, err, sizeof(err)), YAHOO_NO_DATA,
 			  "no price anywhere: no data");
 }
 
@@ -316,8 +316,8 @@ quote_both(const char *body, size_t len, const char *name, sp_quote *q, char *er
 	sp_quote	fast;
 	char		ferr[256];
 	char		desc[200];
-	enum yahoo_status sf = yahoo_decode_quote(body, len, "T", &fast, ferr, sizeof(ferr));
-	enum yahoo_status sr = yahoo_decode_quote_full(body, len, "T", q, err, 256);
+	enum yahoo_status sf = yahoo_decode_live(body, len, "T", &fast, NULL, ferr, sizeof(ferr));
+	enum yahoo_status sr = yahoo_decode_live_full(body, len, "T", q, NULL, err, 256);
 
 	snprintf(desc, sizeof(desc), "%s: fast decoder = reference decoder", name);
 	CHECK(sf == sr && (sr != YAHOO_OK || same_quote(&fast, q)), desc);
@@ -618,8 +618,8 @@ test_fast_equals_full(const char *dir)
 		enum yahoo_status sa, sb;
 
 		body = read_file(dir, files[i], &len);
-		sa = yahoo_decode_quote(body, len, "X", &a, err, sizeof(err));
-		sb = yahoo_decode_quote_full(body, len, "X", &b, err, sizeof(err));
+		sa = yahoo_decode_live(body, len, "X", &a, NULL, err, sizeof(err));
+		sb = yahoo_decode_live_full(body, len, "X", &b, NULL, err, sizeof(err));
 		snprintf(name, sizeof(name), "fast decoder = reference decoder: %s", files[i]);
 		CHECK(sa == sb && (sa != YAHOO_OK || same_quote(&a, &b)), name);
 		free(body);
@@ -627,8 +627,8 @@ test_fast_equals_full(const char *dir)
 	body = read_file(dir, "chart_AAPL_1d_1m.json", &len);
 	for (size_t cut = 0; cut < len; cut += (cut < 200 || len - cut < 200) ? 1 : 37)
 	{
-		enum yahoo_status sa = yahoo_decode_quote(body, cut, "X", &a, err, sizeof(err));
-		enum yahoo_status sb = yahoo_decode_quote_full(body, cut, "X", &b, err, sizeof(err));
+		enum yahoo_status sa = yahoo_decode_live(body, cut, "X", &a, NULL, err, sizeof(err));
+		enum yahoo_status sb = yahoo_decode_live_full(body, cut, "X", &b, NULL, err, sizeof(err));
 
 		tried++;
 		if (sa != sb || (sa == YAHOO_OK && !same_quote(&a, &b)))
@@ -645,8 +645,8 @@ test_fast_equals_full(const char *dir)
 			enum yahoo_status sa, sb;
 
 			body[at] = repl[r];
-			sa = yahoo_decode_quote(body, len, "X", &a, err, sizeof(err));
-			sb = yahoo_decode_quote_full(body, len, "X", &b, err, sizeof(err));
+			sa = yahoo_decode_live(body, len, "X", &a, NULL, err, sizeof(err));
+			sb = yahoo_decode_live_full(body, len, "X", &b, NULL, err, sizeof(err));
 			tried++;
 			if (sa != sb || (sa == YAHOO_OK && !same_quote(&a, &b)))
 				disagreements++;
@@ -693,7 +693,7 @@ test_fixtures_publishable(const char *dir)
 			continue;
 		body = read_file(dir, e->d_name, &len);
 		files++;
-		if (yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err)) == YAHOO_OK)
+		if (yahoo_decode_live(body, len, "AAPL", &q, NULL, err, sizeof(err)) == YAHOO_OK)
 		{
 			m = sp_encode_quote(&q, msg, sizeof(msg), msg_err);
 			if (m > 0 && sp_decode_quote(msg, (size_t) m, &sq, err) && sq.price == q.price)
@@ -1133,7 +1133,7 @@ test_fixtures_at_tick(const char *dir)
 		ts = cJSON_GetObjectItemCaseSensitive(r0, "timestamp");
 
 		/* the quote: meta's values (all fixtures have them) */
-		if (yahoo_decode_quote(body, len, "X", &quote, err, sizeof(err)) == YAHOO_OK)
+		if (yahoo_decode_live(body, len, "X", &quote, NULL, err, sizeof(err)) == YAHOO_OK)
 		{
 			double		raw = fixture_num(meta, "regularMarketPrice");
 
@@ -1263,7 +1263,7 @@ test_live_equals_daily(const char *dir)
 	char		qm[SP_MESSAGE_MAX];
 	char		bm[SP_MESSAGE_MAX];
 
-	yahoo_decode_quote(body, len, "AAPL", &q, err, sizeof(err));
+	yahoo_decode_live(body, len, "AAPL", &q, NULL, err, sizeof(err));
 	yahoo_decode_bars(body, len, "AAPL", &b, &n, err, sizeof(err));
 	check_int((long long) n, 2, "live = daily: the 1m response holds bars of 2024-10-02 and -03");
 	if (n == 2)
