@@ -20,15 +20,18 @@
 -- show is therefore chosen here: no e-mail address of another role, no
 -- SMTP error text (it may quote addresses), no Kafka payloads.
 --
--- Speed on a year of data (regress test bi_views shows the plans):
---   * symbols are enumerated by loose index scans of the primary keys (a
---     recursive CTE that jumps from one symbol to the next: one probe per
---     symbol, and per partition of the last 7 days for live_stock, not a
---     read of every row; see stockpipe.bi_symbols);
---   * per-symbol facts (latest quote, first/last quote, previous close) are
---     LATERAL ... ORDER BY ... LIMIT 1 probes of the primary keys; on
---     live_stock an ordered Append over the day partitions stops at the
---     first partition that has a row;
+-- Speed at market scale (8,000 symbols, 90 day partitions; bench/bi):
+--   * the latest quote of each symbol (and its first quote time) is a row
+--     of stockpipe.latest_quote, which the consumers keep in the same
+--     transaction as each batch (sql/ingest.sql, src/writer.c): the latest
+--     quotes are one scan of a table of one row per symbol, not one probe
+--     of live_stock's day partitions per symbol;
+--   * the symbols with daily bars are enumerated by a loose index scan of
+--     historical_stock_data's primary key (a recursive CTE that jumps from
+--     one symbol to the next: one probe per symbol, not a read of every
+--     bar; see stockpipe.bi_symbols);
+--   * per-symbol facts from the bars (first/last trade date, previous
+--     close) are LATERAL ... ORDER BY ... LIMIT 1 probes of the primary key;
 --   * fact_intraday is a plain projection of live_stock: a filter on ts
 --     prunes partitions, a filter on symbol uses the primary key.  (A filter
 --     on day or ts_market cannot prune: filter on ts.)
@@ -42,18 +45,16 @@ COMMENT ON SCHEMA stockpipe_bi IS
 
 -- The symbols the reporting views know (internal; not granted to
 -- stockpipe_reader): every symbol with daily bars, and every symbol with a
--- quote in the last 7 days.  Each list is a loose index scan of a primary
--- key (a recursive CTE that jumps from one symbol to the next).
+-- quote in the last 7 days.  The first list is a loose index scan of
+-- historical_stock_data's primary key (a recursive CTE that jumps from one
+-- symbol to the next), the second a scan of stockpipe.latest_quote.
 --
--- Why not every symbol of live_stock: a loose index scan of the
--- partitioned table probes every day partition for each symbol, 45,000
--- probes (0.6 s) for 500 symbols over 90 days, and a year of partitions
--- would take seconds: too slow for a page refreshed every few seconds.
--- The window "ts >= now() - 7 days and ts < now() + 1 day" is pruned when
--- the query starts, leaving about 8 partitions.  The producer publishes
--- daily bars of every symbol it polls, so in practice the first list has
--- every symbol and the second only adds one that is new today; a symbol
--- quoted only more than a week ago and without daily bars drops out.
+-- Why not every symbol of latest_quote: it keeps the last quote of a
+-- symbol whose quotes upkeep has dropped (a delisted one, say).  The
+-- producer publishes daily bars of every symbol it polls, so in practice
+-- the first list has every symbol and the second only adds one that is new
+-- today; a symbol quoted only more than a week ago and without daily bars
+-- drops out (as it did when this list was read from live_stock).
 CREATE VIEW stockpipe.bi_symbols AS
 	WITH RECURSIVE daily AS (
 		(SELECT h.symbol FROM stockpipe.historical_stock_data h ORDER BY h.symbol LIMIT 1)
@@ -62,35 +63,23 @@ CREATE VIEW stockpipe.bi_symbols AS
 				 WHERE h.symbol > d.symbol ORDER BY h.symbol LIMIT 1)
 		  FROM daily d
 		 WHERE d.symbol IS NOT NULL
-	),
-	live AS (
-		(SELECT l.symbol FROM stockpipe.live_stock l
-		  WHERE l.ts >= now() - interval '7 days' AND l.ts < now() + interval '1 day'
-		  ORDER BY l.symbol LIMIT 1)
-		UNION ALL
-		SELECT (SELECT l.symbol FROM stockpipe.live_stock l
-				 WHERE l.symbol > v.symbol
-				   AND l.ts >= now() - interval '7 days' AND l.ts < now() + interval '1 day'
-				 ORDER BY l.symbol LIMIT 1)
-		  FROM live v
-		 WHERE v.symbol IS NOT NULL
 	)
 	SELECT daily.symbol FROM daily WHERE daily.symbol IS NOT NULL
 	UNION
-	SELECT live.symbol FROM live WHERE live.symbol IS NOT NULL;
+	SELECT q.symbol FROM stockpipe.latest_quote q WHERE q.ts >= now() - interval '7 days';
 COMMENT ON VIEW stockpipe.bi_symbols IS
-	'Symbols of the stockpipe_bi views: those with daily bars or a quote in the last 7 days (loose index scans)';
+	'Symbols of the stockpipe_bi views: those with daily bars (loose index scan) or a quote in the last 7 days (latest_quote)';
 
 --
 -- Symbol dimension: one row per symbol that has live quotes or daily bars.
 --
 CREATE VIEW stockpipe_bi.dim_symbol AS
 	SELECT s.symbol,
-		   least(d.first_trade_date, (fq.ts AT TIME ZONE z.tz)::date) AS first_seen,
+		   least(d.first_trade_date, (lq.first_ts AT TIME ZONE z.tz)::date) AS first_seen,
 		   greatest(d.last_trade_date, (lq.ts AT TIME ZONE z.tz)::date) AS last_seen,
 		   d.first_trade_date,
 		   d.last_trade_date,
-		   fq.ts AS first_quote_at,
+		   lq.first_ts AS first_quote_at,
 		   lq.ts AS last_quote_at,
 		   lq.currency,
 		   lq.ts IS NOT NULL AS has_live,
@@ -104,24 +93,23 @@ CREATE VIEW stockpipe_bi.dim_symbol AS
 			   (SELECT h.trade_date FROM stockpipe.historical_stock_data h
 				 WHERE h.symbol = s.symbol ORDER BY h.trade_date DESC LIMIT 1) AS last_trade_date
 	  ) d ON true
-	  LEFT JOIN LATERAL (
-		SELECT l.ts FROM stockpipe.live_stock l
-		 WHERE l.symbol = s.symbol ORDER BY l.ts LIMIT 1
-	  ) fq ON true
-	  LEFT JOIN LATERAL (
-		SELECT l.ts, l.currency FROM stockpipe.live_stock l
-		 WHERE l.symbol = s.symbol ORDER BY l.ts DESC LIMIT 1
-	  ) lq ON true;
+	  LEFT JOIN stockpipe.latest_quote lq ON lq.symbol = s.symbol;
 COMMENT ON VIEW stockpipe_bi.dim_symbol IS
 	'One row per symbol: first/last market date seen, first/last quote, currency of the latest quote, whether it has live quotes and daily bars';
 
 --
--- Latest quote per symbol (of stockpipe.bi_symbols), with the day's change
--- against the previous close: the quote's prev_close, else the last daily
--- close before the quote's market date (as the alert checks do).
+-- Latest quote per symbol (of stockpipe.bi_symbols: a symbol with a quote
+-- in the last 7 days or with daily bars), with the day's change against
+-- the previous close: the quote's prev_close, else the last daily close
+-- before the quote's market date (as the alert checks do).  The quotes are
+-- the rows of stockpipe.latest_quote; the daily bars are probed only for a
+-- symbol quoted more than 7 days ago (whether it has any: a scalar
+-- subquery ordered like the primary key, so one index probe, where an
+-- EXISTS may be planned as a scan or a hash of every bar) or a quote
+-- without prev_close.
 --
 CREATE VIEW stockpipe_bi.fact_latest_quote AS
-	SELECT s.symbol,
+	SELECT q.symbol,
 		   q.ts,
 		   (q.ts AT TIME ZONE z.tz) AS ts_market,
 		   (q.ts AT TIME ZONE z.tz)::date AS day,
@@ -139,26 +127,21 @@ CREATE VIEW stockpipe_bi.fact_latest_quote AS
 		   q.source,
 		   q.exchange_tz,
 		   q.session
-	  FROM stockpipe.bi_symbols s
+	  FROM stockpipe.latest_quote q
 	 CROSS JOIN (SELECT coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
 								 'America/New_York') AS tz) z
-	 CROSS JOIN LATERAL (
-		SELECT l.ts, l.price, l.volume, l.open, l.high, l.low, l.prev_close, l.currency, l.source,
-			   l.exchange_tz, l.session
-		  FROM stockpipe.live_stock l
-		 WHERE l.symbol = s.symbol
-		 ORDER BY l.ts DESC
-		 LIMIT 1
-	 ) q
 	  LEFT JOIN LATERAL (
 		SELECT hs.close
 		  FROM stockpipe.historical_stock_data hs
 		 WHERE q.prev_close IS NULL
-		   AND hs.symbol = s.symbol
+		   AND hs.symbol = q.symbol
 		   AND hs.trade_date < (q.ts AT TIME ZONE z.tz)::date
 		 ORDER BY hs.trade_date DESC
 		 LIMIT 1
-	  ) h ON true;
+	  ) h ON true
+	 WHERE q.ts >= now() - interval '7 days'
+		OR (SELECT true FROM stockpipe.historical_stock_data hd
+			 WHERE hd.symbol = q.symbol ORDER BY hd.trade_date LIMIT 1);
 COMMENT ON VIEW stockpipe_bi.fact_latest_quote IS
 	'Latest quote of every symbol with daily bars or a quote in the last 7 days; day_change and day_change_pct (percent) against the previous close';
 
@@ -287,6 +270,10 @@ BEGIN
 	END IF;
 END;
 $$;
+
+-- latest_quote is read like live_stock: stockpipe_user may read both
+-- (sql/alerts.sql grants live_stock), nobody but the owner writes them.
+GRANT SELECT ON stockpipe.latest_quote TO stockpipe_user;
 
 REVOKE ALL ON SCHEMA stockpipe_bi FROM PUBLIC;
 GRANT USAGE ON SCHEMA stockpipe_bi TO stockpipe_reader;

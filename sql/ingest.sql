@@ -93,12 +93,45 @@ COMMENT ON COLUMN dead_letter.payload_bytes IS
 -- upkeep()'s purge.
 CREATE INDEX dead_letter_received_at_idx ON dead_letter (received_at);
 
+--
+-- The latest quote of each symbol, kept by the consumers in the same
+-- transaction as the batch that stores it (src/writer.c): what BI tools and
+-- the dashboard ask first, read from one small table instead of probing
+-- every day partition of live_stock for every symbol (issue 13, item 4;
+-- bench/bi).  The consumers write one row per distinct symbol of a batch,
+-- the batch's newest quote of it, and only when it is newer than the row's;
+-- only quotes actually stored count (a duplicate (symbol, ts), which
+-- live_stock ignores, changes nothing here either).  Columns: those of
+-- live_stock (LIKE: every message field; a column added to live_stock
+-- later is added here too, test/sql/latest_quote.sql checks the list
+-- against message_fields()), and first_ts, the symbol's oldest quote.
+--
+-- Retention: when upkeep drops old live_stock partitions, a symbol keeps
+-- its row here (its last quote is kept, and first_ts still says when its
+-- first quote was stored), so a symbol that went quiet still has a latest
+-- quote.  Rows written to live_stock other than by the consumers, or
+-- deleted from it, are not followed: rebuild_latest_quote() makes the table
+-- from live_stock again.  fillfactor 50 leaves room on each page so that
+-- the consumers' updates are HOT (no index entry per update).
+--
+CREATE TABLE latest_quote (
+	LIKE live_stock,
+	first_ts	timestamptz NOT NULL,
+	PRIMARY KEY (symbol),
+	CONSTRAINT latest_quote_first_ts_check CHECK (first_ts <= ts)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE latest_quote IS
+	'Latest stored quote of each symbol (the live_stock row with the greatest ts) and its first quote time; kept by the consumers with each batch';
+COMMENT ON COLUMN latest_quote.first_ts IS
+	'Time of the symbol''s oldest stored quote (kept when upkeep drops old live_stock partitions)';
+
 -- pg_dump keeps these tables' rows (they are extension members).
 SELECT pg_catalog.pg_extension_config_dump('live_stock', '');
 SELECT pg_catalog.pg_extension_config_dump('historical_stock_data', '');
 SELECT pg_catalog.pg_extension_config_dump('kafka_offsets', '');
 SELECT pg_catalog.pg_extension_config_dump('dead_letter', '');
 SELECT pg_catalog.pg_extension_config_dump('dead_letter_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('latest_quote', '');
 
 --
 -- Partitions of live_stock: one per UTC day, named live_stock_pYYYYMMDD.
@@ -142,6 +175,42 @@ $$;
 COMMENT ON FUNCTION ensure_live_partitions(date[]) IS
 	'Create the live_stock partitions of the given UTC days that do not exist yet';
 REVOKE ALL ON FUNCTION ensure_live_partitions(date[]) FROM PUBLIC;
+
+--
+-- latest_quote made again from live_stock: after rows were written to or
+-- deleted from live_stock other than by the consumers, or to forget the
+-- symbols whose quotes upkeep has dropped.  The table is locked against the
+-- consumers' writes (not against readers) meanwhile; a consumer's batch
+-- that committed before the lock is read from live_stock, one that commits
+-- after it updates the new rows.  One scan of live_stock (minimum and
+-- maximum ts per symbol), then one primary-key probe per symbol for its
+-- newest row.  Owner only (superuser).
+--
+CREATE FUNCTION rebuild_latest_quote()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n	bigint;
+BEGIN
+	LOCK TABLE stockpipe.latest_quote IN EXCLUSIVE MODE;
+	DELETE FROM stockpipe.latest_quote;
+	INSERT INTO stockpipe.latest_quote
+		(symbol, ts, price, volume, open, high, low, prev_close, currency, source,
+		 exchange_tz, session, first_ts)
+	SELECT l.symbol, l.ts, l.price, l.volume, l.open, l.high, l.low, l.prev_close,
+		   l.currency, l.source, l.exchange_tz, l.session, m.first_ts
+	  FROM (SELECT s.symbol, min(s.ts) AS first_ts, max(s.ts) AS last_ts
+			  FROM stockpipe.live_stock s GROUP BY s.symbol) m
+	  JOIN stockpipe.live_stock l ON l.symbol = m.symbol AND l.ts = m.last_ts;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION rebuild_latest_quote() IS
+	'Make stockpipe.latest_quote again from live_stock (after direct writes to live_stock); returns the number of symbols';
+REVOKE ALL ON FUNCTION rebuild_latest_quote() FROM PUBLIC;
 
 --
 -- The message contract, callable from SQL: the very decoder the workers use.

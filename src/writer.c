@@ -15,6 +15,11 @@
  * per table whose parameters are arrays (INSERT ... SELECT FROM unnest(...)):
  * one executor start per batch instead of one per row.
  *
+ * The same transaction keeps stockpipe.latest_quote, the newest stored
+ * quote of each symbol (sql/ingest.sql), for the reporting views: one
+ * upsert per batch whose arrays hold one row per distinct symbol of the
+ * batch, so its cost grows with the symbols of a batch, not its rows.
+ *
  *-------------------------------------------------------------------------
  */
 #include "stockpipe.h"
@@ -72,6 +77,7 @@ static SPIPlanPtr plan_lock = NULL;
 static SPIPlanPtr plan_init = NULL;
 static SPIPlanPtr plan_advance = NULL;
 static SPIPlanPtr plan_live = NULL;
+static SPIPlanPtr plan_latest = NULL;
 static SPIPlanPtr plan_daily = NULL;
 static SPIPlanPtr plan_dead = NULL;
 static SPIPlanPtr plan_partitions = NULL;
@@ -255,6 +261,157 @@ set_row(Col *cols, int row, const sp_field *fields, int nfields,
 											 &cols[c].nulls[row]);
 }
 
+/*
+ * The distinct symbols of a batch's quotes, in the order of their first
+ * quote, each with its newest quote and the time of its oldest.
+ */
+typedef struct SymEntry
+{
+	char		symbol[SP_SYMBOL_MAX + 1];	/* hash key */
+	int			newest;			/* index in batch->msgs */
+	int64		first_us;		/* oldest ts of the symbol in the batch */
+} SymEntry;
+
+typedef struct SymList
+{
+	SymEntry  **syms;
+	int			n;
+} SymList;
+
+static void
+batch_symbols(const SpBatch *batch, const int *rows, int n, SymList *list)
+{
+	HASHCTL		ctl;
+	HTAB	   *seen;
+	int			i;
+
+	/* the decoder zero-fills the symbol's array: compared as bytes */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = SP_SYMBOL_MAX + 1;
+	ctl.entrysize = sizeof(SymEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	seen = hash_create("stockpipe symbols", Max(n, 16), &ctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	list->syms = palloc(sizeof(SymEntry *) * Max(n, 1));
+	list->n = 0;
+	for (i = 0; i < n; i++)
+	{
+		const sp_quote *q = &batch->msgs[rows[i]].u.q;
+		bool		found;
+		SymEntry   *e = hash_search(seen, q->symbol, HASH_ENTER, &found);
+
+		if (!found)
+		{
+			e->newest = rows[i];
+			e->first_us = q->ts_us;
+			list->syms[list->n++] = e;	/* dynahash never moves an entry */
+		}
+		else
+		{
+			/* equal ts: the first wins, as in live_stock */
+			if (q->ts_us > batch->msgs[e->newest].u.q.ts_us)
+				e->newest = rows[i];
+			e->first_us = Min(e->first_us, q->ts_us);
+		}
+	}
+	/* the entries stay until the transaction's memory goes */
+}
+
+/* The name of the first field of kind kind (the key: symbol, ts). */
+static const char *
+quote_column(sp_field_kind kind)
+{
+	int			c;
+
+	for (c = 0; c < SP_QUOTE_NFIELDS; c++)
+		if (sp_quote_fields[c].kind == kind)
+			return sp_quote_fields[c].column;
+	elog(ERROR, "the quote message has no field of kind %d", (int) kind);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * INSERT INTO stockpipe.latest_quote (fields..., first_ts) followed by
+ * source, a SELECT of those columns in that order; a symbol's row changes
+ * only for a newer quote (its columns) or an older first_ts.
+ */
+static char *
+latest_quote_sql(const char *source)
+{
+	StringInfoData sql;
+	const char *sym = quote_identifier(quote_column(SP_FIELD_SYMBOL));
+	const char *ts = quote_identifier(quote_column(SP_FIELD_TS));
+	int			c;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "INSERT INTO stockpipe.latest_quote AS lq (");
+	for (c = 0; c < SP_QUOTE_NFIELDS; c++)
+		appendStringInfo(&sql, "%s, ", quote_identifier(sp_quote_fields[c].column));
+	appendStringInfo(&sql, "first_ts) %s ON CONFLICT (%s) DO UPDATE SET ", source, sym);
+	for (c = 0; c < SP_QUOTE_NFIELDS; c++)
+	{
+		const char *col = quote_identifier(sp_quote_fields[c].column);
+
+		if (sp_quote_fields[c].kind != SP_FIELD_SYMBOL)
+			appendStringInfo(&sql,
+							 "%s = CASE WHEN excluded.%s > lq.%s THEN excluded.%s ELSE lq.%s END, ",
+							 col, ts, ts, col, col);
+	}
+	appendStringInfo(&sql,
+					 "first_ts = least(lq.first_ts, excluded.first_ts) "
+					 "WHERE excluded.%s > lq.%s OR excluded.first_ts < lq.first_ts",
+					 ts, ts);
+	return sql.data;
+}
+
+/*
+ * After the COPY stored every quote of the batch: each symbol's newest
+ * quote and oldest time into latest_quote.
+ */
+static void
+update_latest_quotes(const SpBatch *batch, const SymList *syms)
+{
+	Col			cols[SP_QUOTE_NFIELDS + 1];
+	Oid			types[SP_QUOTE_NFIELDS + 1];
+	Datum		args[SP_QUOTE_NFIELDS + 1];
+	int			i;
+	int			c;
+
+	fields_init(cols, types, sp_quote_fields, SP_QUOTE_NFIELDS, syms->n);
+	col_init(&cols[SP_QUOTE_NFIELDS], TIMESTAMPTZOID, syms->n);
+	types[SP_QUOTE_NFIELDS] = TIMESTAMPTZARRAYOID;
+	for (i = 0; i < syms->n; i++)
+	{
+		const sp_quote *q = &batch->msgs[syms->syms[i]->newest].u.q;
+
+		set_row(cols, i, sp_quote_fields, SP_QUOTE_NFIELDS, q, q->present);
+		col_set(&cols[SP_QUOTE_NFIELDS], i,
+				TimestampTzGetDatum(sp_unix_us_to_timestamptz(syms->syms[i]->first_us)),
+				false);
+	}
+	for (c = 0; c <= SP_QUOTE_NFIELDS; c++)
+		args[c] = col_array(&cols[c], syms->n);
+
+	if (plan_latest == NULL)
+	{
+		StringInfoData source;
+
+		initStringInfo(&source);
+		appendStringInfoString(&source, "SELECT * FROM unnest(");
+		for (c = 0; c <= SP_QUOTE_NFIELDS; c++)
+			appendStringInfo(&source, "%s$%d", c ? ", " : "", c + 1);
+		appendStringInfoChar(&source, ')');
+		sp_sql_prepare(&plan_latest, latest_quote_sql(source.data),
+					   SP_QUOTE_NFIELDS + 1, types);
+	}
+	sp_sql_plan(plan_latest, args, SPI_OK_INSERT, NULL);
+}
+
+/*
+ * The batch with INSERT ... ON CONFLICT DO NOTHING (the COPY met a stored
+ * (symbol, ts)), and latest_quote from the rows it did insert (RETURNING),
+ * so that a quote live_stock ignored changes nothing there either.
+ */
 static void
 insert_quotes(const SpBatch *batch, const int *rows, int n)
 {
@@ -274,11 +431,29 @@ insert_quotes(const SpBatch *batch, const int *rows, int n)
 	for (c = 0; c < SP_QUOTE_NFIELDS; c++)
 		args[c] = col_array(&cols[c], n);
 
-	/* A duplicate (symbol, ts) keeps the first row. */
-	sp_sql_prepare(&plan_live,
-				   sp_fields_insert_sql("stockpipe.live_stock", sp_quote_fields,
-										SP_QUOTE_NFIELDS, false, NULL),
-				   SP_QUOTE_NFIELDS, types);
+	if (plan_live == NULL)
+	{
+		StringInfoData columns;
+		const char *sym = quote_identifier(quote_column(SP_FIELD_SYMBOL));
+		const char *ts = quote_identifier(quote_column(SP_FIELD_TS));
+
+		initStringInfo(&columns);
+		for (c = 0; c < SP_QUOTE_NFIELDS; c++)
+			appendStringInfo(&columns, "%s%s", c ? ", " : "",
+							 quote_identifier(sp_quote_fields[c].column));
+		/* A duplicate (symbol, ts) keeps the first row. */
+		sp_sql_prepare(&plan_live,
+					   psprintf("WITH stored AS (%s RETURNING %s) %s",
+								sp_fields_insert_sql("stockpipe.live_stock", sp_quote_fields,
+													 SP_QUOTE_NFIELDS, false, NULL),
+								columns.data,
+								latest_quote_sql(psprintf("SELECT DISTINCT ON (%s) %s, "
+														  "min(%s) OVER (PARTITION BY %s) "
+														  "FROM stored ORDER BY %s, %s DESC",
+														  sym, columns.data, ts, sym,
+														  sym, ts))),
+					   SP_QUOTE_NFIELDS, types);
+	}
 	sp_sql_plan(plan_live, args, SPI_OK_INSERT, NULL);
 }
 
@@ -445,29 +620,16 @@ advance_offsets(const SpBatch *batch, const PartState *parts, int nparts)
  * a comma-separated list; a long list is split over several notifications.
  */
 static void
-notify_symbols(const SpBatch *batch, const int *rows, int n)
+notify_symbols(const SymList *syms)
 {
-	HASHCTL		ctl;
-	HTAB	   *seen;
 	StringInfoData buf;
 	int			i;
 
-	/* the decoder zero-fills the symbol's array: compared as bytes */
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = SP_SYMBOL_MAX + 1;
-	ctl.entrysize = SP_SYMBOL_MAX + 1;
-	ctl.hcxt = CurrentMemoryContext;
-	seen = hash_create("stockpipe symbols", Max(n, 16), &ctl,
-					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	initStringInfo(&buf);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < syms->n; i++)
 	{
-		const char *symbol = batch->msgs[rows[i]].u.q.symbol;
-		bool		found;
+		const char *symbol = syms->syms[i]->symbol;
 
-		hash_search(seen, symbol, HASH_ENTER, &found);
-		if (found)
-			continue;
 		if (buf.len > 0 && buf.len + 1 + strlen(symbol) > SP_NOTIFY_MAX)
 		{
 			Async_Notify("stockpipe_live", buf.data);
@@ -479,7 +641,6 @@ notify_symbols(const SpBatch *batch, const int *rows, int n)
 	}
 	if (buf.len > 0)
 		Async_Notify("stockpipe_live", buf.data);
-	hash_destroy(seen);
 }
 
 void
@@ -488,6 +649,7 @@ sp_store_batch(const SpBatch *batch, SpBatchResult *result)
 	PartState  *parts;
 	int		   *rows;
 	int		   *dead;
+	SymList		syms = {NULL, 0};
 	int			nparts;
 	int			nrows = 0;
 	int			ndead = 0;
@@ -535,10 +697,16 @@ sp_store_batch(const SpBatch *batch, SpBatchResult *result)
 		}
 	}
 
-	/* COPY is fastest; a duplicate (symbol, ts) falls back to ON CONFLICT */
+	/*
+	 * COPY is fastest; a duplicate (symbol, ts) falls back to ON CONFLICT.
+	 * Either way latest_quote follows in this transaction.
+	 */
 	if (nrows > 0 && batch->kind == SP_WORKER_LIVE)
 	{
-		if (!sp_copy_quotes(batch, rows, nrows))
+		batch_symbols(batch, rows, nrows, &syms);
+		if (sp_copy_quotes(batch, rows, nrows))
+			update_latest_quotes(batch, &syms);
+		else
 		{
 			ereport(DEBUG1,
 					(errmsg("stockpipe: batch has a quote already stored; inserting it with ON CONFLICT DO NOTHING")));
@@ -551,7 +719,7 @@ sp_store_batch(const SpBatch *batch, SpBatchResult *result)
 		insert_dead_letters(batch, dead, ndead);
 	advance_offsets(batch, parts, nparts);
 	if (nrows > 0 && batch->kind == SP_WORKER_LIVE)
-		notify_symbols(batch, rows, nrows);
+		notify_symbols(&syms);
 	sp_tx_end();
 
 	result->stored = nrows;

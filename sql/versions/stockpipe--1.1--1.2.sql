@@ -21,6 +21,11 @@
 --     outbox alert_delivery filled by check_alerts(), set_channel(),
 --     drop_channel(), set_alert_channels(), set_alert(..., channels) with
 --     e-mail optional, my_channels.
+--   * latest_quote (issue 13, item 4): the newest stored quote of each
+--     symbol, kept by the consumers in each batch's transaction and filled
+--     here from live_stock; rebuild_latest_quote(); fact_latest_quote,
+--     dim_symbol and bi_symbols read it instead of probing every day
+--     partition of live_stock per symbol (same columns).
 
 \echo Use "ALTER EXTENSION stockpipe UPDATE TO '1.2'" to load this file. \quit
 
@@ -35,6 +40,80 @@ COMMENT ON COLUMN live_stock.exchange_tz IS
 	'Time zone of the symbol''s exchange (IANA name, as the feed gives it), when the message carries it';
 COMMENT ON COLUMN live_stock.session IS
 	'Trading period the quote was taken in: pre, regular or post (NULL when the feed does not say)';
+
+--
+-- The latest quote of each symbol, kept by the consumers in the same
+-- transaction as the batch that stores it (src/writer.c): what BI tools and
+-- the dashboard ask first, read from one small table instead of probing
+-- every day partition of live_stock for every symbol (issue 13, item 4;
+-- bench/bi).  The consumers write one row per distinct symbol of a batch,
+-- the batch's newest quote of it, and only when it is newer than the row's;
+-- only quotes actually stored count (a duplicate (symbol, ts), which
+-- live_stock ignores, changes nothing here either).  Columns: those of
+-- live_stock (LIKE: every message field; a column added to live_stock
+-- later is added here too, test/sql/latest_quote.sql checks the list
+-- against message_fields()), and first_ts, the symbol's oldest quote.
+--
+-- Retention: when upkeep drops old live_stock partitions, a symbol keeps
+-- its row here (its last quote is kept, and first_ts still says when its
+-- first quote was stored), so a symbol that went quiet still has a latest
+-- quote.  Rows written to live_stock other than by the consumers, or
+-- deleted from it, are not followed: rebuild_latest_quote() makes the table
+-- from live_stock again.  fillfactor 50 leaves room on each page so that
+-- the consumers' updates are HOT (no index entry per update).
+--
+CREATE TABLE latest_quote (
+	LIKE live_stock,
+	first_ts	timestamptz NOT NULL,
+	PRIMARY KEY (symbol),
+	CONSTRAINT latest_quote_first_ts_check CHECK (first_ts <= ts)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE latest_quote IS
+	'Latest stored quote of each symbol (the live_stock row with the greatest ts) and its first quote time; kept by the consumers with each batch';
+COMMENT ON COLUMN latest_quote.first_ts IS
+	'Time of the symbol''s oldest stored quote (kept when upkeep drops old live_stock partitions)';
+
+SELECT pg_catalog.pg_extension_config_dump('latest_quote', '');
+
+--
+-- latest_quote made again from live_stock: after rows were written to or
+-- deleted from live_stock other than by the consumers, or to forget the
+-- symbols whose quotes upkeep has dropped.  The table is locked against the
+-- consumers' writes (not against readers) meanwhile; a consumer's batch
+-- that committed before the lock is read from live_stock, one that commits
+-- after it updates the new rows.  One scan of live_stock (minimum and
+-- maximum ts per symbol), then one primary-key probe per symbol for its
+-- newest row.  Owner only (superuser).
+--
+CREATE FUNCTION rebuild_latest_quote()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n	bigint;
+BEGIN
+	LOCK TABLE stockpipe.latest_quote IN EXCLUSIVE MODE;
+	DELETE FROM stockpipe.latest_quote;
+	INSERT INTO stockpipe.latest_quote
+		(symbol, ts, price, volume, open, high, low, prev_close, currency, source,
+		 exchange_tz, session, first_ts)
+	SELECT l.symbol, l.ts, l.price, l.volume, l.open, l.high, l.low, l.prev_close,
+		   l.currency, l.source, l.exchange_tz, l.session, m.first_ts
+	  FROM (SELECT s.symbol, min(s.ts) AS first_ts, max(s.ts) AS last_ts
+			  FROM stockpipe.live_stock s GROUP BY s.symbol) m
+	  JOIN stockpipe.live_stock l ON l.symbol = m.symbol AND l.ts = m.last_ts;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION rebuild_latest_quote() IS
+	'Make stockpipe.latest_quote again from live_stock (after direct writes to live_stock); returns the number of symbols';
+REVOKE ALL ON FUNCTION rebuild_latest_quote() FROM PUBLIC;
+
+-- Filled from the quotes already stored (the consumers wait for this
+-- version before they write again).
+SELECT rebuild_latest_quote();
 
 CREATE FUNCTION message_fields(
 	OUT message text,
@@ -1002,8 +1081,49 @@ GRANT EXECUTE ON FUNCTION schedule(text, text, text, text, boolean, boolean, boo
 --
 -- Reporting views
 --
-CREATE OR REPLACE VIEW stockpipe_bi.fact_latest_quote AS
+-- The symbols, the latest quotes and the symbol dimension read
+-- latest_quote (same columns as in 1.1: Power BI reports depend on them).
+CREATE OR REPLACE VIEW stockpipe.bi_symbols AS
+	WITH RECURSIVE daily AS (
+		(SELECT h.symbol FROM stockpipe.historical_stock_data h ORDER BY h.symbol LIMIT 1)
+		UNION ALL
+		SELECT (SELECT h.symbol FROM stockpipe.historical_stock_data h
+				 WHERE h.symbol > d.symbol ORDER BY h.symbol LIMIT 1)
+		  FROM daily d
+		 WHERE d.symbol IS NOT NULL
+	)
+	SELECT daily.symbol FROM daily WHERE daily.symbol IS NOT NULL
+	UNION
+	SELECT q.symbol FROM stockpipe.latest_quote q WHERE q.ts >= now() - interval '7 days';
+COMMENT ON VIEW stockpipe.bi_symbols IS
+	'Symbols of the stockpipe_bi views: those with daily bars (loose index scan) or a quote in the last 7 days (latest_quote)';
+
+CREATE OR REPLACE VIEW stockpipe_bi.dim_symbol AS
 	SELECT s.symbol,
+		   least(d.first_trade_date, (lq.first_ts AT TIME ZONE z.tz)::date) AS first_seen,
+		   greatest(d.last_trade_date, (lq.ts AT TIME ZONE z.tz)::date) AS last_seen,
+		   d.first_trade_date,
+		   d.last_trade_date,
+		   lq.first_ts AS first_quote_at,
+		   lq.ts AS last_quote_at,
+		   lq.currency,
+		   lq.ts IS NOT NULL AS has_live,
+		   d.last_trade_date IS NOT NULL AS has_daily
+	  FROM stockpipe.bi_symbols s
+	 CROSS JOIN (SELECT coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
+								 'America/New_York') AS tz) z
+	  LEFT JOIN LATERAL (
+		SELECT (SELECT h.trade_date FROM stockpipe.historical_stock_data h
+				 WHERE h.symbol = s.symbol ORDER BY h.trade_date LIMIT 1) AS first_trade_date,
+			   (SELECT h.trade_date FROM stockpipe.historical_stock_data h
+				 WHERE h.symbol = s.symbol ORDER BY h.trade_date DESC LIMIT 1) AS last_trade_date
+	  ) d ON true
+	  LEFT JOIN stockpipe.latest_quote lq ON lq.symbol = s.symbol;
+COMMENT ON VIEW stockpipe_bi.dim_symbol IS
+	'One row per symbol: first/last market date seen, first/last quote, currency of the latest quote, whether it has live quotes and daily bars';
+
+CREATE OR REPLACE VIEW stockpipe_bi.fact_latest_quote AS
+	SELECT q.symbol,
 		   q.ts,
 		   (q.ts AT TIME ZONE z.tz) AS ts_market,
 		   (q.ts AT TIME ZONE z.tz)::date AS day,
@@ -1021,28 +1141,27 @@ CREATE OR REPLACE VIEW stockpipe_bi.fact_latest_quote AS
 		   q.source,
 		   q.exchange_tz,
 		   q.session
-	  FROM stockpipe.bi_symbols s
+	  FROM stockpipe.latest_quote q
 	 CROSS JOIN (SELECT coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
 								 'America/New_York') AS tz) z
-	 CROSS JOIN LATERAL (
-		SELECT l.ts, l.price, l.volume, l.open, l.high, l.low, l.prev_close, l.currency, l.source,
-			   l.exchange_tz, l.session
-		  FROM stockpipe.live_stock l
-		 WHERE l.symbol = s.symbol
-		 ORDER BY l.ts DESC
-		 LIMIT 1
-	 ) q
 	  LEFT JOIN LATERAL (
 		SELECT hs.close
 		  FROM stockpipe.historical_stock_data hs
 		 WHERE q.prev_close IS NULL
-		   AND hs.symbol = s.symbol
+		   AND hs.symbol = q.symbol
 		   AND hs.trade_date < (q.ts AT TIME ZONE z.tz)::date
 		 ORDER BY hs.trade_date DESC
 		 LIMIT 1
-	  ) h ON true;
+	  ) h ON true
+	 WHERE q.ts >= now() - interval '7 days'
+		OR (SELECT true FROM stockpipe.historical_stock_data hd
+			 WHERE hd.symbol = q.symbol ORDER BY hd.trade_date LIMIT 1);
 COMMENT ON VIEW stockpipe_bi.fact_latest_quote IS
 	'Latest quote of every symbol with daily bars or a quote in the last 7 days; day_change and day_change_pct (percent) against the previous close';
+
+-- latest_quote is read like live_stock: stockpipe_user may read both
+-- (sql/alerts.sql grants live_stock), nobody but the owner writes them.
+GRANT SELECT ON stockpipe.latest_quote TO stockpipe_user;
 
 --
 -- The workers are woken when the extension's scripts commit

@@ -65,6 +65,22 @@ check_eq "the over-long payload is kept up to max_message_bytes, with its size" 
 check_eq "stored values equal the published ones" "109.98|9980" \
 	"$(q "SELECT price, volume FROM stockpipe.live_stock WHERE symbol = 'SYM48' AND ts = to_timestamp($base + 998)")"
 
+# latest_quote, kept by the consumers in each batch's transaction, through
+# the kill and both restarts: the newest row of each symbol, compared by
+# content both ways.
+newest="(SELECT DISTINCT ON (symbol) symbol, ts, price, volume, open, high, low, prev_close, currency,
+          source, exchange_tz, session FROM stockpipe.live_stock ORDER BY symbol, ts DESC)"
+latest="SELECT symbol, ts, price, volume, open, high, low, prev_close, currency, source, exchange_tz,
+          session FROM stockpipe.latest_quote"
+check_eq "latest_quote has one row per symbol of live_stock" \
+	"$(q "SELECT count(DISTINCT symbol) FROM stockpipe.live_stock")" "$(q "SELECT count(*) FROM stockpipe.latest_quote")"
+check_eq "latest_quote = the newest live_stock row of each symbol (latest_quote EXCEPT newest)" 0 \
+	"$(q "SELECT count(*) FROM ($latest EXCEPT $newest) d")"
+check_eq "... and newest EXCEPT latest_quote" 0 "$(q "SELECT count(*) FROM ($newest EXCEPT $latest) d")"
+check_eq "latest_quote.first_ts = the oldest live_stock row of each symbol" 0 \
+	"$(q "SELECT count(*) FROM stockpipe.latest_quote q JOIN (SELECT symbol, min(ts) AS m FROM stockpipe.live_stock
+	      GROUP BY symbol) l USING (symbol) WHERE q.first_ts IS DISTINCT FROM l.m")"
+
 wait_for 30 "lag 0 on every partition" query_is \
 	"SELECT count(*) FILTER (WHERE lag = 0) || '/' || count(*) FROM stockpipe.consumer_status WHERE topic = 'stock_live' AND high_watermark IS NOT NULL" \
 	"4/4"

@@ -71,6 +71,12 @@ wait_for 20 "3 live messages" query_is \
 	"SELECT sum(next_offset) FROM stockpipe.kafka_offsets WHERE topic = 'stock_live'" 3
 check_eq "a duplicate (symbol, ts) keeps the first row" "189.23 190" \
 	"$(q "SELECT string_agg(price::text, ' ' ORDER BY ts) FROM stockpipe.live_stock WHERE symbol = 'AAPL'")"
+latest_aapl() {
+	q "SELECT price || ' ' || to_char(ts AT TIME ZONE 'UTC', 'HH24:MI:SS') || ' ' ||
+	   to_char(first_ts AT TIME ZONE 'UTC', 'HH24:MI:SS') FROM stockpipe.latest_quote WHERE symbol = 'AAPL'"
+}
+check_eq "latest_quote: the newest stored quote, not the ignored duplicate (price, ts, first_ts)" \
+	"190 19:30:05 19:30:01" "$(latest_aapl)"
 
 # 4. Resume from the table: rewind the stored offsets and empty the table;
 # after a restart the rows come back although Kafka's committed offsets are
@@ -87,6 +93,10 @@ check "after a restart the workers resume from stockpipe.kafka_offsets" wait_for
 	query_is "SELECT count(*) FROM stockpipe.live_stock" 3
 check_eq "the replayed duplicate still keeps the first row" "189.23 190" \
 	"$(q "SELECT string_agg(price::text, ' ' ORDER BY ts) FROM stockpipe.live_stock WHERE symbol = 'AAPL'")"
+check_eq "the replay (INSERT ... ON CONFLICT path) leaves latest_quote as it was" \
+	"190 19:30:05 19:30:01" "$(latest_aapl)"
+check_eq "latest_quote has MSFT's quote" "400" \
+	"$(q "SELECT price FROM stockpipe.latest_quote WHERE symbol = 'MSFT'")"
 
 # 5. SIGHUP: a new topic setting is followed without a restart.
 live_pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'stockpipe live consumer 0'")

@@ -38,6 +38,9 @@ INSERT INTO stockpipe.live_stock (symbol, ts, price, volume, open, high, low, pr
 	-- quoted only long ago and without daily bars: in fact_intraday, not in dim_symbol
 	('OLDCO', '2025-06-05 12:00:00+00', 10, 1, NULL, NULL, NULL, NULL, NULL, NULL);
 SELECT stockpipe.refresh_l30d('2025-06-03'), stockpipe.refresh_l30d('2025-06-04');
+-- The consumers keep stockpipe.latest_quote with each batch; rows written
+-- to live_stock by hand, as here, need a rebuild (test/sql/latest_quote.sql).
+SELECT stockpipe.rebuild_latest_quote() AS symbols_quoted;
 
 SELECT * FROM stockpipe_bi.dim_symbol ORDER BY symbol;
 SELECT symbol, ts, ts_market, day, price, volume, open, high, low, prev_close,
@@ -59,6 +62,7 @@ SELECT stockpipe.ensure_live_partitions(ARRAY[(now() AT TIME ZONE 'UTC')::date -
 	   >= 0 AS partitions_ready;
 INSERT INTO stockpipe.live_stock (symbol, ts, price, prev_close, currency)
 VALUES ('NEWCO', now() - interval '1 hour', 12.5, 10, 'EUR');
+SELECT stockpipe.rebuild_latest_quote() AS symbols_quoted;
 SELECT symbol, has_live, has_daily, currency FROM stockpipe_bi.dim_symbol WHERE symbol = 'NEWCO';
 SELECT symbol, price, day_change, day_change_pct, currency FROM stockpipe_bi.fact_latest_quote WHERE symbol = 'NEWCO';
 -- (those partitions would make the plans below depend on the date)
@@ -74,6 +78,10 @@ BEGIN
 END;
 $$;
 SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'stockpipe.live_stock'::regclass;
+-- (latest_quote keeps NEWCO's quote when its partition goes, as it does
+-- when upkeep drops partitions; a rebuild forgets it)
+SELECT count(*) AS newco_kept FROM stockpipe.latest_quote WHERE symbol = 'NEWCO';
+SELECT stockpipe.rebuild_latest_quote() AS symbols_quoted;
 
 -- Alert rules and events of two roles.
 CREATE ROLE regress_bi_alice IN ROLE stockpipe_user;
@@ -130,6 +138,9 @@ SELECT count(*) FROM stockpipe.live_stock;
 SELECT count(*) FROM stockpipe.historical_stock_data;
 SELECT count(*) FROM stockpipe.alert_rule;
 SELECT count(*) FROM stockpipe.bi_symbols;
+SELECT count(*) FROM stockpipe.latest_quote;
+UPDATE stockpipe.latest_quote SET price = 1;
+SELECT stockpipe.rebuild_latest_quote();
 SELECT stockpipe.refresh_l30d('2025-06-04');
 INSERT INTO stockpipe_bi.fact_l30d (symbol, as_of, days_used, window_start, window_end, last_close,
 									first_close, change, avg_close, min_close, max_close, computed_at)
@@ -166,7 +177,9 @@ SELECT 'X' || lpad(s::text, 2, '0'), d, 50 + s
   FROM generate_series(1, 40) s, generate_series('2024-06-05'::date, '2025-06-05', '1 day') d;
 SELECT sum(stockpipe.refresh_l30d(d::date)) AS l30d_rows
   FROM generate_series('2025-04-01'::date, '2025-06-04', '1 day') d;
-ANALYZE stockpipe.live_stock, stockpipe.historical_stock_data, stockpipe.l30d_summary;
+SELECT stockpipe.rebuild_latest_quote() AS symbols_quoted;
+ANALYZE stockpipe.live_stock, stockpipe.historical_stock_data, stockpipe.l30d_summary,
+	stockpipe.latest_quote;
 SET ROLE regress_bi_powerbi;
 
 -- Intraday: a time range reads only its day partitions, a symbol uses the
@@ -177,12 +190,15 @@ SELECT ts, price FROM stockpipe_bi.fact_intraday
 EXPLAIN (COSTS OFF)
 SELECT symbol, max(price) FROM stockpipe_bi.fact_intraday
  WHERE ts >= '2025-06-05 00:00+00' AND ts < '2025-06-06 00:00+00' GROUP BY symbol;
--- Latest quotes: symbols by loose index scans of the primary keys, a quote
--- per symbol by one backward index probe, newest partition first (an
--- ordered Append that stops at the first row).  The live symbol list reads
--- only the partitions of the last 7 days: none of these (Subplans Removed).
+-- Latest quotes: a scan of stockpipe.latest_quote (one row per symbol),
+-- no probe of live_stock; the daily bars only for a quote without
+-- prev_close or a symbol quoted more than 7 days ago (whether it has bars).
 EXPLAIN (COSTS OFF)
 SELECT * FROM stockpipe_bi.fact_latest_quote;
+-- The symbol dimension: the symbols with daily bars by a loose index scan
+-- of the primary key, with those of latest_quote quoted in the last 7 days.
+EXPLAIN (COSTS OFF)
+SELECT * FROM stockpipe_bi.dim_symbol;
 -- Daily history of a symbol: one index range, then the window.
 EXPLAIN (COSTS OFF)
 SELECT trade_date, close, change_pct FROM stockpipe_bi.fact_daily

@@ -56,6 +56,8 @@ SELECT count(*) > 100 AS catalog_compared
 
 -- The data survived, and the current API works on it.
 SELECT symbol, ts, price FROM stockpipe.live_stock;
+-- 1.2's latest_quote is filled from the quotes already stored.
+SELECT symbol, ts, price, prev_close, first_ts FROM stockpipe.latest_quote;
 SELECT symbol, trade_date, close FROM stockpipe.historical_stock_data;
 SELECT kafka_offset, error, payload_bytes FROM stockpipe.dead_letter;
 SET ROLE regress_upgrade_alice;
