@@ -16,14 +16,18 @@
 --     take no threshold: it must be NULL.  Price thresholds must be > 0.
 --   * Edges: a rule fires when its condition holds and it is armed; it is
 --     then disarmed until the condition is false again (re-armed).  A firing
---     within cooldown of last_fired_at only disarms, without an event.  A new
---     (or re-enabled) rule whose condition already holds fires at the first
---     check.  A condition that cannot be evaluated (no prev_close, no L30D
---     row) leaves the rule as it is.
---   * A rule is evaluated only when its symbol has a quote newer than the
---     one it last saw (last_quote_ts): checking twice against the same quote
+--     within cooldown of the last one, in quote time, only disarms, without
+--     an event.  A new (or re-enabled) rule whose condition already holds
+--     fires at the first check.  A condition that cannot be evaluated (no
+--     prev_close, no L30D row) leaves the rule as it is.
+--   * Every quote counts, in ts order: a rule is evaluated against each
+--     quote of its symbol newer than the last one it saw (last_quote_ts),
+--     so a price that crosses and comes back between two checks still
+--     fires, and the firings are the same whenever the checks run (on a
+--     promoted standby too).  Checking twice against the same quotes
 --     changes nothing, and rules whose symbol got no new quote are not even
---     written, so a check every 5 s does not bloat alert_rule.
+--     written, so a check every 5 s does not bloat alert_rule.  A quote
+--     older than last_quote_ts that arrives late is not evaluated.
 --   * Symbols must match the message contract (upper case, ^[A-Z0-9.^=-]{1,20}$):
 --     'aapl' is an error, not silently 'AAPL'.
 --   * E-mail addresses are checked strictly (email_problem()), by set_alert()
@@ -125,6 +129,7 @@ CREATE TABLE alert_rule (
 	last_price		double precision,
 	last_error		text,
 	channels		text[] NOT NULL DEFAULT '{}',
+	last_fired_quote_ts timestamptz,
 	CONSTRAINT alert_rule_threshold_check CHECK (
 		CASE WHEN condition IN ('above_l30d_high', 'below_l30d_low') THEN threshold IS NULL
 			 ELSE coalesce(threshold > '-Infinity' AND threshold < 'Infinity', false) END),
@@ -144,6 +149,8 @@ COMMENT ON COLUMN alert_rule.last_price IS
 	'price of the quote the rule was last evaluated against';
 COMMENT ON COLUMN alert_rule.last_error IS
 	'Why check_alerts() could not evaluate the rule and disabled it, if it did';
+COMMENT ON COLUMN alert_rule.last_fired_quote_ts IS
+	'ts of the quote of the rule''s last firing: cooldown is counted from it, in quote time';
 COMMENT ON COLUMN alert_rule.channels IS
 	'Names of the owner''s webhook channels (alert_channel) the rule also goes to';
 
@@ -166,7 +173,10 @@ CREATE TABLE alert_event (
 	attempts		integer NOT NULL DEFAULT 0,
 	next_attempt_at	timestamptz NOT NULL DEFAULT now(),
 	last_error		text,
-	sent_at			timestamptz
+	sent_at			timestamptz,
+	-- One event per rule and quote (a crossing), whichever server found it;
+	-- its index serves a rule's events and ON DELETE SET NULL of a rule.
+	CONSTRAINT alert_event_ruleid_quote_ts_key UNIQUE (ruleid, quote_ts)
 );
 COMMENT ON TABLE alert_event IS
 	'One row per alert firing: the e-mail outbox the mailer sends from (''suppressed'': over stockpipe.mail_rate_limit, not sent; ''none'': the rule has no e-mail address)';
@@ -174,8 +184,6 @@ COMMENT ON TABLE alert_event IS
 CREATE INDEX alert_event_owner_created_idx ON alert_event (owner, created_at);
 -- The mailer's queue.
 CREATE INDEX alert_event_pending_idx ON alert_event (next_attempt_at) WHERE status = 'pending';
--- A rule's events, and ON DELETE SET NULL when a rule is dropped.
-CREATE INDEX alert_event_ruleid_idx ON alert_event (ruleid);
 
 -- The webhook outbox: one row per (event, channel), made with the event.
 CREATE TABLE alert_delivery (
@@ -629,24 +637,43 @@ COMMENT ON VIEW my_channels IS
 -- check_alerts: one set-based statement for every enabled rule, run by the
 -- built-in job alert_check as the extension's owner.
 --
--- Per symbol with rules, the newest quote newer than the oldest last_quote_ts
--- of the symbol's rules is a backward scan of live_stock's primary key in an
--- ordered Append, newest day first, that stops at the first row: one index
--- probe per symbol when a new quote exists (one per partition when none
--- does).  Then one probe each for the previous close when the quote has
--- none, and for the newest L30D row.  Rules of symbols without a new quote
--- are not touched.  300 rules on 300 symbols, 30 daily partitions: about
--- 30 ms with 300 new quotes, 6 ms with none.
+-- Deterministic: a rule sees every quote of its symbol newer than the last
+-- one it saw, oldest first, so what fires depends on the quotes alone, not
+-- on when the checks run or how ingestion cut its batches.  A promoted
+-- standby that re-reads from Kafka the quotes it lacked and checks them
+-- finds the same crossings, at the same quotes, as the old primary did
+-- (docs/operations.md, "Standbys and promotion"); the e-mail's Message-ID
+-- and the webhook's Idempotency-Key are made of the rule and the quote's
+-- time, so a crossing sent by both is one message to its receiver.
+--
+-- Per rule, walking its new quotes in ts order: the condition holds, does
+-- not hold, or cannot be evaluated (no prev_close, no L30D row: the quote
+-- changes nothing).  A quote where it holds while the rule is armed (the
+-- previous evaluable quote did not hold; before any, the stored state) is
+-- a crossing.  A crossing fires unless it falls within cooldown of the
+-- rule's last firing, both in quote time (last_fired_quote_ts): a firing
+-- within cooldown only disarms.  After the walk the rule is armed exactly
+-- when its last evaluable quote did not hold.  A new or re-enabled rule
+-- (last_quote_ts NULL) starts from the newest quote only.
+--
+-- Per symbol, at most 1000 quotes a check (the oldest new ones): after an
+-- outage a backlog is worked through 1000 quotes every 5 seconds, in order.
+-- Index probes: one range scan of live_stock's primary key per symbol with
+-- rules, one per quote without prev_close for the previous daily close, one
+-- per symbol for the newest L30D row.  300 rules on 300 symbols, 30 daily
+-- partitions: about 30 ms with 300 new quotes, 6 ms with none.
 -- Rule updates and events commit together (the caller's transaction).  Two
 -- checks at once take turns (a lock on alert_event, which only the owner
--- can take in that mode), so no quote fires twice.
+-- can take in that mode), so no quote fires twice; alert_event's unique
+-- (ruleid, quote_ts) says so too.
 --
 -- Bounds: a firing beyond its role's stockpipe.mail_rate_limit in the last
--- hour is recorded as 'suppressed' (not mailed, not posted); one to an
--- address outside stockpipe.mail_allowed_domains as 'failed' (its channels
--- still get it).  Each firing of a rule with channels gets one
--- alert_delivery row per channel that exists, in the same statement.  The cooldown is compared as
--- an interval (now() - last_fired_at), which cannot overflow.
+-- hour (wall clock, by created_at) is recorded as 'suppressed' (not mailed,
+-- not posted); one to an address outside stockpipe.mail_allowed_domains as
+-- 'failed' (its channels still get it).  Each firing of a rule with
+-- channels gets one alert_delivery row per channel that exists, in the
+-- same statement.  The cooldown is compared as an interval (quote ts minus
+-- last_fired_quote_ts), which cannot overflow.
 --
 -- _check_alerts(only_rule) is that statement, for every rule or for one.
 -- If the statement fails for every rule, check_alerts() evaluates each rule
@@ -664,23 +691,38 @@ DECLARE
 	hourly	integer := coalesce(nullif(current_setting('stockpipe.mail_rate_limit', true), '')::integer, 100);
 	fired	integer;
 BEGIN
-	WITH syms AS (
-		SELECT r.symbol, min(coalesce(r.last_quote_ts, '-infinity')) AS since
+	WITH RECURSIVE rules AS (
+		SELECT r.ruleid, r.symbol, r.condition, r.threshold, r.armed, r.cooldown,
+			   r.last_fired_quote_ts,
+			   coalesce(r.last_quote_ts,
+						(SELECT ls.ts - interval '1 microsecond' FROM stockpipe.live_stock ls
+						  WHERE ls.symbol = r.symbol ORDER BY ls.ts DESC LIMIT 1)) AS since
 		  FROM stockpipe.alert_rule r
 		 WHERE r.enabled AND (only_rule IS NULL OR r.ruleid = only_rule)
-		 GROUP BY r.symbol
+	),
+	syms AS (
+		SELECT r.symbol, min(r.since) AS since, l.high_30d, l.low_30d
+		  FROM rules r
+		  LEFT JOIN LATERAL (
+			SELECT coalesce(su.highest_high, su.max_close) AS high_30d,
+				   coalesce(su.lowest_low, su.min_close) AS low_30d
+			  FROM stockpipe.l30d_summary su
+			 WHERE su.symbol = r.symbol
+			 ORDER BY su.as_of DESC
+			 LIMIT 1) l ON true
+		 WHERE r.since IS NOT NULL
+		 GROUP BY r.symbol, l.high_30d, l.low_30d
 	),
 	quote AS (
-		SELECT s.symbol, q.ts, q.price,
-			   coalesce(q.prev_close, h.close) AS prev_close,
-			   l.high_30d, l.low_30d
+		SELECT s.symbol, q.ts, q.price, coalesce(q.prev_close, h.close) AS prev_close,
+			   s.high_30d, s.low_30d
 		  FROM syms s
 		 CROSS JOIN LATERAL (
 			SELECT ls.ts, ls.price, ls.prev_close
 			  FROM stockpipe.live_stock ls
 			 WHERE ls.symbol = s.symbol AND ls.ts > s.since
-			 ORDER BY ls.ts DESC
-			 LIMIT 1) q
+			 ORDER BY ls.ts
+			 LIMIT 1000) q
 		  LEFT JOIN LATERAL (
 			SELECT hs.close
 			  FROM stockpipe.historical_stock_data hs
@@ -689,13 +731,6 @@ BEGIN
 			   AND hs.trade_date < (q.ts AT TIME ZONE mtz)::date
 			 ORDER BY hs.trade_date DESC
 			 LIMIT 1) h ON true
-		  LEFT JOIN LATERAL (
-			SELECT coalesce(su.highest_high, su.max_close) AS high_30d,
-				   coalesce(su.lowest_low, su.min_close) AS low_30d
-			  FROM stockpipe.l30d_summary su
-			 WHERE su.symbol = s.symbol
-			 ORDER BY su.as_of DESC
-			 LIMIT 1) l ON true
 	),
 	evaluated AS (
 		SELECT r.ruleid, q.ts, q.price, q.prev_close, c.change_pct,
@@ -706,54 +741,86 @@ BEGIN
 					WHEN 'change_pct_below' THEN c.change_pct < r.threshold
 					WHEN 'above_l30d_high' THEN q.price > q.high_30d
 					WHEN 'below_l30d_low' THEN q.price < q.low_30d
-			   END AS holds,
-			   r.armed, r.last_fired_at, r.cooldown
-		  FROM stockpipe.alert_rule r
-		  JOIN quote q ON q.symbol = r.symbol
+			   END AS holds
+		  FROM rules r
+		  JOIN quote q ON q.symbol = r.symbol AND q.ts > r.since
 		 CROSS JOIN LATERAL (
 			SELECT CASE WHEN q.prev_close > 0
 						THEN (q.price - q.prev_close) / q.prev_close * 100 END AS change_pct) c
-		 WHERE r.enabled
-		   AND (only_rule IS NULL OR r.ruleid = only_rule)
-		   AND (r.last_quote_ts IS NULL OR q.ts > r.last_quote_ts)
 	),
-	decided AS (
-		SELECT e.*,
-			   coalesce(e.holds AND e.armed
-						AND (e.last_fired_at IS NULL OR now() - e.last_fired_at >= e.cooldown),
-						false) AS fire
+	-- The crossings: evaluable quotes that hold while the rule is armed.
+	crossing AS (
+		SELECT x.ruleid, x.ts, row_number() OVER (PARTITION BY x.ruleid ORDER BY x.ts) AS n
+		  FROM (SELECT e.ruleid, e.ts, e.holds,
+					   coalesce(NOT lag(e.holds) OVER (PARTITION BY e.ruleid ORDER BY e.ts), r.armed) AS armed
+				  FROM evaluated e JOIN rules r ON r.ruleid = e.ruleid
+				 WHERE e.holds IS NOT NULL) x
+		 WHERE x.holds AND x.armed
+	),
+	-- Which crossings fire: the first outside cooldown of the last firing,
+	-- then the next outside cooldown of that one, and so on.
+	walk AS (
+		SELECT c.ruleid, c.n, c.ts, f.fire,
+			   CASE WHEN f.fire THEN c.ts ELSE r.last_fired_quote_ts END AS last_fired
+		  FROM crossing c JOIN rules r ON r.ruleid = c.ruleid
+		 CROSS JOIN LATERAL (
+			SELECT r.last_fired_quote_ts IS NULL
+				   OR c.ts - r.last_fired_quote_ts >= r.cooldown AS fire) f
+		 WHERE c.n = 1
+		UNION ALL
+		SELECT c.ruleid, c.n, c.ts, f.fire,
+			   CASE WHEN f.fire THEN c.ts ELSE w.last_fired END
+		  FROM walk w
+		  JOIN crossing c ON c.ruleid = w.ruleid AND c.n = w.n + 1
+		  JOIN rules r ON r.ruleid = c.ruleid
+		 CROSS JOIN LATERAL (
+			SELECT w.last_fired IS NULL OR c.ts - w.last_fired >= r.cooldown AS fire) f
+	),
+	fires AS (
+		SELECT w.ruleid, w.ts FROM walk w WHERE w.fire
+	),
+	-- Each evaluated rule's state after its last new quote.
+	state AS (
+		SELECT e.ruleid,
+			   max(e.ts) AS last_ts,
+			   (array_agg(e.price ORDER BY e.ts DESC))[1] AS last_price,
+			   (array_agg(e.holds ORDER BY e.ts DESC) FILTER (WHERE e.holds IS NOT NULL))[1] AS last_holds,
+			   (SELECT max(f.ts) FROM fires f WHERE f.ruleid = e.ruleid) AS last_fire
 		  FROM evaluated e
+		 GROUP BY e.ruleid
 	),
 	changed AS (
 		UPDATE stockpipe.alert_rule r SET
-			armed = CASE WHEN d.holds IS NULL THEN r.armed ELSE NOT d.holds END,
-			last_fired_at = CASE WHEN d.fire THEN now() ELSE r.last_fired_at END,
+			armed = CASE WHEN s.last_holds IS NULL THEN r.armed ELSE NOT s.last_holds END,
+			last_fired_at = CASE WHEN s.last_fire IS NOT NULL THEN now() ELSE r.last_fired_at END,
+			last_fired_quote_ts = coalesce(s.last_fire, r.last_fired_quote_ts),
 			last_checked_at = now(),
-			last_quote_ts = d.ts,
-			last_price = d.price
-		  FROM decided d
-		 WHERE r.ruleid = d.ruleid
-		RETURNING r.ruleid, r.owner, r.symbol, r.condition, r.threshold, r.email, r.channels,
-				  d.fire, d.price, d.ts, d.prev_close, d.change_pct
+			last_quote_ts = s.last_ts,
+			last_price = s.last_price
+		  FROM state s
+		 WHERE r.ruleid = s.ruleid
+		RETURNING r.ruleid, r.owner, r.symbol, r.condition, r.threshold, r.email, r.channels
 	),
 	-- A firing counts against the hourly limit when it goes somewhere: to
 	-- an allowed address or to a channel.
 	firing AS (
 		SELECT a.*,
-			   row_number() OVER (PARTITION BY a.owner, a.counted ORDER BY a.ruleid) AS nth,
+			   row_number() OVER (PARTITION BY a.owner, a.counted ORDER BY a.ts, a.ruleid) AS nth,
 			   (SELECT count(*) FROM stockpipe.alert_event x
 				 WHERE x.owner = a.owner AND x.created_at > now() - interval '1 hour'
 				   AND (x.status IN ('pending', 'sent', 'none')
 						OR EXISTS (SELECT FROM stockpipe.alert_delivery y
 									WHERE y.eventid = x.eventid AND y.status IN ('pending', 'sent'))))
 				   AS last_hour
-		  FROM (SELECT c.*, m.allowed, m.allowed OR m.targets > 0 AS counted
+		  FROM (SELECT c.*, e.price, e.ts, e.prev_close, e.change_pct,
+					   m.allowed, m.allowed OR m.targets > 0 AS counted
 				  FROM changed c
+				  JOIN fires f ON f.ruleid = c.ruleid
+				  JOIN evaluated e ON e.ruleid = f.ruleid AND e.ts = f.ts
 				 CROSS JOIN LATERAL (
 					SELECT c.email IS NOT NULL AND stockpipe.mail_domain_allowed(c.email) AS allowed,
 						   (SELECT count(*) FROM stockpipe.alert_channel ch
-							 WHERE ch.owner = c.owner AND ch.name = ANY (c.channels)) AS targets) m
-				 WHERE c.fire) a
+							 WHERE ch.owner = c.owner AND ch.name = ANY (c.channels)) AS targets) m) a
 	),
 	limited AS (
 		SELECT f.*, f.counted AND f.last_hour + f.nth > hourly AS over,
@@ -775,7 +842,8 @@ BEGIN
 					THEN 'not sent: the domain of the address is not in stockpipe.mail_allowed_domains'
 					WHEN f.over THEN f.over_error END
 		  FROM limited f
-		RETURNING eventid, ruleid
+		 ORDER BY f.ts, f.ruleid
+		RETURNING eventid, ruleid, quote_ts
 	),
 	-- One delivery per channel of the rule, in the event's transaction.
 	deliveries AS (
@@ -784,7 +852,7 @@ BEGIN
 			   CASE WHEN f.over THEN 'suppressed' ELSE 'pending' END,
 			   CASE WHEN f.over THEN f.over_error END
 		  FROM events e
-		  JOIN limited f ON f.ruleid = e.ruleid
+		  JOIN limited f ON f.ruleid = e.ruleid AND f.ts = e.quote_ts
 		  JOIN stockpipe.alert_channel ch ON ch.owner = f.owner AND ch.name = ANY (f.channels)
 		RETURNING 1
 	)

@@ -372,6 +372,15 @@ put(mail_out *o, const char *fmt,...)
 	o->len += (size_t) n;
 }
 
+void
+sp_alert_key(int64_t rule_id, int64_t quote_us, int64_t event_id, char *buf, size_t size)
+{
+	if (rule_id > 0)
+		snprintf(buf, size, "%" PRId64 "-%" PRId64, rule_id, quote_us);
+	else
+		snprintf(buf, size, "e%" PRId64, event_id);
+}
+
 /* Whether every field of a can go into the message; err says why not. */
 static bool
 alert_ok(const sp_mail_alert *a, char *err)
@@ -410,10 +419,16 @@ given(const char *s)
 	return s != NULL && s[0] != '\0';
 }
 
-/* The header; the Message-ID is the same for every attempt at one event. */
+/*
+ * The header.  The Message-ID is the alert's key (sp_alert_key): the same
+ * for every attempt at one event, and for the same crossing mailed again by
+ * a promoted standby.
+ */
 static void
 put_headers(mail_out *o, const sp_mail_alert *a)
 {
+	char		key[SP_ALERT_KEY_MAX];
+
 	put(o, "Date: %s\r\n", a->date);
 	put(o, "From: %s\r\n", a->from);
 	put(o, "To: %s\r\n", a->to);
@@ -423,7 +438,8 @@ put_headers(mail_out *o, const sp_mail_alert *a)
 	else
 		put(o, "Subject: [stockpipe] %s %s: %s\r\n",
 			a->symbol, a->condition, a->price);
-	put(o, "Message-ID: <alert-%" PRId64 "@stockpipe.%s>\r\n", a->event_id, a->host);
+	sp_alert_key(a->rule_id, a->quote_us, a->event_id, key, sizeof(key));
+	put(o, "Message-ID: <alert-%s@stockpipe.%s>\r\n", key, a->host);
 	put(o, "MIME-Version: 1.0\r\n");
 	put(o, "Content-Type: text/plain; charset=UTF-8\r\n");
 	put(o, "Content-Transfer-Encoding: 8bit\r\n");

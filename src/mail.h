@@ -34,12 +34,16 @@
 /* One alert event, every value already formatted by the caller. */
 typedef struct sp_mail_alert
 {
-	int64_t		event_id;		/* Message-ID <alert-EVENT_ID@stockpipe.HOST> */
+	int64_t		event_id;		/* this server's id of the event */
 	int64_t		rule_id;		/* 0 when the rule no longer exists */
+	int64_t		quote_us;		/* the crossing quote's ts, microseconds since 1970 */
 	const char *from;			/* addr-spec, checked by sp_mail_address_valid */
 	const char *to;				/* addr-spec, likewise */
 	const char *date;			/* e.g. "Sat, 28 Nov 2026 07:30:01 +0000" */
-	const char *host;			/* e.g. "db1.example.com": letters, digits, '.', '-' */
+	const char *host;			/* the Message-ID's domain, after "stockpipe.": the
+								 * cluster's system identifier, the same on a
+								 * primary and its standbys; letters, digits,
+								 * '.', '-' */
 	const char *symbol;			/* "AAPL" */
 	const char *condition;		/* "price_above" */
 	const char *threshold;		/* "190"; NULL when the condition has none */
@@ -89,6 +93,20 @@ extern bool sp_name_in_list(const char *name, const char *list, bool *any_entry)
  * digits, hyphens and inner single dots.
  */
 extern bool sp_mail_host_valid(const char *host);
+
+/*
+ * The identity of an alert, the same whichever server found it: the rule
+ * and the time of the quote that crossed ("17-1764700000123456"), since
+ * check_alerts() finds the same crossings at the same quotes on any server
+ * that holds the same quotes.  Without the rule (dropped since), this
+ * server's event id ("e42").  The e-mail's Message-ID and the webhook's
+ * Idempotency-Key are made of it, so that a crossing sent by an old
+ * primary and again by its promoted standby is one message to the
+ * receiver.  SP_ALERT_KEY_MAX bytes always suffice.
+ */
+#define SP_ALERT_KEY_MAX	48
+extern void sp_alert_key(int64_t rule_id, int64_t quote_us, int64_t event_id,
+						 char *buf, size_t size);
 
 /*
  * Compose the message for alert a into buf (size bytes): headers Date,

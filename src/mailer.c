@@ -10,7 +10,10 @@
  * then sends them one by one with no transaction open, recording each
  * outcome in its own short transaction right after the send, so that a
  * crash or a shutdown can repeat at most the message being sent.  The
- * Message-ID is derived from the event id, so a repeat is recognisable.
+ * Message-ID is the alert's key (the rule and the crossing quote's time,
+ * sp_alert_key) at the cluster's system identifier, so a repeat is
+ * recognisable: after a crash, and after a promoted standby found the
+ * same crossing again.
  *
  * Outcomes: delivered → 'sent'; the server unreachable or a temporary
  * error → still 'pending', attempts + 1, the error kept in last_error and
@@ -46,7 +49,7 @@
  * 'sent'; 5xx, 408, 429, no answer or a connection failure → retried with
  * the e-mails' back-off; any other answer (4xx, a redirect, which is never
  * followed) → 'failed' with the status and the start of the body.  Each
- * request carries the header Idempotency-Key: stockpipe-EVENT-CHANNEL
+ * request carries the header Idempotency-Key: stockpipe-KEY-CHANNEL
  * (and the generic body the same key), so that a receiver can drop the
  * repeat a crash between its 2xx and our record may cause.  A round ends
  * after SP_HOOK_FAILURES retryable failures, so that receivers that are
@@ -80,6 +83,7 @@
 #include <curl/curl.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mail.h"
@@ -125,6 +129,7 @@ typedef struct PendingMail
 {
 	int64		eventid;
 	int64		ruleid;			/* 0 when the rule was dropped */
+	int64		quote_us;		/* the quote's ts: with ruleid, the alert's key */
 	char	   *email;
 	char	   *symbol;
 	char	   *condition;
@@ -210,6 +215,7 @@ typedef struct PendingHook
 	int64		eventid;
 	int64		channelid;		/* 0 when the channel was dropped */
 	int64		ruleid;			/* 0 when the rule was dropped */
+	int64		quote_us;		/* the quote's ts: with ruleid, the alert's key */
 	int			attempts;
 	char	   *channel;
 	char	   *kind;
@@ -475,14 +481,17 @@ load_password_file(void)
 	strlcpy(password_problem, problem, sizeof(password_problem));
 }
 
-/* The host part of Message-IDs: this machine's name, or "localhost". */
+/*
+ * The domain of Message-IDs, after "stockpipe.": the database system
+ * identifier, which a primary and its standbys share (pg_basebackup copies
+ * it), so that an e-mail sent again after a promotion has the Message-ID
+ * the old primary gave it.  Not the machine's name: that changes with the
+ * failover.
+ */
 static void
 init_host_name(void)
 {
-	if (gethostname(mail_host, sizeof(mail_host)) != 0 ||
-		memchr(mail_host, '\0', sizeof(mail_host)) == NULL ||
-		!sp_mail_host_valid(mail_host))
-		strlcpy(mail_host, "localhost", sizeof(mail_host));
+	snprintf(mail_host, sizeof(mail_host), UINT64_FORMAT, GetSystemIdentifier());
 }
 
 
@@ -500,7 +509,8 @@ copy_value(SPITupleTable *rows, uint64 row, int col)
  * SKIP LOCKED of the due rows, into *rows; returns how many.  The session's
  * TimeZone is the market's for this transaction, so that the times claim_sql
  * formats for e-mails and webhooks are the market's.  The caller copies what
- * it needs and ends the transaction (sp_tx_end).
+ * it needs and ends the transaction (sp_tx_end).  (claim_sql's unqualified
+ * EXTRACT is SQL syntax for pg_catalog.extract, not a name looked up.)
  */
 static int
 claim_due(const char *what, const char *claim_sql, SPITupleTable **rows)
@@ -555,7 +565,8 @@ claim_events(PendingMail **mails)
 		"         trim_scale(round((e.price - e.prev_close)::numeric, 4))::text END,"
 		"       CASE WHEN e.prev_close > 0 THEN"
 		"         to_char((e.price / e.prev_close - 1) * 100, 'FMSG999999990.00') END,"
-		"       to_char(e.created_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"+0000\"')"
+		"       to_char(e.created_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"+0000\"'),"
+		"       (extract(epoch FROM e.quote_ts) * 1000000)::bigint"
 		"  FROM stockpipe.alert_event e"
 		" WHERE e.status = 'pending' AND e.next_attempt_at <= now()"
 		" ORDER BY e.next_attempt_at, e.eventid"
@@ -583,6 +594,7 @@ claim_events(PendingMail **mails)
 		m->change = copy_value(rows, i, 10);
 		m->change_pct = copy_value(rows, i, 11);
 		m->date = copy_value(rows, i, 12);
+		m->quote_us = sp_col_int64(rows, i, 13);
 	}
 	sp_tx_end();
 	return n;
@@ -827,6 +839,7 @@ compose(const PendingMail *m, size_t *len)
 	sp_mail_alert a = {
 		.event_id = m->eventid,
 		.rule_id = m->ruleid,
+		.quote_us = m->quote_us,
 		.from = sp_mail_from,
 		.to = m->email,
 		.date = m->date,
@@ -1021,7 +1034,8 @@ claim_deliveries(PendingHook **hooks)
 		"       CASE WHEN e.prev_close > 0 THEN"
 		"         trim_scale(round((e.price - e.prev_close)::numeric, 4))::text END,"
 		"       CASE WHEN e.prev_close > 0 THEN"
-		"         trim_scale(round(((e.price / e.prev_close - 1) * 100)::numeric, 2))::text END"
+		"         trim_scale(round(((e.price / e.prev_close - 1) * 100)::numeric, 2))::text END,"
+		"       (extract(epoch FROM e.quote_ts) * 1000000)::bigint"
 		"  FROM stockpipe.alert_delivery d"
 		"  JOIN stockpipe.alert_event e ON e.eventid = d.eventid"
 		"  LEFT JOIN stockpipe.alert_channel c ON c.channelid = d.channelid"
@@ -1056,6 +1070,7 @@ claim_deliveries(PendingHook **hooks)
 		h->prev_close = copy_value(rows, i, 15);
 		h->change = copy_value(rows, i, 16);
 		h->change_pct = copy_value(rows, i, 17);
+		h->quote_us = sp_col_int64(rows, i, 18);
 	}
 	sp_tx_end();
 	return n;
@@ -1149,14 +1164,16 @@ post_hook(const PendingHook *h, const char *body, size_t len, const char *host,
 		  long *http_status, char *error)
 {
 	struct curl_slist *headers = NULL;
-	char		key[80];
+	char		key[SP_WEBHOOK_KEY_MAX];
 	char		header[128];
 	char		answer[SP_HOOK_ANSWER_KEEP + 1];
 	CURLcode	rc;
 	long		code = 0;
 
 	*http_status = 0;
-	sp_webhook_idempotency_key(h->eventid, h->channelid, key, sizeof(key));
+	sp_webhook_idempotency_key(&(sp_webhook_alert) {.event_id = h->eventid,.rule_id = h->ruleid,
+												   .quote_us = h->quote_us,.channel_id = h->channelid},
+							   key, sizeof(key));
 	snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
 	headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
 	if (headers)
@@ -1236,6 +1253,7 @@ deliver_hook(const PendingHook *h)
 	sp_webhook_alert a = {
 		.event_id = h->eventid,
 		.rule_id = h->ruleid,
+		.quote_us = h->quote_us,
 		.channel_id = h->channelid,
 		.symbol = h->symbol,
 		.condition = h->condition,

@@ -617,9 +617,12 @@ put_details(out *o, const sp_webhook_alert *a)
 }
 
 void
-sp_webhook_idempotency_key(int64_t event_id, int64_t channel_id, char *buf, size_t size)
+sp_webhook_idempotency_key(const sp_webhook_alert *a, char *buf, size_t size)
 {
-	snprintf(buf, size, "stockpipe-%" PRId64 "-%" PRId64, event_id, channel_id);
+	char		key[SP_ALERT_KEY_MAX];
+
+	sp_alert_key(a->rule_id, a->quote_us, a->event_id, key, sizeof(key));
+	snprintf(buf, size, "stockpipe-%s-%" PRId64, key, a->channel_id);
 }
 
 static void
@@ -640,7 +643,7 @@ sp_webhook_body(sp_webhook_kind kind, const sp_webhook_alert *a,
 	char		details[SP_WEBHOOK_MAX];
 	out			t = {.buf = title,.size = sizeof(title)};
 	out			d = {.buf = details,.size = sizeof(details)};
-	char		key[64];
+	char		key[SP_WEBHOOK_KEY_MAX];
 
 	if (a->symbol == NULL || a->condition == NULL || a->price == NULL || a->quote_time == NULL)
 	{
@@ -670,7 +673,7 @@ sp_webhook_body(sp_webhook_kind kind, const sp_webhook_alert *a,
 	switch (kind)
 	{
 		case SP_WEBHOOK_GENERIC:
-			sp_webhook_idempotency_key(a->event_id, a->channel_id, key, sizeof(key));
+			sp_webhook_idempotency_key(a, key, sizeof(key));
 			put(&o, "{\"event_id\":");
 			putf_int(&o, a->event_id);
 			put(&o, ",\"rule_id\":");

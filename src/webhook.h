@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mail.h"
+
 /* Longest channel URL accepted, in bytes. */
 #define SP_WEBHOOK_URL_MAX	2048
 /* Longest host name (DNS). */
@@ -45,9 +47,10 @@ typedef enum sp_webhook_kind
 /* One delivery of an alert event, every value already formatted. */
 typedef struct sp_webhook_alert
 {
-	int64_t		event_id;
+	int64_t		event_id;		/* this server's id of the event */
 	int64_t		rule_id;		/* 0 when the rule no longer exists */
-	int64_t		channel_id;		/* with event_id, the idempotency key */
+	int64_t		quote_us;		/* the crossing quote's ts, microseconds since 1970 */
+	int64_t		channel_id;		/* with the alert's key, the idempotency key */
 	const char *symbol;			/* "AAPL" */
 	const char *condition;		/* "price_above" */
 	const char *threshold;		/* JSON number "190"; NULL when none */
@@ -149,8 +152,12 @@ extern bool sp_webhook_json_number(const char *s);
 extern bool sp_webhook_body(sp_webhook_kind kind, const sp_webhook_alert *a,
 							char *buf, size_t size, size_t *len, char *err);
 
-/* The idempotency key of a delivery: "stockpipe-EVENT-CHANNEL". */
-extern void sp_webhook_idempotency_key(int64_t event_id, int64_t channel_id,
-									   char *buf, size_t size);
+/*
+ * The idempotency key of a delivery: "stockpipe-KEY-CHANNEL", KEY the
+ * alert's (sp_alert_key in mail.h), so that the same crossing posted again
+ * by a promoted standby carries the same key.
+ */
+#define SP_WEBHOOK_KEY_MAX	(SP_ALERT_KEY_MAX + 32)
+extern void sp_webhook_idempotency_key(const sp_webhook_alert *a, char *buf, size_t size);
 
 #endif							/* STOCKPIPE_WEBHOOK_H */

@@ -21,6 +21,9 @@
 --     outbox alert_delivery filled by check_alerts(), set_channel(),
 --     drop_channel(), set_alert_channels(), set_alert(..., channels) with
 --     e-mail optional, my_channels.
+--   * deterministic alerts (issue 14): check_alerts() evaluates every new
+--     quote in ts order, cooldown in quote time (alert_rule.
+--     last_fired_quote_ts), one event per (rule, quote) (unique key).
 --   * latest_quote (issue 13, item 4): the newest stored quote of each
 --     symbol, kept by the consumers in each batch's transaction and filled
 --     here from live_stock; rebuild_latest_quote(); fact_latest_quote,
@@ -503,6 +506,21 @@ $$;
 COMMENT ON FUNCTION set_alert_channels(bigint, text[]) IS
 	'Set the webhook channels of an alert rule of yours (channel names; empty: e-mail only)';
 
+-- Deterministic alerts (issue 14): every quote counts, in ts order; the
+-- cooldown is counted in quote time from last_fired_quote_ts; one event
+-- per (rule, quote), so that a promoted standby that re-reads quotes finds
+-- the crossings the old primary found, and mails them under the same
+-- Message-ID.  The cooldown of a rule that fired before the update starts
+-- from the quote of its last event.
+ALTER TABLE alert_rule ADD COLUMN last_fired_quote_ts timestamptz;
+COMMENT ON COLUMN alert_rule.last_fired_quote_ts IS
+	'ts of the quote of the rule''s last firing: cooldown is counted from it, in quote time';
+UPDATE alert_rule r
+   SET last_fired_quote_ts = (SELECT max(e.quote_ts) FROM alert_event e WHERE e.ruleid = r.ruleid)
+ WHERE r.last_fired_at IS NOT NULL;
+DROP INDEX alert_event_ruleid_idx;
+ALTER TABLE alert_event ADD CONSTRAINT alert_event_ruleid_quote_ts_key UNIQUE (ruleid, quote_ts);
+
 CREATE OR REPLACE FUNCTION _check_alerts(only_rule bigint)
 RETURNS integer
 LANGUAGE plpgsql
@@ -514,23 +532,38 @@ DECLARE
 	hourly	integer := coalesce(nullif(current_setting('stockpipe.mail_rate_limit', true), '')::integer, 100);
 	fired	integer;
 BEGIN
-	WITH syms AS (
-		SELECT r.symbol, min(coalesce(r.last_quote_ts, '-infinity')) AS since
+	WITH RECURSIVE rules AS (
+		SELECT r.ruleid, r.symbol, r.condition, r.threshold, r.armed, r.cooldown,
+			   r.last_fired_quote_ts,
+			   coalesce(r.last_quote_ts,
+						(SELECT ls.ts - interval '1 microsecond' FROM stockpipe.live_stock ls
+						  WHERE ls.symbol = r.symbol ORDER BY ls.ts DESC LIMIT 1)) AS since
 		  FROM stockpipe.alert_rule r
 		 WHERE r.enabled AND (only_rule IS NULL OR r.ruleid = only_rule)
-		 GROUP BY r.symbol
+	),
+	syms AS (
+		SELECT r.symbol, min(r.since) AS since, l.high_30d, l.low_30d
+		  FROM rules r
+		  LEFT JOIN LATERAL (
+			SELECT coalesce(su.highest_high, su.max_close) AS high_30d,
+				   coalesce(su.lowest_low, su.min_close) AS low_30d
+			  FROM stockpipe.l30d_summary su
+			 WHERE su.symbol = r.symbol
+			 ORDER BY su.as_of DESC
+			 LIMIT 1) l ON true
+		 WHERE r.since IS NOT NULL
+		 GROUP BY r.symbol, l.high_30d, l.low_30d
 	),
 	quote AS (
-		SELECT s.symbol, q.ts, q.price,
-			   coalesce(q.prev_close, h.close) AS prev_close,
-			   l.high_30d, l.low_30d
+		SELECT s.symbol, q.ts, q.price, coalesce(q.prev_close, h.close) AS prev_close,
+			   s.high_30d, s.low_30d
 		  FROM syms s
 		 CROSS JOIN LATERAL (
 			SELECT ls.ts, ls.price, ls.prev_close
 			  FROM stockpipe.live_stock ls
 			 WHERE ls.symbol = s.symbol AND ls.ts > s.since
-			 ORDER BY ls.ts DESC
-			 LIMIT 1) q
+			 ORDER BY ls.ts
+			 LIMIT 1000) q
 		  LEFT JOIN LATERAL (
 			SELECT hs.close
 			  FROM stockpipe.historical_stock_data hs
@@ -539,13 +572,6 @@ BEGIN
 			   AND hs.trade_date < (q.ts AT TIME ZONE mtz)::date
 			 ORDER BY hs.trade_date DESC
 			 LIMIT 1) h ON true
-		  LEFT JOIN LATERAL (
-			SELECT coalesce(su.highest_high, su.max_close) AS high_30d,
-				   coalesce(su.lowest_low, su.min_close) AS low_30d
-			  FROM stockpipe.l30d_summary su
-			 WHERE su.symbol = s.symbol
-			 ORDER BY su.as_of DESC
-			 LIMIT 1) l ON true
 	),
 	evaluated AS (
 		SELECT r.ruleid, q.ts, q.price, q.prev_close, c.change_pct,
@@ -556,54 +582,86 @@ BEGIN
 					WHEN 'change_pct_below' THEN c.change_pct < r.threshold
 					WHEN 'above_l30d_high' THEN q.price > q.high_30d
 					WHEN 'below_l30d_low' THEN q.price < q.low_30d
-			   END AS holds,
-			   r.armed, r.last_fired_at, r.cooldown
-		  FROM stockpipe.alert_rule r
-		  JOIN quote q ON q.symbol = r.symbol
+			   END AS holds
+		  FROM rules r
+		  JOIN quote q ON q.symbol = r.symbol AND q.ts > r.since
 		 CROSS JOIN LATERAL (
 			SELECT CASE WHEN q.prev_close > 0
 						THEN (q.price - q.prev_close) / q.prev_close * 100 END AS change_pct) c
-		 WHERE r.enabled
-		   AND (only_rule IS NULL OR r.ruleid = only_rule)
-		   AND (r.last_quote_ts IS NULL OR q.ts > r.last_quote_ts)
 	),
-	decided AS (
-		SELECT e.*,
-			   coalesce(e.holds AND e.armed
-						AND (e.last_fired_at IS NULL OR now() - e.last_fired_at >= e.cooldown),
-						false) AS fire
+	-- The crossings: evaluable quotes that hold while the rule is armed.
+	crossing AS (
+		SELECT x.ruleid, x.ts, row_number() OVER (PARTITION BY x.ruleid ORDER BY x.ts) AS n
+		  FROM (SELECT e.ruleid, e.ts, e.holds,
+					   coalesce(NOT lag(e.holds) OVER (PARTITION BY e.ruleid ORDER BY e.ts), r.armed) AS armed
+				  FROM evaluated e JOIN rules r ON r.ruleid = e.ruleid
+				 WHERE e.holds IS NOT NULL) x
+		 WHERE x.holds AND x.armed
+	),
+	-- Which crossings fire: the first outside cooldown of the last firing,
+	-- then the next outside cooldown of that one, and so on.
+	walk AS (
+		SELECT c.ruleid, c.n, c.ts, f.fire,
+			   CASE WHEN f.fire THEN c.ts ELSE r.last_fired_quote_ts END AS last_fired
+		  FROM crossing c JOIN rules r ON r.ruleid = c.ruleid
+		 CROSS JOIN LATERAL (
+			SELECT r.last_fired_quote_ts IS NULL
+				   OR c.ts - r.last_fired_quote_ts >= r.cooldown AS fire) f
+		 WHERE c.n = 1
+		UNION ALL
+		SELECT c.ruleid, c.n, c.ts, f.fire,
+			   CASE WHEN f.fire THEN c.ts ELSE w.last_fired END
+		  FROM walk w
+		  JOIN crossing c ON c.ruleid = w.ruleid AND c.n = w.n + 1
+		  JOIN rules r ON r.ruleid = c.ruleid
+		 CROSS JOIN LATERAL (
+			SELECT w.last_fired IS NULL OR c.ts - w.last_fired >= r.cooldown AS fire) f
+	),
+	fires AS (
+		SELECT w.ruleid, w.ts FROM walk w WHERE w.fire
+	),
+	-- Each evaluated rule's state after its last new quote.
+	state AS (
+		SELECT e.ruleid,
+			   max(e.ts) AS last_ts,
+			   (array_agg(e.price ORDER BY e.ts DESC))[1] AS last_price,
+			   (array_agg(e.holds ORDER BY e.ts DESC) FILTER (WHERE e.holds IS NOT NULL))[1] AS last_holds,
+			   (SELECT max(f.ts) FROM fires f WHERE f.ruleid = e.ruleid) AS last_fire
 		  FROM evaluated e
+		 GROUP BY e.ruleid
 	),
 	changed AS (
 		UPDATE stockpipe.alert_rule r SET
-			armed = CASE WHEN d.holds IS NULL THEN r.armed ELSE NOT d.holds END,
-			last_fired_at = CASE WHEN d.fire THEN now() ELSE r.last_fired_at END,
+			armed = CASE WHEN s.last_holds IS NULL THEN r.armed ELSE NOT s.last_holds END,
+			last_fired_at = CASE WHEN s.last_fire IS NOT NULL THEN now() ELSE r.last_fired_at END,
+			last_fired_quote_ts = coalesce(s.last_fire, r.last_fired_quote_ts),
 			last_checked_at = now(),
-			last_quote_ts = d.ts,
-			last_price = d.price
-		  FROM decided d
-		 WHERE r.ruleid = d.ruleid
-		RETURNING r.ruleid, r.owner, r.symbol, r.condition, r.threshold, r.email, r.channels,
-				  d.fire, d.price, d.ts, d.prev_close, d.change_pct
+			last_quote_ts = s.last_ts,
+			last_price = s.last_price
+		  FROM state s
+		 WHERE r.ruleid = s.ruleid
+		RETURNING r.ruleid, r.owner, r.symbol, r.condition, r.threshold, r.email, r.channels
 	),
 	-- A firing counts against the hourly limit when it goes somewhere: to
 	-- an allowed address or to a channel.
 	firing AS (
 		SELECT a.*,
-			   row_number() OVER (PARTITION BY a.owner, a.counted ORDER BY a.ruleid) AS nth,
+			   row_number() OVER (PARTITION BY a.owner, a.counted ORDER BY a.ts, a.ruleid) AS nth,
 			   (SELECT count(*) FROM stockpipe.alert_event x
 				 WHERE x.owner = a.owner AND x.created_at > now() - interval '1 hour'
 				   AND (x.status IN ('pending', 'sent', 'none')
 						OR EXISTS (SELECT FROM stockpipe.alert_delivery y
 									WHERE y.eventid = x.eventid AND y.status IN ('pending', 'sent'))))
 				   AS last_hour
-		  FROM (SELECT c.*, m.allowed, m.allowed OR m.targets > 0 AS counted
+		  FROM (SELECT c.*, e.price, e.ts, e.prev_close, e.change_pct,
+					   m.allowed, m.allowed OR m.targets > 0 AS counted
 				  FROM changed c
+				  JOIN fires f ON f.ruleid = c.ruleid
+				  JOIN evaluated e ON e.ruleid = f.ruleid AND e.ts = f.ts
 				 CROSS JOIN LATERAL (
 					SELECT c.email IS NOT NULL AND stockpipe.mail_domain_allowed(c.email) AS allowed,
 						   (SELECT count(*) FROM stockpipe.alert_channel ch
-							 WHERE ch.owner = c.owner AND ch.name = ANY (c.channels)) AS targets) m
-				 WHERE c.fire) a
+							 WHERE ch.owner = c.owner AND ch.name = ANY (c.channels)) AS targets) m) a
 	),
 	limited AS (
 		SELECT f.*, f.counted AND f.last_hour + f.nth > hourly AS over,
@@ -625,7 +683,8 @@ BEGIN
 					THEN 'not sent: the domain of the address is not in stockpipe.mail_allowed_domains'
 					WHEN f.over THEN f.over_error END
 		  FROM limited f
-		RETURNING eventid, ruleid
+		 ORDER BY f.ts, f.ruleid
+		RETURNING eventid, ruleid, quote_ts
 	),
 	-- One delivery per channel of the rule, in the event's transaction.
 	deliveries AS (
@@ -634,7 +693,7 @@ BEGIN
 			   CASE WHEN f.over THEN 'suppressed' ELSE 'pending' END,
 			   CASE WHEN f.over THEN f.over_error END
 		  FROM events e
-		  JOIN limited f ON f.ruleid = e.ruleid
+		  JOIN limited f ON f.ruleid = e.ruleid AND f.ts = e.quote_ts
 		  JOIN stockpipe.alert_channel ch ON ch.owner = f.owner AND ch.name = ANY (f.channels)
 		RETURNING 1
 	)

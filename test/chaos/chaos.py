@@ -25,7 +25,7 @@
 
   chaos.py mails DIR
       One COPY line per *.eml in DIR: file name, the event id of its
-      Message-ID (<alert-ID@...>, \\N if none), the envelope recipients
+      Message-ID (<alert-KEY@...>: RULE-QUOTEUS or eEVENTID, \\N if none), the envelope recipients
       (comma-separated), the To and Subject headers, the file's mtime
       (epoch seconds).
 """
@@ -254,7 +254,7 @@ def mails(folder):
         with open(path, "rb") as f:
             msg = email.message_from_binary_file(f, policy=email.policy.compat32)
         mid = msg.get("Message-ID", "")
-        m = re.fullmatch(r"\s*<alert-(\d+)@[^>]+>\s*", mid)
+        m = re.fullmatch(r"\s*<alert-(\d+-\d+|e\d+)@[^>]+>\s*", mid)
         rcpts = []
         env = path[:-4] + ".envelope"
         if os.path.exists(env):

@@ -601,12 +601,19 @@ kcat -C -b "$SP_BROKER" -t stock_live -o beginning -e -q -X fetch.wait.max.ms=10
 	echo "CREATE TABLE chaos.hw (p int, hw bigint);"
 	echo "CREATE TABLE chaos.drop_snap (seq int, day date, p int, next_offset bigint);"
 	echo "CREATE TABLE chaos.fault (seq int, kind text, start_ms bigint, end_ms bigint, detail text);"
-	echo "CREATE TABLE chaos.mail (file text, eventid bigint, rcpt text, to_hdr text, subject text, mtime double precision);"
+	echo "CREATE TABLE chaos.mail (file text, alert_key text, rcpt text, to_hdr text, subject text, mtime double precision);"
 	echo "\\copy chaos.msg FROM '$DIR/messages.copy'"
 	echo "\\copy chaos.hw FROM '$DIR/hw.tsv'"
 	echo "\\copy chaos.drop_snap FROM '$DIR/drops.tsv'"
 	echo "\\copy chaos.fault FROM '$DIR/faults.tsv'"
 	echo "\\copy chaos.mail FROM '$DIR/mails.copy'"
+	# The Message-ID names the crossing: <alert-RULE-QUOTEUS@...> (src/mail.h,
+	# sp_alert_key); here it is the event of that rule and quote.
+	echo "ALTER TABLE chaos.mail ADD eventid bigint;"
+	echo "UPDATE chaos.mail m SET eventid = e.eventid FROM stockpipe.alert_event e
+	       WHERE m.alert_key = CASE WHEN e.ruleid IS NOT NULL
+	                                THEN e.ruleid || '-' || (extract(epoch FROM e.quote_ts) * 1000000)::bigint
+	                                ELSE 'e' || e.eventid END;"
 	echo "ALTER TABLE chaos.fault ADD started_at timestamptz, ADD ended_at timestamptz;"
 	echo "UPDATE chaos.fault SET started_at = to_timestamp(start_ms / 1000.0), ended_at = to_timestamp(end_ms / 1000.0);"
 	# The server's decoder judges every message: its error, or the row it makes.
@@ -736,7 +743,7 @@ else
 	        FROM (SELECT eventid, min(mtime) t1, max(mtime) t2 FROM chaos.mail WHERE eventid IS NOT NULL GROUP BY 1 HAVING count(*) > 1) m
 	        JOIN chaos.fault f ON f.start_ms / 1000.0 <= m.t2 AND f.end_ms / 1000.0 >= m.t1 - 1 ORDER BY 1, 2"
 fi
-t_eq "every sent event has its e-mail (Message-ID <alert-ID@...>), to its address, with its symbol" "" \
+t_eq "every sent event has its e-mail (Message-ID <alert-RULE-QUOTEUS@...>), to its address, with its symbol" "" \
 	"$(q "SELECT string_agg(format('event %s: %s', e.eventid, coalesce(m.problem, 'no e-mail')), '; ' ORDER BY e.eventid)
 	        FROM stockpipe.alert_event e
 	        LEFT JOIN LATERAL (SELECT CASE WHEN bool_and(mm.rcpt = e.email AND mm.to_hdr = e.email
@@ -745,7 +752,7 @@ t_eq "every sent event has its e-mail (Message-ID <alert-ID@...>), to its addres
 	                             FROM chaos.mail mm WHERE mm.eventid = e.eventid) m ON true
 	       WHERE e.status = 'sent' AND (m.n = 0 OR m.problem IS NOT NULL)")"
 t_eq "no e-mail for an event not sent, and none that is not an alert event" "" \
-	"$(q "SELECT string_agg(format('%s (event %s)', m.file, coalesce(m.eventid::text, 'none')), ', ')
+	"$(q "SELECT string_agg(format('%s (event %s)', m.file, coalesce(m.eventid::text, m.alert_key, 'none')), ', ')
 	        FROM chaos.mail m LEFT JOIN stockpipe.alert_event e ON e.eventid = m.eventid
 	       WHERE e.eventid IS NULL OR e.status <> 'sent'")"
 # From the data: each event is a stored quote that satisfies the rule, once

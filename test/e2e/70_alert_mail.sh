@@ -76,9 +76,9 @@ header() { sed -n '1,/^\r$/p' "$MSG" | tr -d '\r' | grep -m1 "^$1: " | cut -d' '
 check_eq "From" "alerts@stockpipe.test" "$(header From)"
 check_eq "To" "trader@example.com" "$(header To)"
 check_eq "Subject" "[stockpipe] AAPL price_above 190: 190.25" "$(header Subject)"
-HOST=$(hostname)
-[[ $HOST =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] || HOST=localhost
-check_eq "Message-ID is derived from the event id" "<alert-$EVENT@stockpipe.$HOST>" "$(header Message-ID)"
+SYSID=$(q "SELECT system_identifier FROM pg_control_system()")
+check_eq "Message-ID names the crossing (rule, quote time in µs) at the cluster (its system identifier)" \
+	"<alert-$RULE-1795807802000000@stockpipe.$SYSID>" "$(header Message-ID)"
 check "Date is an RFC 5322 date in UTC" grep -qE \
 	$'^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} \\+0000\r$' "$MSG"
 check_eq "MIME headers" "1.0|text/plain; charset=UTF-8|8bit" \

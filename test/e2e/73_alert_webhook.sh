@@ -108,10 +108,13 @@ CH_HOOK=$(q "SELECT channelid FROM stockpipe.alert_channel WHERE name = 'hook'")
 CH_CHAT=$(q "SELECT channelid FROM stockpipe.alert_channel WHERE name = 'chat'")
 check_eq "generic: POST with a JSON content type" "POST|application/json; charset=utf-8" \
 	"$(request_field /hook/ 'r["method"] + "|" + r["headers"]["Content-Type"]')"
-check_eq "generic: Idempotency-Key header" "stockpipe-$EVENT-$CH_HOOK" \
+# The key names the crossing: the rule and the quote's time in µs (the same
+# on any server that finds it), then the channel.
+KEY=$RULE-1795807802000000
+check_eq "generic: Idempotency-Key header" "stockpipe-$KEY-$CH_HOOK" \
 	"$(request_field /hook/ 'r["headers"]["Idempotency-Key"]')"
 check_eq "generic: the event's values" \
-	"$EVENT|$RULE|AAPL|price_above|190|190.25|2026-11-27T19:30:02Z|188|2.25|1.2|stockpipe-$EVENT-$CH_HOOK" \
+	"$EVENT|$RULE|AAPL|price_above|190|190.25|2026-11-27T19:30:02Z|188|2.25|1.2|stockpipe-$KEY-$CH_HOOK" \
 	"$(request_field /hook/ '"|".join(str(j[k]) for k in ("event_id","rule_id","symbol","condition","threshold","price","quote_time","prev_close","change","change_pct","idempotency_key"))')"
 check_eq "generic: the text for people" \
 	"stockpipe alert: AAPL price_above 190. Price 190.25 at 2026-11-27 14:30:02 EST (America/New_York); previous close 188, change +2.25 (+1.2%). Event $EVENT, rule $RULE." \
@@ -119,7 +122,7 @@ check_eq "generic: the text for people" \
 check_eq "slack: one text member, title in bold" \
 	"['text']|*stockpipe alert: AAPL price_above 190*" \
 	"$(request_field /slack/ 'str(sorted(j)) + "|" + j["text"].splitlines()[0]')"
-check_eq "slack: Idempotency-Key header" "stockpipe-$EVENT-$CH_CHAT" \
+check_eq "slack: Idempotency-Key header" "stockpipe-$KEY-$CH_CHAT" \
 	"$(request_field /slack/ 'r["headers"]["Idempotency-Key"]')"
 check_eq "teams: a message with an Adaptive Card" \
 	"message|application/vnd.microsoft.card.adaptive|AdaptiveCard|stockpipe alert: AAPL price_above 190" \
@@ -150,7 +153,7 @@ check "it is marked sent" wait_for 10 "delivery 2 sent" query_is \
 	"SELECT status FROM stockpipe.alert_delivery WHERE eventid = $EVENT2" sent
 ATTEMPTS2=$(q "SELECT attempts FROM stockpipe.alert_delivery WHERE eventid = $EVENT2")
 echo "# delivered at attempt $ATTEMPTS2"
-check_eq "it is the MSFT alert, with its own key" "MSFT|stockpipe-$EVENT2-$CH_HOOK" \
+check_eq "it is the MSFT alert, with its own key" "MSFT|stockpipe-$RULE2-1795807860000000-$CH_HOOK" \
 	"$(request_field /hook/ 'j["symbol"] + "|" + r["headers"]["Idempotency-Key"]')"
 check "the late delivery is logged" grep -q \
 	"alert $EVENT2 delivered to webhook channel \"hook\" (webhook, host 127.0.0.1) after $((ATTEMPTS2 - 1)) failed attempts" \

@@ -9,10 +9,26 @@
 #    (symbol, ts) wins), and every invalid message is one dead letter;
 #  - offsets equal the broker's high watermarks;
 #  - the scheduler's built-in jobs go on, without two runs for one
-#    scheduled time.
+#    scheduled time;
+#  - alert e-mails: the promoted server, checking the quotes it re-read,
+#    finds the crossings the old primary had found and mailed during the
+#    lag, and mails them again under the same Message-ID (the rule and the
+#    quote's time at the cluster's system identifier): the distinct
+#    Message-IDs received are exactly the promoted server's sent events.
 . "$(dirname "$0")/common.sh"
 
-e2e_start "stockpipe.consumer_workers = 2"
+SINK=$(cd "$(dirname "$0")" && pwd)/smtp_sink.py
+SMTP_PORT=$(sp_free_port)
+e2e_start "stockpipe.consumer_workers = 2" \
+	"stockpipe.smtp_url = 'smtp://127.0.0.1:$SMTP_PORT'" \
+	"stockpipe.mail_from = 'alerts@stockpipe.test'" \
+	"stockpipe.mail_rate_limit = 1000000"
+MAIL_DIR=$E2E_DIR/mail
+mkdir -p "$MAIL_DIR"
+/usr/bin/python3 "$SINK" --port "$SMTP_PORT" --dir "$MAIL_DIR" --ready-file "$E2E_DIR/smtp.ready" \
+	>>"$E2E_DIR/smtp.log" 2>&1 &
+SP_PIDS="$SP_PIDS $!"
+wait_for 15 "SMTP server on port $SMTP_PORT" test -s "$E2E_DIR/smtp.ready" || exit 1
 e2e_standby_start || exit 1
 
 # Invalid messages, each a dead letter: a few now, more during the lag.
@@ -28,6 +44,15 @@ SP_PIDS="$SP_PIDS $PRODUCER"
 rows() { q "SELECT count(*) FROM stockpipe.live_stock"; }
 rows_at_least() { [ "$(rows)" -ge "$1" ]; }
 wait_for 60 "2000 quotes on the primary" rows_at_least 2000 || { cat "$E2E_DIR/producer.log" >&2; exit 1; }
+# Alert rules around the prices of now, so that the random walk crosses
+# them every few seconds: above and below on 4 symbols, cooldown 5 s of
+# quote time.  Each rule's first check must be replicated before the lag.
+q "SELECT stockpipe.set_alert(l.symbol, c.condition, l.price, 'desk@example.com', cooldown => '5 seconds')
+     FROM (SELECT DISTINCT ON (symbol) symbol, price FROM stockpipe.live_stock
+            WHERE symbol IN ('S01', 'S02', 'S03', 'S04') ORDER BY symbol, ts DESC) l,
+          (VALUES ('price_above'), ('price_below')) c(condition)" >/dev/null
+rules_checked() { [ "$(q "SELECT count(*) FROM stockpipe.alert_rule WHERE last_quote_ts IS NOT NULL")" = 8 ]; }
+check "the 8 alert rules are checked on the primary" wait_for 30 "first alert check" rules_checked
 caught_up() { [ "$(qs "SELECT pg_last_wal_replay_lsn() >= '$(q "SELECT pg_current_wal_lsn()")'::pg_lsn")" = t ]; }
 check "the standby keeps up while replication runs" wait_for 30 "standby caught up" caught_up
 
@@ -133,6 +158,32 @@ check_eq "no job has two runs for one scheduled time" "" \
 alert_ran() { [ "$(qs "SELECT count(*) FROM stockpipe.job_run r JOIN stockpipe.job j USING (jobid)
                          WHERE j.name = 'alert_check' AND r.status = 'succeeded' AND r.started_at > '$promoted_at'")" -ge 2 ]; }
 check "the built-in alert_check runs on the promoted server" wait_for 30 "alert checks after promotion" alert_ran
+# --- alert e-mails across the failover
+outbox_done() { [ "$(qs "SELECT count(*) FROM stockpipe.alert_event WHERE status = 'pending'")" = 0 ] &&
+                [ "$(qs "SELECT max(last_quote_ts) >= (SELECT max(ts) FROM stockpipe.live_stock WHERE symbol = 'S01')
+                         FROM stockpipe.alert_rule WHERE symbol = 'S01'")" = t ]; }
+check "the promoted server checked every quote and sent every alert" wait_for 60 "alert outbox empty" outbox_done
+sent_keys=$(qs "SELECT ruleid || '-' || (extract(epoch FROM quote_ts) * 1000000)::bigint
+                  FROM stockpipe.alert_event WHERE status = 'sent' ORDER BY 1")
+sysid=$(qs "SELECT system_identifier FROM pg_control_system()")
+mail_keys() { cat "$MAIL_DIR"/*.eml 2>/dev/null | tr -d '\r' |
+              sed -n "s/^Message-ID: <alert-\([0-9]*-[0-9]*\)@stockpipe\.$sysid>\$/\1/p"; }
+mails_all=$(ls "$MAIL_DIR"/*.eml 2>/dev/null | wc -l)
+mails_distinct=$(mail_keys | sort -u | wc -l)
+events_old=$(qs "SELECT count(*) FROM stockpipe.alert_event WHERE created_at < '$promoted_at'")
+events_new=$(qs "SELECT count(*) FROM stockpipe.alert_event WHERE created_at >= '$promoted_at'")
+sp_log "alert e-mails: $mails_all received, $mails_distinct Message-IDs; promoted server: $events_old events from before the crash, $events_new found after promotion"
+check "alert rules fired during the test ($mails_distinct crossings)" test "$mails_distinct" -gt 0
+check_eq "every e-mail has its crossing's Message-ID, <alert-RULE-QUOTEUS@stockpipe.SYSID>" \
+	"$mails_all" "$(mail_keys | wc -l)"
+check_eq "the distinct Message-IDs received are exactly the promoted server's sent events (no crossing lost, none only the old primary found)" \
+	"$(echo "$sent_keys" | sort)" "$(mail_keys | sort -u)"
+check_eq "each crossing is one event on the promoted server" "" \
+	"$(qs "SELECT string_agg(ruleid || ' ' || quote_ts, ', ') FROM (SELECT ruleid, quote_ts FROM stockpipe.alert_event
+	         GROUP BY 1, 2 HAVING count(*) > 1) d")"
+repeats=$((mails_all - mails_distinct))
+sp_log "crossings mailed by the old primary during the lag and again by the promoted server, same Message-ID: $repeats"
+check "some crossings of the lag were mailed by both servers, under one Message-ID ($repeats)" test "$repeats" -gt 0
 check "no stockpipe worker error on the promoted server" \
 	bash -c "! grep -E 'terminated by signal|stockpipe.*ERROR|ERROR:.*stockpipe' '$E2E_DIR/standby.log'"
 exit $SP_TEST_FAILED

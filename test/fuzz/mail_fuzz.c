@@ -335,7 +335,11 @@ check_message(const sp_mail_alert *a, const char *msg, size_t len)
 	CHECK(header_value(msg, "From", value, sizeof(value)) && strcmp(value, a->from) == 0);
 	CHECK(header_value(msg, "To", value, sizeof(value)) && strcmp(value, a->to) == 0);
 	CHECK(header_value(msg, "Date", value, sizeof(value)) && strcmp(value, a->date) == 0);
-	snprintf(want, sizeof(want), "<alert-%" PRId64 "@stockpipe.%s>", a->event_id, a->host);
+	if (a->rule_id > 0)
+		snprintf(want, sizeof(want), "<alert-%" PRId64 "-%" PRId64 "@stockpipe.%s>",
+				 a->rule_id, a->quote_us, a->host);
+	else
+		snprintf(want, sizeof(want), "<alert-e%" PRId64 "@stockpipe.%s>", a->event_id, a->host);
 	CHECK(header_value(msg, "Message-ID", value, sizeof(value)) && strcmp(value, want) == 0);
 }
 
@@ -392,6 +396,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long long	event = 42;
 	long long	rule = 7;
 	long long	bufsize = SP_MAIL_MAX;
+	long long	quote = 1795807801000000;
 	sp_mail_alert a;
 	bool		values_ok = true;
 	char	   *buf;
@@ -414,7 +419,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		v[i] = i < nfields ? fields[i] : defaults[i];
 	list = nfields > N_VALUES ? fields[N_VALUES] : NULL;
 	if (nfields > N_VALUES + 1)
-		sscanf(fields[N_VALUES + 1], "%lld %lld %lld", &event, &rule, &bufsize);
+		sscanf(fields[N_VALUES + 1], "%lld %lld %lld %lld", &event, &rule, &bufsize, &quote);
 	if (bufsize < 0 || bufsize > BIG)
 		bufsize = SP_MAIL_MAX;
 
@@ -434,6 +439,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a = (sp_mail_alert) {
 		.event_id = event,
 		.rule_id = rule,
+		.quote_us = quote,
 		.from = v[0],
 		.to = v[1],
 		.date = v[2],

@@ -167,7 +167,7 @@ check_bodies(const sp_webhook_alert *a, bool valid)
 		CHECK(j != NULL && end == buf + len);
 		if (k == SP_WEBHOOK_GENERIC)
 		{
-			char		key[64];
+			char		key[SP_WEBHOOK_KEY_MAX];
 
 			CHECK(str_of(j, "symbol") && strcmp(str_of(j, "symbol"), a->symbol) == 0);
 			CHECK(str_of(j, "condition") && strcmp(str_of(j, "condition"), a->condition) == 0);
@@ -175,7 +175,13 @@ check_bodies(const sp_webhook_alert *a, bool valid)
 			CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "price")));
 			CHECK(a->threshold ? cJSON_IsNumber(cJSON_GetObjectItem(j, "threshold"))
 				  : cJSON_IsNull(cJSON_GetObjectItem(j, "threshold")));
-			sp_webhook_idempotency_key(a->event_id, a->channel_id, key, sizeof(key));
+			/* the rule and the quote's time; the event id only without a rule */
+			if (a->rule_id > 0)
+				snprintf(key, sizeof(key), "stockpipe-%" PRId64 "-%" PRId64 "-%" PRId64,
+						 a->rule_id, a->quote_us, a->channel_id);
+			else
+				snprintf(key, sizeof(key), "stockpipe-e%" PRId64 "-%" PRId64,
+						 a->event_id, a->channel_id);
 			CHECK(str_of(j, "idempotency_key") && strcmp(str_of(j, "idempotency_key"), key) == 0);
 			CHECK(str_of(j, "text") && strstr(str_of(j, "text"), a->symbol) != NULL);
 			CHECK(cJSON_GetArraySize(j) == 12);
@@ -272,6 +278,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long long	event = 17;
 	long long	rule = 4;
 	long long	channel = 3;
+	long long	quote = 1795807802000000;
 	bool		valid = true;
 	sp_webhook_alert a;
 	unsigned char a6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
@@ -299,11 +306,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nfields > N_VALUES + 1)
 		list = fields[N_VALUES + 1];
 	if (nfields > N_VALUES + 2)
-		sscanf(fields[N_VALUES + 2], "%lld %lld %lld", &event, &rule, &channel);
+		sscanf(fields[N_VALUES + 2], "%lld %lld %lld %lld", &event, &rule, &channel, &quote);
 
 	a = (sp_webhook_alert) {
 		.event_id = event,
 		.rule_id = rule,
+		.quote_us = quote,
 		.channel_id = channel,
 		.symbol = v[0],
 		.condition = v[1],

@@ -107,21 +107,48 @@ SELECT * FROM pg_temp.aapl;
 SELECT pg_temp.quote('AAPL', '15:00:04', 190.5);
 SELECT stockpipe.check_alerts();
 SELECT * FROM pg_temp.aapl;
--- Back below, then (the cooldown having passed) above again: one event.
+-- Back below, then above again 14:59 of quote time after the firing: still
+-- within the cooldown, which counts quote time (not when checks run).
 SELECT pg_temp.quote('AAPL', '15:00:05', 188);
 SELECT stockpipe.check_alerts();
-UPDATE stockpipe.alert_rule SET last_fired_at = last_fired_at - interval '16 minutes' WHERE ruleid = :aapl_above;
-SELECT pg_temp.quote('AAPL', '15:00:06', 193.25);
+SELECT pg_temp.quote('AAPL', '15:15:00', 193);
 SELECT stockpipe.check_alerts();
 SELECT * FROM pg_temp.aapl;
+-- Back below, then above again 15:05 after the firing: one event.
+SELECT pg_temp.quote('AAPL', '15:15:01', 188);
+SELECT stockpipe.check_alerts();
+SELECT pg_temp.quote('AAPL', '15:15:06', 193.25);
+SELECT stockpipe.check_alerts();
+SELECT * FROM pg_temp.aapl;
+SELECT last_fired_quote_ts FROM stockpipe.alert_rule WHERE ruleid = :aapl_above;
 -- price_below with no cooldown fires on every downward crossing.
-SELECT pg_temp.quote('AAPL', '15:00:07', 179);
+SELECT pg_temp.quote('AAPL', '15:15:07', 179);
 SELECT stockpipe.check_alerts();
-SELECT pg_temp.quote('AAPL', '15:00:08', 181);
+SELECT pg_temp.quote('AAPL', '15:15:08', 181);
 SELECT stockpipe.check_alerts();
-SELECT pg_temp.quote('AAPL', '15:00:09', 178.5);
+SELECT pg_temp.quote('AAPL', '15:15:09', 178.5);
 SELECT stockpipe.check_alerts();
 SELECT * FROM pg_temp.aapl;
+-- Every quote counts, in ts order, however the checks fall: down, up, down,
+-- up, down between two checks is three crossings of price_below (three
+-- events, at their quotes), and price_above, disarmed, re-arms and is
+-- still disarmed at the end (its last quote, 192, holds; within cooldown).
+SELECT pg_temp.quote('AAPL', '15:15:10', 185);
+SELECT pg_temp.quote('AAPL', '15:15:11', 177);
+SELECT pg_temp.quote('AAPL', '15:15:12', 186);
+SELECT pg_temp.quote('AAPL', '15:15:13', 176);
+SELECT pg_temp.quote('AAPL', '15:15:14', 187);
+SELECT pg_temp.quote('AAPL', '15:15:15', 175);
+SELECT pg_temp.quote('AAPL', '15:15:16', 192);
+SELECT stockpipe.check_alerts();
+SELECT e.condition, e.quote_ts, e.price
+  FROM stockpipe.alert_event e WHERE e.symbol = 'AAPL' AND e.quote_ts >= '2026-11-27 15:15:10+00'
+ ORDER BY e.quote_ts;
+SELECT * FROM pg_temp.aapl;
+-- One event per (rule, quote): the outbox refuses a second.
+INSERT INTO stockpipe.alert_event (ruleid, owner, symbol, condition, threshold, email, price, quote_ts)
+SELECT ruleid, owner, symbol, condition, threshold, email, price, quote_ts
+  FROM stockpipe.alert_event WHERE symbol = 'AAPL' AND condition = 'price_below' ORDER BY eventid LIMIT 1;
 
 -- change_pct against the quote's prev_close: +1 % no, +2.5 % yes.
 SELECT pg_temp.quote('MSFT', '15:00:00', 101, 100);
@@ -178,7 +205,7 @@ SELECT ruleid, state, last_price FROM stockpipe.alert_rule r
 SET ROLE regress_alert_alice;
 SELECT stockpipe.enable_alert(:msft_up, true);
 RESET ROLE;
-UPDATE stockpipe.alert_rule SET last_fired_at = NULL WHERE ruleid = :msft_up;
+UPDATE stockpipe.alert_rule SET last_fired_at = NULL, last_fired_quote_ts = NULL WHERE ruleid = :msft_up;
 SELECT stockpipe.check_alerts();
 SET ROLE regress_alert_alice;
 SELECT stockpipe.enable_alert(999, true);

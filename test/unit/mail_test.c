@@ -354,6 +354,7 @@ known_event(void)
 	sp_mail_alert a = {
 		.event_id = 42,
 		.rule_id = 7,
+		.quote_us = 1795807801000000,
 		.from = "alerts@stockpipe.test",
 		.to = "trader@example.com",
 		.date = "Fri, 27 Nov 2026 19:30:05 +0000",
@@ -377,7 +378,7 @@ static const char known_text[] =
 "From: alerts@stockpipe.test\r\n"
 "To: trader@example.com\r\n"
 "Subject: [stockpipe] AAPL price_above 190: 190.25\r\n"
-"Message-ID: <alert-42@stockpipe.db1.example.com>\r\n"
+"Message-ID: <alert-7-1795807801000000@stockpipe.db1.example.com>\r\n"
 "MIME-Version: 1.0\r\n"
 "Content-Type: text/plain; charset=UTF-8\r\n"
 "Content-Transfer-Encoding: 8bit\r\n"
@@ -455,8 +456,8 @@ test_known_message(void)
 	}
 	check(ok && len == strlen(buf), "length returned equals the NUL-terminated text");
 	check(ok && crlf_only(buf, len), "every line ends with CRLF, no bare CR or LF");
-	check(ok && strstr(buf, "\r\nMessage-ID: <alert-42@stockpipe.db1.example.com>\r\n") != NULL,
-		  "Message-ID is <alert-EVENTID@stockpipe.HOST>");
+	check(ok && strstr(buf, "\r\nMessage-ID: <alert-7-1795807801000000@stockpipe.db1.example.com>\r\n") != NULL,
+		  "Message-ID is <alert-RULE-QUOTEUS@stockpipe.HOST>: the same for one crossing on any server");
 	check(ok && strstr(buf, "\r\n\r\n") != NULL &&
 		  strstr(buf, "\r\n\r\n") - buf > (ptrdiff_t) strlen("Date: "),
 		  "an empty line separates headers and body");
@@ -502,8 +503,8 @@ test_optional_values(void)
 			  "quote time without zone name");
 		check(strstr(buf, "\r\nDay change:  unknown (no previous close)\r\n") != NULL,
 			  "day change unknown");
-		check(strstr(buf, "<alert-9000000000@stockpipe.db1.example.com>") != NULL,
-			  "64-bit event id in Message-ID");
+		check(strstr(buf, "<alert-e9000000000@stockpipe.db1.example.com>") != NULL,
+			  "rule dropped: the 64-bit event id in Message-ID");
 		check(strstr(buf, "\r\nstockpipe alert event 9000000000. ") != NULL,
 			  "footer without a rule");
 		check(crlf_only(buf, len), "CRLF line endings");

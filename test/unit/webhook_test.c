@@ -246,6 +246,7 @@ test_numbers(void)
 static const sp_webhook_alert known = {
 	.event_id = 17,
 	.rule_id = 4,
+	.quote_us = 1795807802000000,
 	.channel_id = 3,
 	.symbol = "AAPL",
 	.condition = "price_above",
@@ -310,7 +311,7 @@ test_generic(void)
 	check_num(num_of(j, "prev_close"), 188, "prev_close");
 	check_num(num_of(j, "change"), 2.25, "change");
 	check_num(num_of(j, "change_pct"), 1.2, "change_pct");
-	check_str(str_of(j, "idempotency_key"), "stockpipe-17-3", "idempotency_key");
+	check_str(str_of(j, "idempotency_key"), "stockpipe-4-1795807802000000-3", "idempotency_key");
 	check_str(str_of(j, "text"),
 			  "stockpipe alert: AAPL price_above 190. Price 190.25 at 2026-11-27 14:30:02 EST "
 			  "(America/New_York); previous close 188, change +2.25 (+1.2%). Event 17, rule 4.",
@@ -436,7 +437,7 @@ static void
 test_kinds(void)
 {
 	sp_webhook_kind k;
-	char		key[64];
+	char		key[SP_WEBHOOK_KEY_MAX];
 
 	CHECK(sp_webhook_kind_parse("webhook", &k) && k == SP_WEBHOOK_GENERIC, "kind webhook");
 	CHECK(sp_webhook_kind_parse("slack", &k) && k == SP_WEBHOOK_SLACK, "kind slack");
@@ -444,8 +445,19 @@ test_kinds(void)
 	CHECK(!sp_webhook_kind_parse("Slack", &k), "kind names are lower case");
 	CHECK(!sp_webhook_kind_parse("discord", &k), "no kind discord");
 	CHECK(!sp_webhook_kind_parse(NULL, &k), "no kind NULL");
-	sp_webhook_idempotency_key(9223372036854775807LL, 1, key, sizeof(key));
-	check_str(key, "stockpipe-9223372036854775807-1", "idempotency key of the largest ids");
+	sp_webhook_idempotency_key(&(sp_webhook_alert) {.rule_id = INT64_MAX,.quote_us = INT64_MIN,
+												   .channel_id = INT64_MAX},
+							   key, sizeof(key));
+	check_str(key, "stockpipe-9223372036854775807--9223372036854775808-9223372036854775807",
+			  "idempotency key of the largest ids");
+	sp_webhook_idempotency_key(&(sp_webhook_alert) {.event_id = INT64_MAX,.channel_id = 1},
+							   key, sizeof(key));
+	check_str(key, "stockpipe-e9223372036854775807-1", "idempotency key of an event whose rule was dropped");
+	sp_webhook_idempotency_key(&(sp_webhook_alert) {.event_id = 99,.rule_id = 4,
+												   .quote_us = 1795807802000000,.channel_id = 3},
+							   key, sizeof(key));
+	check_str(key, "stockpipe-4-1795807802000000-3",
+			  "idempotency key: rule and quote time, not this server's event id");
 }
 
 int
