@@ -663,6 +663,172 @@ log_start(const struct poller *p, const struct config *cfg)
 				 (long long) cfg->idle_interval_ms, hours, cfg->timezone);
 }
 
+/* What the scheduler carries from one wake-up to the next. */
+struct loop_state
+{
+	int64_t		next_live;		/* the tick of the symbols in session (mono ms) */
+	int64_t		daily_retry_at; /* failed daily fetches: retry then (real ms; 0: none) */
+	int			daily_retry;	/* retries made since the scheduled fetch */
+	int64_t		announced_daily;	/* the daily fetch time last logged */
+	int64_t		warned_day;		/* the day the calendar warning was last given */
+	size_t		logged[PLAN_COUNT]; /* the plan counts last logged */
+	int			closed_logged;	/* "market closed" said for this closure */
+	int			closed_once;	/* --once stopped because the market is closed */
+};
+
+/* What one wake-up found: which symbols are due, and when to wake next. */
+struct tick
+{
+	size_t		counts[PLAN_COUNT];
+	size_t		ndue;
+	int			any_session;	/* a symbol is in session */
+	int			session_due;	/* ... and its tick has come */
+	int64_t		wake_real;		/* earliest idle poll or session start (real ms) */
+	time_t		next_open;		/* the market's next open; -1: open now */
+};
+
+/*
+ * Fetch the daily bars when due; after failures, retry up to DAILY_RETRIES
+ * times no sooner than DAILY_RETRY_MIN_MS apart (or after the back-off),
+ * then leave the rest, marked stale, to the next scheduled time.  Returns
+ * the next daily fetch time (real ms, NEVER for none).
+ */
+static int64_t
+daily_step(struct poller *p, const struct market *mkt, struct loop_state *ls, const char **who)
+{
+	const struct config *cfg = p->rt->cfg;
+	int64_t		real = runtime_real_ms();
+	int64_t		mono;
+	int64_t		next_daily = daily_next(p, mkt, ls->daily_retry_at, who);
+
+	if (real < next_daily || backoff_waiting(&p->backoff, runtime_mono_ms()))
+		return next_daily;
+	daily_round(p, mkt, real);
+	if (*p->rt->stop)
+		return next_daily;
+	real = runtime_real_ms();
+	mono = runtime_mono_ms();
+	if (daily_left(p) > 0 && !cfg->once && ls->daily_retry < DAILY_RETRIES)
+	{
+		ls->daily_retry++;
+		ls->daily_retry_at = real + (backoff_waiting(&p->backoff, mono) ?
+									 p->backoff.until_ms - mono : 0);
+		if (ls->daily_retry_at < real + DAILY_RETRY_MIN_MS)
+			ls->daily_retry_at = real + DAILY_RETRY_MIN_MS;
+	}
+	else
+	{
+		if (daily_left(p) > 0)
+			log_warn("daily bars: %zu symbol(s) could not be fetched; next try at the "
+					 "next scheduled time", daily_left(p));
+		for (size_t i = 0; i < p->nsyms; i++)
+			if (p->syms[i].daily_pending)
+			{
+				p->syms[i].daily_pending = 0;
+				p->syms[i].daily_done_ms = real;
+				p->syms[i].daily_stale = 1;
+			}
+		ls->daily_retry = 0;
+		ls->daily_retry_at = 0;
+	}
+	return daily_next(p, mkt, ls->daily_retry_at, who);
+}
+
+/* Who is due: the symbols in session on the tick, the others at their own time. */
+static void
+plan_symbols(struct poller *p, const struct market *mkt, const struct loop_state *ls,
+			 int64_t real, int64_t mono, struct tick *t)
+{
+	const struct config *cfg = p->rt->cfg;
+
+	memset(t, 0, sizeof(*t));
+	t->wake_real = NEVER;
+	t->next_open = (time_t) -2; /* computed when needed */
+	for (size_t i = 0; i < p->nsyms; i++)
+	{
+		struct ysym *s = &p->syms[i];
+		int64_t		next_ms;
+		int			plan;
+
+		s->due = 0;
+		if (!s->active)
+			continue;
+		if (t->next_open == (time_t) -2 && !cfg->always)
+			t->next_open = market_is_open(mkt, (time_t) (real / 1000)) ? (time_t) -1 :
+				market_next_open(mkt, (time_t) (real / 1000));
+		plan = live_plan(cfg, mkt, s, real, t->next_open, &next_ms);
+		log_plan(cfg, s, plan);
+		t->counts[plan]++;
+		if (plan == PLAN_SESSION || plan == PLAN_FALLBACK_OPEN || plan == PLAN_ALWAYS)
+		{
+			t->any_session = 1;
+			s->due = mono >= ls->next_live;
+			t->session_due |= s->due;
+		}
+		else if (real >= next_ms)
+			s->due = 1;
+		else
+			t->wake_real = min64(t->wake_real, next_ms);
+		t->ndue += s->due ? 1 : 0;
+	}
+}
+
+/*
+ * The log lines of a wake-up: the plan counts when they change, the next
+ * daily fetch when it moves, "market closed" once per closure under
+ * --schedule fixed.  Returns 1 when --once must stop (market closed).
+ */
+static int
+log_tick(struct poller *p, struct loop_state *ls, struct tick *t,
+		 int64_t next_daily, const char *daily_who)
+{
+	const struct config *cfg = p->rt->cfg;
+
+	log_summary(p, t->counts, ls->logged);
+	if (!cfg->once && next_daily != NEVER && ls->daily_retry_at == 0 &&
+		next_daily != ls->announced_daily && t->counts[PLAN_FIRST] == 0)
+	{
+		char		what[96];
+
+		snprintf(what, sizeof(what), "daily bars: next fetch (%s%s) at", daily_who,
+				 cfg->schedule == CONFIG_SCHEDULE_YAHOO && p->nsyms > 1 ? " first" : "");
+		announce_next(what, (time_t) (next_daily / 1000));
+		ls->announced_daily = next_daily;
+	}
+	/* --schedule fixed, market closed: say so, as ever */
+	if (cfg->schedule == CONFIG_SCHEDULE_FIXED && !cfg->always && !t->any_session)
+	{
+		if (cfg->once)
+		{
+			announce_next("market closed; --once polls only in market hours (or with --always); "
+						  "next open", t->next_open);
+			ls->closed_once = 1;
+			return 1;
+		}
+		if (!ls->closed_logged)
+			announce_next("market closed; live polling sleeps until", t->next_open);
+		ls->closed_logged = 1;
+	}
+	else
+		ls->closed_logged = 0;
+	return 0;
+}
+
+/* How long to sleep: until the earliest deadline of the wake-up (at least 1 ms). */
+static int64_t
+sleep_time(const struct poller *p, const struct loop_state *ls, const struct tick *t,
+		   int64_t real, int64_t mono, int64_t next_daily)
+{
+	int64_t		sleep_ms = t->any_session ? ls->next_live - mono : 3600000;
+
+	if (t->ndue > 0)			/* due, but backing off */
+		sleep_ms = p->backoff.until_ms - mono;
+	sleep_ms = min64(sleep_ms, t->wake_real - real);
+	sleep_ms = min64(sleep_ms, next_daily > real || !backoff_waiting(&p->backoff, mono) ?
+					 next_daily - real : p->backoff.until_ms - mono);
+	return sleep_ms < 1 ? 1 : sleep_ms;
+}
+
 /*
  * The scheduler: decides, each time it wakes up, whether daily bars are
  * due and which symbols a live cycle polls (those in session on the
@@ -676,18 +842,9 @@ source_yahoo_run(struct runtime *rt)
 	const struct config *cfg = rt->cfg;
 	struct market mkt = {cfg->open_min, cfg->close_min, cfg->daily_min};
 	struct poller p;
-	int			fixed = cfg->schedule == CONFIG_SCHEDULE_FIXED && !cfg->always;
-	int64_t		next_live = runtime_mono_ms();	/* the tick of the symbols in session */
-	int64_t		daily_retry_at = 0;
-	int			daily_retry = 0;
-	int64_t		announced_daily = -1;
-	int64_t		warned_day = -1;
-	size_t		logged[PLAN_COUNT];
-	int			closed_logged = 0;
-	int			closed_once = 0;
+	struct loop_state ls = {.next_live = runtime_mono_ms(),.announced_daily = -1,.warned_day = -1};
 	int			status = 0;
 
-	memset(logged, 0, sizeof(logged));
 	if (poller_init(&p, rt) != 0)
 	{
 		poller_free(&p);
@@ -696,148 +853,49 @@ source_yahoo_run(struct runtime *rt)
 	log_start(&p, cfg);
 	while (!*rt->stop)
 	{
-		int64_t		real = runtime_real_ms();
-		int64_t		mono = runtime_mono_ms();
-		int64_t		wake_real = NEVER;	/* earliest idle poll or session start */
-		int64_t		sleep_ms;
-		int64_t		next_daily;
+		struct tick t;
 		const char *daily_who;
-		time_t		next_open = (time_t) -2;	/* computed when needed */
-		size_t		counts[PLAN_COUNT] = {0};
-		size_t		ndue = 0;
-		int			any_session = 0;
-		int			session_due = 0;
+		int64_t		next_daily;
+		int64_t		real;
+		int64_t		mono;
 
-		check_calendar(real, &warned_day);
-		next_daily = daily_next(&p, &mkt, daily_retry_at, &daily_who);
-		if (real >= next_daily && !backoff_waiting(&p.backoff, mono))
-		{
-			daily_round(&p, &mkt, real);
-			if (*rt->stop)
-				break;
-			real = runtime_real_ms();
-			mono = runtime_mono_ms();
-			if (daily_left(&p) > 0 && !cfg->once && daily_retry < DAILY_RETRIES)
-			{
-				daily_retry++;
-				daily_retry_at = real + (backoff_waiting(&p.backoff, mono) ?
-										 p.backoff.until_ms - mono : 0);
-				if (daily_retry_at < real + DAILY_RETRY_MIN_MS)
-					daily_retry_at = real + DAILY_RETRY_MIN_MS;
-			}
-			else
-			{
-				if (daily_left(&p) > 0)
-					log_warn("daily bars: %zu symbol(s) could not be fetched; next try at the "
-							 "next scheduled time", daily_left(&p));
-				for (size_t i = 0; i < p.nsyms; i++)
-					if (p.syms[i].daily_pending)
-					{
-						p.syms[i].daily_pending = 0;
-						p.syms[i].daily_done_ms = real;
-						p.syms[i].daily_stale = 1;
-					}
-				daily_retry = 0;
-				daily_retry_at = 0;
-			}
-			next_daily = daily_next(&p, &mkt, daily_retry_at, &daily_who);
-		}
-		if (p.nactive == 0)
+		check_calendar(runtime_real_ms(), &ls.warned_day);
+		next_daily = daily_step(&p, &mkt, &ls, &daily_who);
+		if (*rt->stop || p.nactive == 0)
 			break;
-
-		/* who is due: in session on the tick, the others at their own time */
-		for (size_t i = 0; i < p.nsyms; i++)
-		{
-			struct ysym *s = &p.syms[i];
-			int64_t		next_ms;
-			int			plan;
-
-			s->due = 0;
-			if (!s->active)
-				continue;
-			if (next_open == (time_t) -2 && !cfg->always)
-				next_open = market_is_open(&mkt, (time_t) (real / 1000)) ? (time_t) -1 :
-					market_next_open(&mkt, (time_t) (real / 1000));
-			plan = live_plan(cfg, &mkt, s, real, next_open, &next_ms);
-			log_plan(cfg, s, plan);
-			counts[plan]++;
-			if (plan == PLAN_SESSION || plan == PLAN_FALLBACK_OPEN || plan == PLAN_ALWAYS)
-			{
-				any_session = 1;
-				s->due = mono >= next_live;
-				session_due |= s->due;
-			}
-			else if (real >= next_ms)
-				s->due = 1;
-			else
-				wake_real = min64(wake_real, next_ms);
-			ndue += s->due ? 1 : 0;
-		}
-		log_summary(&p, counts, logged);
-		if (!any_session)
-			next_live = mono;	/* a session that starts is polled at once */
-		if (!cfg->once && next_daily != NEVER && daily_retry_at == 0 && next_daily != announced_daily &&
-			counts[PLAN_FIRST] == 0)
-		{
-			char		what[96];
-
-			snprintf(what, sizeof(what), "daily bars: next fetch (%s%s) at", daily_who,
-					 cfg->schedule == CONFIG_SCHEDULE_YAHOO && p.nsyms > 1 ? " first" : "");
-			announce_next(what, (time_t) (next_daily / 1000));
-			announced_daily = next_daily;
-		}
-
-		/* --schedule fixed, market closed: say so, as ever */
-		if (fixed && !any_session)
-		{
-			if (cfg->once)
-			{
-				announce_next("market closed; --once polls only in market hours (or with --always); "
-							  "next open", next_open);
-				closed_once = 1;
-				break;
-			}
-			if (!closed_logged)
-				announce_next("market closed; live polling sleeps until", next_open);
-			closed_logged = 1;
-		}
-		else
-			closed_logged = 0;
-
-		if (ndue > 0 && !backoff_waiting(&p.backoff, mono))
+		real = runtime_real_ms();
+		mono = runtime_mono_ms();
+		plan_symbols(&p, &mkt, &ls, real, mono, &t);
+		if (!t.any_session)
+			ls.next_live = mono;	/* a session that starts is polled at once */
+		if (log_tick(&p, &ls, &t, next_daily, daily_who))
+			break;
+		if (t.ndue > 0 && !backoff_waiting(&p.backoff, mono))
 		{
 			for (size_t i = 0; i < p.nsyms; i++)
 				if (p.syms[i].due)
 					p.syms[i].last_poll_ms = real;
 			if (run_cycle(&p, 0) != 0)
 				break;
-			if (session_due)
+			if (t.session_due)
 			{
-				next_live += cfg->interval_ms;
+				ls.next_live += cfg->interval_ms;
 				mono = runtime_mono_ms();
-				if (next_live < mono)
-					next_live = mono;	/* late: go on, do not burst to catch up */
+				if (ls.next_live < mono)
+					ls.next_live = mono;	/* late: go on, do not burst to catch up */
 			}
 			if (cfg->once || p.nactive == 0)
 				break;
 			continue;			/* new periods may change the plans */
 		}
-		sleep_ms = any_session ? next_live - mono : 3600000;
-		if (ndue > 0)			/* due, but backing off */
-			sleep_ms = p.backoff.until_ms - mono;
-		sleep_ms = min64(sleep_ms, wake_real - real);
-		sleep_ms = min64(sleep_ms, next_daily > real || !backoff_waiting(&p.backoff, mono) ?
-						 next_daily - real : p.backoff.until_ms - mono);
-		if (sleep_ms < 1)
-			sleep_ms = 1;
-		runtime_wait(rt, sleep_ms);
+		runtime_wait(rt, sleep_time(&p, &ls, &t, real, mono, next_daily));
 	}
 	if (p.nactive == 0)
 	{
 		log_error("every symbol is invalid (Yahoo does not know any of them); exiting");
 		status = 1;
 	}
-	else if (cfg->once && !closed_once && rt->stats.fetched == 0)
+	else if (cfg->once && !ls.closed_once && rt->stats.fetched == 0)
 	{
 		log_error("--once: no symbol could be fetched");
 		status = 1;
