@@ -405,6 +405,20 @@ BEGIN
 END;
 $$;
 
+-- Tells the scheduler, when the calling transaction commits, that a rule
+-- was created or re-enabled, or that a check left quotes for the next one:
+-- the built-in alert_check runs only when quotes were stored or this was
+-- called since its last run (src/wake.c, src/scheduler.c).  Only the
+-- SECURITY DEFINER functions below and _check_alerts() (as the owner) call
+-- it.
+CREATE FUNCTION _alert_rules_changed()
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'stockpipe_alert_rules_changed';
+COMMENT ON FUNCTION _alert_rules_changed() IS
+	'Have the scheduler run the built-in alert_check when the calling transaction commits (called by _set_alert, _enable_alert and _check_alerts)';
+REVOKE ALL ON FUNCTION _alert_rules_changed() FROM PUBLIC;
+
 CREATE FUNCTION _set_alert(caller name, symbol text, condition text, threshold double precision,
 						   email text, cooldown interval, channels text[])
 RETURNS bigint
@@ -482,6 +496,8 @@ BEGIN
 	INSERT INTO stockpipe.alert_rule AS r (owner, symbol, condition, threshold, email, cooldown, channels)
 	VALUES (who, $2, $3, $4, $5, $6, stockpipe._alert_channels(who, $7))
 	RETURNING r.ruleid INTO id;
+	-- checked against the newest quote at the next alert_check
+	PERFORM stockpipe._alert_rules_changed();
 	RETURN id;
 END;
 $$;
@@ -544,6 +560,11 @@ BEGIN
 			USING ERRCODE = 'undefined_object',
 				  DETAIL = format('Role %s has no alert rule with that id.', who),
 				  HINT = 'SELECT * FROM stockpipe.my_alerts lists your rules.';
+	END IF;
+	-- a re-enabled rule is checked against the newest quote at the next
+	-- alert_check (enabling an enabled rule changes nothing: no matter)
+	IF $3 THEN
+		PERFORM stockpipe._alert_rules_changed();
 	END IF;
 END;
 $$;
@@ -657,7 +678,9 @@ COMMENT ON VIEW my_channels IS
 -- (last_quote_ts NULL) starts from the newest quote only.
 --
 -- Per symbol, at most 1000 quotes a check (the oldest new ones): after an
--- outage a backlog is worked through 1000 quotes every 5 seconds, in order.
+-- outage a backlog is worked through 1000 quotes every 5 seconds, in order
+-- (a check that took 1000 quotes of a symbol has the next one run, even if
+-- no quote arrives meanwhile: _alert_rules_changed()).
 -- Index probes: one range scan of live_stock's primary key per symbol with
 -- rules, one per quote without prev_close for the previous daily close, one
 -- per symbol for the newest L30D row.  300 rules on 300 symbols, 30 daily
@@ -690,6 +713,7 @@ DECLARE
 							 'America/New_York');
 	hourly	integer := coalesce(nullif(current_setting('stockpipe.mail_rate_limit', true), '')::integer, 100);
 	fired	integer;
+	backlog	boolean;
 BEGIN
 	WITH RECURSIVE rules AS (
 		SELECT r.ruleid, r.symbol, r.condition, r.threshold, r.armed, r.cooldown,
@@ -856,8 +880,15 @@ BEGIN
 		  JOIN stockpipe.alert_channel ch ON ch.owner = f.owner AND ch.name = ANY (f.channels)
 		RETURNING 1
 	)
-	SELECT count(*) INTO fired FROM events;
+	SELECT (SELECT count(*) FROM events),
+		   EXISTS (SELECT 1 FROM quote q GROUP BY q.symbol HAVING count(*) >= 1000)
+	  INTO fired, backlog;
 
+	-- A symbol may have more new quotes than the 1000 taken: the next check
+	-- must run even if no quote arrives meanwhile.
+	IF backlog THEN
+		PERFORM stockpipe._alert_rules_changed();
+	END IF;
 	RETURN fired;
 END;
 $$;

@@ -865,6 +865,8 @@ store_batch(int n)
 	release_batch_messages(n);
 	if (my_args.kind == SP_WORKER_DAILY && result.stored > 0)
 		sp_notify_bars_stored();
+	if (my_args.kind == SP_WORKER_LIVE && result.stored > 0)
+		sp_note_change(SP_CHANGE_QUOTES);
 	sp_worker_count_batch(result.stored + result.dead);
 	last_batch_at = GetCurrentTimestamp();
 	if (result.skipped > 0)

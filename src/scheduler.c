@@ -10,6 +10,8 @@
  * transactions: the first
  *	 - fails the runs whose worker is gone without recording an outcome,
  *	 - times out the runs still going past their job's timeout (+ 5 s),
+ *	 - leaves out the built-in alert_check when nothing changed since it
+ *	   last ran (no quote stored, no rule created or re-enabled),
  *	 - queues the runs of due jobs (or records them missed / catches up),
  *	 - queues an event-triggered L30D refresh once bars stopped arriving,
  *	 - once an hour, purges old history;
@@ -65,6 +67,8 @@
 #define SP_CALENDAR_WARN_DAYS 365
 /* The built-in job refreshed when new daily bars were stored. */
 #define SP_L30D_JOB "l30d_refresh"
+/* The built-in job whose due runs are left out when nothing changed. */
+#define SP_ALERT_JOB "alert_check"
 
 /* A run this scheduler started, and the handle of its worker. */
 typedef struct RunWorker
@@ -87,6 +91,24 @@ static List *orphan_jobs_warned = NIL;	/* of int64 *, in TopMemoryContext */
 static uint64 bars_seen = 0;	/* bars_version last seen */
 static uint64 bars_handled = 0; /* bars_version a refresh was queued for */
 static TimestampTz bars_changed_at = 0;
+
+/*
+ * Idle cost of the built-in alert_check (issue 13, item 6).  check_alerts()
+ * only looks at quotes newer than each rule's last_quote_ts, and at the
+ * newest quote for a new or re-enabled rule: a check after which no quote
+ * was stored and no rule was created or re-enabled changes nothing (a
+ * check that left some of a symbol's quotes for the next one notes
+ * SP_CHANGE_ALERT_RULES, as a new rule does).  So a due check is left out
+ * -- no job_run row, its next_run_at advanced as a run would -- while the
+ * SP_CHANGE_* versions (shmem.c) are those read just before the last
+ * alert_check run this scheduler started.  Until it started one (after a
+ * restart), every due check runs.  Users' jobs and the missed / catch-up
+ * rule are untouched.
+ */
+static bool alert_started = false;	/* an alert_check run was started */
+static uint64 alert_quotes_seen = 0;	/* SP_CHANGE_QUOTES before it started */
+static uint64 alert_rules_seen = 0; /* SP_CHANGE_ALERT_RULES before it
+									 * started */
 
 static TimestampTz last_purge_at = 0;
 static TimestampTz last_calendar_check_at = 0;
@@ -277,6 +299,42 @@ time_out_runs(MemoryContext result_cxt)
 		}
 	}
 	return terminate;
+}
+
+/*
+ * Step 1a: leave out the due alert_check when no quote was stored and no
+ * rule changed since the last check (see alert_started), and the job's
+ * last finished run succeeded: a failed check rolled back what it did, so
+ * the next one runs whatever changed.  Only a due time that
+ * queue_due_jobs() would not count as missed (within 60 s): a check due
+ * while the scheduler was not running is still recorded as missed (or
+ * caught up).  A job row locked by a user's transaction is left for the
+ * next tick, as queue_due_jobs() does.
+ */
+static void
+skip_idle_alert_check(void)
+{
+	uint64		n;
+
+	if (!alert_started || sp_change_version(SP_CHANGE_QUOTES) != alert_quotes_seen ||
+		sp_change_version(SP_CHANGE_ALERT_RULES) != alert_rules_seen)
+		return;
+	n = sp_sql("WITH due AS ("
+			   " SELECT j.jobid FROM stockpipe.job j"
+			   " WHERE j.builtin AND j.name = '" SP_ALERT_JOB "' AND j.enabled"
+			   " AND j.next_run_at <= pg_catalog.now()"
+			   " AND j.next_run_at >= pg_catalog.now() - interval '60 seconds'"
+			   " AND (SELECT r.status FROM stockpipe.job_run r WHERE r.jobid = j.jobid"
+			   " AND r.status IN ('succeeded', 'failed', 'timed out')"
+			   " ORDER BY r.runid DESC LIMIT 1) = 'succeeded'"
+			   " FOR UPDATE SKIP LOCKED)"
+			   " UPDATE stockpipe.job j SET next_run_at = stockpipe.next_run_or_null(j.jobid, j.schedule,"
+			   " j.next_run_at, j.timezone, j.skip_holidays, j.calendar)"
+			   " FROM due d WHERE j.jobid = d.jobid",
+			   0, NULL, NULL, SPI_OK_UPDATE, NULL);
+	if (n > 0)
+		ereport(DEBUG1,
+				(errmsg("stockpipe scheduler: job \"" SP_ALERT_JOB "\" left out: no quote stored and no rule changed since its last run")));
 }
 
 /*
@@ -697,9 +755,17 @@ start_due_runs(void)
 {
 	TickStarts	t = {0};
 	SPITupleTable *rows;
-	uint64		n = read_due_runs(&rows);
+	uint64		n;
 	uint64		i;
 
+	/*
+	 * Read before the runs start: an alert_check run started here sees every
+	 * quote and rule whose commit bumped these.
+	 */
+	uint64		quotes = sp_change_version(SP_CHANGE_QUOTES);
+	uint64		rules = sp_change_version(SP_CHANGE_ALERT_RULES);
+
+	n = read_due_runs(&rows);
 	t.users_running = n > 0 ? sp_col_int32(rows, 0, 13) : 0;
 	for (i = 0; i < n; i++)
 	{
@@ -716,6 +782,12 @@ start_due_runs(void)
 		}
 		mark_run_started(&r);
 		t.started_jobs = lappend_int64(t.started_jobs, r.jobid);
+		if (r.builtin && strcmp(r.name, SP_ALERT_JOB) == 0)
+		{
+			alert_started = true;
+			alert_quotes_seen = quotes;
+			alert_rules_seen = rules;
+		}
 	}
 	return t.waiting;
 }
@@ -851,6 +923,7 @@ scheduler_tick(MemoryContext tick_cxt)
 	sp_tx_begin("stockpipe scheduler: recording and queueing runs");
 	fail_lost_runs(stopped, alive);
 	terminate = time_out_runs(tick_cxt);
+	skip_idle_alert_check();
 	queue_due_jobs();
 	l30d = queue_l30d_event(now);
 	purge_history(now);

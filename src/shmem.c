@@ -46,6 +46,7 @@ static void
 sp_shmem_startup(void)
 {
 	bool		found;
+	int			i;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
@@ -57,6 +58,8 @@ sp_shmem_startup(void)
 		memset(sp_state, 0, sizeof(SpSharedState));
 		sp_state->lock = &(GetNamedLWLockTranche("stockpipe"))->lock;
 		pg_atomic_init_u64(&sp_state->bars_version, 0);
+		for (i = 0; i < SP_CHANGE_KINDS; i++)
+			pg_atomic_init_u64(&sp_state->changes[i], 0);
 		pg_atomic_init_u32(&sp_state->fenced_tli, 0);
 		pg_atomic_init_u32(&sp_state->fence_checked, 0);
 	}
@@ -293,6 +296,30 @@ sp_bars_version(void)
 {
 	check_state();
 	return pg_atomic_read_u64(&sp_state->bars_version);
+}
+
+/*
+ * A live consumer notes SP_CHANGE_QUOTES after committing a batch that
+ * stored quotes; the commit of a transaction that created or re-enabled an
+ * alert rule (or of a check that left quotes for the next one) notes
+ * SP_CHANGE_ALERT_RULES (wake.c).  The scheduler runs the built-in
+ * alert_check only when one of them moved since its last run
+ * (scheduler.c).  Always noted after the commit, never before, so that a
+ * check started after seeing a new version sees what it stands for.  The
+ * scheduler is not woken: the check keeps its schedule.
+ */
+void
+sp_note_change(SpChange what)
+{
+	if (sp_state != NULL)
+		pg_atomic_fetch_add_u64(&sp_state->changes[what], 1);
+}
+
+uint64
+sp_change_version(SpChange what)
+{
+	check_state();
+	return pg_atomic_read_u64(&sp_state->changes[what]);
 }
 
 /* The scheduler registers its latch (NULL when it exits). */

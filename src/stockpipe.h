@@ -105,10 +105,24 @@ typedef struct SpPartitionSlot
 	char		topic[SP_TOPIC_LEN];
 } SpPartitionSlot;
 
+/*
+ * What the built-in alert_check looks at, each with a counter bumped after
+ * the change committed (scheduler.c leaves the check out while neither
+ * moved since its last run).
+ */
+typedef enum SpChange
+{
+	SP_CHANGE_QUOTES,			/* a live batch stored quotes */
+	SP_CHANGE_ALERT_RULES,		/* a rule was created or re-enabled, or a
+								 * check left quotes for the next one */
+	SP_CHANGE_KINDS
+} SpChange;
+
 typedef struct SpSharedState
 {
 	LWLock	   *lock;
 	pg_atomic_uint64 bars_version;	/* bumped after each stored batch of bars */
+	pg_atomic_uint64 changes[SP_CHANGE_KINDS];	/* see SpChange */
 	pg_atomic_uint32 fenced_tli;	/* superseded by this timeline; 0: not */
 	pg_atomic_uint32 fence_checked; /* consumers that have looked (each once) */
 	Latch	   *scheduler_latch;	/* set to wake the scheduler; NULL if none */
@@ -126,6 +140,8 @@ extern void sp_partition_set_watermark(const char *topic, int32 partition,
 									   int64 high);
 extern void sp_notify_bars_stored(void);
 extern uint64 sp_bars_version(void);
+extern void sp_note_change(SpChange what);
+extern uint64 sp_change_version(SpChange what);
 extern void sp_set_scheduler_latch(Latch *latch);
 extern void sp_wake_workers(void);
 extern void sp_fence_set(uint32 tli);

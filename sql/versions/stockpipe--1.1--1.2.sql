@@ -29,6 +29,10 @@
 --     here from live_stock; rebuild_latest_quote(); fact_latest_quote,
 --     dim_symbol and bi_symbols read it instead of probing every day
 --     partition of live_stock per symbol (same columns).
+--   * idle cost (issue 13, item 6): _alert_rules_changed(), called by
+--     _set_alert(), _enable_alert() and _check_alerts(), so that the
+--     scheduler runs the built-in alert_check only when quotes were stored,
+--     rules changed or the last check left quotes for the next one.
 
 \echo Use "ALTER EXTENSION stockpipe UPDATE TO '1.2'" to load this file. \quit
 
@@ -377,6 +381,20 @@ BEGIN
 END;
 $$;
 
+-- Tells the scheduler, when the calling transaction commits, that a rule
+-- was created or re-enabled, or that a check left quotes for the next one:
+-- the built-in alert_check runs only when quotes were stored or this was
+-- called since its last run (src/wake.c, src/scheduler.c).  Only the
+-- SECURITY DEFINER functions below and _check_alerts() (as the owner) call
+-- it.
+CREATE FUNCTION _alert_rules_changed()
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'stockpipe_alert_rules_changed';
+COMMENT ON FUNCTION _alert_rules_changed() IS
+	'Have the scheduler run the built-in alert_check when the calling transaction commits (called by _set_alert, _enable_alert and _check_alerts)';
+REVOKE ALL ON FUNCTION _alert_rules_changed() FROM PUBLIC;
+
 CREATE FUNCTION _set_alert(caller name, symbol text, condition text, threshold double precision,
 						   email text, cooldown interval, channels text[])
 RETURNS bigint
@@ -454,6 +472,8 @@ BEGIN
 	INSERT INTO stockpipe.alert_rule AS r (owner, symbol, condition, threshold, email, cooldown, channels)
 	VALUES (who, $2, $3, $4, $5, $6, stockpipe._alert_channels(who, $7))
 	RETURNING r.ruleid INTO id;
+	-- checked against the newest quote at the next alert_check
+	PERFORM stockpipe._alert_rules_changed();
 	RETURN id;
 END;
 $$;
@@ -531,6 +551,7 @@ DECLARE
 							 'America/New_York');
 	hourly	integer := coalesce(nullif(current_setting('stockpipe.mail_rate_limit', true), '')::integer, 100);
 	fired	integer;
+	backlog	boolean;
 BEGIN
 	WITH RECURSIVE rules AS (
 		SELECT r.ruleid, r.symbol, r.condition, r.threshold, r.armed, r.cooldown,
@@ -697,8 +718,15 @@ BEGIN
 		  JOIN stockpipe.alert_channel ch ON ch.owner = f.owner AND ch.name = ANY (f.channels)
 		RETURNING 1
 	)
-	SELECT count(*) INTO fired FROM events;
+	SELECT (SELECT count(*) FROM events),
+		   EXISTS (SELECT 1 FROM quote q GROUP BY q.symbol HAVING count(*) >= 1000)
+	  INTO fired, backlog;
 
+	-- A symbol may have more new quotes than the 1000 taken: the next check
+	-- must run even if no quote arrives meanwhile.
+	IF backlog THEN
+		PERFORM stockpipe._alert_rules_changed();
+	END IF;
 	RETURN fired;
 END;
 $$;
@@ -1221,6 +1249,45 @@ COMMENT ON VIEW stockpipe_bi.fact_latest_quote IS
 -- latest_quote is read like live_stock: stockpipe_user may read both
 -- (sql/alerts.sql grants live_stock), nobody but the owner writes them.
 GRANT SELECT ON stockpipe.latest_quote TO stockpipe_user;
+
+--
+-- Idle cost (issue 13, item 6): re-enabling a rule has the scheduler run
+-- the built-in alert_check at its next due time (_alert_rules_changed(),
+-- called by _set_alert() and _check_alerts() above too): it runs only when
+-- quotes were stored or rules changed since its last run.
+--
+CREATE OR REPLACE FUNCTION _enable_alert(caller name, id bigint, enabled boolean)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who		name := stockpipe.acting_as($1);
+BEGIN
+	IF $3 IS NULL THEN
+		RAISE EXCEPTION 'enabled must be true or false'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- Re-enabled: evaluated afresh, like a new rule (cooldown still applies).
+	UPDATE stockpipe.alert_rule r SET
+		enabled = $3,
+		armed = CASE WHEN $3 AND NOT r.enabled THEN true ELSE r.armed END,
+		last_quote_ts = CASE WHEN $3 AND NOT r.enabled THEN NULL ELSE r.last_quote_ts END,
+		last_error = CASE WHEN $3 AND NOT r.enabled THEN NULL ELSE r.last_error END
+	 WHERE r.ruleid = $2 AND r.owner = who;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'alert rule % does not exist', $2
+			USING ERRCODE = 'undefined_object',
+				  DETAIL = format('Role %s has no alert rule with that id.', who),
+				  HINT = 'SELECT * FROM stockpipe.my_alerts lists your rules.';
+	END IF;
+	-- a re-enabled rule is checked against the newest quote at the next
+	-- alert_check (enabling an enabled rule changes nothing: no matter)
+	IF $3 THEN
+		PERFORM stockpipe._alert_rules_changed();
+	END IF;
+END;
+$$;
 
 --
 -- The workers are woken when the extension's scripts commit

@@ -266,6 +266,11 @@ SELECT 'S' || i, '2026-11-27 16:00+00', 10 + i % 2 FROM generate_series(1, 300) 
 SELECT stockpipe.check_alerts();
 SELECT stockpipe.check_alerts();
 
+-- Only the owner's functions tell the scheduler that rules changed
+-- (alert_check is left out while nothing changed): users cannot call it.
+SELECT has_function_privilege('stockpipe_user', 'stockpipe._alert_rules_changed()', 'EXECUTE') AS user_may_call,
+       has_function_privilege('public', 'stockpipe._alert_rules_changed()', 'EXECUTE') AS public_may_call;
+
 DROP VIEW pg_temp.aapl;
 DROP EXTENSION stockpipe;
 DROP ROLE regress_alert_alice, regress_alert_bob, regress_alert_nobody;
