@@ -8,6 +8,7 @@ recorded fixtures.  Each test uses its own topics.  Prints "ok - ..." /
 "not ok - ..." lines; waits on conditions with deadlines, never fixed sleeps.
 """
 import argparse
+import atexit
 import datetime
 import gzip
 import json
@@ -71,11 +72,23 @@ def run(args, timeout=30, env=None):
 class Background:
     """A producer running in the background, its stderr going to a file."""
 
+    # every one started, so that a test that fails before its stop() leaves
+    # no producer running after the run (killed at exit)
+    started = []
+
     def __init__(self, args, name, prefix=(), env=None):
         self.log = os.path.join(A.tmp, "producer-%s.log" % name)
         self.f = open(self.log, "w")
         self.p = subprocess.Popen(list(prefix) + args, stdout=subprocess.DEVNULL, stderr=self.f,
                                   env=env)
+        Background.started.append(self.p)
+
+    @staticmethod
+    def kill_all():
+        for p in Background.started:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
     def text(self):
         with open(self.log) as f:
@@ -91,6 +104,9 @@ class Background:
             rc = self.p.wait()
         self.f.close()
         return rc
+
+
+atexit.register(Background.kill_all)
 
 
 def kcat(topic):
