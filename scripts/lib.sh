@@ -161,6 +161,16 @@ sp_cleanup() {
 	return 0
 }
 
+# The benchmarks' option checks.  sp_usage: the script's "# Usage:" comment
+# block, up to the line that matches SP_USAGE_END (default KEEP=1).
+# sp_need_count OPTION VALUE: VALUE is a positive whole number, else say so,
+# show the usage and exit 2.
+sp_usage() { sed -n "/^# Usage:/,/^#.*${SP_USAGE_END:-KEEP=1}/p" "$0" | sed 's/^# \{0,1\}//'; }
+sp_is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+sp_need_count() {
+	sp_is_count "${2:-}" || { echo "$(basename "$0"): $1 needs a positive integer, not '${2:-}'" >&2; sp_usage >&2; exit 2; }
+}
+
 # sp_bench_exit: the EXIT trap of the benchmarks: stop everything, remove
 # the work folder $DIR unless KEEP=1 (then say where it is), keep the
 # script's exit status.

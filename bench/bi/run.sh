@@ -50,26 +50,21 @@ RUNS=${RUNS:-25}
 OUT=${OUT:-$HERE/results}
 KEEP=${KEEP:-0}
 
-usage() {
-	sed -n '/^# Usage:/,/^#.*KEEP=1/p' "$0" | sed 's/^# \{0,1\}//'
-}
-is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
-need_count() { is_count "${2:-}" || { echo "run.sh: $1 needs a positive integer, not '${2:-}'" >&2; usage >&2; exit 2; }; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--symbols) need_count "$1" "${2:-}"; SYMBOLS=$2; shift 2 ;;
-	--days) need_count "$1" "${2:-}"; DAYS=$2; shift 2 ;;
-	--per-day) need_count "$1" "${2:-}"; PER_DAY=$2; shift 2 ;;
-	--runs) need_count "$1" "${2:-}"; RUNS=$2; shift 2 ;;
-	--out) [ -n "${2:-}" ] || { echo "run.sh: --out needs a folder" >&2; usage >&2; exit 2; }; OUT=$2; shift 2 ;;
+	--symbols) sp_need_count "$1" "${2:-}"; SYMBOLS=$2; shift 2 ;;
+	--days) sp_need_count "$1" "${2:-}"; DAYS=$2; shift 2 ;;
+	--per-day) sp_need_count "$1" "${2:-}"; PER_DAY=$2; shift 2 ;;
+	--runs) sp_need_count "$1" "${2:-}"; RUNS=$2; shift 2 ;;
+	--out) [ -n "${2:-}" ] || { echo "run.sh: --out needs a folder" >&2; sp_usage >&2; exit 2; }; OUT=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	-h | --help) sp_usage; exit 0 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; sp_usage >&2; exit 2 ;;
 	esac
 done
 for v in SYMBOLS DAYS PER_DAY RUNS; do
-	is_count "${!v}" || { echo "run.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
+	sp_is_count "${!v}" || { echo "run.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
 done
 [ "$PER_DAY" -le 23400 ] || { echo "run.sh: --per-day is at most 23400 (one a second of the 6.5 h session)" >&2; exit 2; }
 [ "$SYMBOLS" -le 999999 ] || { echo "run.sh: --symbols is at most 999999" >&2; exit 2; }

@@ -46,31 +46,27 @@ SYMBOLS=${SYMBOLS:-500}
 LATENCY2=${LATENCY2:-1}
 KAFKA_OPTIONS=${KAFKA_OPTIONS:-}
 
-usage() {
-	sed -n '/^# Usage:/,/^#.*LATENCY2=0/p' "$0" | sed 's/^# \{0,1\}//'
-}
-is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
-need_count() { is_count "${2:-}" || { echo "run.sh: $1 needs a positive integer, not '${2:-}'" >&2; usage >&2; exit 2; }; }
+SP_USAGE_END=LATENCY2=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--n) need_count "$1" "${2:-}"; N=$2; shift 2 ;;
-	--workers) need_count "$1" "${2:-}"; WORKERS=$2; shift 2 ;;
-	--partitions) need_count "$1" "${2:-}"; PARTITIONS=$2; shift 2 ;;
-	--batch-size) need_count "$1" "${2:-}"; BATCH_SIZE=$2; shift 2 ;;
-	--latency-seconds) need_count "$1" "${2:-}"; LATENCY_SECONDS=$2; shift 2 ;;
-	--rate) need_count "$1" "${2:-}"; RATE=$2; shift 2 ;;
-	--rate2) need_count "$1" "${2:-}"; RATE2=$2; shift 2 ;;
+	--n) sp_need_count "$1" "${2:-}"; N=$2; shift 2 ;;
+	--workers) sp_need_count "$1" "${2:-}"; WORKERS=$2; shift 2 ;;
+	--partitions) sp_need_count "$1" "${2:-}"; PARTITIONS=$2; shift 2 ;;
+	--batch-size) sp_need_count "$1" "${2:-}"; BATCH_SIZE=$2; shift 2 ;;
+	--latency-seconds) sp_need_count "$1" "${2:-}"; LATENCY_SECONDS=$2; shift 2 ;;
+	--rate) sp_need_count "$1" "${2:-}"; RATE=$2; shift 2 ;;
+	--rate2) sp_need_count "$1" "${2:-}"; RATE2=$2; shift 2 ;;
 	--profile) PROFILE=1; shift ;;
 	--keep) KEEP=1; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	-h | --help) sp_usage; exit 0 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; sp_usage >&2; exit 2 ;;
 	esac
 done
 for v in N WORKERS PARTITIONS LATENCY_SECONDS RATE RATE2 TIMEOUT; do
-	is_count "${!v}" || { echo "run.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
+	sp_is_count "${!v}" || { echo "run.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
 done
-[ -z "$BATCH_SIZE" ] || is_count "$BATCH_SIZE" || { echo "run.sh: BATCH_SIZE must be a positive integer" >&2; exit 2; }
+[ -z "$BATCH_SIZE" ] || sp_is_count "$BATCH_SIZE" || { echo "run.sh: BATCH_SIZE must be a positive integer" >&2; exit 2; }
 
 PERF_PID=""
 cleanup() {

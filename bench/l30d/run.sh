@@ -47,27 +47,22 @@ RUNS=${RUNS:-5}
 END=${END:-2026-11-27}
 KEEP=${KEEP:-0}
 
-usage() {
-	sed -n '/^# Usage:/,/^#.*KEEP=1/p' "$0" | sed 's/^# \{0,1\}//'
-}
-is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
-need_count() { is_count "${2:-}" || { echo "run.sh: $1 needs a positive integer, not '${2:-}'" >&2; usage >&2; exit 2; }; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--symbols) need_count "$1" "${2:-}"; SYMBOLS=$2; shift 2 ;;
-	--bars) need_count "$1" "${2:-}"; BARS=$2; shift 2 ;;
+	--symbols) sp_need_count "$1" "${2:-}"; SYMBOLS=$2; shift 2 ;;
+	--bars) sp_need_count "$1" "${2:-}"; BARS=$2; shift 2 ;;
 	--history) [[ ${2:-} =~ ^[0-9]+$ ]] || { echo "run.sh: --history needs a number of rows" >&2; exit 2; }
 		HISTORY=$2; shift 2 ;;
-	--runs) need_count "$1" "${2:-}"; RUNS=$2; shift 2 ;;
+	--runs) sp_need_count "$1" "${2:-}"; RUNS=$2; shift 2 ;;
 	--end) END=${2:-}; shift 2 ;;
 	--keep) KEEP=1; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	-h | --help) sp_usage; exit 0 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; sp_usage >&2; exit 2 ;;
 	esac
 done
 for v in SYMBOLS BARS RUNS; do
-	is_count "${!v}" || { echo "run.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
+	sp_is_count "${!v}" || { echo "run.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
 done
 [[ $HISTORY =~ ^[0-9]+$ ]] || { echo "run.sh: HISTORY must be a number of rows" >&2; exit 2; }
 [ "$BARS" -ge $((2 * RUNS + 3)) ] || { echo "run.sh: --bars must be at least 2 x runs + 3 = $((2 * RUNS + 3))" >&2; exit 2; }
