@@ -31,6 +31,7 @@ int			sp_consumer_workers = 1;
 bool		sp_consumer_group_subscribe = false;
 int			sp_batch_size = 10000;
 int			sp_batch_max_wait_ms = 50;
+bool		sp_live_synchronous_commit = false;
 int			sp_max_message_bytes = 65536;
 int			sp_poll_interval_ms = 100;
 int			sp_job_history_retention_s = 30 * 86400;
@@ -280,6 +281,17 @@ define_ingest_gucs(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("stockpipe.live_synchronous_commit",
+							 gettext_noop("Whether a batch of live quotes waits for its WAL flush before its quotes count as stored."),
+							 gettext_noop("Off (the default) commits live batches as synchronous_commit = off does: a crash can lose "
+										  "the last batches' rows together with their Kafka offsets, and they are read again from "
+										  "Kafka. On follows the server's synchronous_commit. Daily bars always wait."),
+							 &sp_live_synchronous_commit,
+							 false,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("stockpipe.max_message_bytes",
 							gettext_noop("Largest message payload accepted; larger ones go to dead_letter."),

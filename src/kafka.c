@@ -353,6 +353,14 @@ sp_kafka_consumer_conf(const char *client_id, int fetch_wait_ms,
 		{"topic.metadata.refresh.interval.ms", "10000"},
 		{"reconnect.backoff.max.ms", "2000"},
 		{"log.connection.close", "false"},
+
+		/*
+		 * Prefetch at most 5 batches (librdkafka's default is 100,000
+		 * messages): under a 1,000,000-message backlog a live worker's
+		 * private memory went to 66 MB, about 470 bytes a queued message
+		 * over 18 MB (bench/market-day); with 50,000 it stays near 42 MB.
+		 */
+		{"queued.min.messages", "50000"},
 	};
 
 	/*

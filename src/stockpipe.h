@@ -50,6 +50,7 @@ extern int	sp_consumer_workers;
 extern bool sp_consumer_group_subscribe;
 extern int	sp_batch_size;
 extern int	sp_batch_max_wait_ms;
+extern bool sp_live_synchronous_commit;
 extern int	sp_max_message_bytes;
 extern int	sp_poll_interval_ms;
 extern int	sp_job_history_retention_s;

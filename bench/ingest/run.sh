@@ -24,7 +24,8 @@
 #            (default 1000), RATE2 (default 10000), PROFILE=1, KEEP=1,
 #            LINGER2 (producer linger.ms of the RATE2 pass, default 5),
 #            TIMEOUT (s, default 900), SYMBOLS (default 500),
-#            LATENCY2=0 (skip the second latency pass), KAFKA_OPTIONS.
+#            LATENCY2=0 (skip the second latency pass), KAFKA_OPTIONS,
+#            LAT_DUMP=FILE (every quote's send time and latency, first pass).
 set -euo pipefail
 { # the whole script is read before it runs: editing it mid-run is safe
 
@@ -293,7 +294,8 @@ q "CHECKPOINT"
 sp_log "latency: $RATE quotes/s for ${LATENCY_SECONDS}s (+2 s warm-up)"
 LAT_OUT=$("$HERE/latency" --brokers "$SP_BROKER" \
 	--conninfo "host=$DIR port=$PORT dbname=stockpipe user=postgres" \
-	--rate "$RATE" --duration "$LATENCY_SECONDS" --warmup 2 --drain 5)
+	--rate "$RATE" --duration "$LATENCY_SECONDS" --warmup 2 --drain 5 \
+	${LAT_DUMP:+--dump "$LAT_DUMP"})
 lat() { sed -n "s/^latency_$1=//p" <<<"$LAT_OUT"; }
 
 # Again at RATE2 (10,000 quotes/s), same stockpipe settings, the producer

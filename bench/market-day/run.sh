@@ -23,7 +23,7 @@
 # Usage: bench/market-day/run.sh [--seconds N] [--symbols N] [--rate N]
 #            [--workers N] [--partitions N] [--backlog N] [--keep]
 # Environment: the same names in capitals (SECONDS_RUN for --seconds),
-#            KEEP=1.  Defaults: 600 s, 8,000 symbols, 8,000/s, 2 workers,
+#            KEEP=1, KAFKA_OPTIONS (stockpipe.kafka_options, empty: the defaults).  Defaults: 600 s, 8,000 symbols, 8,000/s, 2 workers,
 #            16 partitions, backlog 1,000,000.
 set -euo pipefail
 { # read whole before running
@@ -71,6 +71,7 @@ sp_pg_init "$DIR" "$PORT" \
 	"stockpipe.database = 'stockpipe'" \
 	"stockpipe.kafka_brokers = '$SP_BROKER'" \
 	"stockpipe.consumer_workers = $WORKERS" \
+	"stockpipe.kafka_options = '${KAFKA_OPTIONS:-}'" \
 	"shared_buffers = '512MB'" "max_wal_size = '8GB'" || sp_die "initdb failed"
 sp_pg_start || { cat "$DIR/postgres.log" >&2; sp_die "PostgreSQL did not start"; }
 createdb stockpipe
