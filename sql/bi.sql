@@ -26,12 +26,13 @@
 --     transaction as each batch (sql/ingest.sql, src/writer.c): the latest
 --     quotes are one scan of a table of one row per symbol, not one probe
 --     of live_stock's day partitions per symbol;
---   * the symbols with daily bars are enumerated by a loose index scan of
---     historical_stock_data's primary key (a recursive CTE that jumps from
---     one symbol to the next: one probe per symbol, not a read of every
---     bar; see stockpipe.bi_symbols);
---   * per-symbol facts from the bars (first/last trade date, previous
---     close) are LATERAL ... ORDER BY ... LIMIT 1 probes of the primary key;
+--   * the symbols with daily bars, their first and last trade dates and
+--     their latest bar are rows of stockpipe.latest_bar, which triggers on
+--     historical_stock_data keep in the same transaction as each write
+--     (sql/ingest.sql): one scan of a table of one row per symbol, not a
+--     loose index scan of historical_stock_data and probes per symbol;
+--   * the previous close of a quote without one is a LATERAL ... ORDER BY
+--     ... LIMIT 1 probe of historical_stock_data's primary key;
 --   * fact_intraday is a plain projection of live_stock: a filter on ts
 --     prunes partitions, a filter on symbol uses the primary key.  (A filter
 --     on day or ts_market cannot prune: filter on ts.)
@@ -44,10 +45,9 @@ COMMENT ON SCHEMA stockpipe_bi IS
 	'Reporting views for BI tools (Power BI): readable by stockpipe_reader';
 
 -- The symbols the reporting views know (internal; not granted to
--- stockpipe_reader): every symbol with daily bars, and every symbol with a
--- quote in the last 7 days.  The first list is a loose index scan of
--- historical_stock_data's primary key (a recursive CTE that jumps from one
--- symbol to the next), the second a scan of stockpipe.latest_quote.
+-- stockpipe_reader): every symbol with daily bars (a row of
+-- stockpipe.latest_bar), and every symbol with a quote in the last 7 days
+-- (stockpipe.latest_quote).
 --
 -- Why not every symbol of latest_quote: it keeps the last quote of a
 -- symbol whose quotes upkeep has dropped (a delisted one, say).  The
@@ -56,19 +56,11 @@ COMMENT ON SCHEMA stockpipe_bi IS
 -- today; a symbol quoted only more than a week ago and without daily bars
 -- drops out (as it did when this list was read from live_stock).
 CREATE VIEW stockpipe.bi_symbols AS
-	WITH RECURSIVE daily AS (
-		(SELECT h.symbol FROM stockpipe.historical_stock_data h ORDER BY h.symbol LIMIT 1)
-		UNION ALL
-		SELECT (SELECT h.symbol FROM stockpipe.historical_stock_data h
-				 WHERE h.symbol > d.symbol ORDER BY h.symbol LIMIT 1)
-		  FROM daily d
-		 WHERE d.symbol IS NOT NULL
-	)
-	SELECT daily.symbol FROM daily WHERE daily.symbol IS NOT NULL
+	SELECT b.symbol FROM stockpipe.latest_bar b
 	UNION
 	SELECT q.symbol FROM stockpipe.latest_quote q WHERE q.ts >= now() - interval '7 days';
 COMMENT ON VIEW stockpipe.bi_symbols IS
-	'Symbols of the stockpipe_bi views: those with daily bars (loose index scan) or a quote in the last 7 days (latest_quote)';
+	'Symbols of the stockpipe_bi views: those with daily bars (latest_bar) or a quote in the last 7 days (latest_quote)';
 
 --
 -- Symbol dimension: one row per symbol that has live quotes or daily bars.
@@ -87,12 +79,8 @@ CREATE VIEW stockpipe_bi.dim_symbol AS
 	  FROM stockpipe.bi_symbols s
 	 CROSS JOIN (SELECT coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
 								 'America/New_York') AS tz) z
-	  LEFT JOIN LATERAL (
-		SELECT (SELECT h.trade_date FROM stockpipe.historical_stock_data h
-				 WHERE h.symbol = s.symbol ORDER BY h.trade_date LIMIT 1) AS first_trade_date,
-			   (SELECT h.trade_date FROM stockpipe.historical_stock_data h
-				 WHERE h.symbol = s.symbol ORDER BY h.trade_date DESC LIMIT 1) AS last_trade_date
-	  ) d ON true
+	  LEFT JOIN (SELECT b.symbol, b.first_trade_date, b.trade_date AS last_trade_date
+				   FROM stockpipe.latest_bar b) d ON d.symbol = s.symbol
 	  LEFT JOIN stockpipe.latest_quote lq ON lq.symbol = s.symbol;
 COMMENT ON VIEW stockpipe_bi.dim_symbol IS
 	'One row per symbol: first/last market date seen, first/last quote, currency of the latest quote, whether it has live quotes and daily bars';
@@ -144,6 +132,27 @@ CREATE VIEW stockpipe_bi.fact_latest_quote AS
 			 WHERE hd.symbol = q.symbol ORDER BY hd.trade_date LIMIT 1);
 COMMENT ON VIEW stockpipe_bi.fact_latest_quote IS
 	'Latest quote of every symbol with daily bars or a quote in the last 7 days; day_change and day_change_pct (percent) against the previous close';
+
+--
+-- Latest daily bar per symbol (every symbol with daily bars), with the
+-- change against the bar before (as fact_daily computes it for that bar),
+-- the first bar's date, and whether the symbol has a latest quote
+-- (has_live; as dim_symbol's): the rows of stockpipe.latest_bar.
+--
+CREATE VIEW stockpipe_bi.fact_latest_bar AS
+	SELECT b.symbol,
+		   b.trade_date,
+		   b.close,
+		   b.volume,
+		   b.prev_close,
+		   b.close - b.prev_close AS change,
+		   CASE WHEN b.prev_close > 0 THEN 100 * (b.close - b.prev_close) / b.prev_close END AS change_pct,
+		   b.first_trade_date,
+		   lq.symbol IS NOT NULL AS has_live
+	  FROM stockpipe.latest_bar b
+	  LEFT JOIN stockpipe.latest_quote lq ON lq.symbol = b.symbol;
+COMMENT ON VIEW stockpipe_bi.fact_latest_bar IS
+	'Latest daily bar of every symbol with bars: close, volume, change and change_pct (percent) against the bar before, first bar''s date, whether it has live quotes';
 
 --
 -- Intraday series: every quote.  Filter on ts to prune day partitions.
@@ -271,9 +280,11 @@ BEGIN
 END;
 $$;
 
--- latest_quote is read like live_stock: stockpipe_user may read both
--- (sql/alerts.sql grants live_stock), nobody but the owner writes them.
+-- latest_quote and latest_bar are read like live_stock and
+-- historical_stock_data: stockpipe_user may read them (sql/alerts.sql
+-- grants those), nobody but the owner writes them.
 GRANT SELECT ON stockpipe.latest_quote TO stockpipe_user;
+GRANT SELECT ON stockpipe.latest_bar TO stockpipe_user;
 
 REVOKE ALL ON SCHEMA stockpipe_bi FROM PUBLIC;
 GRANT USAGE ON SCHEMA stockpipe_bi TO stockpipe_reader;

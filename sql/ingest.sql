@@ -213,6 +213,156 @@ COMMENT ON FUNCTION rebuild_latest_quote() IS
 REVOKE ALL ON FUNCTION rebuild_latest_quote() FROM PUBLIC;
 
 --
+-- The latest daily bar of each symbol, with its first bar's date and the
+-- bar before the last: what the symbol dimension (stockpipe.bi_symbols,
+-- stockpipe_bi.dim_symbol) and the dashboard's symbols with daily bars
+-- only (stockpipe_bi.fact_latest_bar) read, one scan of a table of one row
+-- per symbol instead of a loose index scan of historical_stock_data and
+-- probes of each symbol's bars (issue 13, item 4; bench/bi).
+--
+-- Kept by statement-level triggers on historical_stock_data, in the same
+-- transaction as every write to it: the consumers' batches (one upsert
+-- statement per batch), bars loaded or deleted by hand, a restore (its
+-- COPY fires them: the table is not dumped, it is made again from the
+-- bars).  Each statement recomputes the rows of the symbols it touched
+-- from historical_stock_data (index probes; daily bars arrive about once a
+-- day per symbol, so the cost is that of the batch's symbols, not of the
+-- table).  No built-in job deletes bars; a DELETE is followed too, and
+-- TRUNCATE empties the table.  rebuild_latest_bar() makes it again from
+-- historical_stock_data (after triggers were disabled, say).  fillfactor
+-- 50, as latest_quote: a refresh's updates stay on their page (HOT), so
+-- that a table rewritten by every batch of a backfill stays small.
+--
+CREATE TABLE latest_bar (
+	symbol				text PRIMARY KEY,
+	first_trade_date	date NOT NULL,
+	trade_date			date NOT NULL,
+	close				double precision NOT NULL,
+	volume				bigint,
+	prev_trade_date		date,
+	prev_close			double precision,
+	CONSTRAINT latest_bar_dates_check
+		CHECK (first_trade_date <= trade_date AND prev_trade_date < trade_date)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE latest_bar IS
+	'Latest daily bar of each symbol (historical_stock_data''s row with the greatest trade_date), the bar before it and the first bar''s date; kept by triggers on historical_stock_data';
+COMMENT ON COLUMN latest_bar.prev_close IS
+	'Close of the bar before the latest (NULL when the symbol has one bar)';
+
+-- The rows of the given symbols made again from historical_stock_data
+-- (deleted when a symbol has no bar left).  Internal: called by the
+-- triggers below, which serialize the callers (see _latest_bar_trigger()).
+CREATE FUNCTION _refresh_latest_bar(symbols text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM stockpipe.latest_bar b
+	 WHERE b.symbol = ANY (symbols)
+	   AND NOT EXISTS (SELECT FROM stockpipe.historical_stock_data h WHERE h.symbol = b.symbol);
+	INSERT INTO stockpipe.latest_bar AS b
+		(symbol, first_trade_date, trade_date, close, volume, prev_trade_date, prev_close)
+	SELECT s.symbol, f.trade_date, l.trade_date, l.close, l.volume, p.trade_date, p.close
+	  FROM (SELECT DISTINCT u.symbol FROM unnest(symbols) u(symbol) WHERE u.symbol IS NOT NULL) s
+	  JOIN LATERAL (SELECT h.trade_date FROM stockpipe.historical_stock_data h
+					 WHERE h.symbol = s.symbol ORDER BY h.trade_date LIMIT 1) f ON true
+	  JOIN LATERAL (SELECT h.trade_date, h.close, h.volume FROM stockpipe.historical_stock_data h
+					 WHERE h.symbol = s.symbol ORDER BY h.trade_date DESC LIMIT 1) l ON true
+	  LEFT JOIN LATERAL (SELECT h.trade_date, h.close FROM stockpipe.historical_stock_data h
+						  WHERE h.symbol = s.symbol AND h.trade_date < l.trade_date
+						  ORDER BY h.trade_date DESC LIMIT 1) p ON true
+	ON CONFLICT (symbol) DO UPDATE
+	   SET first_trade_date = excluded.first_trade_date, trade_date = excluded.trade_date,
+		   close = excluded.close, volume = excluded.volume,
+		   prev_trade_date = excluded.prev_trade_date, prev_close = excluded.prev_close
+	 WHERE (b.first_trade_date, b.trade_date, b.close, b.volume, b.prev_trade_date, b.prev_close)
+		   IS DISTINCT FROM (excluded.first_trade_date, excluded.trade_date, excluded.close,
+							 excluded.volume, excluded.prev_trade_date, excluded.prev_close);
+END;
+$$;
+COMMENT ON FUNCTION _refresh_latest_bar(text[]) IS
+	'Internal: make the latest_bar rows of these symbols again from historical_stock_data';
+REVOKE ALL ON FUNCTION _refresh_latest_bar(text[]) FROM PUBLIC;
+
+-- The triggers' function.  Two transactions writing bars of one symbol at
+-- once would each see only their own new bar: the table lock (which no
+-- reader takes) makes them take turns, and the refresh, a statement run
+-- after the lock is granted, sees the other's committed bars (READ
+-- COMMITTED, as the consumers run).  SECURITY DEFINER: a role allowed to
+-- write historical_stock_data need not be allowed to write latest_bar.
+CREATE FUNCTION _latest_bar_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	LOCK TABLE stockpipe.latest_bar IN SHARE ROW EXCLUSIVE MODE;
+	IF TG_OP = 'TRUNCATE' THEN
+		DELETE FROM stockpipe.latest_bar;
+	ELSIF TG_OP = 'INSERT' THEN
+		PERFORM stockpipe._refresh_latest_bar((SELECT array_agg(DISTINCT n.symbol) FROM new_bars n));
+	ELSIF TG_OP = 'UPDATE' THEN
+		PERFORM stockpipe._refresh_latest_bar((SELECT array_agg(DISTINCT c.symbol) FROM
+			(SELECT n.symbol FROM new_bars n UNION SELECT o.symbol FROM old_bars o) c));
+	ELSE
+		PERFORM stockpipe._refresh_latest_bar((SELECT array_agg(DISTINCT o.symbol) FROM old_bars o));
+	END IF;
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION _latest_bar_trigger() IS
+	'Internal: keeps stockpipe.latest_bar after each statement that writes historical_stock_data';
+REVOKE ALL ON FUNCTION _latest_bar_trigger() FROM PUBLIC;
+
+CREATE TRIGGER latest_bar_insert AFTER INSERT ON historical_stock_data
+	REFERENCING NEW TABLE AS new_bars
+	FOR EACH STATEMENT EXECUTE FUNCTION _latest_bar_trigger();
+CREATE TRIGGER latest_bar_update AFTER UPDATE ON historical_stock_data
+	REFERENCING OLD TABLE AS old_bars NEW TABLE AS new_bars
+	FOR EACH STATEMENT EXECUTE FUNCTION _latest_bar_trigger();
+CREATE TRIGGER latest_bar_delete AFTER DELETE ON historical_stock_data
+	REFERENCING OLD TABLE AS old_bars
+	FOR EACH STATEMENT EXECUTE FUNCTION _latest_bar_trigger();
+CREATE TRIGGER latest_bar_truncate AFTER TRUNCATE ON historical_stock_data
+	FOR EACH STATEMENT EXECUTE FUNCTION _latest_bar_trigger();
+
+--
+-- latest_bar made again from historical_stock_data: one pass over the bars
+-- in primary-key order.  Locked against the triggers (a batch that commits
+-- meanwhile refreshes its symbols after this).  Owner only.
+--
+CREATE FUNCTION rebuild_latest_bar()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n	bigint;
+BEGIN
+	LOCK TABLE stockpipe.latest_bar IN EXCLUSIVE MODE;
+	DELETE FROM stockpipe.latest_bar;
+	INSERT INTO stockpipe.latest_bar
+		(symbol, first_trade_date, trade_date, close, volume, prev_trade_date, prev_close)
+	SELECT x.symbol, x.first_trade_date, x.trade_date, x.close, x.volume, x.prev_trade_date, x.prev_close
+	  FROM (SELECT h.symbol, h.trade_date, h.close, h.volume,
+				   lead(h.trade_date) OVER w AS prev_trade_date,
+				   lead(h.close) OVER w AS prev_close,
+				   min(h.trade_date) OVER (PARTITION BY h.symbol) AS first_trade_date,
+				   row_number() OVER w AS rn
+			  FROM stockpipe.historical_stock_data h
+			WINDOW w AS (PARTITION BY h.symbol ORDER BY h.trade_date DESC)) x
+	 WHERE x.rn = 1;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION rebuild_latest_bar() IS
+	'Make stockpipe.latest_bar again from historical_stock_data; returns the number of symbols';
+REVOKE ALL ON FUNCTION rebuild_latest_bar() FROM PUBLIC;
+
+--
 -- The message contract, callable from SQL: the very decoder the workers use.
 --
 CREATE FUNCTION decode_quote(payload bytea)

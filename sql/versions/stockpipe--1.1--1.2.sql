@@ -29,6 +29,13 @@
 --     here from live_stock; rebuild_latest_quote(); fact_latest_quote,
 --     dim_symbol and bi_symbols read it instead of probing every day
 --     partition of live_stock per symbol (same columns).
+--   * latest_bar (issue 13, item 4): the latest daily bar of each symbol,
+--     kept by statement triggers on historical_stock_data and filled here;
+--     _refresh_latest_bar(), _latest_bar_trigger(), rebuild_latest_bar();
+--     bi_symbols and dim_symbol read it instead of a loose index scan of
+--     historical_stock_data (same columns); the new view
+--     stockpipe_bi.fact_latest_bar (the dashboard's symbols with daily bars
+--     only).
 --   * idle cost (issue 13, item 6): _alert_rules_changed(), called by
 --     _set_alert(), _enable_alert() and _check_alerts(), so that the
 --     scheduler runs the built-in alert_check only when quotes were stored,
@@ -121,6 +128,159 @@ REVOKE ALL ON FUNCTION rebuild_latest_quote() FROM PUBLIC;
 -- Filled from the quotes already stored (the consumers wait for this
 -- version before they write again).
 SELECT rebuild_latest_quote();
+
+--
+-- The latest daily bar of each symbol, with its first bar's date and the
+-- bar before the last: what the symbol dimension (stockpipe.bi_symbols,
+-- stockpipe_bi.dim_symbol) and the dashboard's symbols with daily bars
+-- only (stockpipe_bi.fact_latest_bar) read, one scan of a table of one row
+-- per symbol instead of a loose index scan of historical_stock_data and
+-- probes of each symbol's bars (issue 13, item 4; bench/bi).
+--
+-- Kept by statement-level triggers on historical_stock_data, in the same
+-- transaction as every write to it: the consumers' batches (one upsert
+-- statement per batch), bars loaded or deleted by hand, a restore (its
+-- COPY fires them: the table is not dumped, it is made again from the
+-- bars).  Each statement recomputes the rows of the symbols it touched
+-- from historical_stock_data (index probes; daily bars arrive about once a
+-- day per symbol, so the cost is that of the batch's symbols, not of the
+-- table).  No built-in job deletes bars; a DELETE is followed too, and
+-- TRUNCATE empties the table.  rebuild_latest_bar() makes it again from
+-- historical_stock_data (after triggers were disabled, say).  fillfactor
+-- 50, as latest_quote: a refresh's updates stay on their page (HOT), so
+-- that a table rewritten by every batch of a backfill stays small.
+--
+CREATE TABLE latest_bar (
+	symbol				text PRIMARY KEY,
+	first_trade_date	date NOT NULL,
+	trade_date			date NOT NULL,
+	close				double precision NOT NULL,
+	volume				bigint,
+	prev_trade_date		date,
+	prev_close			double precision,
+	CONSTRAINT latest_bar_dates_check
+		CHECK (first_trade_date <= trade_date AND prev_trade_date < trade_date)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE latest_bar IS
+	'Latest daily bar of each symbol (historical_stock_data''s row with the greatest trade_date), the bar before it and the first bar''s date; kept by triggers on historical_stock_data';
+COMMENT ON COLUMN latest_bar.prev_close IS
+	'Close of the bar before the latest (NULL when the symbol has one bar)';
+
+-- The rows of the given symbols made again from historical_stock_data
+-- (deleted when a symbol has no bar left).  Internal: called by the
+-- triggers below, which serialize the callers (see _latest_bar_trigger()).
+CREATE FUNCTION _refresh_latest_bar(symbols text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM stockpipe.latest_bar b
+	 WHERE b.symbol = ANY (symbols)
+	   AND NOT EXISTS (SELECT FROM stockpipe.historical_stock_data h WHERE h.symbol = b.symbol);
+	INSERT INTO stockpipe.latest_bar AS b
+		(symbol, first_trade_date, trade_date, close, volume, prev_trade_date, prev_close)
+	SELECT s.symbol, f.trade_date, l.trade_date, l.close, l.volume, p.trade_date, p.close
+	  FROM (SELECT DISTINCT u.symbol FROM unnest(symbols) u(symbol) WHERE u.symbol IS NOT NULL) s
+	  JOIN LATERAL (SELECT h.trade_date FROM stockpipe.historical_stock_data h
+					 WHERE h.symbol = s.symbol ORDER BY h.trade_date LIMIT 1) f ON true
+	  JOIN LATERAL (SELECT h.trade_date, h.close, h.volume FROM stockpipe.historical_stock_data h
+					 WHERE h.symbol = s.symbol ORDER BY h.trade_date DESC LIMIT 1) l ON true
+	  LEFT JOIN LATERAL (SELECT h.trade_date, h.close FROM stockpipe.historical_stock_data h
+						  WHERE h.symbol = s.symbol AND h.trade_date < l.trade_date
+						  ORDER BY h.trade_date DESC LIMIT 1) p ON true
+	ON CONFLICT (symbol) DO UPDATE
+	   SET first_trade_date = excluded.first_trade_date, trade_date = excluded.trade_date,
+		   close = excluded.close, volume = excluded.volume,
+		   prev_trade_date = excluded.prev_trade_date, prev_close = excluded.prev_close
+	 WHERE (b.first_trade_date, b.trade_date, b.close, b.volume, b.prev_trade_date, b.prev_close)
+		   IS DISTINCT FROM (excluded.first_trade_date, excluded.trade_date, excluded.close,
+							 excluded.volume, excluded.prev_trade_date, excluded.prev_close);
+END;
+$$;
+COMMENT ON FUNCTION _refresh_latest_bar(text[]) IS
+	'Internal: make the latest_bar rows of these symbols again from historical_stock_data';
+REVOKE ALL ON FUNCTION _refresh_latest_bar(text[]) FROM PUBLIC;
+
+-- The triggers' function.  Two transactions writing bars of one symbol at
+-- once would each see only their own new bar: the table lock (which no
+-- reader takes) makes them take turns, and the refresh, a statement run
+-- after the lock is granted, sees the other's committed bars (READ
+-- COMMITTED, as the consumers run).  SECURITY DEFINER: a role allowed to
+-- write historical_stock_data need not be allowed to write latest_bar.
+CREATE FUNCTION _latest_bar_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	LOCK TABLE stockpipe.latest_bar IN SHARE ROW EXCLUSIVE MODE;
+	IF TG_OP = 'TRUNCATE' THEN
+		DELETE FROM stockpipe.latest_bar;
+	ELSIF TG_OP = 'INSERT' THEN
+		PERFORM stockpipe._refresh_latest_bar((SELECT array_agg(DISTINCT n.symbol) FROM new_bars n));
+	ELSIF TG_OP = 'UPDATE' THEN
+		PERFORM stockpipe._refresh_latest_bar((SELECT array_agg(DISTINCT c.symbol) FROM
+			(SELECT n.symbol FROM new_bars n UNION SELECT o.symbol FROM old_bars o) c));
+	ELSE
+		PERFORM stockpipe._refresh_latest_bar((SELECT array_agg(DISTINCT o.symbol) FROM old_bars o));
+	END IF;
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION _latest_bar_trigger() IS
+	'Internal: keeps stockpipe.latest_bar after each statement that writes historical_stock_data';
+REVOKE ALL ON FUNCTION _latest_bar_trigger() FROM PUBLIC;
+
+CREATE TRIGGER latest_bar_insert AFTER INSERT ON historical_stock_data
+	REFERENCING NEW TABLE AS new_bars
+	FOR EACH STATEMENT EXECUTE FUNCTION _latest_bar_trigger();
+CREATE TRIGGER latest_bar_update AFTER UPDATE ON historical_stock_data
+	REFERENCING OLD TABLE AS old_bars NEW TABLE AS new_bars
+	FOR EACH STATEMENT EXECUTE FUNCTION _latest_bar_trigger();
+CREATE TRIGGER latest_bar_delete AFTER DELETE ON historical_stock_data
+	REFERENCING OLD TABLE AS old_bars
+	FOR EACH STATEMENT EXECUTE FUNCTION _latest_bar_trigger();
+CREATE TRIGGER latest_bar_truncate AFTER TRUNCATE ON historical_stock_data
+	FOR EACH STATEMENT EXECUTE FUNCTION _latest_bar_trigger();
+
+--
+-- latest_bar made again from historical_stock_data: one pass over the bars
+-- in primary-key order.  Locked against the triggers (a batch that commits
+-- meanwhile refreshes its symbols after this).  Owner only.
+--
+CREATE FUNCTION rebuild_latest_bar()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n	bigint;
+BEGIN
+	LOCK TABLE stockpipe.latest_bar IN EXCLUSIVE MODE;
+	DELETE FROM stockpipe.latest_bar;
+	INSERT INTO stockpipe.latest_bar
+		(symbol, first_trade_date, trade_date, close, volume, prev_trade_date, prev_close)
+	SELECT x.symbol, x.first_trade_date, x.trade_date, x.close, x.volume, x.prev_trade_date, x.prev_close
+	  FROM (SELECT h.symbol, h.trade_date, h.close, h.volume,
+				   lead(h.trade_date) OVER w AS prev_trade_date,
+				   lead(h.close) OVER w AS prev_close,
+				   min(h.trade_date) OVER (PARTITION BY h.symbol) AS first_trade_date,
+				   row_number() OVER w AS rn
+			  FROM stockpipe.historical_stock_data h
+			WINDOW w AS (PARTITION BY h.symbol ORDER BY h.trade_date DESC)) x
+	 WHERE x.rn = 1;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION rebuild_latest_bar() IS
+	'Make stockpipe.latest_bar again from historical_stock_data; returns the number of symbols';
+REVOKE ALL ON FUNCTION rebuild_latest_bar() FROM PUBLIC;
+
+-- Filled from the bars already stored.
+SELECT rebuild_latest_bar();
 
 CREATE FUNCTION message_fields(
 	OUT message text,
@@ -1173,21 +1333,14 @@ GRANT EXECUTE ON FUNCTION schedule(text, text, text, text, boolean, boolean, boo
 -- Reporting views
 --
 -- The symbols, the latest quotes and the symbol dimension read
--- latest_quote (same columns as in 1.1: Power BI reports depend on them).
+-- latest_quote and latest_bar (same columns as in 1.1: Power BI reports
+-- depend on them).
 CREATE OR REPLACE VIEW stockpipe.bi_symbols AS
-	WITH RECURSIVE daily AS (
-		(SELECT h.symbol FROM stockpipe.historical_stock_data h ORDER BY h.symbol LIMIT 1)
-		UNION ALL
-		SELECT (SELECT h.symbol FROM stockpipe.historical_stock_data h
-				 WHERE h.symbol > d.symbol ORDER BY h.symbol LIMIT 1)
-		  FROM daily d
-		 WHERE d.symbol IS NOT NULL
-	)
-	SELECT daily.symbol FROM daily WHERE daily.symbol IS NOT NULL
+	SELECT b.symbol FROM stockpipe.latest_bar b
 	UNION
 	SELECT q.symbol FROM stockpipe.latest_quote q WHERE q.ts >= now() - interval '7 days';
 COMMENT ON VIEW stockpipe.bi_symbols IS
-	'Symbols of the stockpipe_bi views: those with daily bars (loose index scan) or a quote in the last 7 days (latest_quote)';
+	'Symbols of the stockpipe_bi views: those with daily bars (latest_bar) or a quote in the last 7 days (latest_quote)';
 
 CREATE OR REPLACE VIEW stockpipe_bi.dim_symbol AS
 	SELECT s.symbol,
@@ -1203,12 +1356,8 @@ CREATE OR REPLACE VIEW stockpipe_bi.dim_symbol AS
 	  FROM stockpipe.bi_symbols s
 	 CROSS JOIN (SELECT coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
 								 'America/New_York') AS tz) z
-	  LEFT JOIN LATERAL (
-		SELECT (SELECT h.trade_date FROM stockpipe.historical_stock_data h
-				 WHERE h.symbol = s.symbol ORDER BY h.trade_date LIMIT 1) AS first_trade_date,
-			   (SELECT h.trade_date FROM stockpipe.historical_stock_data h
-				 WHERE h.symbol = s.symbol ORDER BY h.trade_date DESC LIMIT 1) AS last_trade_date
-	  ) d ON true
+	  LEFT JOIN (SELECT b.symbol, b.first_trade_date, b.trade_date AS last_trade_date
+				   FROM stockpipe.latest_bar b) d ON d.symbol = s.symbol
 	  LEFT JOIN stockpipe.latest_quote lq ON lq.symbol = s.symbol;
 COMMENT ON VIEW stockpipe_bi.dim_symbol IS
 	'One row per symbol: first/last market date seen, first/last quote, currency of the latest quote, whether it has live quotes and daily bars';
@@ -1250,9 +1399,34 @@ CREATE OR REPLACE VIEW stockpipe_bi.fact_latest_quote AS
 COMMENT ON VIEW stockpipe_bi.fact_latest_quote IS
 	'Latest quote of every symbol with daily bars or a quote in the last 7 days; day_change and day_change_pct (percent) against the previous close';
 
--- latest_quote is read like live_stock: stockpipe_user may read both
--- (sql/alerts.sql grants live_stock), nobody but the owner writes them.
+--
+-- Latest daily bar per symbol (every symbol with daily bars), with the
+-- change against the bar before (as fact_daily computes it for that bar),
+-- the first bar's date, and whether the symbol has a latest quote
+-- (has_live; as dim_symbol's): the rows of stockpipe.latest_bar.
+--
+CREATE VIEW stockpipe_bi.fact_latest_bar AS
+	SELECT b.symbol,
+		   b.trade_date,
+		   b.close,
+		   b.volume,
+		   b.prev_close,
+		   b.close - b.prev_close AS change,
+		   CASE WHEN b.prev_close > 0 THEN 100 * (b.close - b.prev_close) / b.prev_close END AS change_pct,
+		   b.first_trade_date,
+		   lq.symbol IS NOT NULL AS has_live
+	  FROM stockpipe.latest_bar b
+	  LEFT JOIN stockpipe.latest_quote lq ON lq.symbol = b.symbol;
+COMMENT ON VIEW stockpipe_bi.fact_latest_bar IS
+	'Latest daily bar of every symbol with bars: close, volume, change and change_pct (percent) against the bar before, first bar''s date, whether it has live quotes';
+
+GRANT SELECT ON stockpipe_bi.fact_latest_bar TO stockpipe_reader;
+
+-- latest_quote and latest_bar are read like live_stock and
+-- historical_stock_data: stockpipe_user may read them (sql/alerts.sql
+-- grants those), nobody but the owner writes them.
 GRANT SELECT ON stockpipe.latest_quote TO stockpipe_user;
+GRANT SELECT ON stockpipe.latest_bar TO stockpipe_user;
 
 --
 -- Idle cost (issue 13, item 6): re-enabling a rule has the scheduler run

@@ -195,10 +195,14 @@ SELECT symbol, max(price) FROM stockpipe_bi.fact_intraday
 -- prev_close or a symbol quoted more than 7 days ago (whether it has bars).
 EXPLAIN (COSTS OFF)
 SELECT * FROM stockpipe_bi.fact_latest_quote;
--- The symbol dimension: the symbols with daily bars by a loose index scan
--- of the primary key, with those of latest_quote quoted in the last 7 days.
+-- The symbol dimension: the symbols with daily bars and their dates are
+-- rows of latest_bar, with those of latest_quote quoted in the last 7 days.
 EXPLAIN (COSTS OFF)
 SELECT * FROM stockpipe_bi.dim_symbol;
+-- The dashboard's symbols with daily bars only: latest_bar without a
+-- latest quote, an anti-join of two tables of one row per symbol.
+EXPLAIN (COSTS OFF)
+SELECT symbol, trade_date, close FROM stockpipe_bi.fact_latest_bar WHERE NOT has_live;
 -- Daily history of a symbol: one index range, then the window.
 EXPLAIN (COSTS OFF)
 SELECT trade_date, close, change_pct FROM stockpipe_bi.fact_daily
