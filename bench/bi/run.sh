@@ -25,10 +25,17 @@
 #                chart asks it (DASH_Q_INTRADAY of dashboard/src/queries.h,
 #                the range as parameters);
 #       symbols  the dashboard's symbol list (/api/symbols: DASH_Q_QUOTES of
-#                dashboard/src/queries.h, every latest quote with its
-#                sparkline and the daily-only symbols), the baseline being the
-#                same text on the old views; with jit = off, as the
-#                dashboard's sessions run;
+#                dashboard/src/queries.h, every latest quote and the
+#                daily-only symbols), the baseline being the query before
+#                latest_bar and /api/sparks (bench/bi/before/: a sparkline
+#                per symbol, dim_symbol by a loose index scan); with
+#                jit = off, as the dashboard's sessions run; and its
+#                daily-only part alone (DASH_Q_DAILY_ONLY), new and before;
+#       sparks   /api/sparks (DASH_Q_SPARKS) for 50 and 200 symbols, at the
+#                data's density, then again after one quote a second for
+#                those symbols over the last two hours (SPARK_SYMBOLS x
+#                7,200 more rows), against the GROUP BY per symbol of the
+#                earlier sparkline (same symbols, same answer);
 #  5. saves EXPLAIN (ANALYZE, BUFFERS) of one run of each into OUT and prints
 #     a summary block; stops everything it started.
 #
@@ -86,14 +93,26 @@ q() { sp_psql -d stockpipe -c "$1"; }
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The dashboard's statements, as its program has them (the C string constants).
-printf '#include <stdio.h>\n#include "queries.h"\nint main(void) { puts(DASH_Q_QUOTES); puts(DASH_Q_INTRADAY); return 0; }\n' |
+printf '#include <stdio.h>\n#include "queries.h"\nint main(void) { puts(DASH_Q_QUOTES); puts(DASH_Q_INTRADAY); puts(DASH_Q_DAILY_ONLY); puts(DASH_Q_SPARKS); return 0; }\n' |
 	cc -x c -I "$SP_ROOT/dashboard/src" -o "$DIR/dash_queries" - || sp_die "cannot compile dashboard/src/queries.h"
 "$DIR/dash_queries" >"$DIR/dash_queries.txt"
 Q_SYMBOLS=$(sed -n 1p "$DIR/dash_queries.txt")
 Q_INTRADAY=$(sed -n 2p "$DIR/dash_queries.txt")
-# the baseline: the same text on the old views
-Q_SYMBOLS_OLD=$(printf '%s' "$Q_SYMBOLS" |
-	sed -e 's/stockpipe_bi\.fact_latest_quote/bench.old_fact_latest_quote/g' -e 's/stockpipe_bi\.dim_symbol/bench.old_dim_symbol/g')
+Q_DAILY_ONLY=$(sed -n 3p "$DIR/dash_queries.txt")
+Q_SPARKS=$(sed -n 4p "$DIR/dash_queries.txt")
+# the baseline: the dashboard's queries before latest_bar and /api/sparks
+Q_SYMBOLS_PREV=$(cat "$HERE/before/symbols.sql")
+Q_DAILY_ONLY_PREV=$(cat "$HERE/before/daily_only.sql")
+# the sparkline as /api/symbols computed it for every symbol before: a
+# GROUP BY per symbol over its two hours of quotes; for the same symbols
+Q_SPARKS_GROUPBY="SELECT coalesce(json_object_agg(q.symbol, sp.points), '{}')::text
+ FROM (SELECT DISTINCT s.symbol FROM unnest(string_to_array(\$1::text, ',')) s(symbol)) r
+ JOIN stockpipe_bi.fact_latest_quote q ON q.symbol = r.symbol
+ CROSS JOIN LATERAL (SELECT json_agg(json_build_array(extract(epoch FROM b)::bigint, p) ORDER BY b) AS points FROM (
+   SELECT date_bin('1 minute', i.ts, timestamptz 'epoch') AS b, (array_agg(i.price ORDER BY i.ts DESC))[1] AS p
+   FROM stockpipe_bi.fact_intraday i
+   WHERE i.symbol = q.symbol AND i.ts > q.ts - interval '2 hours' AND i.ts <= q.ts
+   GROUP BY 1) m) sp"
 
 PG_SETTINGS=(
 	"shared_buffers = 1GB"
@@ -164,21 +183,31 @@ FILL_S=$(printf '%.1f' "$(echo "$(date +%s.%N) - $t" | bc)")
 t=$(date +%s.%N)
 LQ_ROWS=$(q "SELECT stockpipe.rebuild_latest_quote()")
 REBUILD_S=$(printf '%.2f' "$(echo "$(date +%s.%N) - $t" | bc)")
+# latest_bar was kept by its triggers during the fill: the rebuild (what
+# the upgrade to 1.2 runs) must give the same rows
+q "CREATE TABLE bench.latest_bar_kept AS SELECT * FROM stockpipe.latest_bar"
+t=$(date +%s.%N)
+LB_ROWS=$(q "SELECT stockpipe.rebuild_latest_bar()")
+REBUILD_LB_S=$(printf '%.2f' "$(echo "$(date +%s.%N) - $t" | bc)")
+[ "$(q "SELECT (SELECT count(*) FROM (TABLE bench.latest_bar_kept EXCEPT TABLE stockpipe.latest_bar) a)
+          + (SELECT count(*) FROM (TABLE stockpipe.latest_bar EXCEPT TABLE bench.latest_bar_kept) b)")" = 0 ] ||
+	sp_die "latest_bar as its triggers kept it differs from rebuild_latest_bar()'s"
 q "VACUUM ANALYZE" >/dev/null
 SIZE=$(q "SELECT pg_size_pretty(pg_database_size(current_database()))")
 [ "$(q "SELECT count(*) FROM stockpipe.live_stock")" = "$ROWS" ] || sp_die "live_stock does not have $ROWS rows"
-sp_log "filled in ${FILL_S}s; rebuild_latest_quote(): $LQ_ROWS symbols in ${REBUILD_S}s; database $SIZE"
+sp_log "filled in ${FILL_S}s; rebuild_latest_quote(): $LQ_ROWS symbols in ${REBUILD_S}s; rebuild_latest_bar(): $LB_ROWS symbols in ${REBUILD_LB_S}s (the same rows as its triggers kept); database $SIZE"
 
 # --- 3. baseline views, same rows ------------------------------------------------------
-# The released 1.1 definitions (sql/versions/stockpipe--1.1.sql never
-# changes), renamed into schema bench: symbols by loose index scans of
+# The released 1.1 definitions (those of sql/versions/stockpipe--1.0.sql,
+# which stockpipe--1.0--1.1.sql does not change; released scripts never
+# change), renamed into schema bench: symbols by loose index scans of
 # historical_stock_data and of live_stock's last 7 days, one LATERAL probe
 # of live_stock's day partitions per symbol for its first and latest quote.
 # (1.1's fact_latest_quote lacks exchange_tz and session: the rows are
 # compared on its columns.)
 for v in stockpipe.bi_symbols stockpipe_bi.dim_symbol stockpipe_bi.fact_latest_quote; do
 	awk -v v="$v" '$0 == "CREATE VIEW " v " AS" { on = 1 } on && /^COMMENT ON VIEW/ { exit } on' \
-		"$SP_ROOT/sql/versions/stockpipe--1.1.sql"
+		"$SP_ROOT/sql/versions/stockpipe--1.0.sql"
 done | sed -e 's/stockpipe\.bi_symbols/bench.old_bi_symbols/' \
 	-e 's/stockpipe_bi\.dim_symbol/bench.old_dim_symbol/' \
 	-e 's/stockpipe_bi\.fact_latest_quote/bench.old_fact_latest_quote/' >"$DIR/old_views.sql"
@@ -193,6 +222,15 @@ for v in fact_latest_quote dim_symbol; do
 	[ "$diff" = 0 ] || sp_die "$v: the new and the old view differ in $diff rows"
 	sp_log "$v: $n rows, the same as the old view's"
 done
+
+# The views before latest_bar (bench/bi/before/views.sql): same rows.
+sp_psql -f "$HERE/before/views.sql" >/dev/null
+[ "$(q "SELECT (SELECT count(*) FROM (TABLE stockpipe_bi.dim_symbol EXCEPT TABLE bench.prev_dim_symbol) a)
+          + (SELECT count(*) FROM (TABLE bench.prev_dim_symbol EXCEPT TABLE stockpipe_bi.dim_symbol) b)")" = 0 ] ||
+	sp_die "dim_symbol differs from its definition before latest_bar"
+DAILY_ONLY_ROWS=$(q "SELECT count(*) FROM ($Q_DAILY_ONLY) d")
+[ "$DAILY_ONLY_ROWS" = "$(q "SELECT count(*) FROM ($Q_DAILY_ONLY_PREV) d")" ] ||
+	sp_die "the daily-only rows differ from those of the query before latest_bar"
 
 # One symbol's session: the middle symbol, the last day.
 SYM=$(printf 'S%06d' $(((SYMBOLS + 1) / 2)))
@@ -224,7 +262,8 @@ timed() {
 	MED[$name]=$(printf '%s\n' "$ms" | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
 	P95[$name]=$(printf '%s\n' "$ms" | awk '{ a[NR] = $1 } END { i = int(NR * 0.95 + 0.999999); printf "%.2f", a[i] }')
 	sp_log "$name: median ${MED[$name]} ms, p95 ${P95[$name]} ms ($RUNS runs)"
-	# one EXPLAIN (ANALYZE, BUFFERS) of it
+	# one EXPLAIN (ANALYZE, BUFFERS) of it (not of a transaction script)
+	[ "${NO_EXPLAIN:-0}" = 1 ] && return 0
 	printf 'EXPLAIN (ANALYZE, BUFFERS) %s;\n' "$sql" |
 		psql -X -q -v ON_ERROR_STOP=1 -d stockpipe >"$OUT/explain_$name.txt" 2>&1 ||
 		sp_die "EXPLAIN of $name failed: $(tail -3 "$OUT/explain_$name.txt")"
@@ -240,8 +279,65 @@ timed session "$Q_SESSION"
 # would compile this large plan for seconds.
 export PGOPTIONS="-c jit=off"
 timed symbols_new "$Q_SYMBOLS"
-timed symbols_old "$Q_SYMBOLS_OLD"
+timed symbols_prev "$Q_SYMBOLS_PREV"
+timed daily_only_new "$Q_DAILY_ONLY"
+timed daily_only_prev "$Q_DAILY_ONLY_PREV"
+timed dim_prev "SELECT * FROM bench.prev_dim_symbol"
+# /api/sparks: the first 50 and 200 symbols (not the session's), as the
+# page asks for the rows on its screen.
+NSPARK=$((SYMBOLS < 200 ? SYMBOLS : 200))
+sparks_list() { seq 1 "$1" | awk '{ printf "%sS%06d", (NR > 1 ? "," : ""), $1 }'; }
+sparks_sql() { printf '%s' "$1" | sed -e "s/\\\$1/'$2'/g"; }
+L50=$(sparks_list $((NSPARK < 50 ? NSPARK : 50)))
+L200=$(sparks_list "$NSPARK")
+SPARK_POINTS=$(q "SELECT sum(json_array_length(e.value)) FROM json_each(($(sparks_sql "$Q_SPARKS" "$L200"))::json) e")
+[ "$(q "SELECT ($(sparks_sql "$Q_SPARKS" "$L200"))::jsonb = ($(sparks_sql "$Q_SPARKS_GROUPBY" "$L200"))::jsonb")" = t ] ||
+	sp_die "DASH_Q_SPARKS and the GROUP BY sparkline differ"
+timed sparks_50 "$(sparks_sql "$Q_SPARKS" "$L50")"
+timed sparks_200 "$(sparks_sql "$Q_SPARKS" "$L200")"
+timed sparks_gb_50 "$(sparks_sql "$Q_SPARKS_GROUPBY" "$L50")"
+timed sparks_gb_200 "$(sparks_sql "$Q_SPARKS_GROUPBY" "$L200")"
+# At market density: one quote a second for those symbols over the last
+# two hours of the last day's session (18:00-20:00 UTC), after the rest
+# (the other timings read the data as filled).
+t=$(date +%s.%N)
+sp_psql >/dev/null <<EOF2
+SET synchronous_commit = off;
+INSERT INTO stockpipe.live_stock (symbol, ts, price, volume, prev_close, currency, source, exchange_tz, session)
+SELECT 'S' || lpad(s::text, 6, '0'), timestamptz '$LAST_DAY 18:00:00+00' + make_interval(secs => i),
+	   100 + s + sin(i / 60.0), 1000 + i, 100 + s, 'USD', 'bench', 'America/New_York', 'regular'
+  FROM generate_series(1, 7199) i, generate_series(1, $NSPARK) s
+ ORDER BY i, s
+ON CONFLICT DO NOTHING;
+SELECT stockpipe.rebuild_latest_quote();
+VACUUM ANALYZE stockpipe.live_stock;
+EOF2
+DENSE_S=$(printf '%.1f' "$(echo "$(date +%s.%N) - $t" | bc)")
+SPARK_POINTS_DENSE=$(q "SELECT sum(json_array_length(e.value)) FROM json_each(($(sparks_sql "$Q_SPARKS" "$L200"))::json) e")
+[ "$(q "SELECT ($(sparks_sql "$Q_SPARKS" "$L200"))::jsonb = ($(sparks_sql "$Q_SPARKS_GROUPBY" "$L200"))::jsonb")" = t ] ||
+	sp_die "DASH_Q_SPARKS and the GROUP BY sparkline differ (dense)"
+sp_log "dense: $NSPARK symbols x 7,199 quotes in ${DENSE_S}s; their sparklines: $SPARK_POINTS_DENSE points (before: $SPARK_POINTS)"
+timed sparks_dense_50 "$(sparks_sql "$Q_SPARKS" "$L50")"
+timed sparks_dense_200 "$(sparks_sql "$Q_SPARKS" "$L200")"
+timed sparks_gb_dense_50 "$(sparks_sql "$Q_SPARKS_GROUPBY" "$L50")"
+timed sparks_gb_dense_200 "$(sparks_sql "$Q_SPARKS_GROUPBY" "$L200")"
 unset PGOPTIONS
+# What latest_bar's triggers cost the daily consumer: one statement of
+# 8,000 bars as its upsert (ON CONFLICT DO UPDATE), a new day's bars
+# (inserts) and the day's bars revised (updates), with the triggers and
+# without them (session_replication_role = replica), rolled back.
+BARS="INSERT INTO stockpipe.historical_stock_data AS h (symbol, trade_date, open, high, low, close, adj_close, volume)
+ SELECT 'S' || lpad(s::text, 6, '0'), @DAY@, 100, 102, 98, 100 + s % 7, 100 + s % 7, 1000 FROM generate_series(1, $SYMBOLS) s
+ ON CONFLICT (symbol, trade_date) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
+ close = excluded.close, adj_close = excluded.adj_close, volume = excluded.volume, updated_at = now()"
+NEXT_DAY=$(date -u -d "$LAST_DAY + 1 day" +%F)
+export NO_EXPLAIN=1
+d_new="date '$NEXT_DAY'" d_rev="date '$LAST_DAY'"
+timed bars_new "BEGIN; ${BARS//@DAY@/$d_new}; ROLLBACK"
+timed bars_new_notrig "BEGIN; SET LOCAL session_replication_role = replica; ${BARS//@DAY@/$d_new}; ROLLBACK"
+timed bars_rev "BEGIN; ${BARS//@DAY@/$d_rev}; ROLLBACK"
+timed bars_rev_notrig "BEGIN; SET LOCAL session_replication_role = replica; ${BARS//@DAY@/$d_rev}; ROLLBACK"
+unset NO_EXPLAIN
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }'; }
 row() { # name target new old
@@ -255,6 +351,8 @@ row() { # name target new old
 	echo "data:        $SYMBOLS symbols x $DAYS days x $PER_DAY quotes = $ROWS live_stock rows ($DAYS day partitions),"
 	echo "             $((SYMBOLS * DAYS)) daily bars; filled in ${FILL_S} s; database $SIZE"
 	echo "latest_quote: $LQ_ROWS rows, rebuild_latest_quote() ${REBUILD_S} s"
+	echo "latest_bar:  $LB_ROWS rows (kept by its triggers while filling), rebuild_latest_bar() ${REBUILD_LB_S} s"
+	echo "daily-only:  $DAILY_ONLY_ROWS symbols; sparklines of $NSPARK symbols: $SPARK_POINTS points, $SPARK_POINTS_DENSE after one quote a second over 2 h"
 	echo "session:     $SYM on $LAST_DAY: $SESSION_POINTS points"
 	echo "runs:        $RUNS per query (pgbench, 1 client, simple protocol, after 3 untimed runs)"
 	echo "load:        $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end ($(nproc) CPUs)"
@@ -262,8 +360,19 @@ row() { # name target new old
 	printf '%-34s %9s %9s %9s %9s %9s  %s\n' "query (ms)" "median" "p95" "old med" "old p95" "new/old" "target"
 	row "fact_latest_quote" "<= 20 ms" latest_new latest_old
 	row "dim_symbol" "" dim_new dim_old
+	row "dim_symbol before latest_bar" "" dim_prev
 	row "one symbol's session (intraday)" "<= 10 ms" session
-	row "dashboard symbol list (/api/symbols)" "<= 50 ms" symbols_new symbols_old
+	echo "dashboard (jit off; 'old' = before latest_bar and /api/sparks):"
+	row "symbol list (/api/symbols)" "<= 50 ms" symbols_new symbols_prev
+	row "  its daily-only part" "" daily_only_new daily_only_prev
+	echo "the daily consumer's upsert of $SYMBOLS bars ('old' = latest_bar's triggers off):"
+	row "  a new day (inserts)" "" bars_new bars_new_notrig
+	row "  the day revised (updates)" "" bars_rev bars_rev_notrig
+	echo "/api/sparks ('old' = GROUP BY per symbol, as before):"
+	row "  50 symbols" "" sparks_50 sparks_gb_50
+	row "  200 symbols" "" sparks_200 sparks_gb_200
+	row "  50 symbols, 1 quote/s" "" sparks_dense_50 sparks_gb_dense_50
+	row "  200 symbols, 1 quote/s" "" sparks_dense_200 sparks_gb_dense_200
 	echo
 	echo "EXPLAIN (ANALYZE, BUFFERS): $OUT/explain_*.txt"
 } | tee "$OUT/summary.txt"

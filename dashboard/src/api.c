@@ -16,6 +16,10 @@
 
 #define E_BAD_TIME "bad range: from and to must be ISO 8601 times"
 #define E_BAD_ORDER "bad range: from must be before to, at most 31 days apart"
+#define E_SPARKS_MISSING "symbols required: a comma-separated list of symbols"
+#define E_SPARKS_TOO_MANY "too many symbols: at most 200 per request"
+#define E_SPARKS_BAD "bad symbols: each must be 1-20 characters of A-Z 0-9 . - ^ =, separated by commas"
+_Static_assert(DASH_SPARKS_MAX_SYMBOLS == 200, "E_SPARKS_TOO_MANY names the bound");
 
 /* 404 unless the symbol is known; true when it answered. */
 static bool
@@ -68,6 +72,30 @@ enum MHD_Result
 dash_api_symbols(struct MHD_Connection *conn)
 {
 	return api_json(conn, DASH_Q_QUOTES, 0, NULL, 500, "no result");
+}
+
+/*
+ * The sparklines of the symbols the page shows (at most
+ * DASH_SPARKS_MAX_SYMBOLS at once): checked here, then one parameter.
+ */
+enum MHD_Result
+dash_api_sparks(struct MHD_Connection *conn)
+{
+	const char *syms = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "symbols");
+	const char *params[1] = {syms};
+
+	switch (dash_validate_symbol_list(syms, DASH_SPARKS_MAX_SYMBOLS, NULL))
+	{
+		case DASH_SYMLIST_MISSING:
+			return dash_reply_error(conn, 400, E_SPARKS_MISSING);
+		case DASH_SYMLIST_TOO_MANY:
+			return dash_reply_error(conn, 400, E_SPARKS_TOO_MANY);
+		case DASH_SYMLIST_BAD_SYMBOL:
+			return dash_reply_error(conn, 400, E_SPARKS_BAD);
+		case DASH_SYMLIST_OK:
+			break;
+	}
+	return api_json(conn, DASH_Q_SPARKS, 1, params, 500, "no result");
 }
 
 enum MHD_Result

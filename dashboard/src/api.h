@@ -1,6 +1,6 @@
 /*
  * api.h: the JSON endpoints of stockpipe-dash (/api/symbols,
- * /api/intraday, /api/daily, /api/alerts, /healthz).  Each runs its
+ * /api/sparks, /api/intraday, /api/daily, /api/alerts, /healthz).  Each runs its
  * queries (queries.h) on the shared connection (db.h) and answers the
  * JSON PostgreSQL built, or an error.
  */
@@ -9,8 +9,11 @@
 
 #include <microhttpd.h>
 
-/* GET /api/symbols: the latest quote of every symbol. */
+/* GET /api/symbols: the latest quote of every symbol (no sparklines). */
 enum MHD_Result dash_api_symbols(struct MHD_Connection *conn);
+
+/* GET /api/sparks?symbols=A,B,...: the two-hour sparklines of these symbols. */
+enum MHD_Result dash_api_sparks(struct MHD_Connection *conn);
 
 /* GET /api/intraday?symbol=S[&from=T][&to=T] */
 enum MHD_Result dash_api_intraday(struct MHD_Connection *conn);

@@ -47,6 +47,8 @@ route(const dash_options *o, struct MHD_Connection *conn, const char *url)
 		return dash_files_serve(conn, o->static_dir, url + 8, "public, max-age=3600");
 	if (!strcmp(url, "/api/symbols"))
 		return dash_api_symbols(conn);
+	if (!strcmp(url, "/api/sparks"))
+		return dash_api_sparks(conn);
 	if (!strcmp(url, "/api/intraday"))
 		return dash_api_intraday(conn);
 	if (!strcmp(url, "/api/daily"))

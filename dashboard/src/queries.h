@@ -9,6 +9,13 @@
  * role: no grant on stockpipe.*, no BYPASSRLS (the views run with their
  * owner's rights).  What the views lack (sparklines, moving averages) is
  * computed here from them.
+ *
+ * Speed at market scale (8,000 symbols, 90 days of quotes; bench/bi): the
+ * symbol list (DASH_Q_QUOTES) reads two tables of one row per symbol
+ * through fact_latest_quote and fact_latest_bar, and computes no
+ * sparkline: the page asks DASH_Q_SPARKS for the rows on its screen only,
+ * and extends them itself from the event stream (DASH_Q_CHANGES computes
+ * none either).
  */
 #ifndef DASH_QUERIES_H
 #define DASH_QUERIES_H
@@ -34,91 +41,127 @@
 "coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''), 'America/New_York')"
 
 /*
- * The zone quote q is shown in (alias tz; qj is the quote as jsonb): its
- * exchange_tz when PostgreSQL knows that zone, else
- * stockpipe.market_timezone (when known), else UTC.  exchange_tz and
- * session are read from to_jsonb(q): fact_latest_quote does not carry
- * them yet, so they are NULL until the view does (then they are used with
- * no change here).
+ * The zone quote q is shown in (alias tz): its exchange_tz when PostgreSQL
+ * knows that zone, else stockpipe.market_timezone (when known), else UTC;
+ * and the quote's wall-clock time in it (alias l).  (exchange_tz and
+ * session are columns of fact_latest_quote since 1.2.)  OFFSET 0 keeps
+ * each a subquery evaluated once per quote: pulled up, its expression
+ * would be computed again for each column that uses it.
  */
 #define DASH_Q_QUOTE_ZONE \
-" CROSS JOIN LATERAL (SELECT to_jsonb(q) AS j) qj" \
 " CROSS JOIN LATERAL (SELECT CASE" \
-"   WHEN " DASH_Q_KNOWN_ZONES " ? (qj.j ->> 'exchange_tz') THEN qj.j ->> 'exchange_tz'" \
+"   WHEN " DASH_Q_KNOWN_ZONES " ? q.exchange_tz THEN q.exchange_tz" \
 "   WHEN " DASH_Q_KNOWN_ZONES " ? " DASH_Q_MARKET_ZONE " THEN " DASH_Q_MARKET_ZONE \
-"   ELSE 'UTC' END AS name) tz"
+"   ELSE 'UTC' END AS name OFFSET 0) tz" \
+" CROSS JOIN LATERAL (SELECT q.ts AT TIME ZONE tz.name AS lt OFFSET 0) l"
 
 /*
- * One quote as the page wants it (alias q: a row of
- * stockpipe_bi.fact_latest_quote, or of a CTE with its columns; sp: the
- * sparkline of DASH_Q_QUOTE_SPARKLINE; qj, tz: DASH_Q_QUOTE_ZONE): day
- * change against the previous close (the view's prev_close: the quote's
- * own, or the last daily close before the quote's market date when the
- * quote has none); where it comes from (source: yahoo, replay, sim); the
- * trading period (session: pre, regular, post, or NULL when the feed does
- * not say; any other value is dropped); the quote's wall-clock time in
- * zone tz (local_time, and utc_offset in seconds at that instant; tz_from:
- * exchange, market, or unknown when exchange_tz is a name PostgreSQL does
- * not know); the server's clock (now), so that the page's data age does
- * not depend on the browser's clock.
+ * One quote as the page wants it, as columns named as its JSON keys (alias
+ * q: a row of stockpipe_bi.fact_latest_quote, or of a CTE with its
+ * columns; tz, l: DASH_Q_QUOTE_ZONE): day change against the previous
+ * close (the view's prev_close: the quote's own, or the last daily close
+ * before the quote's market date when the quote has none); where it comes
+ * from (source: yahoo, replay, sim); the trading period (session: pre,
+ * regular, post, or NULL when the feed does not say; any other value is
+ * dropped); the quote's wall-clock time in zone tz (local_time, and
+ * utc_offset in seconds at that instant; tz_from: exchange, market, or
+ * unknown when exchange_tz is a name PostgreSQL does not know); daily_only
+ * false, bar_date NULL (DASH_Q_DAILY_ONLY has the same columns).
  */
-#define DASH_Q_QUOTE_JSON \
-"json_build_object(" \
-"  'symbol', q.symbol, 'ts', q.ts, 'price', q.price, 'volume', q.volume," \
-"  'currency', q.currency, 'prev_close', q.prev_close," \
-"  'change', q.price - q.prev_close," \
-"  'change_pct', CASE WHEN q.prev_close > 0 THEN (q.price / q.prev_close - 1) * 100 END," \
-"  'spark', sp.prices, 'source', q.source," \
-"  'session', CASE WHEN qj.j ->> 'session' IN ('pre', 'regular', 'post') THEN qj.j ->> 'session' END," \
-"  'tz', tz.name," \
-"  'tz_from', CASE WHEN tz.name = qj.j ->> 'exchange_tz' THEN 'exchange'" \
-"                  WHEN qj.j ->> 'exchange_tz' IS NOT NULL THEN 'unknown' ELSE 'market' END," \
-"  'local_time', to_char(q.ts AT TIME ZONE tz.name, 'YYYY-MM-DD HH24:MI:SS')," \
-"  'utc_offset', extract(epoch FROM (q.ts AT TIME ZONE tz.name) - (q.ts AT TIME ZONE 'UTC'))::integer," \
-"  'now', now(), 'daily_only', false)"
+#define DASH_Q_QUOTE_COLUMNS \
+"q.symbol, q.ts, q.price, q.volume, q.currency, q.prev_close," \
+" q.price - q.prev_close AS change," \
+" CASE WHEN q.prev_close > 0 THEN (q.price / q.prev_close - 1) * 100 END AS change_pct," \
+" q.source," \
+" CASE WHEN q.session IN ('pre', 'regular', 'post') THEN q.session END AS session," \
+" tz.name AS tz," \
+" CASE WHEN tz.name = q.exchange_tz THEN 'exchange'" \
+"      WHEN q.exchange_tz IS NOT NULL THEN 'unknown' ELSE 'market' END AS tz_from," \
+" to_char(l.lt, 'YYYY-MM-DD HH24:MI:SS') AS local_time," \
+" (extract(epoch FROM l.lt) - extract(epoch FROM q.ts))::integer AS utc_offset," \
+" false AS daily_only, NULL::date AS bar_date"
+
+/* The keys of /api/symbols' columns, in DASH_Q_QUOTE_COLUMNS' order. */
+#define DASH_Q_QUOTE_KEYS \
+"symbol, ts, price, volume, currency, prev_close, change, change_pct, source, session," \
+" tz, tz_from, local_time, utc_offset, daily_only, bar_date"
 
 /*
- * The sparkline of quote q: the last price of each minute of the two hours
- * up to the quote, from fact_intraday (the ts range prunes its day
- * partitions at run time).
- */
-#define DASH_Q_QUOTE_SPARKLINE \
-" CROSS JOIN LATERAL (SELECT json_agg(p ORDER BY b) AS prices FROM (" \
-"   SELECT date_bin('1 minute', i.ts, timestamptz 'epoch') AS b, (array_agg(i.price ORDER BY i.ts DESC))[1] AS p" \
-"   FROM stockpipe_bi.fact_intraday i" \
-"   WHERE i.symbol = q.symbol AND i.ts > q.ts - interval '2 hours' AND i.ts <= q.ts" \
-"   GROUP BY 1) m) sp"
-
-/*
- * The symbols with daily bars and no quote at all (dim_symbol's
- * last_quote_at is NULL exactly when fact_latest_quote has no row for the
- * symbol), shaped like a quote: price, change and change_pct are those of
- * the last bar (bar_date) against the bar before; ts is NULL.  Columns
- * symbol, j.
+ * The symbols with daily bars and no quote at all (fact_latest_bar's
+ * has_live is false exactly when fact_latest_quote has no row for the
+ * symbol), in DASH_Q_QUOTE_COLUMNS' columns: price, volume, prev_close,
+ * change and change_pct are those of the last bar (bar_date) against the
+ * bar before; ts and the quote's other columns NULL, daily_only true.  An
+ * anti-join of two tables of one row per symbol (stockpipe.latest_bar and
+ * stockpipe.latest_quote), not a read of the bars.
  */
 #define DASH_Q_DAILY_ONLY \
-"SELECT d.symbol, json_build_object('symbol', d.symbol, 'ts', NULL, 'price', b.close, 'volume', b.volume," \
-"  'currency', NULL, 'prev_close', b.prev_close, 'change', b.change, 'change_pct', b.change_pct," \
-"  'spark', NULL, 'source', NULL, 'session', NULL, 'daily_only', true, 'bar_date', b.trade_date," \
-"  'now', now()) AS j" \
-" FROM stockpipe_bi.dim_symbol d" \
-" LEFT JOIN LATERAL (SELECT f.trade_date, f.close, f.volume, f.prev_close, f.change, f.change_pct" \
-"   FROM stockpipe_bi.fact_daily f WHERE f.symbol = d.symbol ORDER BY f.trade_date DESC LIMIT 1) b ON true" \
-" WHERE d.last_quote_at IS NULL"
+"SELECT b.symbol, NULL::timestamptz, b.close, b.volume, NULL::text, b.prev_close, b.change, b.change_pct," \
+" NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::integer, true, b.trade_date" \
+" FROM stockpipe_bi.fact_latest_bar b WHERE NOT b.has_live"
 
 /*
- * Latest quote of every symbol, with its sparkline, and every symbol that
- * has daily bars only (/api/symbols).  fact_latest_quote reads
- * stockpipe.latest_quote, one row per symbol kept by the consumers with
- * each batch; dim_symbol enumerates the symbols with daily bars by a loose
- * index scan of the primary key (page loads and resets only: the refreshes
- * below do not read it).  Timed at 8,000 symbols by bench/bi.
+ * Latest quote of every symbol, and every symbol that has daily bars only
+ * (/api/symbols), by symbol, without sparklines (DASH_Q_SPARKS).  One JSON
+ * object of columns, {"now": the server's clock, "symbol": [...], "ts":
+ * [...], ...} (the keys of DASH_Q_QUOTE_KEYS), not an array of objects:
+ * PostgreSQL 15 works out the JSON form of every value's type once per
+ * json_agg, but once per value in a row object (json_build_object,
+ * row_to_json), which at 8,000 rows of 16 keys took about as long as
+ * everything else (bench/bi).  The page turns the columns into rows.  The
+ * json_aggs take the rows in the sorted subquery's order.
+ *
+ * fact_latest_quote reads stockpipe.latest_quote, one row per symbol kept
+ * by the consumers with each batch; fact_latest_bar reads
+ * stockpipe.latest_bar, one row per symbol kept with each write of daily
+ * bars.  Page loads and resets only: the refreshes below do not read it.
+ * Timed at 8,000 symbols by bench/bi.
  */
 #define DASH_Q_QUOTES \
-"SELECT coalesce(json_agg(x.j ORDER BY x.symbol), '[]')::text FROM (" \
-" SELECT q.symbol, " DASH_Q_QUOTE_JSON " AS j" \
-" FROM stockpipe_bi.fact_latest_quote q" DASH_Q_QUOTE_SPARKLINE DASH_Q_QUOTE_ZONE \
-" UNION ALL " DASH_Q_DAILY_ONLY ") x"
+"SELECT json_build_object('now', now()," \
+" 'symbol', coalesce(json_agg(r.symbol), '[]'), 'ts', coalesce(json_agg(r.ts), '[]')," \
+" 'price', coalesce(json_agg(r.price), '[]'), 'volume', coalesce(json_agg(r.volume), '[]')," \
+" 'currency', coalesce(json_agg(r.currency), '[]'), 'prev_close', coalesce(json_agg(r.prev_close), '[]')," \
+" 'change', coalesce(json_agg(r.change), '[]'), 'change_pct', coalesce(json_agg(r.change_pct), '[]')," \
+" 'source', coalesce(json_agg(r.source), '[]'), 'session', coalesce(json_agg(r.session), '[]')," \
+" 'tz', coalesce(json_agg(r.tz), '[]'), 'tz_from', coalesce(json_agg(r.tz_from), '[]')," \
+" 'local_time', coalesce(json_agg(r.local_time), '[]'), 'utc_offset', coalesce(json_agg(r.utc_offset), '[]')," \
+" 'daily_only', coalesce(json_agg(r.daily_only), '[]'), 'bar_date', coalesce(json_agg(r.bar_date), '[]'))::text" \
+" FROM (SELECT " DASH_Q_QUOTE_COLUMNS \
+"  FROM stockpipe_bi.fact_latest_quote q" DASH_Q_QUOTE_ZONE \
+"  UNION ALL " DASH_Q_DAILY_ONLY " ORDER BY 1) r(" DASH_Q_QUOTE_KEYS ")"
+
+/*
+ * The sparklines of some symbols (/api/sparks): $1 is a comma-separated
+ * list of at most DASH_SPARKS_MAX_SYMBOLS symbols, each checked by
+ * dash_validate_symbol_list (validate.h).  Answers {symbol: [[t, p], ...]}
+ * for each listed symbol that has a latest quote: the last price p of each
+ * minute t (epoch seconds of the minute's start) that has quotes, in the
+ * two hours up to the symbol's latest quote, oldest first.  A symbol
+ * without quotes (daily bars only, or unknown) is absent.
+ *
+ * A loose index scan backwards per symbol: the newest quote, then the
+ * newest before that quote's minute, and so on; one probe of the primary
+ * key per minute that has quotes (at most 120), whatever the quotes' rate
+ * (at one quote a second that is 7,200 quotes in two hours, which a
+ * GROUP BY would read).  Each probe's ts bounds prune the day partitions
+ * at run time.
+ */
+#define DASH_Q_SPARKS \
+"SELECT coalesce(json_object_agg(q.symbol, sp.points), '{}')::text" \
+" FROM (SELECT DISTINCT s.symbol FROM unnest(string_to_array($1::text, ',')) s(symbol)) r" \
+" JOIN stockpipe_bi.fact_latest_quote q ON q.symbol = r.symbol" \
+" CROSS JOIN LATERAL (WITH RECURSIVE m(ts, price) AS (" \
+"   (SELECT i.ts, i.price FROM stockpipe_bi.fact_intraday i" \
+"     WHERE i.symbol = q.symbol AND i.ts <= q.ts AND i.ts > q.ts - interval '2 hours'" \
+"     ORDER BY i.ts DESC LIMIT 1)" \
+"   UNION ALL" \
+"   SELECT n.ts, n.price FROM m CROSS JOIN LATERAL (SELECT i.ts, i.price FROM stockpipe_bi.fact_intraday i" \
+"     WHERE i.symbol = q.symbol AND i.ts < date_bin('1 minute', m.ts, timestamptz 'epoch')" \
+"       AND i.ts > q.ts - interval '2 hours'" \
+"     ORDER BY i.ts DESC LIMIT 1) n)" \
+"  SELECT json_agg(json_build_array(extract(epoch FROM date_bin('1 minute', m.ts, timestamptz 'epoch'))::bigint," \
+"    m.price) ORDER BY m.ts) AS points FROM m) sp"
 
 /*
  * What changed since the last refresh, for the event stream.  A NOTIFY on
@@ -127,8 +170,11 @@
  *
  * $1 (jsonb) is the state the previous call returned: {symbol: ts of its
  * latest quote}, NULL at first; $2 (boolean) whether to build the changes.
- * Returns two columns: changed_quotes, the quotes (shaped as DASH_Q_QUOTES)
- * whose latest ts differs from $1's, NULL when none or when $2 is false;
+ * Returns two columns: changed_quotes, the quotes whose latest ts differs
+ * from $1's, an array of objects with DASH_Q_QUOTE_COLUMNS' keys and the
+ * server's clock (now), without sparklines (the page extends its own),
+ * NULL when none or when $2 is false (row_to_json: json_agg would put a
+ * line break between records, which an event's data line cannot carry);
  * and latest_ts, the new state to pass next time.  Comparing each symbol's
  * latest ts, rather than keeping one high-water mark, also catches a quote
  * that arrives late with an older ts than another symbol's.  The state
@@ -139,7 +185,8 @@
 "WITH latest AS MATERIALIZED (SELECT * FROM stockpipe_bi.fact_latest_quote)," \
 " q AS (SELECT l.* FROM latest l" \
 "  WHERE $2::boolean AND l.ts IS DISTINCT FROM ($1::jsonb ->> l.symbol)::timestamptz)" \
-"SELECT (SELECT json_agg(" DASH_Q_QUOTE_JSON " ORDER BY q.symbol) FROM q" DASH_Q_QUOTE_SPARKLINE DASH_Q_QUOTE_ZONE ")::text AS changed_quotes," \
+"SELECT (SELECT json_agg(row_to_json(c) ORDER BY c.symbol) FROM (SELECT " DASH_Q_QUOTE_COLUMNS ", now() AS now" \
+"  FROM q" DASH_Q_QUOTE_ZONE ") c)::text AS changed_quotes," \
 " (SELECT coalesce(jsonb_object_agg(symbol, ts), '{}') FROM latest)::text AS latest_ts"
 
 /* Does the symbol exist (a live quote or a daily bar)?  $1 symbol. */

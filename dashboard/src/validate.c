@@ -17,6 +17,37 @@ dash_validate_symbol(const char *s)
 	return sp_valid_symbol(s);
 }
 
+dash_symlist_check
+dash_validate_symbol_list(const char *s, int max, int *count)
+{
+	char		sym[SP_SYMBOL_MAX + 2];
+	int			n = 0;
+
+	if (!s || !*s)
+		return DASH_SYMLIST_MISSING;
+	for (;;)
+	{
+		const char *end = strchr(s, ',');
+		size_t		len = end ? (size_t) (end - s) : strlen(s);
+
+		if (++n > max)
+			return DASH_SYMLIST_TOO_MANY;
+		/* Longer than any symbol: refused without copying. */
+		if (len >= sizeof sym)
+			return DASH_SYMLIST_BAD_SYMBOL;
+		memcpy(sym, s, len);
+		sym[len] = '\0';
+		if (!dash_validate_symbol(sym))
+			return DASH_SYMLIST_BAD_SYMBOL;
+		if (!end)
+			break;
+		s = end + 1;
+	}
+	if (count)
+		*count = n;
+	return DASH_SYMLIST_OK;
+}
+
 /* ------------------------------------------------------------------ times */
 
 /* Read exactly n digits at *p into *v; advance *p. */

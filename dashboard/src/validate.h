@@ -22,6 +22,24 @@
 bool		dash_validate_symbol(const char *s);
 
 /*
+ * The symbols parameter of /api/sparks: a comma-separated list of 1 to max
+ * symbols, each a symbol as dash_validate_symbol says (no spaces, no empty
+ * entry; a symbol may repeat).  On success *count is the number of
+ * entries (may be NULL).
+ */
+typedef enum
+{
+	DASH_SYMLIST_OK,
+	DASH_SYMLIST_MISSING,				/* NULL or empty */
+	DASH_SYMLIST_TOO_MANY,				/* more than max entries */
+	DASH_SYMLIST_BAD_SYMBOL				/* an entry is not a symbol */
+} dash_symlist_check;
+
+#define DASH_SPARKS_MAX_SYMBOLS 200
+
+dash_symlist_check dash_validate_symbol_list(const char *s, int max, int *count);
+
+/*
  * An ISO 8601 date or date-time:
  * YYYY-MM-DD[(T| )HH:MM[:SS[.f+]]][Z|(+|-)HH[:MM]], and a real calendar
  * date and time of day.  PostgreSQL parses it again; this keeps its other

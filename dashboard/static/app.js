@@ -1,5 +1,10 @@
 // stockpipe-dash page: a watchlist fed by /api/symbols and the SSE stream,
-// the selected symbol's intraday and daily charts, and recent alerts.  It
+// the selected symbol's intraday and daily charts, and recent alerts.  The
+// watchlist's two-hour sparklines come from /api/sparks for the rows on
+// screen only (asked in batches as rows scroll into view), and the page
+// extends them itself with each streamed quote: neither the symbol list nor
+// the stream carries them, so that 8,000 symbols cost 8,000 rows, not
+// 8,000 sparklines.  It
 // says what it shows: each symbol's market state and data age (market.js),
 // the time of its last quote in its exchange's zone, a badge on replayed or
 // simulated data, and "no quotes" / "no daily bars" instead of an empty chart.
@@ -13,6 +18,14 @@
   const UP = color('--up'), DOWN = color('--down');
 
   const quotes = new Map();   // symbol -> latest quote object
+  // symbol -> its sparkline, [[minute start (epoch s), last price], ...]
+  // oldest first, once /api/sparks answered for it ([] when it has none)
+  const sparks = new Map();
+  const onScreen = new Set();      // symbols whose rows are visible
+  const sparksWanted = new Set();  // on screen, not loaded, not asked yet
+  const SPARKS_MAX = 200;          // symbols per /api/sparks request (the server's bound)
+  const SPARK_S = 7200;            // the window: two hours up to the latest quote
+  let sparksTimer = null, sparksEpoch = 0;
   let selected = null;
   let intraday = null, daily = null;
   let alertsAt = 0;
@@ -72,6 +85,81 @@
     return { chart, candles, closes, volume, sma, lines: [] };
   }
 
+  // ---- sparklines
+  // A row that scrolls into view asks for its sparkline (batched: one
+  // request per SPARKS_MAX symbols, 100 ms after the scrolling settles).
+  const observer = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      const sym = e.target.dataset.symbol;
+      if (!e.isIntersecting) { onScreen.delete(sym); continue; }
+      onScreen.add(sym);
+      if (sparks.has(sym)) drawSpark(e.target, sym);
+      else wantSpark(sym);
+    }
+  }, { rootMargin: '200px 0px' });
+
+  function wantSpark(sym) {
+    sparksWanted.add(sym);
+    if (!sparksTimer) sparksTimer = setTimeout(loadSparks, 100);
+  }
+
+  async function loadSparks() {
+    sparksTimer = null;
+    const epochAt = sparksEpoch;
+    const list = [...sparksWanted].filter((s) => onScreen.has(s) && !sparks.has(s));
+    sparksWanted.clear();
+    for (let i = 0; i < list.length; i += SPARKS_MAX) {
+      const batch = list.slice(i, i + SPARKS_MAX);
+      let got;
+      try {
+        got = await getJSON(`/api/sparks?symbols=${batch.map(encodeURIComponent).join(',')}`);
+      } catch (err) { report(err); continue; }   // asked again when the rows come into view again
+      if (epochAt !== sparksEpoch) return;       // the list was reloaded meanwhile
+      for (const sym of batch) {
+        // A quote streamed meanwhile may be newer than the answer's last point.
+        const pts = got[sym] || [];
+        const q = quotes.get(sym);
+        sparks.set(sym, pts);
+        if (q && q.ts) extendSpark(sym, q);
+        const tr = rowOf(sym);
+        if (tr && onScreen.has(sym)) drawSpark(tr, sym);
+      }
+    }
+  }
+
+  // The streamed quote q into its symbol's loaded sparkline: the last price
+  // of its minute (replaced, or a new point), and the points older than
+  // two hours before it dropped, as the server computes them.
+  function extendSpark(sym, q) {
+    const pts = sparks.get(sym);
+    if (!pts || !q.ts) return false;
+    const at = Date.parse(q.ts) / 1000, minute = Math.floor(at / 60) * 60;
+    const last = pts[pts.length - 1];
+    if (last && last[0] === minute) last[1] = q.price;
+    else if (!last || last[0] < minute) pts.push([minute, q.price]);
+    else return false;   // an older quote than the line's last: not the newest price of its minute
+    while (pts.length && pts[0][0] + 60 <= at - SPARK_S) pts.shift();
+    return true;
+  }
+
+  function drawSpark(tr, sym) {
+    const pts = sparks.get(sym) || [];
+    tr.querySelector('.spk').innerHTML = sparkSVG(pts.map((p) => p[1]));
+    tr.dataset.spark = pts.length;   // for tests: the points drawn, the last price
+    tr.dataset.sparkLast = pts.length ? String(pts[pts.length - 1][1]) : '';
+  }
+
+  // Reloaded list (first load, reconnect, reset): quotes may have been
+  // missed, so the sparklines on screen are asked for again.
+  function resetSparks() {
+    sparksEpoch++;
+    sparks.clear();
+    for (const sym of onScreen) wantSpark(sym);
+  }
+
+  const rowsBySymbol = new Map();   // symbol -> its <tr> (8,000 rows: no selector search per quote)
+  const rowOf = (sym) => rowsBySymbol.get(sym);
+
   // ---- watchlist
   function sparkSVG(values) {
     const w = 80, h = 22;
@@ -103,15 +191,20 @@
 
   function renderRow(q, flash) {
     const tbody = $('#symbols tbody');
-    let tr = tbody.querySelector(`tr[data-symbol="${CSS.escape(q.symbol)}"]`);
+    let tr = rowOf(q.symbol);
     if (!tr) {
       tr = document.createElement('tr');
       tr.dataset.symbol = q.symbol;
       tr.innerHTML = '<td class="sym"><span class="name"></span><span class="src-badge" hidden></span></td><td class="num price"></td>' +
         '<td class="num chg"></td><td class="num pct"></td><td class="mkt"><span class="mstate"></span><span class="age"></span></td><td class="spk"></td>';
       tr.addEventListener('click', () => select(q.symbol));
-      const after = [...tbody.children].find((r) => r.dataset.symbol > q.symbol);
+      // In order; the list arrives sorted, so mostly at the end.
+      const last = tbody.lastElementChild;
+      const after = !last || last.dataset.symbol < q.symbol ? null
+        : [...tbody.children].find((r) => r.dataset.symbol > q.symbol);
       tbody.insertBefore(tr, after || null);
+      rowsBySymbol.set(q.symbol, tr);
+      observer.observe(tr);
     }
     const d = dir(q.change);
     tr.querySelector('.name').textContent = q.symbol;
@@ -126,7 +219,7 @@
     tr.querySelector('.chg').className = `num chg ${d}`;
     tr.querySelector('.pct').textContent = q.change_pct == null ? '—' : fmtSigned(q.change_pct) + '%';
     tr.querySelector('.pct').className = `num pct ${d}`;
-    tr.querySelector('.spk').innerHTML = sparkSVG(q.spark);
+    if (extendSpark(q.symbol, q) && onScreen.has(q.symbol)) drawSpark(tr, q.symbol);
     renderState(tr.querySelector('.mstate'), tr.querySelector('.age'), q);
     tr.title = q.daily_only ? `no quotes; last daily close ${q.bar_date || '—'} (change against the bar before)`
       : `last quote ${quoteTime(q)}`;
@@ -186,8 +279,20 @@
     renderFeed();
   }
 
+  // /api/symbols answers columns ({now, symbol: [...], price: [...], ...}:
+  // cheaper for the server to build than 8,000 objects): rows again here.
+  function rowsOf(cols) {
+    const keys = Object.keys(cols).filter((k) => k !== 'now');
+    return (cols.symbol || []).map((_, i) => {
+      const q = { now: cols.now };
+      for (const k of keys) q[k] = cols[k][i];
+      return q;
+    });
+  }
+
   async function loadSymbols() {
-    const list = await getJSON('/api/symbols');
+    const list = rowsOf(await getJSON('/api/symbols'));
+    resetSparks();
     applyQuotes(list, false);
     if (!selected && list.length) select(list[0].symbol);
   }

@@ -23,15 +23,21 @@ const browser = await chromium.launchPersistentContext(profile, {
   viewport: { width: 1440, height: 1000 },
 });
 const errors = [];
+let sparksRequests = 0;
 try {
   const page = browser.pages()[0] || await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/api/sparks') sparksRequests++; });
   page.on('requestfailed', (r) => { if (!r.url().endsWith('/api/stream')) errors.push(`requestfailed: ${r.url()}`); });
 
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForSelector('#symbols tbody tr', { timeout: 10000 });
   await page.waitForSelector('#status.up', { timeout: 10000 });
+  // The sparklines of the rows on screen arrive from /api/sparks after the list.
+  await page.waitForFunction(() => document.querySelectorAll('#symbols tbody tr:not([data-spark])').length === 0,
+    null, { timeout: 5000 });
+  out('sparks_requests', sparksRequests);
   const rows = await page.$$eval('#symbols tbody tr', (trs) => trs.map((tr) =>
     [tr.dataset.symbol, tr.querySelector('.price').textContent, tr.querySelector('.pct').textContent,
       tr.querySelector('.chg').className.includes('up') ? 'up' : tr.querySelector('.chg').className.includes('down') ? 'down' : 'flat',
@@ -52,6 +58,14 @@ try {
   } catch (e) { /* live stays 'timeout' */ }
   out('live_ms', live);
   out('live_within_2s', typeof live === 'number' && live <= 2000 ? 'yes' : 'no');
+  // ... and its sparkline ends with it (the page extends it: no request).
+  try {
+    await page.waitForFunction(([s, p]) => {
+      const tr = document.querySelector(`#symbols tr[data-symbol="${s}"]`);
+      return tr && tr.dataset.sparkLast === p;
+    }, [sym, price], { timeout: 2000, polling: 20 });
+  } catch (e) { /* reported below */ }
+  out('spark_last', await page.$eval(`#symbols tr[data-symbol="${sym}"]`, (tr) => tr.dataset.sparkLast || 'none'));
 
   // Select the symbol: both charts draw.
   await page.click(`#symbols tr[data-symbol="${sym}"]`);

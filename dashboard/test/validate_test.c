@@ -49,6 +49,48 @@ test_symbols(void)
 	check(!dash_validate_symbol(NULL), "no symbol refused");
 }
 
+/* The symbols of /api/sparks: a bounded list of symbols. */
+static void
+expect_list(const char *s, int max, dash_symlist_check want, int want_n)
+{
+	int			n = -1;
+	dash_symlist_check got = dash_validate_symbol_list(s, max, &n);
+
+	check(got == want && (want != DASH_SYMLIST_OK || n == want_n),
+		  "symbol list \"%s\" (max %d): %d, %d entries (want %d, %d)",
+		  s ? shown(s) : "(null)", max, (int) got, n, (int) want, want_n);
+}
+
+static void
+test_symbol_lists(void)
+{
+	char		big[(DASH_SPARKS_MAX_SYMBOLS + 1) * 8];
+	size_t		len = 0;
+
+	expect_list("AAPL", 3, DASH_SYMLIST_OK, 1);
+	expect_list("AAPL,BRK.B,^GSPC", 3, DASH_SYMLIST_OK, 3);
+	expect_list("AAPL,AAPL", 3, DASH_SYMLIST_OK, 2);
+	expect_list("ABCDEFGHIJKLMNOPQRST,A", 3, DASH_SYMLIST_OK, 2);
+	expect_list(NULL, 3, DASH_SYMLIST_MISSING, 0);
+	expect_list("", 3, DASH_SYMLIST_MISSING, 0);
+	expect_list("A,B,C,D", 3, DASH_SYMLIST_TOO_MANY, 0);
+	expect_list("A,,B", 3, DASH_SYMLIST_BAD_SYMBOL, 0);
+	expect_list("A,", 3, DASH_SYMLIST_BAD_SYMBOL, 0);
+	expect_list(",A", 3, DASH_SYMLIST_BAD_SYMBOL, 0);
+	expect_list("A, B", 3, DASH_SYMLIST_BAD_SYMBOL, 0);
+	expect_list("aapl", 3, DASH_SYMLIST_BAD_SYMBOL, 0);
+	expect_list("A,AA'PL", 3, DASH_SYMLIST_BAD_SYMBOL, 0);
+	expect_list("ABCDEFGHIJKLMNOPQRSTU", 3, DASH_SYMLIST_BAD_SYMBOL, 0);
+	expect_list("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ", 3, DASH_SYMLIST_BAD_SYMBOL, 0);
+	expect_list("A\n", 3, DASH_SYMLIST_BAD_SYMBOL, 0);
+	/* the bound of the endpoint: 200 symbols pass, 201 do not */
+	for (int i = 0; i < DASH_SPARKS_MAX_SYMBOLS; i++)
+		len += (size_t) sprintf(big + len, "%sS%04d", i ? "," : "", i);
+	expect_list(big, DASH_SPARKS_MAX_SYMBOLS, DASH_SYMLIST_OK, DASH_SPARKS_MAX_SYMBOLS);
+	sprintf(big + len, ",S9999");
+	expect_list(big, DASH_SPARKS_MAX_SYMBOLS, DASH_SYMLIST_TOO_MANY, 0);
+}
+
 /* ------------------------------------------------------------------ times */
 
 static void
@@ -308,6 +350,7 @@ int
 main(void)
 {
 	test_symbols();
+	test_symbol_lists();
 	test_times();
 	test_ranges();
 	test_split_host();

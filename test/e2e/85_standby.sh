@@ -65,7 +65,7 @@ check "stockpipe-dash serves from the standby" wait_for 10 "stockpipe-dash" curl
 check "... and says it polls a standby for changes" \
 	bash -c "curl -s '$BASE/healthz' | grep -q '\"updates\":\"polling (standby)\"'"
 check "... its log says so" grep -q "a standby in recovery: no notifications there" "$E2E_DIR/dash.log"
-symbols() { curl -s "$BASE/api/symbols" | /usr/bin/python3 -c 'import json,sys; print(" ".join("%s=%s" % (q["symbol"], q["price"]) for q in json.load(sys.stdin)))'; }
+symbols() { curl -s "$BASE/api/symbols" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join("%s=%s" % q for q in zip(d["symbol"], d["price"])))'; }
 check_eq "/api/symbols on the standby: the latest quotes" "AAPL=190.1 MSFT=420.1 NVDA=140.5" "$(symbols)"
 quote AAPL $((now + 30)) 191.5 | produce stock_live
 shows() { [ "$(symbols)" = "$1" ]; }

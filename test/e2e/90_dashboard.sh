@@ -70,14 +70,31 @@ check "stockpipe-dash serves" wait_for 10 "stockpipe-dash" curl -sf "$BASE/healt
 http() { curl -s -o "$E2E_DIR/body" -w '%{http_code} %{content_type}' "$BASE$1"; }
 header() { curl -s -D - -o /dev/null "$BASE$1" | tr -d '\r' | awk -v h="$2" 'tolower($1) == tolower(h) ":" { sub(/^[^:]*: /, ""); print }'; }
 check_eq "/api/symbols: 200 JSON" "200 application/json; charset=utf-8" "$(http /api/symbols)"
+# /api/symbols answers columns ({now, symbol: [...], price: [...], ...}): as rows for the checks
+rows() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); k=[c for c in d if c != "now"]; json.dump([dict(zip(k, v), now=d["now"]) for v in zip(*(d[c] for c in k))], sys.stdout)' "$E2E_DIR/body" >"$E2E_DIR/rows"; }
+rows
+check_eq "/api/symbols: 16 columns of 4, by symbol, and the server's clock" "AAPL IBM MSFT NVDA|16 [4]|True" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=[v for k, v in d.items() if k != "now"]; print(" ".join(d["symbol"]) + "|%d %s|%s" % (len(c), sorted({len(v) for v in c}), "T" in d["now"]))' "$E2E_DIR/body")"
 check_eq "/api/symbols: latest quote, day change" "AAPL 192.25 4.25 188|MSFT 415.5 -5.5 421|NVDA 140.9 1.4 139.5" \
-	"$(python3 -c 'import json,sys; print("|".join("%s %s %s %s" % (q["symbol"], q["price"], round(q["change"], 4), q["prev_close"]) for q in json.load(open(sys.argv[1])) if q["ts"]))' "$E2E_DIR/body")"
+	"$(python3 -c 'import json,sys; print("|".join("%s %s %s %s" % (q["symbol"], q["price"], round(q["change"], 4), q["prev_close"]) for q in json.load(open(sys.argv[1])) if q["ts"]))' "$E2E_DIR/rows")"
 check_eq "/api/symbols: a symbol with daily bars only is listed, its last close" "IBM True 224 $(date -u -d "@$((now - 86400))" +%F)" \
-	"$(python3 -c 'import json,sys; print(" ".join("%s %s %s %s" % (q["symbol"], q["daily_only"], q["price"], q["bar_date"]) for q in json.load(open(sys.argv[1])) if not q["ts"]))' "$E2E_DIR/body")"
+	"$(python3 -c 'import json,sys; print(" ".join("%s %s %s %s" % (q["symbol"], q["daily_only"], q["price"], q["bar_date"]) for q in json.load(open(sys.argv[1])) if not q["ts"]))' "$E2E_DIR/rows")"
 check_eq "/api/symbols: source, session, the zone checked (the market's: the quotes carry none)" "None None America/New_York market" \
-	"$(python3 -c 'import json,sys; q=json.load(open(sys.argv[1]))[0]; print(q["source"], q["session"], q["tz"], q["tz_from"])' "$E2E_DIR/body")"
-check_eq "/api/symbols: sparkline of 10 minutes" "10" \
-	"$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))[0]["spark"]))' "$E2E_DIR/body")"
+	"$(python3 -c 'import json,sys; q=json.load(open(sys.argv[1]))[0]; print(q["source"], q["session"], q["tz"], q["tz_from"])' "$E2E_DIR/rows")"
+check_eq "/api/symbols: no sparklines (/api/sparks has them)" "False" \
+	"$(python3 -c 'import json,sys; print(any("spark" in q for q in json.load(open(sys.argv[1]))))' "$E2E_DIR/rows")"
+check_eq "/api/sparks: 200 JSON" "200 application/json; charset=utf-8" "$(http '/api/sparks?symbols=AAPL,IBM,ZZZZ,AAPL')"
+check_eq "/api/sparks: a point a minute over 10 minutes, the last the latest price; none for bars only or unknown" \
+	"AAPL 10 192.25 60" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=d["AAPL"]; print(" ".join(d), len(a), a[-1][1], a[1][0] - a[0][0])' "$E2E_DIR/body")"
+check_eq "/api/sparks: no symbols: 400 JSON" '400 application/json; charset=utf-8 {"error":"symbols required: a comma-separated list of symbols"}' \
+	"$(http '/api/sparks') $(cat "$E2E_DIR/body")"
+check_eq "/api/sparks: empty list: 400" "400" "$(http '/api/sparks?symbols=' | cut -d' ' -f1)"
+check_eq "/api/sparks: a malformed symbol: 400" "400" "$(http '/api/sparks?symbols=AAPL,aapl%27%3B--' | cut -d' ' -f1)"
+check_eq "/api/sparks: an empty entry: 400" "400" "$(http '/api/sparks?symbols=AAPL,,MSFT' | cut -d' ' -f1)"
+check_eq "/api/sparks: 200 symbols: 200" "200" "$(http "/api/sparks?symbols=$(seq -f 'S%04g' -s, 1 200 | sed 's/,$//')" | cut -d' ' -f1)"
+check_eq "/api/sparks: 201 symbols: 400 JSON" '400 {"error":"too many symbols: at most 200 per request"}' \
+	"$(http "/api/sparks?symbols=$(seq -f 'S%04g' -s, 1 201 | sed 's/,$//')" | cut -d' ' -f1) $(cat "$E2E_DIR/body")"
 check_eq "/api/symbols: Cache-Control no-store" "no-store" "$(header /api/symbols Cache-Control)"
 check_eq "unknown symbol: 404 JSON" '404 application/json; charset=utf-8 {"error":"unknown symbol"}' \
 	"$(http '/api/intraday?symbol=ZZZZ') $(cat "$E2E_DIR/body")"
@@ -124,7 +141,7 @@ sse=$!
 sleep 0.3
 quote MSFT $((now - 30)) 416.75 421.00 | produce stock_live
 wait $sse
-check "SSE pushes the published quote" grep -q '^data: \[{"symbol" : "MSFT".*"price" : 416.75' "$E2E_DIR/sse.out"
+check "SSE pushes the published quote" grep -q '^data: \[{"symbol":"MSFT".*"price":416.75' "$E2E_DIR/sse.out"
 
 # --- the browser (the server sends keep-alives every 15 s; the test stays
 # below the 5-client bound since the earlier streams have ended)
@@ -139,6 +156,8 @@ check_eq "browser: no console errors or warnings" "none" "$(res console_errors)"
 check_eq "browser: the symbol list shows the stored quotes (price, %, colour, sparkline)" \
 	"AAPL:192.25:+2.26%:up:1 IBM:224.00:—:flat:0 MSFT:416.75:-1.01%:down:1 NVDA:140.90:+1.00%:up:1" "$(res rows)"
 check_eq "browser: a quote published to Kafka shows within 2 s ($(res live_ms) ms)" "yes" "$(res live_within_2s)"
+check_eq "browser: the page extends the quote's sparkline itself (its last point)" "193.57" "$(res spark_last)"
+check_eq "browser: sparklines asked for the rows on screen, in one request" "1" "$(res sparks_requests)"
 check_eq "browser: the selected symbol" "AAPL" "$(res selected)"
 check_eq "browser: intraday chart drawn" "yes" "$(res intraday_drawn)"
 check_eq "browser: daily chart drawn" "yes" "$(res daily_drawn)"
@@ -161,7 +180,7 @@ sse=$!
 sleep 0.3
 quote NVDA $((now - 2)) 141.25 | produce stock_live
 check "after the restart the stream still pushes quotes" wait_for 45 "NVDA quote on the stream" \
-	grep -q '"symbol" : "NVDA".*"price" : 141.25' "$E2E_DIR/sse2.out"
+	grep -q '"symbol":"NVDA".*"price":141.25' "$E2E_DIR/sse2.out"
 kill $sse 2>/dev/null; wait $sse 2>/dev/null
 
 # --- graceful shutdown with a stream open
