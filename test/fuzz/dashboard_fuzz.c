@@ -11,11 +11,15 @@
  *	   accepted with both ends zoned is ordered and at most 31 days long;
  *	 - dash_validate_split_host gives a lower-case name that fits, and a port 0..65535 or
  *	   DASH_PORT_ANY; a list entry that parsed allows its own "name:port";
- *	 - parse_uint_range stays within its bounds.
+ *	 - parse_uint_range stays within its bounds;
+ *	 - /api/sparks' symbol list gives the answer of a plain reference (split
+ *	   at commas, entries checked in order by the contract, at most max of
+ *	   them), with max 3 and DASH_SPARKS_MAX_SYMBOLS.
  * Out-of-bounds reads and undefined behaviour are caught by ASan / UBSan.
  *
  *-------------------------------------------------------------------------
  */
+#define _DEFAULT_SOURCE			/* strsep */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +121,52 @@ check_hosts(const char *s, size_t len)
 	CHECK(!dash_hostlist_allows(&l, NULL) || l.any);
 }
 
+/* What dash_validate_symbol_list must answer, the plain way. */
+static dash_symlist_check
+symbol_list_reference(const char *s, int max, int *count)
+{
+	char	   *copy;
+	char	   *rest;
+	char	   *entry;
+	int			n = 0;
+	dash_symlist_check r = DASH_SYMLIST_OK;
+
+	if (*s == '\0')
+		return DASH_SYMLIST_MISSING;
+	copy = rest = strdup(s);
+	if (copy == NULL)
+		abort();
+	while ((entry = strsep(&rest, ",")) != NULL)
+	{
+		if (++n > max)
+		{
+			r = DASH_SYMLIST_TOO_MANY;
+			break;
+		}
+		if (!sp_valid_symbol(entry))
+		{
+			r = DASH_SYMLIST_BAD_SYMBOL;
+			break;
+		}
+	}
+	free(copy);
+	*count = n;
+	return r;
+}
+
+static void
+check_symbol_list(const char *s, int max)
+{
+	int			count = -1;
+	int			want_count;
+	dash_symlist_check got = dash_validate_symbol_list(s, max, &count);
+	dash_symlist_check want = symbol_list_reference(s, max, &want_count);
+
+	CHECK(got == want);
+	if (got == DASH_SYMLIST_OK)
+		CHECK(count == want_count && count >= 1 && count <= max);
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -133,6 +183,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (parse_uint_range(s, 1, 1000, &n))
 		CHECK(n >= 1 && n <= 1000);
 	(void) dash_validate_listen(s, &sa);
+	check_symbol_list(s, 3);
+	check_symbol_list(s, DASH_SPARKS_MAX_SYMBOLS);
+	CHECK(dash_validate_symbol_list(NULL, 3, NULL) == DASH_SYMLIST_MISSING);
 	free(s);
 	return 0;
 }
