@@ -1355,7 +1355,7 @@ CREATE OR REPLACE VIEW stockpipe_bi.dim_symbol AS
 		   d.last_trade_date IS NOT NULL AS has_daily
 	  FROM stockpipe.bi_symbols s
 	 CROSS JOIN (SELECT coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
-								 'America/New_York') AS tz) z
+								 'America/New_York') AS tz OFFSET 0) z	-- once, not per row
 	  LEFT JOIN (SELECT b.symbol, b.first_trade_date, b.trade_date AS last_trade_date
 				   FROM stockpipe.latest_bar b) d ON d.symbol = s.symbol
 	  LEFT JOIN stockpipe.latest_quote lq ON lq.symbol = s.symbol;
@@ -1383,7 +1383,7 @@ CREATE OR REPLACE VIEW stockpipe_bi.fact_latest_quote AS
 		   q.session
 	  FROM stockpipe.latest_quote q
 	 CROSS JOIN (SELECT coalesce(nullif(current_setting('stockpipe.market_timezone', true), ''),
-								 'America/New_York') AS tz) z
+								 'America/New_York') AS tz OFFSET 0) z	-- once, not per row
 	  LEFT JOIN LATERAL (
 		SELECT hs.close
 		  FROM stockpipe.historical_stock_data hs
