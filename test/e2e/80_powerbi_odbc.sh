@@ -141,6 +141,14 @@ MSFT|2025-06-04|401|411|400|410|410|2100|400|10|2.5000" \
 	               round(change_pct::numeric, 4)
 	          FROM stockpipe_bi.fact_daily ORDER BY symbol, trade_date"
 
+check_rows "fact_latest_bar: the latest bar of each symbol, its change, whether it has live quotes" \
+"AAPL|2025-06-04|201|900|202|-1|-0.4950|2025-06-02|1
+IBM|2025-06-04|250|||||2025-06-04|0
+MSFT|2025-06-04|410|2100|400|10|2.5000|2025-06-03|1" \
+	"SELECT symbol, trade_date, close, volume, prev_close, change, round(change_pct::numeric, 4),
+	               first_trade_date, has_live::int
+	          FROM stockpipe_bi.fact_latest_bar ORDER BY symbol"
+
 check_rows "fact_l30d: the summary rows of both as-of dates" \
 "AAPL|2025-06-03|2|202|200|1.0000|203|198
 AAPL|2025-06-04|3|201|200|0.5000|203|198
@@ -165,7 +173,7 @@ check_rows "fired_alerts: every firing and its delivery status" \
 
 # SELECT * of each view, as Power BI's navigator does: every column type
 # converts through the driver, and nothing anywhere carries an address.
-for v in dim_symbol fact_latest_quote fact_intraday fact_daily fact_l30d alert_rules fired_alerts; do
+for v in dim_symbol fact_latest_quote fact_latest_bar fact_intraday fact_daily fact_l30d alert_rules fired_alerts; do
 	out=$(odbc "SELECT * FROM stockpipe_bi.$v")
 	n=$(q "SELECT count(*) FROM stockpipe_bi.$v")
 	if [ "$(printf '%s\n' "$out" | grep -vc '^\[')" = "$n" ] && ! grep -q '^\[' <<<"$out" && [ "$n" -gt 0 ]; then
@@ -175,8 +183,9 @@ for v in dim_symbol fact_latest_quote fact_intraday fact_daily fact_l30d alert_r
 	fi
 	check "no e-mail address in stockpipe_bi.$v" bash -c '! grep -q "@example.com" <<<"$1"' _ "$out"
 done
-check_eq "the ODBC catalog lists the seven views of stockpipe_bi" 7 \
-	"$(odbc "SELECT count(*) FROM information_schema.views WHERE table_schema = 'stockpipe_bi'")"
+check_eq "the ODBC catalog lists the eight views of stockpipe_bi" \
+	"alert_rules dim_symbol fact_daily fact_intraday fact_l30d fact_latest_bar fact_latest_quote fired_alerts" \
+	"$(odbc "SELECT string_agg(table_name::text, ' ' ORDER BY table_name) FROM information_schema.views WHERE table_schema = 'stockpipe_bi'")"
 
 # Refused by the server, through ODBC too.
 check "SELECT on stockpipe.live_stock is refused (42501)" odbc_fails "SELECT count(*) FROM stockpipe.live_stock" 42501
