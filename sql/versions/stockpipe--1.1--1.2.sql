@@ -1394,8 +1394,7 @@ CREATE OR REPLACE VIEW stockpipe_bi.fact_latest_quote AS
 		 LIMIT 1
 	  ) h ON true
 	 WHERE q.ts >= now() - interval '7 days'
-		OR (SELECT true FROM stockpipe.historical_stock_data hd
-			 WHERE hd.symbol = q.symbol ORDER BY hd.trade_date LIMIT 1);
+		OR EXISTS (SELECT FROM stockpipe.latest_bar b WHERE b.symbol = q.symbol);
 COMMENT ON VIEW stockpipe_bi.fact_latest_quote IS
 	'Latest quote of every symbol with daily bars or a quote in the last 7 days; day_change and day_change_pct (percent) against the previous close';
 

@@ -192,7 +192,8 @@ SELECT symbol, max(price) FROM stockpipe_bi.fact_intraday
  WHERE ts >= '2025-06-05 00:00+00' AND ts < '2025-06-06 00:00+00' GROUP BY symbol;
 -- Latest quotes: a scan of stockpipe.latest_quote (one row per symbol),
 -- no probe of live_stock; the daily bars only for a quote without
--- prev_close or a symbol quoted more than 7 days ago (whether it has bars).
+-- prev_close, latest_bar only for a symbol quoted more than 7 days ago
+-- (whether it has bars).
 EXPLAIN (COSTS OFF)
 SELECT * FROM stockpipe_bi.fact_latest_quote;
 -- The symbol dimension: the symbols with daily bars and their dates are
